@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+)
+
+// LineKind says whether a bill line books a payment or a refund.
+type LineKind string
+
+const (
+	LinePayment LineKind = "PAYMENT"
+	LineRefund  LineKind = "REFUND"
+)
+
+// BillLine is one detail row of a platform trade bill.
+type BillLine struct {
+	Line       int      // 1-based line number in the bill file, for error messages
+	Kind       LineKind //
+	TradeNo    string   // platform trade number (支付宝交易号 / 微信订单号)
+	OutTradeNo string   // merchant order number (商户订单号)
+	// Refund rows: the request number (退款批次号/请求号, 商户退款单号) and
+	// the platform's refund id where the bill has one (微信退款单号).
+	OutRequestNo string
+	RefundID     string
+	// Amount is positive: the order amount of a payment, or the refunded
+	// amount of a refund.
+	Amount Money
+	// Net is what the line adds to the merchant's settlement before fees:
+	// positive for payments, negative for refunds.
+	Net Money
+	// Fee is the service fee as the bill states it: positive when charged,
+	// negative when returned on a refund.
+	Fee   Money
+	Time  time.Time // completion (payment or refund) time
+	State string    // the platform's status or business type column
+	// Subject is the goods description (商品名称).
+	Subject string
+}
+
+// BillTotals are the counts and sums of a bill: either as the bill states
+// them in its summary, or as computed from its lines.
+type BillTotals struct {
+	Payments      int   `json:"payments"`
+	PaymentAmount Money `json:"payment_amount"` // Σ Amount of payment lines
+	Refunds       int   `json:"refunds"`
+	RefundAmount  Money `json:"refund_amount"` // Σ Amount of refund lines (positive)
+	Fees          Money `json:"fees"`          // Σ Fee (net of returned fees)
+	Net           Money `json:"net"`           // Σ Net
+}
+
+// Add accounts one line.
+func (t *BillTotals) Add(l *BillLine) {
+	switch l.Kind {
+	case LinePayment:
+		t.Payments++
+		t.PaymentAmount += l.Amount
+	case LineRefund:
+		t.Refunds++
+		t.RefundAmount += l.Amount
+	}
+	t.Fees += l.Fee
+	t.Net += l.Net
+}
+
+// BillReader streams the lines of one bill. Next returns io.EOF at the end,
+// and only after it has checked the bill's stated totals against its lines,
+// so a reader that reached io.EOF has proven the bill consistent.
+type BillReader interface {
+	Next() (*BillLine, error)
+	// Stated returns the totals as the bill's summary states them (valid
+	// after io.EOF). Figures a layout does not state are zero.
+	Stated() BillTotals
+	// Computed returns the totals of the lines read so far.
+	Computed() BillTotals
+}
+
+// BillError names the bill file and line a problem was found at.
+type BillError struct {
+	File string
+	Line int // 0 when the problem is the file as a whole
+	Err  error
+}
+
+func (e *BillError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *BillError) Unwrap() error { return e.Err }
+
+// BillFile describes a downloaded bill: what it was called and the sha256 of
+// the bytes written (the uncompressed bill).
+type BillFile struct {
+	Name   string
+	SHA256 string
+	Size   int64
+}
+
+// Day returns the half-open interval [start, end) that the business date of
+// t covers in zone: a bill for date D covers D 00:00 to D+1 00:00 there.
+func Day(t time.Time, zone *time.Location) (start, end time.Time) {
+	y, m, d := t.In(zone).Date()
+	start = time.Date(y, m, d, 0, 0, 0, 0, zone)
+	return start, start.AddDate(0, 0, 1)
+}

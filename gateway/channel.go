@@ -1,0 +1,31 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Channel names a payment platform.
+type Channel string
+
+const (
+	Alipay Channel = "alipay"
+	WeChat Channel = "wechat"
+)
+
+// Channels lists every supported platform in display order.
+var Channels = []Channel{Alipay, WeChat}
+
+// ParseChannel accepts a channel name as users type it ("alipay", "wechat",
+// also "WeChat" or "weixin").
+func ParseChannel(s string) (Channel, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "alipay":
+		return Alipay, nil
+	case "wechat", "weixin", "wechatpay":
+		return WeChat, nil
+	}
+	return "", fmt.Errorf("unknown channel %q (want alipay or wechat)", s)
+}
+
+func (c Channel) String() string { return string(c) }

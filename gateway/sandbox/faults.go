@@ -1,0 +1,87 @@
+package sandbox
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// Fault is misbehaviour to inject, per trade or for a whole channel.
+type Fault struct {
+	// API faults, for requests about the trade.
+	Delay       time.Duration `json:"delay,omitempty"`        // answer late
+	Hang        bool          `json:"hang,omitempty"`         // do the work, then never answer
+	ServerError bool          `json:"server_error,omitempty"` // answer 500 without doing the work
+	// RefundPending leaves new refunds PROCESSING until SettleRefund.
+	RefundPending bool `json:"refund_pending,omitempty"`
+
+	// Notification faults.
+	DropNotify      bool          `json:"drop_notify,omitempty"`      // never deliver
+	DuplicateNotify int           `json:"duplicate_notify,omitempty"` // extra concurrent copies
+	BadSignature    bool          `json:"bad_signature,omitempty"`    // signed with a key not the platform's
+	TamperAmount    gateway.Money `json:"tamper_amount,omitempty"`    // added to the amount after signing
+}
+
+// SetFault injects a fault for one trade, or for every trade of the channel
+// when outTradeNo is empty. A trade's own fault wins over the channel's.
+func (s *Server) SetFault(ch gateway.Channel, outTradeNo string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fc := f
+	s.faults[tradeKey{ch, outTradeNo}] = &fc
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.faults)
+}
+
+func (s *Server) fault(ch gateway.Channel, outTradeNo string) Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultLocked(ch, outTradeNo)
+}
+
+func (s *Server) faultLocked(ch gateway.Channel, outTradeNo string) Fault {
+	if f, ok := s.faults[tradeKey{ch, outTradeNo}]; ok {
+		return *f
+	}
+	if f, ok := s.faults[tradeKey{ch, ""}]; ok {
+		return *f
+	}
+	return Fault{}
+}
+
+// beforeAPI applies the API faults that act before the work is done: it
+// waits out a Delay and answers 500 for ServerError. It returns false when it
+// has answered and the handler must stop.
+func (s *Server) beforeAPI(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	if f.ServerError {
+		http.Error(w, "sandbox: injected server error", http.StatusInternalServerError)
+		return false
+	}
+	return true
+}
+
+// afterAPI applies Hang once the work is done: the answer never comes, so
+// the client sees a timeout although the platform acted.
+func (s *Server) afterAPI(r *http.Request, f Fault) bool {
+	if !f.Hang {
+		return true
+	}
+	select {
+	case <-r.Context().Done():
+	case <-s.ctx.Done():
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// Keys are the identities and key pairs of both simulated platforms and of
+// the one merchant they serve. The sandbox holds the merchant's private keys
+// only so it can hand them to paydesk (WriteClientFiles); it signs with the
+// platform keys and verifies with the merchant's public keys.
+type Keys struct {
+	AlipayAppID       string
+	AlipayAppKey      *rsa.PrivateKey // the merchant's app key: signs requests
+	AlipayPlatformKey *rsa.PrivateKey // Alipay's key: signs responses and notifications
+
+	WeChatMchID            string
+	WeChatAppID            string
+	WeChatMerchantSerialNo string          // serial of the merchant API certificate
+	WeChatMerchantKey      *rsa.PrivateKey // apiclient_key.pem: signs requests
+	WeChatPlatformKeyID    string          // PUB_KEY_ID_...: names the platform public key
+	WeChatPlatformKey      *rsa.PrivateKey // WeChat Pay's key: signs responses and notifications
+	WeChatAPIv3Key         string          // 32 bytes: encrypts notification resources
+}
+
+func (k Keys) validate() error {
+	var missing []string
+	check := func(ok bool, name string) {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	check(k.AlipayAppID != "", "AlipayAppID")
+	check(k.AlipayAppKey != nil, "AlipayAppKey")
+	check(k.AlipayPlatformKey != nil, "AlipayPlatformKey")
+	check(k.WeChatMchID != "", "WeChatMchID")
+	check(k.WeChatAppID != "", "WeChatAppID")
+	check(k.WeChatMerchantSerialNo != "", "WeChatMerchantSerialNo")
+	check(k.WeChatMerchantKey != nil, "WeChatMerchantKey")
+	check(k.WeChatPlatformKeyID != "", "WeChatPlatformKeyID")
+	check(k.WeChatPlatformKey != nil, "WeChatPlatformKey")
+	check(len(k.WeChatAPIv3Key) == 32, "WeChatAPIv3Key (32 bytes)")
+	if len(missing) > 0 {
+		return fmt.Errorf("sandbox: keys missing: %v", missing)
+	}
+	return nil
+}
+
+// GenerateKeys makes fresh keys and identities (four RSA-2048 keys: about a
+// second of CPU). Tests use the fixed test keys in testdata instead.
+func GenerateKeys() (Keys, error) {
+	var k Keys
+	var err error
+	for _, p := range []**rsa.PrivateKey{&k.AlipayAppKey, &k.AlipayPlatformKey, &k.WeChatMerchantKey, &k.WeChatPlatformKey} {
+		if *p, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return Keys{}, err
+		}
+	}
+	k.AlipayAppID = "2021" + randomDigits(12)
+	k.WeChatMchID = "19" + randomDigits(8)
+	k.WeChatAppID = "wx" + randomHex(8)
+	k.WeChatMerchantSerialNo = upperHex(20)
+	k.WeChatPlatformKeyID = "PUB_KEY_ID_01" + randomDigits(20)
+	k.WeChatAPIv3Key = randomHex(16)
+	return k, nil
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
+}
+
+func randomHex(nBytes int) string {
+	b := make([]byte, nBytes)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func upperHex(nBytes int) string {
+	b := make([]byte, nBytes)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%X", b)
+}
+
+// PrivateKeyPEM encodes a private key as PKCS#8 PEM.
+func PrivateKeyPEM(k *rsa.PrivateKey) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err) // an RSA key always marshals
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// PublicKeyPEM encodes a public key as PKIX PEM, the form both platforms'
+// consoles hand out.
+func PublicKeyPEM(k *rsa.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// ParsePrivateKeyPEM reads a PKCS#1 or PKCS#8 RSA private key.
+func ParsePrivateKeyPEM(b []byte) (*rsa.PrivateKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an RSA key")
+	}
+	return rk, nil
+}

@@ -1,0 +1,210 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// Config sets up a sandbox. Keys and identities are required; the rest has
+// defaults.
+type Config struct {
+	Keys Keys
+
+	// Channels served; default both.
+	Channels []gateway.Channel
+
+	// NotifyURL is where each channel's notifications go unless a trade
+	// names its own.
+	NotifyURL map[gateway.Channel]string
+
+	// RetryDelays are the gaps between notification attempts per channel;
+	// default the platforms' own schedules (Alipay: 4m 10m 10m 1h 2h 6h 15h;
+	// WeChat: 15s 15s 30s 3m 10m 20m 30m 30m 30m 60m 3h 3h 3h 6h 6h). Tests
+	// use milliseconds.
+	RetryDelays map[gateway.Channel][]time.Duration
+
+	// DeliveryTimeout bounds one notification attempt; default 10s.
+	DeliveryTimeout time.Duration
+
+	// Zone is the platforms' zone for bills; default Asia/Shanghai.
+	Zone *time.Location
+
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+
+	// Seed makes trade numbers and buyer ids repeatable; 0 picks one.
+	Seed uint64
+
+	Logger *slog.Logger
+}
+
+// Server is a running (or ready to run) sandbox.
+type Server struct {
+	cfg   Config
+	sides map[gateway.Channel]side
+
+	mu     sync.Mutex
+	rand   *rand.Rand // guarded by mu
+	trades map[tradeKey]*Trade
+	order  []tradeKey
+	faults map[tradeKey]*Fault // key with out == "" is the channel-wide fault
+
+	deliveries deliveryLog
+
+	ln      net.Listener
+	httpSrv *http.Server
+	baseURL string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// side is one simulated platform's wire protocol: its HTTP routes, its
+// notification format and acknowledgment, its identifiers and its bill.
+type side interface {
+	routes(mux *http.ServeMux)
+	// notification builds the signed request body and headers of an event,
+	// with the event's faults (bad signature, tampered amount) applied.
+	notification(ev Event) (http.Header, []byte, error)
+	// acknowledged says whether the merchant's answer ends the retries.
+	acknowledged(status int, body []byte) bool
+	newTradeNo(r *rand.Rand, at time.Time) string
+	newRefundID(r *rand.Rand, at time.Time) string
+	newBuyerID(r *rand.Rand) string
+}
+
+// New prepares a sandbox; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Keys.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = gateway.Shanghai
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DeliveryTimeout == 0 {
+		cfg.DeliveryTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Channels) == 0 {
+		cfg.Channels = gateway.Channels
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	s := &Server{
+		cfg:    cfg,
+		sides:  map[gateway.Channel]side{},
+		rand:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		trades: map[tradeKey]*Trade{},
+		faults: map[tradeKey]*Fault{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for _, ch := range cfg.Channels {
+		switch ch {
+		case gateway.Alipay:
+			s.sides[ch] = newAlipaySide(s)
+		case gateway.WeChat:
+			s.sides[ch] = newWeChatSide(s)
+		default:
+			return nil, fmt.Errorf("%w: %q", errUnknownChannel, ch)
+		}
+	}
+	return s, nil
+}
+
+// Handler serves both platforms' APIs and the sandbox's control API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, sd := range s.sides {
+		sd.routes(mux)
+	}
+	s.controlRoutes(mux)
+	return mux
+}
+
+// Start listens on addr ("127.0.0.1:0" picks a port) and serves until Close.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.baseURL = "http://" + ln.Addr().String()
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("sandbox serve", "err", err)
+		}
+	}()
+	s.cfg.Logger.Info("sandbox listening", "url", s.baseURL)
+	return nil
+}
+
+// URL is the base URL the sandbox listens on ("http://127.0.0.1:PORT").
+func (s *Server) URL() string { return s.baseURL }
+
+// Close stops listening and stops delivering notifications.
+func (s *Server) Close() error {
+	s.cancel()
+	var err error
+	if s.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		err = s.httpSrv.Shutdown(ctx)
+		if err != nil {
+			err = s.httpSrv.Close()
+		}
+	}
+	s.wg.Wait()
+	return err
+}
+
+// SetNotifyURL changes where a channel's notifications go (trades created
+// afterwards; and deliveries not yet started for trades without their own).
+func (s *Server) SetNotifyURL(ch gateway.Channel, url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.NotifyURL == nil {
+		s.cfg.NotifyURL = map[gateway.Channel]string{}
+	}
+	s.cfg.NotifyURL[ch] = url
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// Zone is the zone bills are cut in.
+func (s *Server) Zone() *time.Location { return s.cfg.Zone }
+
+// randDigits returns n random decimal digits.
+func (s *Server) randDigits(n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return randDigits(s.rand, n)
+}
+
+func randDigits(r *rand.Rand, n int) string {
+	var b strings.Builder
+	b.Grow(n)
+	for range n {
+		b.WriteByte(byte('0' + r.IntN(10)))
+	}
+	return b.String()
+}

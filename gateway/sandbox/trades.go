@@ -1,0 +1,338 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// Trade is one trade as the simulated platform holds it.
+type Trade struct {
+	Channel    gateway.Channel
+	OutTradeNo string
+	TradeNo    string
+	Subject    string
+	Amount     gateway.Money
+	State      gateway.TradeState // NOTPAID, PAID, CLOSED; refunds are in Refunds
+	CreatedAt  time.Time
+	PaidAt     time.Time
+	ClosedAt   time.Time
+	BuyerID    string
+	NotifyURL  string
+	Refunds    []*Refund
+}
+
+// Refund is one refund request as the simulated platform holds it.
+type Refund struct {
+	OutRequestNo string
+	RefundID     string
+	Amount       gateway.Money
+	Reason       string
+	Status       gateway.RefundStatus
+	CreatedAt    time.Time
+	SucceededAt  time.Time
+	// Console marks a refund made in the platform's web console rather than
+	// through the API: the merchant's system has no record of it.
+	Console bool
+}
+
+// Refunded is the sum of the trade's successful and pending refunds: what
+// the platform's ceiling check subtracts from the paid amount.
+func (t *Trade) Refunded() (succeeded, pending gateway.Money) {
+	for _, r := range t.Refunds {
+		switch r.Status {
+		case gateway.RefundSuccess:
+			succeeded += r.Amount
+		case gateway.RefundPending:
+			pending += r.Amount
+		}
+	}
+	return succeeded, pending
+}
+
+// Refund returns the trade's refund with that request number, or nil.
+func (t *Trade) Refund(outRequestNo string) *Refund {
+	for _, r := range t.Refunds {
+		if r.OutRequestNo == outRequestNo {
+			return r
+		}
+	}
+	return nil
+}
+
+// clone copies the trade so callers outside the lock never share state.
+func (t *Trade) clone() *Trade {
+	c := *t
+	c.Refunds = make([]*Refund, len(t.Refunds))
+	for i, r := range t.Refunds {
+		rc := *r
+		c.Refunds[i] = &rc
+	}
+	return &c
+}
+
+// Errors of the trade book; each platform side maps them to its own codes.
+var (
+	ErrNoSuchTrade       = errors.New("no such trade")
+	ErrTradeExists       = errors.New("trade already exists")
+	ErrNotPaid           = errors.New("trade is not paid")
+	ErrRefundTooLarge    = errors.New("refund exceeds the refundable amount")
+	ErrRefundNoMismatch  = errors.New("request number reused with a different amount")
+	ErrInvalidAmount     = errors.New("amount must be positive")
+	ErrNoSuchRefund      = errors.New("no such refund")
+	ErrTradeNotPayable   = errors.New("trade is not waiting for payment")
+	errUnknownChannel    = errors.New("unknown channel")
+	errChannelNotEnabled = errors.New("channel not served by this sandbox")
+)
+
+type tradeKey struct {
+	ch  gateway.Channel
+	out string
+}
+
+// TradeSpec describes a trade to create at the simulated platform.
+type TradeSpec struct {
+	Channel    gateway.Channel
+	OutTradeNo string
+	Amount     gateway.Money
+	Subject    string
+	CreatedAt  time.Time // defaults to now
+	BuyerID    string    // defaults to a made-up buyer
+	NotifyURL  string    // defaults to the channel's configured notify URL
+}
+
+// CreateTrade creates a trade waiting for payment, as the merchant's
+// checkout does before the buyer pays.
+func (s *Server) CreateTrade(spec TradeSpec) (*Trade, error) {
+	if spec.Amount <= 0 {
+		return nil, ErrInvalidAmount
+	}
+	if spec.OutTradeNo == "" {
+		return nil, fmt.Errorf("out_trade_no is empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sides[spec.Channel]; !ok {
+		return nil, fmt.Errorf("%w: %s", errChannelNotEnabled, spec.Channel)
+	}
+	k := tradeKey{spec.Channel, spec.OutTradeNo}
+	if _, ok := s.trades[k]; ok {
+		return nil, fmt.Errorf("%w: %s %s", ErrTradeExists, spec.Channel, spec.OutTradeNo)
+	}
+	t := &Trade{
+		Channel:    spec.Channel,
+		OutTradeNo: spec.OutTradeNo,
+		Subject:    spec.Subject,
+		Amount:     spec.Amount,
+		State:      gateway.TradeNotPaid,
+		CreatedAt:  spec.CreatedAt,
+		BuyerID:    spec.BuyerID,
+		NotifyURL:  spec.NotifyURL,
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	if t.BuyerID == "" {
+		t.BuyerID = s.sides[spec.Channel].newBuyerID(s.rand)
+	}
+	if t.NotifyURL == "" {
+		t.NotifyURL = s.cfg.NotifyURL[spec.Channel]
+	}
+	t.TradeNo = s.sides[spec.Channel].newTradeNo(s.rand, t.CreatedAt)
+	s.trades[k] = t
+	s.order = append(s.order, k)
+	return t.clone(), nil
+}
+
+// Pay marks a trade paid at the given time (now when zero) and sends the
+// payment notification, as the platform does when the buyer pays.
+func (s *Server) Pay(ch gateway.Channel, outTradeNo string, at time.Time) (*Trade, error) {
+	s.mu.Lock()
+	t, ok := s.trades[tradeKey{ch, outTradeNo}]
+	if !ok {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s %s", ErrNoSuchTrade, ch, outTradeNo)
+	}
+	if t.State != gateway.TradeNotPaid {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s %s is %s", ErrTradeNotPayable, ch, outTradeNo, t.State)
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	t.State = gateway.TradePaid
+	t.PaidAt = at
+	snap := t.clone()
+	s.mu.Unlock()
+	s.notify(Event{Kind: EventPaid, Trade: snap})
+	return snap, nil
+}
+
+// CloseTrade closes an unpaid trade (the buyer never paid before it expired).
+func (s *Server) CloseTrade(ch gateway.Channel, outTradeNo string, at time.Time) (*Trade, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.trades[tradeKey{ch, outTradeNo}]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s %s", ErrNoSuchTrade, ch, outTradeNo)
+	}
+	if t.State != gateway.TradeNotPaid {
+		return nil, fmt.Errorf("%w: %s %s is %s", ErrTradeNotPayable, ch, outTradeNo, t.State)
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	t.State = gateway.TradeClosed
+	t.ClosedAt = at
+	return t.clone(), nil
+}
+
+// Trade returns a copy of one trade.
+func (s *Server) Trade(ch gateway.Channel, outTradeNo string) (*Trade, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.trades[tradeKey{ch, outTradeNo}]
+	if !ok {
+		return nil, false
+	}
+	return t.clone(), true
+}
+
+// Trades returns copies of every trade of a channel in creation order.
+func (s *Server) Trades(ch gateway.Channel) []*Trade {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Trade
+	for _, k := range s.order {
+		if k.ch == ch {
+			out = append(out, s.trades[k].clone())
+		}
+	}
+	return out
+}
+
+// RefundSpec is one refund request, from the API or the web console.
+type RefundSpec struct {
+	Channel      gateway.Channel
+	OutTradeNo   string
+	OutRequestNo string
+	Amount       gateway.Money
+	Reason       string
+	At           time.Time // defaults to now
+	Console      bool
+}
+
+// refund applies a refund request to the book: the ceiling (paid minus
+// succeeded and pending refunds) is checked under the same lock that records
+// it, and a request number seen before returns the refund made the first
+// time, so a retried request never refunds twice. The bool reports whether
+// the refund is new.
+func (s *Server) refund(spec RefundSpec) (*Trade, *Refund, bool, error) {
+	if spec.Amount <= 0 {
+		return nil, nil, false, ErrInvalidAmount
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.trades[tradeKey{spec.Channel, spec.OutTradeNo}]
+	if !ok {
+		return nil, nil, false, fmt.Errorf("%w: %s %s", ErrNoSuchTrade, spec.Channel, spec.OutTradeNo)
+	}
+	if r := t.Refund(spec.OutRequestNo); r != nil {
+		if r.Amount != spec.Amount {
+			return nil, nil, false, fmt.Errorf("%w: %s was %s, now %s", ErrRefundNoMismatch, spec.OutRequestNo, r.Amount, spec.Amount)
+		}
+		rc := *r
+		return t.clone(), &rc, false, nil
+	}
+	if t.State != gateway.TradePaid {
+		return nil, nil, false, fmt.Errorf("%w: %s is %s", ErrNotPaid, spec.OutTradeNo, t.State)
+	}
+	succeeded, pending := t.Refunded()
+	if spec.Amount > t.Amount-succeeded-pending {
+		return nil, nil, false, fmt.Errorf("%w: asked %s, refundable %s", ErrRefundTooLarge, spec.Amount, t.Amount-succeeded-pending)
+	}
+	at := spec.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	r := &Refund{
+		OutRequestNo: spec.OutRequestNo,
+		RefundID:     s.sides[spec.Channel].newRefundID(s.rand, at),
+		Amount:       spec.Amount,
+		Reason:       spec.Reason,
+		Status:       gateway.RefundSuccess,
+		CreatedAt:    at,
+		SucceededAt:  at,
+		Console:      spec.Console,
+	}
+	if f := s.faultLocked(spec.Channel, spec.OutTradeNo); f.RefundPending {
+		r.Status = gateway.RefundPending
+		r.SucceededAt = time.Time{}
+	}
+	t.Refunds = append(t.Refunds, r)
+	rc := *r
+	return t.clone(), &rc, true, nil
+}
+
+// ConsoleRefund makes a refund the way a person does in the platform's web
+// console: the platform refunds and notifies, and the merchant's system has
+// no record of the request.
+func (s *Server) ConsoleRefund(spec RefundSpec) (*Refund, error) {
+	spec.Console = true
+	if spec.OutRequestNo == "" {
+		spec.OutRequestNo = "CONSOLE" + s.randDigits(12)
+	}
+	t, r, created, err := s.refund(spec)
+	if err != nil {
+		return nil, err
+	}
+	if created && r.Status == gateway.RefundSuccess {
+		s.notify(Event{Kind: EventRefunded, Trade: t, Refund: r})
+	}
+	return r, nil
+}
+
+// apiRefund is what a platform side calls for a refund request that arrived
+// over its API: it applies the request and notifies a new successful refund.
+func (s *Server) apiRefund(spec RefundSpec) (*Trade, *Refund, error) {
+	t, r, created, err := s.refund(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created && r.Status == gateway.RefundSuccess {
+		s.notify(Event{Kind: EventRefunded, Trade: t, Refund: r})
+	}
+	return t, r, nil
+}
+
+// SettleRefund moves a pending refund to SUCCESS (or FAILED) and notifies,
+// as the platform does once the bank confirms.
+func (s *Server) SettleRefund(ch gateway.Channel, outTradeNo, outRequestNo string, ok bool, at time.Time) error {
+	s.mu.Lock()
+	t, found := s.trades[tradeKey{ch, outTradeNo}]
+	if !found {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s %s", ErrNoSuchTrade, ch, outTradeNo)
+	}
+	r := t.Refund(outRequestNo)
+	if r == nil || r.Status != gateway.RefundPending {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: no pending refund %s on %s", ErrNoSuchRefund, outRequestNo, outTradeNo)
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	if ok {
+		r.Status, r.SucceededAt = gateway.RefundSuccess, at
+	} else {
+		r.Status = gateway.RefundFailed
+	}
+	snap, rc := t.clone(), *r
+	s.mu.Unlock()
+	if ok {
+		s.notify(Event{Kind: EventRefunded, Trade: snap, Refund: &rc})
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module github.com/paydesk/paydesk
+
+go 1.26.8
