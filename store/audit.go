@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// AuditOutcome is how an operator action ended.
+type AuditOutcome string
+
+const (
+	AuditOK     AuditOutcome = "ok"
+	AuditError  AuditOutcome = "error"
+	AuditDenied AuditOutcome = "denied" // the role does not allow it
+)
+
+// AuditEntry is one operator action.
+type AuditEntry struct {
+	ID       int64        `json:"id"`
+	At       time.Time    `json:"at"`
+	Operator string       `json:"operator"`
+	Role     string       `json:"role"`
+	Action   string       `json:"action"`
+	Target   string       `json:"target"` // what it acted on: an order number, a notification id, a file
+	Detail   string       `json:"detail,omitempty"`
+	Outcome  AuditOutcome `json:"outcome"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// AppendAudit records an operator action. Callers never put secrets in
+// Detail; ops builds it from non-secret fields only.
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO audit (at, operator, role, action, target, detail, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ms(e.At), e.Operator, e.Role, e.Action, e.Target, e.Detail, e.Outcome, e.Error)
+	return err
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	Operator string
+	Action   string
+	Target   string // exact
+	Text     string // substring of target or detail
+	Since    time.Time
+}
+
+// ListAudit returns entries newest first, before id beforeID (0: newest).
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter, beforeID int64, limit int) ([]AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.Operator != "" {
+		where = append(where, "operator = ?")
+		args = append(args, f.Operator)
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	if f.Target != "" {
+		where = append(where, "target = ?")
+		args = append(args, f.Target)
+	}
+	if f.Text != "" {
+		where = append(where, "(instr(target, ?) > 0 OR instr(detail, ?) > 0)")
+		args = append(args, f.Text, f.Text)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, ms(f.Since))
+	}
+	if beforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, beforeID)
+	}
+	q := `SELECT id, at, operator, role, action, target, detail, outcome, error FROM audit`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Operator, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Outcome, &e.Error); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// VerifyStatus is whether a stored notification's signature and merchant
+// identity checked out.
+type VerifyStatus string
+
+const (
+	Unverified VerifyStatus = "UNVERIFIED"
+	Verified   VerifyStatus = "VERIFIED"
+	Rejected   VerifyStatus = "REJECTED"
+)
+
+// ApplyStatus is what applying a notification did.
+type ApplyStatus string
+
+const (
+	ApplyPending          ApplyStatus = "PENDING"           // stored; nothing decided yet (or the process died here)
+	ApplyApplied          ApplyStatus = "APPLIED"           // changed the order or refund
+	ApplyDuplicate        ApplyStatus = "DUPLICATE"         // the same fact was applied before
+	ApplyDuplicatePayment ApplyStatus = "DUPLICATE_PAYMENT" // another trade had paid the order
+	ApplyAmountMismatch   ApplyStatus = "AMOUNT_MISMATCH"   // verified, but not the order's amount or currency
+	ApplyUnknownOrder     ApplyStatus = "UNKNOWN_ORDER"     // verified, but no such order here
+	ApplyIgnored          ApplyStatus = "IGNORED"           // verified, changes nothing (e.g. WAIT_BUYER_PAY)
+	ApplyRejected         ApplyStatus = "REJECTED"          // failed verification
+	ApplyForbidden        ApplyStatus = "FORBIDDEN"         // from an address outside the allowlist
+	ApplyFailed           ApplyStatus = "FAILED"            // our side failed; the platform will resend
+	ApplyReview           ApplyStatus = "REVIEW"            // applied, but needs a person (refund made in the platform console)
+)
+
+// Failed reports whether a notification needs attention: it did not end in
+// a state that is applied or deliberately classified.
+func (a ApplyStatus) Failed() bool {
+	switch a {
+	case ApplyApplied, ApplyDuplicate, ApplyDuplicatePayment, ApplyIgnored, ApplyReview:
+		return false
+	}
+	return true
+}
+
+// failedStatuses is Failed as SQL.
+const failedStatuses = `('PENDING', 'AMOUNT_MISMATCH', 'UNKNOWN_ORDER', 'REJECTED', 'FORBIDDEN', 'FAILED')`
+
+// RawNotification is a callback exactly as it arrived.
+type RawNotification struct {
+	Channel    gateway.Channel
+	ReceivedAt time.Time
+	RemoteAddr string
+	Header     http.Header
+	Body       []byte
+}
+
+// Notification is a stored callback with its latest outcome.
+type Notification struct {
+	ID            int64           `json:"id"`
+	Channel       gateway.Channel `json:"channel"`
+	ReceivedAt    time.Time       `json:"received_at"`
+	RemoteAddr    string          `json:"remote_addr"`
+	Header        http.Header     `json:"-"`
+	Body          []byte          `json:"-"`
+	VerifyStatus  VerifyStatus    `json:"verify_status"`
+	VerifyError   string          `json:"verify_error,omitempty"`
+	ApplyStatus   ApplyStatus     `json:"apply_status"`
+	ApplyDetail   string          `json:"apply_detail,omitempty"`
+	Event         gateway.Event   `json:"event,omitempty"`
+	NotifyID      string          `json:"notify_id,omitempty"`
+	OutTradeNo    string          `json:"out_trade_no,omitempty"`
+	TradeNo       string          `json:"trade_no,omitempty"`
+	OutRequestNo  string          `json:"out_request_no,omitempty"`
+	Amount        *gateway.Money  `json:"amount,omitempty"`
+	Attempts      int             `json:"attempts"`
+	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+}
+
+// SaveRawNotification stores a callback before anything else is done with
+// it (rule 1: keep everything raw), and returns its id.
+func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int64, error) {
+	h, err := json.Marshal(n.Header)
+	if err != nil {
+		return 0, err
+	}
+	body := n.Body
+	if body == nil {
+		body = []byte{} // NOT NULL: an empty body is still a body that arrived
+	}
+	var id int64
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`,
+			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
+		if err != nil {
+			return err
+		}
+		id, err = r.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store notification: %w", err)
+	}
+	return id, nil
+}
+
+// AttemptKind says whether an attempt was the intake or a replay.
+type AttemptKind string
+
+const (
+	AttemptIntake AttemptKind = "intake"
+	AttemptReplay AttemptKind = "replay"
+)
+
+// Attempt is one processing of a stored notification and its outcome. The
+// fields learned from verification describe the notification itself and
+// are copied onto it.
+type Attempt struct {
+	Kind         AttemptKind   `json:"kind"`
+	Operator     string        `json:"operator,omitempty"`
+	At           time.Time     `json:"at"`
+	VerifyStatus VerifyStatus  `json:"verify_status"`
+	VerifyError  string        `json:"verify_error,omitempty"`
+	ApplyStatus  ApplyStatus   `json:"apply_status"`
+	Detail       string        `json:"detail,omitempty"`
+	Event        gateway.Event `json:"-"`
+	NotifyID     string        `json:"-"`
+	OutTradeNo   string        `json:"-"`
+	TradeNo      string        `json:"-"`
+	OutRequestNo string        `json:"-"`
+	Amount       *gateway.Money
+}
+
+// RecordAttempt logs an attempt and makes its outcome the notification's
+// current one.
+func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
+	detail := a.Detail
+	if a.VerifyError != "" && detail == "" {
+		detail = a.VerifyError
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+			return err
+		}
+		var amount any
+		if a.Amount != nil {
+			amount = int64(*a.Amount)
+		}
+		// Facts from verification only overwrite when this attempt learned
+		// them, so a later failed replay does not blank what an earlier
+		// verified attempt recorded.
+		r, err := tx.ExecContext(ctx, `UPDATE notifications SET
+			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
+			event = CASE WHEN ? <> '' THEN ? ELSE event END,
+			notify_id = CASE WHEN ? <> '' THEN ? ELSE notify_id END,
+			out_trade_no = CASE WHEN ? <> '' THEN ? ELSE out_trade_no END,
+			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
+			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
+			amount = coalesce(?, amount),
+			attempts = attempts + 1, last_attempt_at = ?
+			WHERE id = ?`,
+			a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
+			a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
+			a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return fmt.Errorf("notification %d not found", id)
+		}
+		return nil
+	})
+}
+
+const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at`
+
+func scanNotification(r rowScanner) (Notification, error) {
+	var n Notification
+	var received int64
+	var headers string
+	var amount, last sql.NullInt64
+	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last)
+	if err != nil {
+		return n, err
+	}
+	n.ReceivedAt, n.LastAttemptAt = fromMS(received), fromNullMS(last)
+	if amount.Valid {
+		m := gateway.Money(amount.Int64)
+		n.Amount = &m
+	}
+	if err := json.Unmarshal([]byte(headers), &n.Header); err != nil {
+		return n, fmt.Errorf("notification %d: stored headers unreadable: %w", n.ID, err)
+	}
+	return n, nil
+}
+
+// ErrNotificationNotFound is returned for an unknown notification id.
+var ErrNotificationNotFound = errors.New("notification not found")
+
+// GetNotification returns one stored notification with its raw request.
+func (s *Store) GetNotification(ctx context.Context, id int64) (Notification, error) {
+	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, fmt.Errorf("%w: %d", ErrNotificationNotFound, id)
+	}
+	return n, err
+}
+
+// NotificationFilter narrows a notification listing.
+type NotificationFilter struct {
+	Channel    gateway.Channel
+	OutTradeNo string
+	Failed     bool // only those that need attention
+	Since      time.Time
+	Until      time.Time
+}
+
+// ListNotifications returns notifications newest first, before id beforeID
+// (0: from the newest).
+func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	where, args := f.where()
+	if beforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, beforeID)
+	}
+	q := `SELECT ` + notificationColumns + ` FROM notifications`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// CountNotifications counts what a filter selects.
+func (s *Store) CountNotifications(ctx context.Context, f NotificationFilter) (int, error) {
+	where, args := f.where()
+	q := `SELECT count(*) FROM notifications`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+func (f NotificationFilter) where() ([]string, []any) {
+	var where []string
+	var args []any
+	if f.Channel != "" {
+		where = append(where, "channel = ?")
+		args = append(args, f.Channel)
+	}
+	if f.OutTradeNo != "" {
+		where = append(where, "out_trade_no = ?")
+		args = append(args, f.OutTradeNo)
+	}
+	if f.Failed {
+		where = append(where, "apply_status IN "+failedStatuses)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "received_at >= ?")
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "received_at < ?")
+		args = append(args, ms(f.Until))
+	}
+	return where, args
+}
+
+// Attempts lists a notification's attempts, oldest first.
+func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail FROM notification_attempts
+		WHERE notification_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		var a Attempt
+		var at int64
+		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail); err != nil {
+			return nil, err
+		}
+		a.At = fromMS(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// Payment is a verified fact that a platform received money for an order:
+// from a notification, a live query or an import.
+type Payment struct {
+	OutTradeNo string
+	Channel    gateway.Channel
+	TradeNo    string
+	Amount     gateway.Money
+	PaidAt     time.Time
+	Via        PaidVia
+}
+
+// PaymentOutcome says what MarkPaid did.
+type PaymentOutcome string
+
+const (
+	// PaymentApplied: the order went from PENDING (or CLOSED) to PAID.
+	PaymentApplied PaymentOutcome = "APPLIED"
+	// PaymentAlreadyApplied: the same trade had already paid the order;
+	// nothing changed.
+	PaymentAlreadyApplied PaymentOutcome = "DUPLICATE"
+	// PaymentDuplicate: the order was already paid by another trade: money
+	// was received twice. It is recorded in duplicate_payments and the
+	// caller records a finding.
+	PaymentDuplicate PaymentOutcome = "DUPLICATE_PAYMENT"
+)
+
+// PaymentResult is MarkPaid's report.
+type PaymentResult struct {
+	Outcome PaymentOutcome
+	Order   Order // as it is after the call
+	// Reopened: the order had been closed locally, but the buyer paid.
+	Reopened bool
+	// FirstSeen: for PaymentDuplicate, this duplicate trade was recorded
+	// now (false when the same duplicate arrived before).
+	FirstSeen bool
+}
+
+// ErrAmountMismatch refuses a payment whose amount is not the order's.
+var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
+
+// MarkPaid applies a payment exactly once. Inside one write transaction it
+// re-reads the order and: moves PENDING (or CLOSED) to PAID; treats the same
+// trade again as a no-op; records a different trade for a paid order as a
+// duplicate payment; refuses an amount that is not the order's.
+func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
+	var res PaymentResult
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Amount != o.Amount {
+			return fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
+		}
+		now := ms(time.Now())
+		switch {
+		case o.Status == OrderPending || o.Status == OrderClosed:
+			// The channel follows the payment: an order offered on both
+			// platforms belongs to the one the buyer used.
+			_, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+				WHERE id = ? AND status = ?`, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+			if err != nil {
+				return err
+			}
+			res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
+			o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
+		case o.TradeNo == p.TradeNo && o.Channel == p.Channel:
+			res.Outcome = PaymentAlreadyApplied
+		default:
+			r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
+				o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			res.Outcome, res.FirstSeen = PaymentDuplicate, n == 1
+		}
+		res.Order = o
+		return nil
+	})
+	return res, err
+}
+
+// DuplicatePayment is a payment of an already paid order by another trade.
+type DuplicatePayment struct {
+	OutTradeNo string          `json:"out_trade_no"`
+	Channel    gateway.Channel `json:"channel"`
+	TradeNo    string          `json:"trade_no"`
+	Amount     gateway.Money   `json:"amount"`
+	PaidAt     time.Time       `json:"paid_at,omitzero"`
+	Source     PaidVia         `json:"source"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// DuplicatePayments lists the duplicate payments of one order.
+func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]DuplicatePayment, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at
+		FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, outTradeNo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DuplicatePayment
+	for rows.Next() {
+		var d DuplicatePayment
+		var paidAt sql.NullInt64
+		var created int64
+		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created); err != nil {
+			return nil, err
+		}
+		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

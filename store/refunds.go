@@ -1,0 +1,364 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// RefundSource says where a refund was decided.
+type RefundSource string
+
+const (
+	// SourceLocal: an operator asked paydesk to refund.
+	SourceLocal RefundSource = "local"
+	// SourcePlatform: someone refunded in the platform's web console and
+	// paydesk learned of it from a notification.
+	SourcePlatform RefundSource = "platform"
+)
+
+// Refund is one refund request.
+type Refund struct {
+	ID           int64                `json:"-"`
+	OutRequestNo string               `json:"out_request_no"`
+	OutTradeNo   string               `json:"out_trade_no"`
+	Channel      gateway.Channel      `json:"channel"`
+	Amount       gateway.Money        `json:"amount"`
+	Reason       string               `json:"reason"`
+	Status       gateway.RefundStatus `json:"status"`
+	RefundID     string               `json:"refund_id,omitempty"`
+	Source       RefundSource         `json:"source"`
+	NeedsReview  bool                 `json:"needs_review"`
+	Operator     string               `json:"operator"`
+	Error        string               `json:"error,omitempty"`
+	CreatedAt    time.Time            `json:"created_at"`
+	UpdatedAt    time.Time            `json:"updated_at"`
+	RefundedAt   time.Time            `json:"refunded_at,omitzero"`
+}
+
+// Errors of refund transitions.
+var (
+	ErrNotRefundable     = errors.New("order is not paid")
+	ErrRefundCeiling     = errors.New("refund exceeds the refundable amount")
+	ErrRefundNotFound    = errors.New("refund not found")
+	ErrRefundNotPending  = errors.New("refund is no longer pending")
+	ErrInvalidRefundSize = errors.New("refund amount must be positive")
+)
+
+const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, source, needs_review, operator, error, created_at, updated_at, refunded_at`
+
+func scanRefund(r rowScanner) (Refund, error) {
+	var f Refund
+	var created, updated int64
+	var refunded sql.NullInt64
+	err := r.Scan(&f.ID, &f.OutRequestNo, &f.OutTradeNo, &f.Channel, &f.Amount, &f.Reason, &f.Status, &f.RefundID,
+		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded)
+	f.CreatedAt, f.UpdatedAt, f.RefundedAt = fromMS(created), fromMS(updated), fromNullMS(refunded)
+	return f, err
+}
+
+// Ceiling is what an order can still refund: paid, minus refunds that
+// succeeded, minus refunds whose outcome is still pending.
+type Ceiling struct {
+	Paid, Succeeded, Pending gateway.Money
+}
+
+// Remaining is the refundable amount now.
+func (c Ceiling) Remaining() gateway.Money { return c.Paid - c.Succeeded - c.Pending }
+
+func ceilingTx(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, o Order) (Ceiling, error) {
+	c := Ceiling{Succeeded: o.Refunded}
+	if o.Status.IsPaid() {
+		c.Paid = o.Amount
+	}
+	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE out_trade_no = ? AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
+	return c, err
+}
+
+// RefundCeiling reads an order's refund ceiling (for showing; BeginRefund
+// checks it again inside its transaction).
+func (s *Store) RefundCeiling(ctx context.Context, outTradeNo string) (Ceiling, Order, error) {
+	o, err := s.GetOrder(ctx, outTradeNo)
+	if err != nil {
+		return Ceiling{}, Order{}, err
+	}
+	c, err := ceilingTx(ctx, s.r, o)
+	return c, o, err
+}
+
+// BeginRefund records a new PENDING refund with a fresh request number,
+// after checking, in the same transaction, that it fits under the ceiling.
+// Two concurrent calls can never both pass the check on the same money.
+func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gateway.Money, reason, operator string, now time.Time) (Refund, error) {
+	if amount <= 0 {
+		return Refund{}, ErrInvalidRefundSize
+	}
+	var f Refund
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, outTradeNo))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
+		}
+		if err != nil {
+			return err
+		}
+		if !o.Status.IsPaid() {
+			return fmt.Errorf("%w: %s is %s", ErrNotRefundable, outTradeNo, o.Status)
+		}
+		c, err := ceilingTx(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		if amount > c.Remaining() {
+			return fmt.Errorf("%w: asked %s, refundable %s (paid %s, refunded %s, pending %s)",
+				ErrRefundCeiling, amount, c.Remaining(), c.Paid, c.Succeeded, c.Pending)
+		}
+		f = Refund{
+			OutRequestNo: newRequestNo(now), OutTradeNo: outTradeNo, Channel: o.Channel, Amount: amount,
+			Reason: reason, Status: gateway.RefundPending, Source: SourceLocal, Operator: operator,
+			CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', 'local', ?, ?, ?)`,
+			f.OutRequestNo, outTradeNo, o.Channel, int64(amount), reason, operator, ms(now), ms(now))
+		if err != nil {
+			return err
+		}
+		f.ID, err = r.LastInsertId()
+		return err
+	})
+	return f, err
+}
+
+// requestNoAlphabet avoids letters that read alike (I/1, O/0) because
+// support staff read request numbers out over the phone.
+const requestNoAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// newRequestNo makes an out_request_no: "RF", the UTC date, and 12 random
+// characters (60 bits), so it is unique without a sequence and cannot be
+// guessed. Alipay allows 64 characters, WeChat 64.
+func newRequestNo(now time.Time) string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = requestNoAlphabet[int(b[i])%len(requestNoAlphabet)]
+	}
+	return "RF" + now.UTC().Format("20060102") + string(b)
+}
+
+// RefundOutcome is a platform's final answer about a refund.
+type RefundOutcome struct {
+	Status     gateway.RefundStatus // SUCCESS or FAILED
+	RefundID   string
+	RefundedAt time.Time
+	Error      string // why it failed
+}
+
+// FinishRefund records a refund's final status. A success adds the amount
+// to the order's refunded total and moves the order to PARTIALLY_REFUNDED
+// or REFUNDED. Finishing a refund again with the same status is a no-op
+// (a notification and a query may both report it); a different final
+// status than the recorded one is an error.
+func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out RefundOutcome, now time.Time) (Refund, error) {
+	if out.Status != gateway.RefundSuccess && out.Status != gateway.RefundFailed {
+		return Refund{}, fmt.Errorf("finish refund %s: status %q is not final", outRequestNo, out.Status)
+	}
+	var f Refund
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrRefundNotFound, outRequestNo)
+		}
+		if err != nil {
+			return err
+		}
+		if f.Status == out.Status {
+			return nil
+		}
+		if f.Status != gateway.RefundPending {
+			return fmt.Errorf("%w: %s is %s, platform now says %s", ErrRefundNotPending, outRequestNo, f.Status, out.Status)
+		}
+		f.Status, f.RefundID, f.Error, f.UpdatedAt = out.Status, out.RefundID, out.Error, now.UTC().Truncate(time.Millisecond)
+		if out.Status == gateway.RefundSuccess {
+			f.RefundedAt = out.RefundedAt
+			if f.RefundedAt.IsZero() {
+				f.RefundedAt = now
+			}
+			if err := addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE refunds SET status = ?, refund_id = ?, error = ?, updated_at = ?, refunded_at = ? WHERE id = ? AND status = 'PENDING'`,
+			f.Status, f.RefundID, f.Error, ms(now), msOrNull(f.RefundedAt), f.ID)
+		return err
+	})
+	return f, err
+}
+
+// addRefundedTx adds a succeeded refund to its order's total.
+func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount gateway.Money, now time.Time) error {
+	r, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + ?,
+		status = CASE WHEN refunded + ? >= amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END, updated_at = ?
+		WHERE out_trade_no = ? AND status IN ('PAID', 'PARTIALLY_REFUNDED') AND refunded + ? <= amount`,
+		int64(amount), int64(amount), ms(now), outTradeNo, int64(amount))
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: %s cannot take a further refund of %s", ErrRefundCeiling, outTradeNo, amount)
+	}
+	return nil
+}
+
+// PlatformRefund is a refund the platform reports that paydesk may not know.
+type PlatformRefund struct {
+	OutTradeNo   string
+	OutRequestNo string
+	RefundID     string
+	Amount       gateway.Money
+	RefundedAt   time.Time
+}
+
+// PlatformRefundOutcome says what RecordPlatformRefund did.
+type PlatformRefundOutcome string
+
+const (
+	// PlatformRefundFinished: a local PENDING refund was confirmed.
+	PlatformRefundFinished PlatformRefundOutcome = "FINISHED"
+	// PlatformRefundKnown: the refund was already recorded as succeeded.
+	PlatformRefundKnown PlatformRefundOutcome = "KNOWN"
+	// PlatformRefundAdded: paydesk had no such refund; it is now recorded
+	// with source "platform" and flagged for review.
+	PlatformRefundAdded PlatformRefundOutcome = "ADDED"
+)
+
+// RecordPlatformRefund applies a verified refund from the platform exactly
+// once: it finishes the matching local refund, or records one the store
+// lacks (made in the platform's console) so the order's refunded amount is
+// right, flagged for review rather than dropped.
+func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
+	var outcome PlatformRefundOutcome
+	var f Refund
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
+		switch {
+		case err == nil && f.OutTradeNo != p.OutTradeNo:
+			return fmt.Errorf("refund %s belongs to order %s, the platform says %s", p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
+		case err == nil && f.Status == gateway.RefundSuccess:
+			outcome = PlatformRefundKnown
+			return nil
+		case err == nil && f.Amount != p.Amount:
+			return fmt.Errorf("refund %s is %s locally, the platform refunded %s", p.OutRequestNo, f.Amount, p.Amount)
+		case err == nil:
+			// PENDING, or FAILED locally though the platform says it
+			// succeeded: the platform's word about money wins.
+			f.Status, f.RefundID, f.RefundedAt, f.UpdatedAt = gateway.RefundSuccess, p.RefundID, p.RefundedAt, now.UTC().Truncate(time.Millisecond)
+			if err := addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE refunds SET status = 'SUCCESS', refund_id = ?, refunded_at = ?, updated_at = ?, error = '' WHERE id = ?`,
+				p.RefundID, msOrNull(p.RefundedAt), ms(now), f.ID)
+			outcome = PlatformRefundFinished
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
+		}
+		if err != nil {
+			return err
+		}
+		if err := addRefundedTx(ctx, tx, o.OutTradeNo, p.Amount, now); err != nil {
+			return err
+		}
+		f = Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: p.Amount,
+			Reason: "refunded at the platform", Status: gateway.RefundSuccess, RefundID: p.RefundID, Source: SourcePlatform,
+			NeedsReview: true, CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond), RefundedAt: p.RefundedAt}
+		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, source, needs_review, created_at, updated_at, refunded_at)
+			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, 'platform', 1, ?, ?, ?)`,
+			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, ms(now), ms(now), msOrNull(f.RefundedAt))
+		if err != nil {
+			return err
+		}
+		f.ID, _ = r.LastInsertId()
+		outcome = PlatformRefundAdded
+		return nil
+	})
+	return outcome, f, err
+}
+
+// GetRefund returns one refund by request number.
+func (s *Store) GetRefund(ctx context.Context, outRequestNo string) (Refund, error) {
+	f, err := scanRefund(s.r.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Refund{}, fmt.Errorf("%w: %s", ErrRefundNotFound, outRequestNo)
+	}
+	return f, err
+}
+
+// RefundFilter narrows a refund listing.
+type RefundFilter struct {
+	OutTradeNo string
+	Status     gateway.RefundStatus
+	Channel    gateway.Channel
+	Since      time.Time
+	Until      time.Time
+}
+
+// ListRefunds returns refunds newest first, before the refund with id
+// beforeID (0: from the newest).
+func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64, limit int) ([]Refund, error) {
+	q := `SELECT ` + refundColumns + ` FROM refunds WHERE 1=1`
+	var args []any
+	if f.OutTradeNo != "" {
+		q += ` AND out_trade_no = ?`
+		args = append(args, f.OutTradeNo)
+	}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, f.Channel)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, ms(f.Until))
+	}
+	if beforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, beforeID)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Refund
+	for rows.Next() {
+		f, err := scanRefund(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,350 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+func openTemp(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "paydesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
+
+func seed(t testing.TB, s *Store, orders ...Order) {
+	t.Helper()
+	_, err := s.ImportOrders(context.Background(), t0, func(im *OrderImporter) error {
+		for _, o := range orders {
+			if err := im.Insert(context.Background(), o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pending(no string, amount gateway.Money) Order {
+	return Order{OutTradeNo: no, Channel: gateway.Alipay, Amount: amount, Status: OrderPending, CreatedAt: t0}
+}
+
+func TestOpenMigratesAndRefusesANewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := s.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion() {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, SchemaVersion())
+	}
+	var mode string
+	if err := s.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v", mode, err)
+	}
+	s.Close()
+
+	// Reopening an up-to-date file is a no-op.
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(path)
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("opening a newer schema: %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestMarkPaidConcurrentlyAppliesOnce(t *testing.T) {
+	s := openTemp(t)
+	seed(t, s, pending("T1", 1234))
+	p := Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "2026112222001", Amount: 1234, PaidAt: t0, Via: ViaNotify}
+	results := make([]PaymentResult, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = s.MarkPaid(context.Background(), p)
+		}()
+	}
+	wg.Wait()
+	got := map[PaymentOutcome]int{}
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		got[results[i].Outcome]++
+	}
+	if got[PaymentApplied] != 1 || got[PaymentAlreadyApplied] != 1 {
+		t.Fatalf("outcomes %v; want one APPLIED and one DUPLICATE", got)
+	}
+	o, _ := s.GetOrder(context.Background(), "T1")
+	if o.Status != OrderPaid || o.TradeNo != p.TradeNo || o.PaidVia != ViaNotify || !o.PaidAt.Equal(t0) {
+		t.Fatalf("order after payment: %+v", o)
+	}
+}
+
+func TestMarkPaidByAnotherTradeIsADuplicatePayment(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 500))
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 500, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	second := Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W1", Amount: 500, Via: ViaNotify}
+	r, err := s.MarkPaid(ctx, second)
+	if err != nil || r.Outcome != PaymentDuplicate || !r.FirstSeen {
+		t.Fatalf("second trade: %+v, %v", r, err)
+	}
+	r, err = s.MarkPaid(ctx, second)
+	if err != nil || r.Outcome != PaymentDuplicate || r.FirstSeen {
+		t.Fatalf("same duplicate again: %+v, %v", r, err)
+	}
+	d, err := s.DuplicatePayments(ctx, "T1")
+	if err != nil || len(d) != 1 || d[0].TradeNo != "W1" || d[0].Channel != gateway.WeChat {
+		t.Fatalf("duplicates: %+v, %v", d, err)
+	}
+	o, _ := s.GetOrder(ctx, "T1")
+	if o.TradeNo != "A1" || o.Channel != gateway.Alipay {
+		t.Fatalf("a duplicate must not change the order: %+v", o)
+	}
+}
+
+func TestMarkPaidRefusesAnotherAmountAndUnknownOrders(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 500))
+	_, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 499, Via: ViaNotify})
+	if !errors.Is(err, ErrAmountMismatch) {
+		t.Fatalf("amount mismatch: %v", err)
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderPending {
+		t.Fatalf("refused payment changed the order: %+v", o)
+	}
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "NOPE", Amount: 1}); !errors.Is(err, ErrOrderNotFound) {
+		t.Fatalf("unknown order: %v", err)
+	}
+}
+
+func TestConcurrentRefundsNeverExceedThePaidAmount(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 1000))
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 1000, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var begun []Refund
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := s.BeginRefund(ctx, "T1", 150, "test", "op", t0)
+			if err != nil {
+				if !errors.Is(err, ErrRefundCeiling) {
+					t.Error(err)
+				}
+				return
+			}
+			// Half of them succeed at once, so the ceiling mixes
+			// succeeded and pending refunds.
+			if i%2 == 0 {
+				if _, err := s.FinishRefund(ctx, f.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess, RefundID: fmt.Sprint("RID", i)}, t0); err != nil {
+					t.Error(err)
+				}
+			}
+			mu.Lock()
+			begun = append(begun, f)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(begun) != 6 {
+		t.Fatalf("%d refunds of 1.50 began on a 10.00 order; want 6", len(begun))
+	}
+	var succeeded, pendingSum, refunded int64
+	if err := s.r.QueryRow(`SELECT coalesce(sum(amount),0) FROM refunds WHERE status='SUCCESS'`).Scan(&succeeded); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.r.QueryRow(`SELECT coalesce(sum(amount),0) FROM refunds WHERE status='PENDING'`).Scan(&pendingSum); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.r.QueryRow(`SELECT refunded FROM orders WHERE out_trade_no='T1'`).Scan(&refunded); err != nil {
+		t.Fatal(err)
+	}
+	if succeeded+pendingSum > 1000 || succeeded != refunded {
+		t.Fatalf("succeeded %d + pending %d > paid 1000, or order.refunded %d != succeeded", succeeded, pendingSum, refunded)
+	}
+	seen := map[string]bool{}
+	for _, f := range begun {
+		if seen[f.OutRequestNo] {
+			t.Fatalf("request number %s issued twice", f.OutRequestNo)
+		}
+		seen[f.OutRequestNo] = true
+	}
+}
+
+func TestFinishRefundMovesTheOrderAndIsIdempotent(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 1000))
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 1000, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	f1, err := s.BeginRefund(ctx, "T1", 400, "damaged", "alice", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a notification and a query both report success
+		if _, err := s.FinishRefund(ctx, f1.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess, RefundID: "R1"}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, _ := s.GetOrder(ctx, "T1")
+	if o.Status != OrderPartiallyRefunded || o.Refunded != 400 {
+		t.Fatalf("after 4.00 of 10.00: %+v", o)
+	}
+	if _, err := s.FinishRefund(ctx, f1.OutRequestNo, RefundOutcome{Status: gateway.RefundFailed}, t0); !errors.Is(err, ErrRefundNotPending) {
+		t.Fatalf("contradicting a final status: %v", err)
+	}
+	f2, err := s.BeginRefund(ctx, "T1", 600, "rest", "alice", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginRefund(ctx, "T1", 1, "one more", "alice", t0); !errors.Is(err, ErrRefundCeiling) {
+		t.Fatalf("refund past a pending one: %v", err)
+	}
+	if _, err := s.FinishRefund(ctx, f2.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess}, t0); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = s.GetOrder(ctx, "T1")
+	if o.Status != OrderRefunded || o.Refunded != 1000 {
+		t.Fatalf("after the full amount: %+v", o)
+	}
+}
+
+func TestPlatformRefundTheStoreLacksIsRecordedForReview(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 1000))
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 1000, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	p := PlatformRefund{OutTradeNo: "T1", OutRequestNo: "CONSOLE1", RefundID: "X", Amount: 300, RefundedAt: t0}
+	out, f, err := s.RecordPlatformRefund(ctx, p, t0)
+	if err != nil || out != PlatformRefundAdded || !f.NeedsReview || f.Source != SourcePlatform {
+		t.Fatalf("%s %+v %v", out, f, err)
+	}
+	out, _, err = s.RecordPlatformRefund(ctx, p, t0)
+	if err != nil || out != PlatformRefundKnown {
+		t.Fatalf("again: %s %v", out, err)
+	}
+	o, _ := s.GetOrder(ctx, "T1")
+	if o.Refunded != 300 || o.Status != OrderPartiallyRefunded {
+		t.Fatalf("order: %+v", o)
+	}
+	// A local pending refund confirmed by the platform.
+	f2, _ := s.BeginRefund(ctx, "T1", 700, "rest", "bob", t0)
+	out, _, err = s.RecordPlatformRefund(ctx, PlatformRefund{OutTradeNo: "T1", OutRequestNo: f2.OutRequestNo, Amount: 700}, t0)
+	if err != nil || out != PlatformRefundFinished {
+		t.Fatalf("confirm: %s %v", out, err)
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderRefunded {
+		t.Fatalf("order: %+v", o)
+	}
+}
+
+func TestKeysetPagingWalksEveryOrderOnce(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var orders []Order
+	for i := range 257 {
+		o := pending(fmt.Sprintf("T%04d", i), gateway.Money(100+i))
+		o.CreatedAt = t0.Add(time.Duration(i/3) * time.Second) // ties on created_at
+		if i%4 == 0 {
+			o.Channel = gateway.WeChat
+		}
+		orders = append(orders, o)
+	}
+	seed(t, s, orders...)
+	f := OrderFilter{Channel: gateway.Alipay}
+	total, err := s.CountOrders(ctx, f)
+	if err != nil || total != 192 {
+		t.Fatalf("count = %d, %v", total, err)
+	}
+	seen := map[string]bool{}
+	var cur *Cursor
+	var prev Cursor
+	for {
+		page, err := s.ListOrders(ctx, f, cur, Older, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, o := range page {
+			c := CursorOf(o)
+			if cur != nil && !(c.CreatedAt.Before(prev.CreatedAt) || (c.CreatedAt.Equal(prev.CreatedAt) && c.ID < prev.ID)) {
+				t.Fatalf("out of order: %v after %v", c, prev)
+			}
+			if seen[o.OutTradeNo] || o.Channel != gateway.Alipay {
+				t.Fatalf("%s seen twice or wrong channel", o.OutTradeNo)
+			}
+			seen[o.OutTradeNo] = true
+			prev = c
+			cur = &prev
+		}
+	}
+	if len(seen) != total {
+		t.Fatalf("walked %d of %d", len(seen), total)
+	}
+	// The last page read backwards is the oldest orders, newest first.
+	last, err := s.ListOrders(ctx, f, nil, Newer, 10)
+	if err != nil || len(last) != 10 || last[9].OutTradeNo != "T0001" {
+		t.Fatalf("last page: %v %v", last, err)
+	}
+	// And the page before it, paged from its first row towards newer.
+	before, err := s.ListOrders(ctx, f, &Cursor{last[0].CreatedAt, last[0].ID}, Newer, 10)
+	if err != nil || len(before) != 10 || !newerThan(CursorOf(before[9]), CursorOf(last[0])) {
+		t.Fatalf("page before last: %v %v", before, err)
+	}
+	// Number prefix matches merchant or trade numbers.
+	got, err := s.ListOrders(ctx, OrderFilter{Number: "T001"}, nil, Older, 100)
+	if err != nil || len(got) != 10 {
+		t.Fatalf("prefix T001: %d rows, %v", len(got), err)
+	}
+}
+
+func newerThan(a, b Cursor) bool {
+	return a.CreatedAt.After(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID > b.ID)
+}
