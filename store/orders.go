@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,32 +110,110 @@ func nullString(s string) any {
 	return s
 }
 
+// importBatch is how many orders one INSERT carries: per-statement overhead
+// in the driver is about half the cost of a row, and 100 rows keep the
+// statement under SQLite's 32766-parameter limit.
+const importBatch = 100
+
+const importColumns = 12
+
+var importRow = "(" + strings.TrimSuffix(strings.Repeat("?,", importColumns), ",") + ")"
+
 // OrderImporter inserts orders inside one import transaction.
 type OrderImporter struct {
-	stmt *sql.Stmt
-	now  int64
-	n    int
+	tx      *sql.Tx
+	full    *sql.Stmt // importBatch rows
+	now     int64
+	firstID int64 // ids above this were inserted by this import
+	pending []Order
+	args    []any
+	n       int
+	counts  map[[2]string]int64
 }
 
-// Insert adds one order. A number that already exists is ErrDuplicateOrder.
+// Insert adds one order. A number that already exists is ErrDuplicateOrder,
+// reported when the batch holding it is written (at the latest by Flush);
+// the error names the number and says whether it was already stored or
+// appears twice in this import.
 func (im *OrderImporter) Insert(ctx context.Context, o Order) error {
 	if o.Currency == "" {
 		o.Currency = "CNY"
 	}
-	var paidVia any
-	if o.Status.IsPaid() {
-		paidVia = string(ViaImport)
+	im.pending = append(im.pending, o)
+	if len(im.pending) == importBatch {
+		return im.Flush(ctx)
 	}
-	_, err := im.stmt.ExecContext(ctx, o.OutTradeNo, o.Channel, int64(o.Amount), o.Currency, o.Subject, o.Status,
-		nullString(o.TradeNo), msOrNull(o.PaidAt), paidVia, int64(o.Refunded), ms(o.CreatedAt), im.now)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("%w: %s", ErrDuplicateOrder, o.OutTradeNo)
+	return nil
+}
+
+// Flush writes the buffered orders.
+func (im *OrderImporter) Flush(ctx context.Context) error {
+	if len(im.pending) == 0 {
+		return nil
+	}
+	im.args = im.args[:0]
+	for _, o := range im.pending {
+		var paidVia any
+		if o.Status.IsPaid() {
+			paidVia = string(ViaImport)
+		}
+		im.args = append(im.args, o.OutTradeNo, string(o.Channel), int64(o.Amount), o.Currency, o.Subject, string(o.Status),
+			nullString(o.TradeNo), msOrNull(o.PaidAt), paidVia, int64(o.Refunded), ms(o.CreatedAt), im.now)
+	}
+	var err error
+	if len(im.pending) == importBatch {
+		_, err = im.full.ExecContext(ctx, im.args...)
+	} else {
+		_, err = im.tx.ExecContext(ctx, insertOrdersSQL(len(im.pending)), im.args...)
 	}
 	if err != nil {
-		return fmt.Errorf("insert order %s: %w", o.OutTradeNo, err)
+		return im.explain(ctx, err)
 	}
-	im.n++
+	for _, o := range im.pending {
+		im.counts[[2]string{string(o.Channel), string(o.Status)}]++
+	}
+	im.n += len(im.pending)
+	im.pending = im.pending[:0]
 	return nil
+}
+
+// explain turns a failed batch into an error about the order that caused
+// it. A failed statement leaves the transaction usable (SQLite rolls back
+// just that statement), so the rows are tried one by one to find it.
+func (im *OrderImporter) explain(ctx context.Context, batchErr error) error {
+	one := insertOrdersSQL(1)
+	for i, o := range im.pending {
+		_, err := im.tx.ExecContext(ctx, one, im.args[i*importColumns:(i+1)*importColumns]...)
+		if err == nil {
+			continue
+		}
+		if isUniqueViolation(err) {
+			var id int64
+			_ = im.tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE out_trade_no = ?`, o.OutTradeNo).Scan(&id)
+			where := "already in the database"
+			if id > im.firstID {
+				where = "appears twice in this import"
+			}
+			return &ImportRowError{Index: im.n + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("%w: %s %s", ErrDuplicateOrder, o.OutTradeNo, where)}
+		}
+		return &ImportRowError{Index: im.n + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("insert order %s: %w", o.OutTradeNo, err)}
+	}
+	return fmt.Errorf("insert orders: %w", batchErr)
+}
+
+// ImportRowError says which inserted order (0-based, in Insert order) failed.
+type ImportRowError struct {
+	Index      int
+	OutTradeNo string
+	Err        error
+}
+
+func (e *ImportRowError) Error() string { return e.Err.Error() }
+func (e *ImportRowError) Unwrap() error { return e.Err }
+
+func insertOrdersSQL(rows int) string {
+	return `INSERT INTO orders (out_trade_no, channel, amount, currency, subject, status, trade_no, paid_at, paid_via, refunded, created_at, updated_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(importRow+",", rows), ",")
 }
 
 // ImportOrders runs fill inside one transaction: every order fill inserts
@@ -142,16 +221,25 @@ func (im *OrderImporter) Insert(ctx context.Context, o Order) error {
 func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
 	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO orders
-			(out_trade_no, channel, amount, currency, subject, status, trade_no, paid_at, paid_via, refunded, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		full, err := tx.PrepareContext(ctx, insertOrdersSQL(importBatch))
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		im := &OrderImporter{stmt: stmt, now: ms(now)}
+		defer full.Close()
+		im := &OrderImporter{tx: tx, full: full, now: ms(now), counts: map[[2]string]int64{}}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM orders`).Scan(&im.firstID); err != nil {
+			return err
+		}
 		if err := fill(im); err != nil {
 			return err
+		}
+		if err := im.Flush(ctx); err != nil {
+			return err
+		}
+		for k, c := range im.counts {
+			if _, err := tx.ExecContext(ctx, `UPDATE order_counts SET n = n + ? WHERE channel = ? AND status = ?`, c, k[0], k[1]); err != nil {
+				return err
+			}
 		}
 		n = im.n
 		return nil
@@ -182,14 +270,44 @@ type OrderFilter struct {
 	Channel gateway.Channel
 	Since   time.Time // created at or after
 	Until   time.Time // created before
-	// Number matches a prefix of the merchant order number or of the
-	// platform trade number.
+	// Number matches a prefix of the merchant order number or, when no
+	// merchant number has that prefix, of the platform trade number. A
+	// listing by number is sorted by that number.
 	Number string
 }
 
-func (f OrderFilter) where() (string, []any) {
+// orderKey is the column a listing is sorted and paged by.
+type orderKey string
+
+const (
+	byCreated    orderKey = "created_at"
+	byOutTradeNo orderKey = "out_trade_no"
+	byTradeNo    orderKey = "trade_no"
+)
+
+// plan picks the sort key and builds the WHERE clause. A number prefix is
+// served as a range on its own index, sorted by that number: sorting the
+// matches by time instead would cost a sort of every match (tens of
+// thousands for a short prefix).
+func (s *Store) plan(ctx context.Context, f OrderFilter) (orderKey, []string, []any, error) {
 	var conds []string
 	var args []any
+	key := byCreated
+	if f.Number != "" {
+		key = byOutTradeNo
+		// Every string with the prefix sorts below prefix+0xFF, which no
+		// UTF-8 byte reaches.
+		hi := f.Number + "\xff"
+		var one int
+		err := s.r.QueryRowContext(ctx, `SELECT 1 FROM orders WHERE out_trade_no >= ? AND out_trade_no < ? LIMIT 1`, f.Number, hi).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			key = byTradeNo
+		} else if err != nil {
+			return "", nil, nil, err
+		}
+		conds = append(conds, fmt.Sprintf("%s >= ? AND %s < ?", key, key))
+		args = append(args, f.Number, hi)
+	}
 	if f.Status != "" {
 		conds = append(conds, "status = ?")
 		args = append(args, string(f.Status))
@@ -206,91 +324,139 @@ func (f OrderFilter) where() (string, []any) {
 		conds = append(conds, "created_at < ?")
 		args = append(args, ms(f.Until))
 	}
-	if f.Number != "" {
-		// A range, not LIKE, so the unique index on out_trade_no and the
-		// trade_no index serve it: every string with the prefix sorts
-		// below prefix+0xFF, which no UTF-8 byte reaches.
-		hi := f.Number + "\xff"
-		conds = append(conds, "((out_trade_no >= ? AND out_trade_no < ?) OR (trade_no >= ? AND trade_no < ?))")
-		args = append(args, f.Number, hi, f.Number, hi)
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return key, conds, args, nil
 }
 
-// Cursor marks a position in the newest-first order of a listing.
+// Cursor marks a position in a listing: the sort key of an order (its
+// creation time, or its number in a listing by number) and its id.
 type Cursor struct {
 	CreatedAt time.Time
+	Number    string
 	ID        int64
 }
 
-// CursorOf returns the position of an order.
-func CursorOf(o Order) Cursor { return Cursor{o.CreatedAt, o.ID} }
+func (k orderKey) cursorOf(o Order) Cursor {
+	c := Cursor{CreatedAt: o.CreatedAt, ID: o.ID}
+	switch k {
+	case byOutTradeNo:
+		c.Number = o.OutTradeNo
+	case byTradeNo:
+		c.Number = o.TradeNo
+	}
+	return c
+}
+
+// Page is one page of a listing with the cursors of its first and last
+// rows, from which the pages before and after it are read.
+type Page struct {
+	Orders      []Order
+	First, Last Cursor
+}
 
 // Direction of a page relative to its cursor.
 type Direction int
 
 const (
-	// Older pages towards older orders: the page after the cursor; with no
-	// cursor, the first (newest) page.
+	// Older pages forward (towards older orders, or higher numbers): the
+	// page after the cursor; with no cursor, the first page.
 	Older Direction = iota
-	// Newer pages towards newer orders: the page before the cursor; with no
-	// cursor, the last (oldest) page.
+	// Newer pages backward: the page before the cursor; with no cursor,
+	// the last page.
 	Newer
 )
 
-// ListOrders returns up to limit orders newest first, by keyset from a
-// cursor: paging costs the same at the millionth row as at the first.
-func (s *Store) ListOrders(ctx context.Context, f OrderFilter, from *Cursor, dir Direction, limit int) ([]Order, error) {
-	where, args := f.where()
+// ListOrders returns up to limit orders, newest first (or by number for a
+// number filter), by keyset from a cursor: a page costs the same at the
+// millionth row as at the first.
+func (s *Store) ListOrders(ctx context.Context, f OrderFilter, from *Cursor, dir Direction, limit int) (Page, error) {
+	key, conds, args, err := s.plan(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	// Time runs newest first; numbers run ascending.
+	forward := "DESC"
+	if key != byCreated {
+		forward = "ASC"
+	}
+	sortDir := forward
+	if dir == Newer {
+		sortDir = flip(forward)
+	}
 	if from != nil {
 		op := "<"
-		if dir == Newer {
+		if sortDir == "ASC" {
 			op = ">"
 		}
-		cond := fmt.Sprintf("(created_at, id) %s (?, ?)", op)
-		if where == "" {
-			where = " WHERE " + cond
-		} else {
-			where += " AND " + cond
+		conds = append(conds, fmt.Sprintf("(%s, id) %s (?, ?)", key, op))
+		switch key {
+		case byCreated:
+			args = append(args, ms(from.CreatedAt))
+		default:
+			args = append(args, from.Number)
 		}
-		args = append(args, ms(from.CreatedAt), from.ID)
+		args = append(args, from.ID)
 	}
-	order := " ORDER BY created_at DESC, id DESC"
-	if dir == Newer {
-		order = " ORDER BY created_at ASC, id ASC"
+	q := `SELECT ` + orderColumns + ` FROM orders`
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
 	}
+	q += fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT ?", key, sortDir, sortDir)
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders`+where+order+` LIMIT ?`, args...)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
 	defer rows.Close()
-	out := make([]Order, 0, limit)
+	p := Page{Orders: make([]Order, 0, limit)}
 	for rows.Next() {
 		o, err := scanOrder(rows)
 		if err != nil {
-			return nil, err
+			return Page{}, err
 		}
-		out = append(out, o)
+		p.Orders = append(p.Orders, o)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return Page{}, err
 	}
 	if dir == Newer {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(p.Orders)
 	}
-	return out, nil
+	if len(p.Orders) > 0 {
+		p.First, p.Last = key.cursorOf(p.Orders[0]), key.cursorOf(p.Orders[len(p.Orders)-1])
+	}
+	return p, nil
 }
 
-// CountOrders counts the orders a filter selects.
+func flip(d string) string {
+	if d == "ASC" {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// CountOrders counts the orders a filter selects. Filters on status and
+// channel alone are answered from order_counts; the rest count an index
+// range.
 func (s *Store) CountOrders(ctx context.Context, f OrderFilter) (int, error) {
-	where, args := f.where()
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM orders`+where, args...).Scan(&n)
+	if f.Number == "" && f.Since.IsZero() && f.Until.IsZero() {
+		q := `SELECT coalesce(sum(n), 0) FROM order_counts WHERE 1=1`
+		var args []any
+		if f.Status != "" {
+			q += ` AND status = ?`
+			args = append(args, string(f.Status))
+		}
+		if f.Channel != "" {
+			q += ` AND channel = ?`
+			args = append(args, string(f.Channel))
+		}
+		err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+		return n, err
+	}
+	_, conds, args, err := s.plan(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM orders WHERE `+strings.Join(conds, " AND "), args...).Scan(&n)
 	return n, err
 }

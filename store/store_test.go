@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -309,12 +310,12 @@ func TestKeysetPagingWalksEveryOrderOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page) == 0 {
+		if len(page.Orders) == 0 {
 			break
 		}
-		for _, o := range page {
-			c := CursorOf(o)
-			if cur != nil && !(c.CreatedAt.Before(prev.CreatedAt) || (c.CreatedAt.Equal(prev.CreatedAt) && c.ID < prev.ID)) {
+		for _, o := range page.Orders {
+			c := Cursor{CreatedAt: o.CreatedAt, ID: o.ID}
+			if cur != nil && !newerThan(prev, c) {
 				t.Fatalf("out of order: %v after %v", c, prev)
 			}
 			if seen[o.OutTradeNo] || o.Channel != gateway.Alipay {
@@ -322,26 +323,95 @@ func TestKeysetPagingWalksEveryOrderOnce(t *testing.T) {
 			}
 			seen[o.OutTradeNo] = true
 			prev = c
-			cur = &prev
 		}
+		cur = &page.Last
 	}
 	if len(seen) != total {
 		t.Fatalf("walked %d of %d", len(seen), total)
 	}
 	// The last page read backwards is the oldest orders, newest first.
 	last, err := s.ListOrders(ctx, f, nil, Newer, 10)
-	if err != nil || len(last) != 10 || last[9].OutTradeNo != "T0001" {
+	if err != nil || len(last.Orders) != 10 || last.Orders[9].OutTradeNo != "T0001" {
 		t.Fatalf("last page: %v %v", last, err)
 	}
 	// And the page before it, paged from its first row towards newer.
-	before, err := s.ListOrders(ctx, f, &Cursor{last[0].CreatedAt, last[0].ID}, Newer, 10)
-	if err != nil || len(before) != 10 || !newerThan(CursorOf(before[9]), CursorOf(last[0])) {
+	before, err := s.ListOrders(ctx, f, &last.First, Newer, 10)
+	if err != nil || len(before.Orders) != 10 || !newerThan(before.Last, last.First) {
 		t.Fatalf("page before last: %v %v", before, err)
 	}
-	// Number prefix matches merchant or trade numbers.
-	got, err := s.ListOrders(ctx, OrderFilter{Number: "T001"}, nil, Older, 100)
-	if err != nil || len(got) != 10 {
-		t.Fatalf("prefix T001: %d rows, %v", len(got), err)
+}
+
+func TestNumberPrefixListsByNumber(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var orders []Order
+	for i := range 30 {
+		o := pending(fmt.Sprintf("T%04d", 29-i), 100)
+		o.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+		if i%2 == 0 {
+			o.Status, o.TradeNo = OrderPaid, fmt.Sprintf("2026112222%04d", i)
+		}
+		orders = append(orders, o)
+	}
+	seed(t, s, orders...)
+	got, err := s.ListOrders(ctx, OrderFilter{Number: "T001"}, nil, Older, 4)
+	if err != nil || len(got.Orders) != 4 || got.Orders[0].OutTradeNo != "T0010" || got.Orders[3].OutTradeNo != "T0013" {
+		t.Fatalf("prefix T001 page 1: %+v %v", got.Orders, err)
+	}
+	next, err := s.ListOrders(ctx, OrderFilter{Number: "T001"}, &got.Last, Older, 100)
+	if err != nil || len(next.Orders) != 6 || next.Orders[0].OutTradeNo != "T0014" {
+		t.Fatalf("prefix T001 page 2: %+v %v", next.Orders, err)
+	}
+	if n, err := s.CountOrders(ctx, OrderFilter{Number: "T001"}); err != nil || n != 10 {
+		t.Fatalf("count T001 = %d, %v", n, err)
+	}
+	// No merchant number starts with 2026: the trade numbers are searched.
+	tr, err := s.ListOrders(ctx, OrderFilter{Number: "2026112222000", Status: OrderPaid}, nil, Older, 100)
+	if err != nil || len(tr.Orders) != 5 || tr.Orders[0].TradeNo != "20261122220000" {
+		t.Fatalf("trade number prefix: %+v %v", tr.Orders, err)
+	}
+	back, err := s.ListOrders(ctx, OrderFilter{Number: "2026112222000"}, &tr.Last, Newer, 2)
+	if err != nil || len(back.Orders) != 2 || back.Orders[1].TradeNo != "20261122220006" {
+		t.Fatalf("trade number page back: %+v %v", back.Orders, err)
+	}
+}
+
+func TestOrderCountsFollowImportsAndTransitions(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var orders []Order
+	for i := range 250 { // more than one import batch
+		o := pending(fmt.Sprintf("C%04d", i), 100)
+		if i%5 == 0 {
+			o.Channel = gateway.WeChat
+		}
+		orders = append(orders, o)
+	}
+	seed(t, s, orders...)
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "C0000", Channel: gateway.Alipay, TradeNo: "X", Amount: 100, Via: ViaQuery}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := s.BeginRefund(ctx, "C0000", 100, "r", "op", t0)
+	if _, err := s.FinishRefund(ctx, f.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []OrderFilter{{}, {Status: OrderPending}, {Channel: gateway.WeChat}, {Channel: gateway.Alipay, Status: OrderRefunded}, {Status: OrderPaid}} {
+		fast, err := s.CountOrders(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, conds, args, _ := s.plan(ctx, f)
+		q := `SELECT count(*) FROM orders`
+		if len(conds) > 0 {
+			q += " WHERE " + strings.Join(conds, " AND ")
+		}
+		var slow int
+		if err := s.r.QueryRow(q, args...).Scan(&slow); err != nil {
+			t.Fatal(err)
+		}
+		if fast != slow {
+			t.Errorf("%+v: order_counts says %d, the table %d", f, fast, slow)
+		}
 	}
 }
 
