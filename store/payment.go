@@ -129,3 +129,31 @@ func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]Dup
 	}
 	return out, rows.Err()
 }
+
+// ErrNotClosable refuses to close an order that is not PENDING.
+var ErrNotClosable = errors.New("order is not pending")
+
+// MarkClosed closes a PENDING order (the platform closed the unpaid trade).
+// Closing a closed order again is a no-op reporting false.
+func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
+	var changed bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var status OrderStatus
+		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
+		}
+		switch {
+		case err != nil:
+			return err
+		case status == OrderClosed:
+			return nil
+		case status != OrderPending:
+			return fmt.Errorf("%w: %s is %s", ErrNotClosable, outTradeNo, status)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'CLOSED', updated_at = ? WHERE out_trade_no = ? AND status = 'PENDING'`, ms(now), outTradeNo)
+		changed = err == nil
+		return err
+	})
+	return changed, err
+}

@@ -223,8 +223,11 @@ type PlatformRefund struct {
 	OutTradeNo   string
 	OutRequestNo string
 	RefundID     string
-	Amount       gateway.Money
-	RefundedAt   time.Time
+	// Amount is this refund's amount. Zero when the platform states only
+	// the trade's cumulative refunded Total (Alipay's refund_fee).
+	Amount     gateway.Money
+	Total      gateway.Money
+	RefundedAt time.Time
 }
 
 // PlatformRefundOutcome says what RecordPlatformRefund did.
@@ -250,6 +253,9 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
+		if err == nil && p.Amount == 0 {
+			p.Amount = f.Amount // a known request: its amount is ours
+		}
 		switch {
 		case err == nil && f.OutTradeNo != p.OutTradeNo:
 			return fmt.Errorf("refund %s belongs to order %s, the platform says %s", p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
@@ -278,6 +284,14 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 		}
 		if err != nil {
 			return err
+		}
+		if p.Amount == 0 {
+			// Only the cumulative total is known: this refund is what the
+			// total adds to what the order already shows refunded.
+			p.Amount = p.Total - o.Refunded
+			if p.Amount <= 0 {
+				return fmt.Errorf("refund %s: the platform's refunded total %s adds nothing to the %s already recorded", p.OutRequestNo, p.Total, o.Refunded)
+			}
 		}
 		if err := addRefundedTx(ctx, tx, o.OutTradeNo, p.Amount, now); err != nil {
 			return err
@@ -361,4 +375,13 @@ func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64,
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// NoteRefundAttempt records what the last platform call about a PENDING
+// refund said (a timeout, a 5xx) without changing its status.
+func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ? WHERE out_request_no = ? AND status = 'PENDING'`, note, ms(now), outRequestNo)
+		return err
+	})
 }

@@ -1,0 +1,214 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/store"
+)
+
+// Callback is a notification request as it reached the endpoint.
+type Callback struct {
+	Channel    gateway.Channel
+	Header     http.Header
+	Body       []byte
+	RemoteAddr string
+	ReceivedAt time.Time
+	// Forbidden: the sender is outside the configured allowlist. The
+	// callback is still stored (rule 1), then refused.
+	Forbidden bool
+}
+
+// IntakeResult is what became of one callback.
+type IntakeResult struct {
+	NotificationID int64
+	Verify         store.VerifyStatus
+	Apply          store.ApplyStatus
+	Detail         string
+	Notification   *gateway.Notification // nil unless verified
+	Reply          gateway.Reply
+}
+
+// errForbiddenSender is the reply cause for callbacks outside the allowlist.
+var errForbiddenSender = errors.New("sender not in the allowlist")
+
+// errNotApplied asks the platform to send again: the notification was
+// stored but could not be applied now (unknown order, a transient failure).
+var errNotApplied = errors.New("not applied")
+
+// IntakeNotification is the callback path (DESIGN §1): store the raw
+// request first, then verify, apply exactly once, record the attempt, and
+// answer in the platform's protocol. It is called by `serve` for every
+// request, so it is not an operator action and is not role-checked; its
+// record is the notification log itself.
+func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeResult {
+	// Everything after the raw save must finish even if the platform hangs
+	// up: a half-applied notification is worse than a late one.
+	ctx = context.WithoutCancel(ctx)
+	if cb.ReceivedAt.IsZero() {
+		cb.ReceivedAt = s.now()
+	}
+	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyPending}
+	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
+		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: cb.Header, Body: cb.Body,
+	})
+	if err != nil {
+		// Not stored means not safe to acknowledge: the platform resends.
+		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
+		res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
+		return res
+	}
+	res.NotificationID = id
+	if cb.Forbidden {
+		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+		s.record(ctx, id, store.AttemptIntake, "", &res)
+		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
+		return res
+	}
+	s.verifyAndApply(ctx, cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
+	s.record(ctx, id, store.AttemptIntake, "", &res)
+	res.Reply = s.reply(cb.Channel, res.replyCause())
+	return res
+}
+
+// replyCause is nil when the platform should stop sending: the notification
+// is applied or permanently classified (duplicate, amount mismatch,
+// nothing to do). Rejections and failures ask for a resend.
+func (r *IntakeResult) replyCause() error {
+	switch r.Apply {
+	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyIgnored, store.ApplyReview:
+		return nil
+	case store.ApplyRejected:
+		return fmt.Errorf("%w: %s", gateway.ErrBadSignature, r.Detail)
+	}
+	return fmt.Errorf("%w: %s", errNotApplied, r.Detail)
+}
+
+func (s *Service) reply(ch gateway.Channel, cause error) gateway.Reply {
+	if p, ok := s.platforms[ch]; ok {
+		return p.NotifyReply(cause)
+	}
+	return gateway.Reply{Status: http.StatusServiceUnavailable, ContentType: "text/plain; charset=utf-8", Body: []byte("channel not configured")}
+}
+
+// verifyAndApply fills res with the verification and apply outcome.
+func (s *Service) verifyAndApply(ctx context.Context, ch gateway.Channel, header http.Header, body []byte, receivedAt time.Time, res *IntakeResult) {
+	p, ok := s.platforms[ch]
+	if !ok {
+		res.Apply, res.Detail = store.ApplyFailed, fmt.Sprintf("%s is not configured in paydesk.toml", ch)
+		return
+	}
+	n, err := p.VerifyNotification(header, body, receivedAt)
+	if err != nil {
+		if gateway.IsRejection(err) {
+			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
+		} else {
+			res.Apply = store.ApplyFailed
+		}
+		res.Detail = err.Error()
+		return
+	}
+	res.Verify, res.Notification = store.Verified, &n
+	res.Apply, res.Detail = s.apply(ctx, n)
+}
+
+// apply makes a verified notification's fact true in the store, exactly
+// once.
+func (s *Service) apply(ctx context.Context, n gateway.Notification) (store.ApplyStatus, string) {
+	now := s.now()
+	switch n.Event {
+	case gateway.EventPayment:
+		o, err := s.store.GetOrder(ctx, n.OutTradeNo)
+		if err != nil {
+			return orderErrorStatus(err)
+		}
+		if n.Currency != "" && n.Currency != o.Currency {
+			return store.ApplyAmountMismatch, fmt.Sprintf("paid in %s, the order is in %s", n.Currency, o.Currency)
+		}
+		r, err := s.store.MarkPaid(ctx, store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo,
+			Amount: n.Amount, PaidAt: n.PaidAt, Via: store.ViaNotify})
+		switch {
+		case errors.Is(err, store.ErrAmountMismatch):
+			return store.ApplyAmountMismatch, err.Error()
+		case err != nil:
+			return orderErrorStatus(err)
+		}
+		switch r.Outcome {
+		case store.PaymentApplied:
+			if r.Reopened {
+				return store.ApplyApplied, "paid after the order was closed locally"
+			}
+			return store.ApplyApplied, ""
+		case store.PaymentAlreadyApplied:
+			return store.ApplyDuplicate, "already paid by this trade"
+		default:
+			s.log.Warn("duplicate payment", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "paid_by", r.Order.TradeNo)
+			return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)
+		}
+	case gateway.EventRefund:
+		if n.OutRequestNo == "" {
+			return store.ApplyFailed, "refund notification without a request number"
+		}
+		out, f, err := s.store.RecordPlatformRefund(ctx, store.PlatformRefund{OutTradeNo: n.OutTradeNo, OutRequestNo: n.OutRequestNo,
+			RefundID: n.RefundID, Amount: n.RefundAmount, Total: n.RefundTotal, RefundedAt: n.RefundedAt}, now)
+		switch {
+		case errors.Is(err, store.ErrOrderNotFound):
+			return orderErrorStatus(err)
+		case err != nil:
+			// The platform refunded something that does not fit what we
+			// hold: a person must look; resending will not change it.
+			return store.ApplyAmountMismatch, err.Error()
+		}
+		switch out {
+		case store.PlatformRefundFinished:
+			return store.ApplyApplied, "refund " + f.OutRequestNo + " succeeded"
+		case store.PlatformRefundKnown:
+			return store.ApplyDuplicate, "refund " + f.OutRequestNo + " already recorded"
+		default:
+			return store.ApplyReview, fmt.Sprintf("refund %s of %s made at the platform, not through paydesk: recorded for review", f.OutRequestNo, f.Amount)
+		}
+	case gateway.EventClosed:
+		changed, err := s.store.MarkClosed(ctx, n.OutTradeNo, now)
+		switch {
+		case errors.Is(err, store.ErrNotClosable):
+			return store.ApplyIgnored, err.Error()
+		case err != nil:
+			return orderErrorStatus(err)
+		case !changed:
+			return store.ApplyDuplicate, "already closed"
+		}
+		return store.ApplyApplied, "closed"
+	}
+	return store.ApplyIgnored, "nothing to apply for " + n.PlatformState
+}
+
+func orderErrorStatus(err error) (store.ApplyStatus, string) {
+	if errors.Is(err, store.ErrOrderNotFound) {
+		return store.ApplyUnknownOrder, err.Error()
+	}
+	return store.ApplyFailed, err.Error()
+}
+
+// record writes the attempt; a failure to write it is logged (the reply
+// still goes out: the raw notification is already safe).
+func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, operator string, res *IntakeResult) {
+	a := store.Attempt{Kind: kind, Operator: operator, At: s.now(), VerifyStatus: res.Verify, ApplyStatus: res.Apply, Detail: res.Detail}
+	if res.Verify == store.Rejected {
+		a.VerifyError = res.Detail
+	}
+	if n := res.Notification; n != nil {
+		amount := n.Amount
+		if n.Event == gateway.EventRefund {
+			amount = n.RefundAmount
+		}
+		a.Event, a.NotifyID, a.OutTradeNo, a.TradeNo, a.OutRequestNo, a.Amount = n.Event, n.NotifyID, n.OutTradeNo, n.TradeNo, n.OutRequestNo, &amount
+	}
+	if err := s.store.RecordAttempt(ctx, id, a); err != nil {
+		s.log.Error("notification attempt not recorded", "id", id, "err", err)
+	}
+}
