@@ -28,6 +28,8 @@ type app struct {
 	cfg   *config.Config
 	st    *store.Store
 	svc   *ops.Service
+	// logger is where ops logs; commands that log (serve) set it first.
+	logger *slog.Logger
 }
 
 func newRootCmd() *cobra.Command {
@@ -53,7 +55,7 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.db, "db", "", "database file (overrides [store] path and $PAYDESK_DB)")
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a))
 	return root
 }
 
@@ -106,10 +108,10 @@ func (a *app) service() (*ops.Service, error) {
 	if a.st, err = store.Open(dbPath); err != nil {
 		return nil, err
 	}
-	a.svc, err = ops.New(ops.Options{
-		Store: a.st, Operator: op, Zone: zone,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	if a.logger == nil {
+		a.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	a.svc, err = ops.New(ops.Options{Store: a.st, Operator: op, Zone: zone, Logger: a.logger})
 	return a.svc, err
 }
 

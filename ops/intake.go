@@ -21,6 +21,9 @@ type Callback struct {
 	// Forbidden: the sender is outside the configured allowlist. The
 	// callback is still stored (rule 1), then refused.
 	Forbidden bool
+	// Oversized: the body passed the endpoint's limit and Body holds only
+	// its first bytes. Stored, and rejected.
+	Oversized bool
 }
 
 // IntakeResult is what became of one callback.
@@ -68,6 +71,12 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
 		s.record(ctx, id, store.AttemptIntake, "", &res)
 		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
+		return res
+	}
+	if cb.Oversized {
+		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted; stored truncated", len(cb.Body))
+		s.record(ctx, id, store.AttemptIntake, "", &res)
+		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
 		return res
 	}
 	s.verifyAndApply(ctx, cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)

@@ -114,3 +114,6 @@ func (s *Service) auditResult(ctx context.Context, a Action, target, detail stri
 	}
 	s.audit(ctx, a, target, detail, outcome, err)
 }
+
+// Health checks that the store answers (GET /healthz).
+func (s *Service) Health(ctx context.Context) error { return s.store.Ping(ctx) }

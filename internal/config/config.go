@@ -79,7 +79,9 @@ type WeChat struct {
 type Serve struct {
 	Listen       string   `toml:"listen"`
 	AllowedCIDRs []string `toml:"allowed_cidrs"`
-	MaxBodyBytes int64    `toml:"max_body_bytes"`
+	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	MaxBodyBytes   int64    `toml:"max_body_bytes"`
 }
 
 // Query limits live queries to what the platforms allow.
