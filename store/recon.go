@@ -1,0 +1,424 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// DayFormat is how business dates are stored and printed.
+const DayFormat = "2006-01-02"
+
+// Bill is a platform bill as received; its bytes are in the file at Path.
+type Bill struct {
+	ID        int64              `json:"id"`
+	Channel   gateway.Channel    `json:"channel"`
+	Day       string             `json:"day"`
+	Source    string             `json:"source"` // download | file
+	FileName  string             `json:"file_name"`
+	Path      string             `json:"path"`
+	SHA256    string             `json:"sha256"`
+	Size      int64              `json:"size"`
+	Stated    gateway.BillTotals `json:"stated"`
+	Computed  gateway.BillTotals `json:"computed"`
+	Lines     int                `json:"lines"`
+	CreatedAt time.Time          `json:"created_at"`
+}
+
+const billColumns = `id, channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at`
+
+func scanBill(r rowScanner) (Bill, error) {
+	var b Bill
+	var stated, computed string
+	var created int64
+	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &created); err != nil {
+		return b, err
+	}
+	b.CreatedAt = fromMS(created)
+	if err := json.Unmarshal([]byte(stated), &b.Stated); err != nil {
+		return b, fmt.Errorf("bill %d stated totals: %w", b.ID, err)
+	}
+	if err := json.Unmarshal([]byte(computed), &b.Computed); err != nil {
+		return b, fmt.Errorf("bill %d computed totals: %w", b.ID, err)
+	}
+	return b, nil
+}
+
+// FindBill returns the bill of (channel, day) with that hash, if stored.
+func (s *Store) FindBill(ctx context.Context, ch gateway.Channel, day, sha string) (Bill, bool, error) {
+	b, err := scanBill(s.r.QueryRowContext(ctx, `SELECT `+billColumns+` FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, ch, day, sha))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Bill{}, false, nil
+	}
+	return b, err == nil, err
+}
+
+// GetBill returns one bill by id.
+func (s *Store) GetBill(ctx context.Context, id int64) (Bill, error) {
+	return scanBill(s.r.QueryRowContext(ctx, `SELECT `+billColumns+` FROM bills WHERE id = ?`, id))
+}
+
+// Run is one reconciliation of (channel, day).
+type Run struct {
+	ID         int64                    `json:"id"`
+	Channel    gateway.Channel          `json:"channel"`
+	Day        string                   `json:"day"`
+	BillID     int64                    `json:"bill_id"`
+	Operator   string                   `json:"operator"`
+	StartedAt  time.Time                `json:"started_at"`
+	FinishedAt time.Time                `json:"finished_at"`
+	Orders     int                      `json:"orders"`
+	Lines      int                      `json:"lines"`
+	Counts     map[string]CategoryTotal `json:"counts"`
+	Fees       gateway.Money            `json:"fees"`
+	Net        gateway.Money            `json:"net"`
+	Carry      []Finding                `json:"carry"`
+	Settled    []Finding                `json:"settled"`
+	Notices    []Finding                `json:"notices"`
+	Superseded int64                    `json:"superseded_by,omitempty"`
+	Bill       *Bill                    `json:"bill,omitempty"`
+	Resolved   map[string]int           `json:"resolved,omitempty"` // resolution → count, of its findings
+}
+
+// CategoryTotal is a category's count and signed amount in a run.
+type CategoryTotal struct {
+	Count  int           `json:"count"`
+	Amount gateway.Money `json:"amount"`
+}
+
+// Finding is one reconciliation item as stored.
+type Finding struct {
+	ID             int64           `json:"id"`
+	RunID          int64           `json:"run_id"`
+	Channel        gateway.Channel `json:"channel"`
+	Day            string          `json:"day"`
+	FirstDay       string          `json:"first_day"`
+	Category       string          `json:"category"`
+	Severity       string          `json:"severity"`
+	Kind           string          `json:"kind"`
+	Side           string          `json:"side,omitempty"`
+	OutTradeNo     string          `json:"out_trade_no,omitempty"`
+	TradeNo        string          `json:"trade_no,omitempty"`
+	OutRequestNo   string          `json:"out_request_no,omitempty"`
+	LocalAmount    gateway.Money   `json:"local_amount"`
+	PlatformAmount gateway.Money   `json:"platform_amount"`
+	LocalStatus    string          `json:"local_status,omitempty"`
+	PlatformStatus string          `json:"platform_status,omitempty"`
+	NotifyStatus   string          `json:"notify_status,omitempty"`
+	BillLine       int             `json:"bill_line,omitempty"`
+	Detail         string          `json:"detail"`
+	Resolution     string          `json:"resolution,omitempty"` // "", resolved, ignored
+	Note           string          `json:"note,omitempty"`
+	Resolver       string          `json:"resolver,omitempty"`
+	ResolvedAt     time.Time       `json:"resolved_at,omitzero"`
+}
+
+// Fingerprint identifies a finding across re-runs of its day, so a re-run
+// keeps the resolution of a finding that still exists.
+func (f Finding) Fingerprint() string {
+	return strings.Join([]string{string(f.Channel), f.Category, f.Kind, f.OutTradeNo, f.OutRequestNo, f.TradeNo, f.FirstDay}, "|")
+}
+
+// SaveRun stores a finished run in one transaction: the bill (unless the
+// same bill is already stored), the run, and its findings, which replace the
+// findings of earlier runs of the same (channel, day) while keeping the
+// resolutions of those that still exist. Nothing is saved if any step
+// fails.
+func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Finding) (Run, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if bill.ID == 0 {
+			stated, _ := json.Marshal(bill.Stated)
+			computed, _ := json.Marshal(bill.Computed)
+			r, err := tx.ExecContext(ctx, `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
+				bill.Channel, bill.Day, bill.Source, bill.FileName, bill.Path, bill.SHA256, bill.Size, string(stated), string(computed), bill.Lines, ms(bill.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("save bill: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n == 1 {
+				bill.ID, _ = r.LastInsertId()
+			} else if err := tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, bill.Channel, bill.Day, bill.SHA256).Scan(&bill.ID); err != nil {
+				return err
+			}
+		}
+		run.BillID = bill.ID
+		counts, _ := json.Marshal(run.Counts)
+		carry, _ := json.Marshal(nonNil(run.Carry))
+		settled, _ := json.Marshal(nonNil(run.Settled))
+		notices, _ := json.Marshal(nonNil(run.Notices))
+		r, err := tx.ExecContext(ctx, `INSERT INTO recon_runs (channel, day, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, net, carry, settled, notices)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			run.Channel, run.Day, run.BillID, run.Operator, ms(run.StartedAt), ms(run.FinishedAt), run.Orders, run.Lines, string(counts),
+			int64(run.Fees), int64(run.Net), string(carry), string(settled), string(notices))
+		if err != nil {
+			return fmt.Errorf("save run: %w", err)
+		}
+		if run.ID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+		// Resolutions of the findings being replaced, by fingerprint.
+		type resolution struct {
+			resolution, note, resolver string
+			at                         sql.NullInt64
+		}
+		kept := map[string]resolution{}
+		rows, err := tx.QueryContext(ctx, `SELECT fingerprint, resolution, note, resolver, resolved_at FROM findings
+			WHERE channel = ? AND day = ? AND resolution <> ''`, run.Channel, run.Day)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var fp string
+			var r resolution
+			if err := rows.Scan(&fp, &r.resolution, &r.note, &r.resolver, &r.at); err != nil {
+				rows.Close()
+				return err
+			}
+			kept[fp] = r
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `UPDATE recon_runs SET superseded_by = ? WHERE channel = ? AND day = ? AND id <> ? AND superseded_by IS NULL`,
+			run.ID, run.Channel, run.Day, run.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM findings WHERE channel = ? AND day = ?`, run.Channel, run.Day); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (run_id, channel, day, first_day, category, severity, kind, side,
+			out_trade_no, trade_no, out_request_no, local_amount, platform_amount, local_status, platform_status, notify_status,
+			bill_line, detail, fingerprint, resolution, note, resolver, resolved_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, f := range findings {
+			fp := f.Fingerprint()
+			k := kept[fp]
+			if _, err := stmt.ExecContext(ctx, run.ID, run.Channel, run.Day, f.FirstDay, f.Category, f.Severity, f.Kind, f.Side,
+				f.OutTradeNo, f.TradeNo, f.OutRequestNo, int64(f.LocalAmount), int64(f.PlatformAmount), f.LocalStatus, f.PlatformStatus,
+				f.NotifyStatus, f.BillLine, f.Detail, fp, k.resolution, k.note, k.resolver, k.at); err != nil {
+				return fmt.Errorf("save finding %s %s: %w", f.Category, f.OutTradeNo, err)
+			}
+		}
+		return nil
+	})
+	return run, err
+}
+
+func nonNil(f []Finding) []Finding {
+	if f == nil {
+		return []Finding{}
+	}
+	return f
+}
+
+const runColumns = `id, channel, day, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, net, carry, settled, notices, coalesce(superseded_by, 0)`
+
+func scanRun(r rowScanner) (Run, error) {
+	var run Run
+	var started, finished int64
+	var counts, carry, settled, notices string
+	if err := r.Scan(&run.ID, &run.Channel, &run.Day, &run.BillID, &run.Operator, &started, &finished, &run.Orders, &run.Lines,
+		&counts, &run.Fees, &run.Net, &carry, &settled, &notices, &run.Superseded); err != nil {
+		return run, err
+	}
+	run.StartedAt, run.FinishedAt = fromMS(started), fromMS(finished)
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{counts, &run.Counts}, {carry, &run.Carry}, {settled, &run.Settled}, {notices, &run.Notices}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return run, fmt.Errorf("run %d: %w", run.ID, err)
+		}
+	}
+	return run, nil
+}
+
+// ErrRunNotFound is returned for an unknown run.
+var ErrRunNotFound = errors.New("reconciliation run not found")
+
+// GetRun returns one run with its bill and resolution counts.
+func (s *Store) GetRun(ctx context.Context, id int64) (Run, error) {
+	run, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM recon_runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return run, fmt.Errorf("%w: %d", ErrRunNotFound, id)
+	}
+	if err != nil {
+		return run, err
+	}
+	b, err := s.GetBill(ctx, run.BillID)
+	if err != nil {
+		return run, err
+	}
+	run.Bill = &b
+	run.Resolved = map[string]int{}
+	rows, err := s.r.QueryContext(ctx, `SELECT resolution, count(*) FROM findings WHERE run_id = ? GROUP BY resolution`, id)
+	if err != nil {
+		return run, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var res string
+		var n int
+		if err := rows.Scan(&res, &n); err != nil {
+			return run, err
+		}
+		if res == "" {
+			res = "open"
+		}
+		run.Resolved[res] = n
+	}
+	return run, rows.Err()
+}
+
+// LatestRun returns the newest run, optionally of one channel (empty: any).
+func (s *Store) LatestRun(ctx context.Context, ch gateway.Channel) (Run, error) {
+	q := `SELECT id FROM recon_runs`
+	var args []any
+	if ch != "" {
+		q += ` WHERE channel = ?`
+		args = append(args, ch)
+	}
+	var id int64
+	err := s.r.QueryRowContext(ctx, q+` ORDER BY id DESC LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, ErrRunNotFound
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	return s.GetRun(ctx, id)
+}
+
+// ListRuns returns runs newest first.
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]Run, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runColumns+` FROM recon_runs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SuspenseBefore returns the items carried by the current run of the
+// latest day before day (within maxDays) of the channel: the CROSS_DAY
+// items the next run must look for.
+func (s *Store) SuspenseBefore(ctx context.Context, ch gateway.Channel, day string, maxDays int) ([]Finding, string, error) {
+	d, err := time.Parse(DayFormat, day)
+	if err != nil {
+		return nil, "", err
+	}
+	from := d.AddDate(0, 0, -maxDays-1).Format(DayFormat)
+	var carry, carryDay string
+	err = s.r.QueryRowContext(ctx, `SELECT carry, day FROM recon_runs WHERE channel = ? AND day < ? AND day >= ? AND superseded_by IS NULL
+		ORDER BY day DESC, id DESC LIMIT 1`, ch, day, from).Scan(&carry, &carryDay)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Finding
+	if err := json.Unmarshal([]byte(carry), &out); err != nil {
+		return nil, "", err
+	}
+	return out, carryDay, nil
+}
+
+// FindingFilter narrows a findings listing.
+type FindingFilter struct {
+	RunID    int64
+	Category string
+	Open     bool // unresolved only
+}
+
+const findingColumns = `id, run_id, channel, day, first_day, category, severity, kind, side, out_trade_no, trade_no, out_request_no,
+	local_amount, platform_amount, local_status, platform_status, notify_status, bill_line, detail, resolution, note, resolver, resolved_at`
+
+func scanFinding(r rowScanner) (Finding, error) {
+	var f Finding
+	var resolved sql.NullInt64
+	err := r.Scan(&f.ID, &f.RunID, &f.Channel, &f.Day, &f.FirstDay, &f.Category, &f.Severity, &f.Kind, &f.Side, &f.OutTradeNo, &f.TradeNo,
+		&f.OutRequestNo, &f.LocalAmount, &f.PlatformAmount, &f.LocalStatus, &f.PlatformStatus, &f.NotifyStatus, &f.BillLine, &f.Detail,
+		&f.Resolution, &f.Note, &f.Resolver, &resolved)
+	f.ResolvedAt = fromNullMS(resolved)
+	return f, err
+}
+
+// ListFindings returns a run's findings in report order (the order they
+// were saved in).
+func (s *Store) ListFindings(ctx context.Context, f FindingFilter) ([]Finding, error) {
+	q := `SELECT ` + findingColumns + ` FROM findings WHERE run_id = ?`
+	args := []any{f.RunID}
+	if f.Category != "" {
+		q += ` AND category = ?`
+		args = append(args, f.Category)
+	}
+	if f.Open {
+		q += ` AND resolution = ''`
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Finding{}
+	for rows.Next() {
+		fd, err := scanFinding(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fd)
+	}
+	return out, rows.Err()
+}
+
+// ErrFindingNotFound is returned for an unknown finding.
+var ErrFindingNotFound = errors.New("finding not found")
+
+// GetFinding returns one finding.
+func (s *Store) GetFinding(ctx context.Context, id int64) (Finding, error) {
+	f, err := scanFinding(s.r.QueryRowContext(ctx, `SELECT `+findingColumns+` FROM findings WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("%w: %d", ErrFindingNotFound, id)
+	}
+	return f, err
+}
+
+// ResolveFinding records a decision about a finding (resolved or ignored,
+// with who and why).
+func (s *Store) ResolveFinding(ctx context.Context, id int64, resolution, note, resolver string, now time.Time) (Finding, error) {
+	if resolution != "resolved" && resolution != "ignored" {
+		return Finding{}, fmt.Errorf("resolution %q: want resolved or ignored", resolution)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE findings SET resolution = ?, note = ?, resolver = ?, resolved_at = ? WHERE id = ?`,
+			resolution, note, resolver, ms(now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: %d", ErrFindingNotFound, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return Finding{}, err
+	}
+	return s.GetFinding(ctx, id)
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// EachPaidOrder calls fn for every order paid on channel ch within [start,
+// end): by paid_at, or by created_at for paid orders imported without a
+// payment time. It streams, so a million-order day is never a slice.
+func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(Order) error) error {
+	for _, q := range []string{
+		`SELECT ` + orderColumns + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`,
+		`SELECT ` + orderColumns + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+			AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`,
+	} {
+		if err := s.eachOrder(ctx, q, []any{ms(start), ms(end), ch}, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) eachOrder(ctx context.Context, q string, args []any, fn func(Order) error) error {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// DuplicatePaymentsPaidBetween lists duplicate payments whose payment (or,
+// without a payment time, recording) falls within [start, end).
+func (s *Store) DuplicatePaymentsPaidBetween(ctx context.Context, start, end time.Time) ([]DuplicatePayment, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at FROM duplicate_payments
+		WHERE coalesce(paid_at, created_at) >= ? AND coalesce(paid_at, created_at) < ? ORDER BY id`, ms(start), ms(end))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DuplicatePayment
+	for rows.Next() {
+		var d DuplicatePayment
+		var paidAt sql.NullInt64
+		var created int64
+		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created); err != nil {
+			return nil, err
+		}
+		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// RefundsBetween lists a channel's refunds that succeeded within [start,
+// end), and those still pending that were asked for by then.
+func (s *Store) RefundsBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE channel = ? AND
+		((status = 'SUCCESS' AND refunded_at >= ? AND refunded_at < ?) OR (status = 'PENDING' AND created_at < ?))`,
+		ch, ms(start), ms(end), ms(end))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Refund
+	for rows.Next() {
+		f, err := scanRefund(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// VerifiedPaymentNotices returns which of the orders received a verified
+// payment notification (whatever became of applying it).
+func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(outTradeNos) > 0 {
+		batch := outTradeNos[:min(500, len(outTradeNos))]
+		outTradeNos = outTradeNos[len(batch):]
+		args := make([]any, len(batch))
+		for i, n := range batch {
+			args[i] = n
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[n] = true
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+// FailedNotificationOrders returns the orders named by notifications
+// received since then that were verified but not applied: the orders whose
+// callback path failed.
+func (s *Store) FailedNotificationOrders(ctx context.Context, since time.Time) (map[string]bool, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE apply_status IN `+failedStatuses+`
+		AND out_trade_no <> '' AND received_at >= ?`, ms(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}
