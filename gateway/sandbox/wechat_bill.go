@@ -120,6 +120,7 @@ func (bw *WeChatBillWriter) Payment(r *WeChatBillRow) error {
 		return errors.New("sandbox: a REFUND bill has no payment rows")
 	}
 	b := bw.common(bw.buf[:0], r, "SUCCESS")
+	b = append(b, ",`"...)
 	b = money(b, r.Amount)     // 应结订单金额
 	b = append(b, ",`0.00"...) // 代金券金额
 	if bw.kind == "ALL" {
