@@ -24,7 +24,9 @@ func TestNewChecksTheConfig(t *testing.T) {
 		"missing mchid":   func(c *wechat.Config) { c.MchID = "" },
 		"short APIv3 key": func(c *wechat.Config) { c.APIv3Key = "0123456789abcdef" },
 		"no private key":  func(c *wechat.Config) { c.PrivateKeyPEM = nil },
-		"bad public key":  func(c *wechat.Config) { c.PlatformPublicKeyPEM = []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n") },
+		"bad public key": func(c *wechat.Config) {
+			c.PlatformPublicKeyPEM = []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+		},
 		"base URL path":   func(c *wechat.Config) { c.BaseURL = s.URL() + "/wechat" },
 		"base URL scheme": func(c *wechat.Config) { c.BaseURL = "ftp://example.com" },
 	}
