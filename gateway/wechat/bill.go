@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -292,24 +294,49 @@ func sortedStrings(s []string) []string {
 // splitRow splits a detail or summary row. Every value starts with a
 // backtick (WeChat's guard against spreadsheets reading numbers), so values
 // are separated by ",`" and a comma inside a value (商户数据包 is free JSON)
-// does not split it.
-func (b *billReader) splitRow(s string) ([]string, bool) {
-	if len(s) == 0 || s[0] != '`' {
-		return nil, false
+// does not split it. raw and s hold the same bytes: raw is scanned, s is
+// sliced, so the values share s's one allocation. It also returns where the
+// first non-ASCII byte may be (-1: none), so UTF-8 is checked from there on
+// only.
+func (b *billReader) splitRow(raw []byte, s string) (fields []string, ok bool, firstHigh int) {
+	firstHigh = -1
+	if len(raw) == 0 || raw[0] != '`' || len(s) != len(raw) {
+		return nil, false, firstHigh
 	}
 	f := b.fields[:0]
-	s = s[1:]
-	for {
-		i := strings.Index(s, ",`")
-		if i < 0 {
-			f = append(f, s)
-			break
+	start := 1
+	// This loop is most of the parser's time on a million-row bill, so it
+	// looks at eight bytes at a time: the mask has 0x80 in each byte of the
+	// word that is a backtick (the exact zero-byte test applied to w XOR
+	// "````````").
+	const ones, low7, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(raw); i += 8 {
+		w := binary.LittleEndian.Uint64(raw[i:])
+		if firstHigh < 0 && w&highs != 0 {
+			firstHigh = i
 		}
-		f = append(f, s[:i])
-		s = s[i+2:]
+		x := w ^ (ones * '`')
+		for m := ^(((x & low7) + low7) | x | low7); m != 0; m &= m - 1 {
+			j := i + bits.TrailingZeros64(m)>>3
+			if j > 0 && raw[j-1] == ',' {
+				f = append(f, s[start:j-1])
+				start = j + 1
+			}
+		}
 	}
+	for ; i < len(raw); i++ {
+		if firstHigh < 0 && raw[i] >= 0x80 {
+			firstHigh = i
+		}
+		if raw[i] == '`' && i > 0 && raw[i-1] == ',' {
+			f = append(f, s[start:i-1])
+			start = i + 1
+		}
+	}
+	f = append(f, s[start:])
 	b.fields = f
-	return f, true
+	return f, true, firstHigh
 }
 
 // Next returns the next detail row, or io.EOF once the summary row has been
@@ -344,15 +371,16 @@ func (b *billReader) Next() (*gateway.BillLine, error) {
 			}
 			return nil, b.fail(b.line, "unexpected line: a detail row starts with a backtick, the summary with %s", summaryFirstColumn)
 		}
-		if !utf8.Valid(raw) {
-			return nil, b.fail(b.line, "not UTF-8 (a GBK file? WeChat bills are UTF-8)")
-		}
-		return b.row(string(raw))
+		return b.row(raw)
 	}
 }
 
-func (b *billReader) row(s string) (*gateway.BillLine, error) {
-	f, _ := b.splitRow(s)
+func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
+	s := string(raw) // the one allocation the row's strings share
+	f, _, firstHigh := b.splitRow(raw, s)
+	if firstHigh >= 0 && !utf8.ValidString(s[firstHigh:]) {
+		return nil, b.fail(b.line, "not UTF-8 (a GBK file? WeChat bills are UTF-8)")
+	}
 	if len(f) != len(b.header) {
 		return nil, b.fail(b.line, "%d values where the header has %d columns (a truncated or damaged row?)", len(f), len(b.header))
 	}
@@ -529,7 +557,7 @@ func (b *billReader) readSummary(title []byte) error {
 	if !utf8.Valid(raw) {
 		return b.fail(b.line, "summary row is not UTF-8")
 	}
-	row, ok := b.splitRow(string(raw))
+	row, ok, _ := b.splitRow(raw, string(raw))
 	if !ok || len(row) != len(names) {
 		return b.fail(b.line, "summary row has %d values for %d titles on line %d", len(row), len(names), titleLine)
 	}
