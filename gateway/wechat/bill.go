@@ -437,6 +437,11 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 		if l.Amount < 0 || refund < 0 {
 			return nil, b.fail(b.line, "negative refund amount %s on a refund row", l.Amount)
 		}
+		if settle != 0 || order != 0 {
+			// A refund row carries the original order's numbers but not its
+			// amounts; an amount here would be counted twice.
+			return nil, b.fail(b.line, "refund row with order amounts (%s %s, %s %s); WeChat writes 0.00 there", colSettleAmount, settle, colOrderAmount, order)
+		}
 		if c.refundSucceeded >= 0 && f[c.refundSucceeded] != "" {
 			timeCol = c.refundSucceeded
 		}
@@ -457,6 +462,9 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 		l.Net = settle
 		if l.Amount < 0 || settle < 0 {
 			return nil, b.fail(b.line, "negative order amount %s on a payment row", l.Amount)
+		}
+		if refund != 0 || apply != 0 {
+			return nil, b.fail(b.line, "payment row with refund amounts (%s %s, %s %s); WeChat books a refund as its own row", colRefundAmount, refund, colApplyRefund, apply)
 		}
 	}
 	if l.Time, err = parseBillTime(f[timeCol], b.zone); err != nil {
@@ -583,8 +591,21 @@ func (b *billReader) readSummary(title []byte) error {
 		}
 		b.stated[id], b.hasStat[id] = v, true
 	}
-	if !b.hasStat[sumCount] {
-		return b.fail(titleLine, "summary has no %s", summaryFirstColumn)
+	// The figures Stated reports must all be stated, so that a bill that
+	// reached io.EOF has Stated() == Computed().
+	need := []sumID{sumCount, sumSettle, sumFee}
+	for _, opt := range []struct {
+		id  sumID
+		col int
+	}{{sumRefund, b.cols.refund}, {sumOrder, b.cols.order}, {sumApplyRefund, b.cols.applyRefund}} {
+		if opt.col >= 0 {
+			need = append(need, opt.id)
+		}
+	}
+	for _, id := range need {
+		if !b.hasStat[id] {
+			return b.fail(titleLine, "summary does not state %s", sumNames[id])
+		}
 	}
 	summaryLine := b.line
 	// Nothing may follow the summary but blank lines: anything else means
