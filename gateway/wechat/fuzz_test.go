@@ -60,7 +60,7 @@ func FuzzOpenBill(f *testing.F) {
 type trustAll struct{}
 
 func (trustAll) Verify(context.Context, string, string, string) error { return nil }
-func (trustAll) GetSerial(context.Context) (string, error)           { return "fuzz", nil }
+func (trustAll) GetSerial(context.Context) (string, error)            { return "fuzz", nil }
 
 // FuzzVerifyNotification: whatever the headers and body, verification never
 // panics and fails only with the typed errors (or, behind a trusted
