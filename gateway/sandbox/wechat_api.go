@@ -176,6 +176,10 @@ type wechatRefundRequest struct {
 }
 
 // POST /v3/refund/domestic/refunds
+//
+// notify_url is accepted but not used: the sandbox's core delivers every
+// notification of a trade to the trade's notify URL, which is where paydesk
+// receives refunds as well as payments.
 func (w *wechatSide) handleRefund(rw http.ResponseWriter, r *http.Request) {
 	body, ok := w.authenticate(rw, r)
 	if !ok {

@@ -3,6 +3,19 @@
 // (github.com/wechatpay-apiv3/wechatpay-go) in platform public-key mode,
 // notification verification with the SDK's notify handler, and a
 // hand-written parser for the trade bills (OpenBill).
+//
+// Use:
+//
+//	c, err := wechat.New(wechat.Config{
+//		MchID: "1900000109", AppID: "wx...", MerchantSerialNo: "5157F0...",
+//		PrivateKeyPEM: apiclientKeyPEM, APIv3Key: os.Getenv("PAYDESK_WECHAT_APIV3_KEY"),
+//		PlatformPublicKeyID: "PUB_KEY_ID_...", PlatformPublicKeyPEM: wechatpayPubPEM,
+//		BaseURL: cfg.BaseURL, // "" for the real platform, the sandbox's URL otherwise
+//	})
+//	trade, err := c.QueryTrade(ctx, outTradeNo)
+//	f, err := c.DownloadBill(ctx, day, file) // the verified text bill
+//	br, err := c.OpenBill(f.Name, file)      // rewound file; or wechat.OpenBill for a file from elsewhere
+//	for { line, err := br.Next(); ... }      // io.EOF only once the summary matched the rows
 package wechat
 
 import (
@@ -12,6 +25,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -126,6 +140,12 @@ func New(cfg Config) (*Client, error) {
 		validator: validators.NewWechatPayResponseValidator(verifier),
 		notify:    nv,
 	}, nil
+}
+
+// OpenBill reads a trade bill with times in the Config's zone (see the
+// package function OpenBill).
+func (c *Client) OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
+	return OpenBillIn(name, r, c.cfg.Zone)
 }
 
 // Channel is gateway.WeChat.
