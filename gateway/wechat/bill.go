@@ -104,7 +104,11 @@ const maxLine = 1 << 20
 //
 // Times are read in Asia/Shanghai (see OpenBillIn). Every figure of the
 // summary row is checked against the sums of the rows before Next returns
-// io.EOF. Every error is a *gateway.BillError naming name and the line.
+// io.EOF, so an excerpt whose summary covers more rows than it holds (as
+// published samples often are) fails at its summary line: a bill is whole
+// or an error, never silently partial. A fund-flow bill (资金账单) is refused
+// as not a trade bill. Every error is a *gateway.BillError naming name and
+// the line.
 func OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
 	return OpenBillIn(name, r, gateway.Shanghai)
 }
@@ -117,20 +121,15 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 		z = gateway.Shanghai
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(2)
-	var src io.Reader = br
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	b := &billReader{name: name, zone: z, r: br}
+	// Gzip is told by its magic bytes: the platform sends gzip when asked
+	// (tar_type=GZIP) and people save either form.
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		src = zr
-	}
-	b := &billReader{name: name, zone: z, gzipped: src != io.Reader(br)}
-	if b.gzipped {
-		b.r = bufio.NewReaderSize(src, 64<<10)
-	} else {
-		b.r = br
+		b.r = bufio.NewReaderSize(zr, 64<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		return nil, err
@@ -141,12 +140,11 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 // billReader is a streaming parser: it holds one line at a time, so a
 // million-row bill costs no more memory than a small one.
 type billReader struct {
-	name    string
-	zone    *time.Location
-	r       *bufio.Reader
-	gzipped bool
-	line    int    // number of the last line read
-	long    []byte // spill buffer for lines longer than the bufio buffer
+	name string
+	zone *time.Location
+	r    *bufio.Reader
+	line int    // number of the last line read
+	long []byte // spill buffer for lines longer than the bufio buffer
 
 	// text and lines are bump allocators for the rows handed out: a row's
 	// strings point into text, its BillLine is an element of lines. Filled
@@ -672,6 +670,8 @@ func (b *billReader) readSummary(title []byte) error {
 // rows (总交易单数) and no split between payments and refunds; Stated splits
 // it as the rows do (Refunds = refund rows read, Payments = the rest), which
 // is exact once Next has returned io.EOF, because the total was checked.
+// After io.EOF, Stated() == Computed() (the reader requires every figure it
+// reports to be stated, and refund rows to carry no order amounts).
 // PaymentAmount is 订单总金额 (总交易额 in the 2014 layout, 应结订单总金额 when
 // neither is stated), RefundAmount is 申请退款总金额 (else 退款总金额), Fees is
 // 手续费总金额 and Net is 应结订单总金额 − 退款总金额.
