@@ -121,7 +121,7 @@ func (bw *WeChatBillWriter) Payment(r *WeChatBillRow) error {
 	}
 	b := bw.common(bw.buf[:0], r, "SUCCESS")
 	b = append(b, ",`"...)
-	b = money(b, r.Amount)     // 应结订单金额
+	b = wechatMoney(b, r.Amount)     // 应结订单金额
 	b = append(b, ",`0.00"...) // 代金券金额
 	if bw.kind == "ALL" {
 		b = append(b, ",`0,`0,`0.00,`0.00,`,`"...) // no refund: ids 0, amounts 0.00, type and state empty
@@ -155,11 +155,11 @@ func (bw *WeChatBillWriter) Refund(r *WeChatBillRow) error {
 		b = bw.clock(b, r.Time)
 	}
 	b = append(b, ",`"...)
-	b = append(b, clean(r.RefundID)...)
+	b = append(b, wechatClean(r.RefundID)...)
 	b = append(b, ",`"...)
-	b = append(b, clean(r.OutRefundNo)...)
+	b = append(b, wechatClean(r.OutRefundNo)...)
 	b = append(b, ",`"...)
-	b = money(b, r.RefundAmount)
+	b = wechatMoney(b, r.RefundAmount)
 	b = append(b, ",`0.00,`ORIGINAL,`SUCCESS"...) // 充值券退款金额, 退款类型, 退款状态
 	b = bw.tail(b, r, 0, r.RefundAmount)
 	bw.refund += r.RefundAmount
@@ -178,7 +178,7 @@ func (bw *WeChatBillWriter) common(b []byte, r *WeChatBillRow, state string) []b
 	b = bw.clock(b, r.Time)
 	for _, v := range [...]string{r.AppID, r.MchID, "0", "", r.TradeNo, r.OutTradeNo, r.OpenID, tradeType, state, "OTHERS", "CNY"} {
 		b = append(b, ",`"...)
-		b = append(b, clean(v)...)
+		b = append(b, wechatClean(v)...)
 	}
 	return b
 }
@@ -188,16 +188,16 @@ func (bw *WeChatBillWriter) common(b []byte, r *WeChatBillRow, state string) []b
 // 费率备注.
 func (bw *WeChatBillWriter) tail(b []byte, r *WeChatBillRow, order, applyRefund gateway.Money) []byte {
 	b = append(b, ",`"...)
-	b = append(b, clean(r.Subject)...)
+	b = append(b, wechatClean(r.Subject)...)
 	b = append(b, ",`"...)
-	b = append(b, clean(r.Attach)...)
+	b = append(b, wechatClean(r.Attach)...)
 	b = append(b, ",`"...)
-	b = money(b, r.Fee)
+	b = wechatMoney(b, r.Fee)
 	b = append(b, "000,`0.60%,`"...) // five decimals; the rate of WeChatFeeRate
-	b = money(b, order)
+	b = wechatMoney(b, order)
 	if bw.kind != "SUCCESS" {
 		b = append(b, ",`"...)
-		b = money(b, applyRefund)
+		b = wechatMoney(b, applyRefund)
 	}
 	return append(b, ",`\r\n"...)
 }
@@ -221,7 +221,7 @@ func (bw *WeChatBillWriter) Close() error {
 	b = strconv.AppendInt(b, int64(bw.rows), 10)
 	for i, m := range []gateway.Money{bw.settle, bw.refund, 0, bw.fee, bw.order, bw.applyRefundTotal} {
 		b = append(b, ",`"...)
-		b = money(b, m)
+		b = wechatMoney(b, m)
 		if i == 3 {
 			b = append(b, "000"...) // the fee total has five decimals like the fees
 		}
@@ -249,8 +249,8 @@ func (bw *WeChatBillWriter) clock(b []byte, t time.Time) []byte {
 	return append(b, byte('0'+s/10), byte('0'+s%10))
 }
 
-// money appends yuan with two decimals ("12.30", "-0.27").
-func money(b []byte, m gateway.Money) []byte {
+// wechatMoney appends yuan with two decimals ("12.30", "-0.27").
+func wechatMoney(b []byte, m gateway.Money) []byte {
 	v := int64(m)
 	if v < 0 {
 		b = append(b, '-')
@@ -260,9 +260,9 @@ func money(b []byte, m gateway.Money) []byte {
 	return append(b, '.', byte('0'+v%100/10), byte('0'+v%10))
 }
 
-// clean keeps free text from breaking the layout: no line breaks, and no
+// wechatClean keeps free text from breaking the layout: no line breaks, and no
 // backtick, which starts a value.
-func clean(s string) string {
+func wechatClean(s string) string {
 	if !strings.ContainsAny(s, "\r\n`") {
 		return s
 	}
