@@ -137,8 +137,8 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 	return b, nil
 }
 
-// billReader is a streaming parser: it holds one line at a time, so a
-// million-row bill costs no more memory than a small one.
+// billReader is a streaming parser: it reads one line at a time, so a
+// million-row bill costs no more memory than the rows the caller keeps.
 type billReader struct {
 	name string
 	zone *time.Location
