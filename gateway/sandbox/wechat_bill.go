@@ -121,8 +121,8 @@ func (bw *WeChatBillWriter) Payment(r *WeChatBillRow) error {
 	}
 	b := bw.common(bw.buf[:0], r, "SUCCESS")
 	b = append(b, ",`"...)
-	b = wechatMoney(b, r.Amount)     // 应结订单金额
-	b = append(b, ",`0.00"...) // 代金券金额
+	b = wechatMoney(b, r.Amount) // 应结订单金额
+	b = append(b, ",`0.00"...)   // 代金券金额
 	if bw.kind == "ALL" {
 		b = append(b, ",`0,`0,`0.00,`0.00,`,`"...) // no refund: ids 0, amounts 0.00, type and state empty
 	}

@@ -1,25 +1,32 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/validators"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/payments"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -225,5 +232,92 @@ func TestWeChatNotificationsVerifyWithTheSDKHandler(t *testing.T) {
 		if faulty := d.OutTradeNo != "N-OK"; d.Acked == faulty || d.Attempts != map[bool]int{true: attempts, false: 1}[faulty] {
 			t.Errorf("delivery %+v", d)
 		}
+	}
+}
+
+// sdk is the official client pointed at the sandbox by its transport.
+type sdkTransport struct{ base string }
+
+func (t sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if r.URL.Host == "api.mch.weixin.qq.com" {
+		u, _ := url.Parse(t.base)
+		r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, ""
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestWeChatTradeBillEndpoint(t *testing.T) {
+	k := testkit.SandboxKeys(t)
+	now := time.Date(2026, 11, 22, 15, 0, 0, 0, gateway.Shanghai)
+	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.Now = func() time.Time { return now } })
+	c, err := core.NewClient(context.Background(),
+		option.WithWechatPayPublicKeyAuthCipher(k.WeChatMchID, k.WeChatMerchantSerialNo, k.WeChatMerchantKey, k.WeChatPlatformKeyID, &k.WeChatPlatformKey.PublicKey),
+		option.WithHTTPClient(&http.Client{Transport: sdkTransport{s.URL()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: "BILL-1", Amount: 1000, Subject: "账单"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pay(gateway.WeChat, "BILL-1", now.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bill := func(query string) (map[string]string, error) {
+		res, err := c.Get(ctx, "https://api.mch.weixin.qq.com/v3/bill/tradebill?"+query)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]string
+		return out, json.NewDecoder(res.Response.Body).Decode(&out)
+	}
+	// Without tar_type the file is the text itself, and its SHA1 is stated.
+	ans, err := bill("bill_date=2026-11-21&bill_type=SUCCESS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := core.NewClientWithValidator(c, &validators.NullValidator{})
+	res, err := dl.Get(ctx, ans["download_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(res.Response.Body)
+	sum := sha1.Sum(text)
+	if hex.EncodeToString(sum[:]) != ans["hash_value"] || !bytes.HasPrefix(text, []byte("交易时间,公众账号ID")) ||
+		!bytes.Contains(text, []byte("\r\n`2026-11-21 15:00:00,`"+k.WeChatAppID+",`"+k.WeChatMchID+",`0,`,`")) ||
+		!bytes.HasSuffix(text, []byte("\r\n`1,`10.00,`0.00,`0.00,`0.06000,`10.00,`0.00\r\n")) {
+		t.Fatalf("SUCCESS bill (%s):\n%s", ans["hash_value"], text)
+	}
+	// The download needs a signed request.
+	if resp, err := http.Get(ans["download_url"]); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned download: %v %v", resp, err)
+	}
+	for query, code := range map[string]string{
+		"bill_date=2026-11-22":                  "STATEMENT_CREATING", // today
+		"bill_date=2026-11-23":                  "PARAM_ERROR",        // the future
+		"bill_date=2026-11-20":                  "NO_STATEMENT_EXIST", // no trades
+		"bill_date=2026-11-21&bill_type=FOO":    "PARAM_ERROR",
+		"bill_date=2026-11-21&tar_type=ZIP":     "PARAM_ERROR",
+		"bill_date=2026-11-21&bill_type=REFUND": "NO_STATEMENT_EXIST", // no refunds that day
+	} {
+		if _, err := bill(query); !core.IsAPIError(err, code) {
+			t.Errorf("%s: %v, want %s", query, err, code)
+		}
+	}
+}
+
+func TestWeChatBillWriterRefusesRowsItsLayoutHasNot(t *testing.T) {
+	for kind, write := range map[string]func(*sandbox.WeChatBillWriter) error{
+		"SUCCESS": func(w *sandbox.WeChatBillWriter) error { return w.Refund(&sandbox.WeChatBillRow{}) },
+		"REFUND":  func(w *sandbox.WeChatBillWriter) error { return w.Payment(&sandbox.WeChatBillRow{}) },
+	} {
+		w, err := sandbox.NewWeChatBillWriter(io.Discard, kind)
+		if err != nil || write(w) == nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+	if _, err := sandbox.NewWeChatBillWriter(io.Discard, "FUNDFLOW"); err == nil {
+		t.Error("unknown bill type accepted")
 	}
 }
