@@ -611,6 +611,9 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	case bytes.Equal(kindField, b.mk.refund):
 		kind, state = gateway.LineRefund, kindRefund
 	default:
+		if _, err := b.appendText(nil, kindField, colKind); err != nil {
+			return nil, err // the row is in another encoding than the header
+		}
 		return nil, b.fail(b.line, ErrBillRow, "业务类型 %q is neither 交易 nor 退款", truncate(b.decode(kindField), 40))
 	}
 	amount, err := b.money(f[b.cAmt], colAmount)
