@@ -229,3 +229,5 @@ func TestSandboxBillsCutAtMidnight(t *testing.T) {
 		t.Errorf("24th: %+v", d24)
 	}
 }
+
+var alipayOpenBill = alipay.OpenBill
