@@ -357,3 +357,52 @@ func TestAlipaySandboxFaults(t *testing.T) {
 		t.Fatalf("Hang must refund before hanging: %+v", tr.Refunds)
 	}
 }
+
+func TestAlipaySandboxCertificateMode(t *testing.T) {
+	clock := newAlipayClock(testkit.Time(t, "2026-11-22T15:00:00+08:00"))
+	s, c := startAlipay(t, true, clock, nil)
+	mustPaidAlipayTrade(t, s, "PDKCERT01", 100, testkit.Time(t, "2026-11-22T10:00:00+08:00"))
+	certs, _ := sandboxCerts()
+	var raw []byte
+	c.OnReceivedData(func(ctx context.Context, method string, data []byte) { raw = data })
+	if q, err := c.TradeQuery(context.Background(), sdk.TradeQuery{OutTradeNo: "PDKCERT01"}); err != nil || q.TotalAmount != "1.00" {
+		t.Fatalf("cert-mode query: %+v, %v", q, err)
+	}
+	if len(raw) == 0 {
+		t.Fatal("no answer seen")
+	}
+	if root, err := sandbox.AlipayRootCertSN(certs.RootPEM); err != nil || root != certs.RootCertSN || strings.Contains(root, "_") {
+		t.Fatalf("root SN %q (%v): the ECDSA root must not count", root, err)
+	}
+	// A client in public-key mode sends no certificate serial numbers.
+	k := testkit.SandboxKeys(t)
+	plain, err := sdk.New(k.AlipayAppID, string(sandbox.PrivateKeyPEM(k.AlipayAppKey)), false, sdk.WithSandboxGateway(s.URL()+sandbox.AlipayGatewayPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = plain.LoadAliPayPublicKey(string(sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey)))
+	_, err = plain.TradeQuery(context.Background(), sdk.TradeQuery{OutTradeNo: "PDKCERT01"})
+	var e *sdk.Error
+	if !errors.As(err, &e) || e.SubCode != "isv.invalid-app-cert-sn" {
+		t.Fatalf("public-key client against a certificate-mode app: %v", err)
+	}
+	// The answer names the certificate that signed it.
+	resp, err := http.PostForm(s.URL()+sandbox.AlipayGatewayPath, mustValues(t, c, sdk.TradeQuery{OutTradeNo: "PDKCERT01"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(body, []byte(`"alipay_cert_sn":"`+certs.AlipayCertSN+`"`)) {
+		t.Fatalf("answer without alipay_cert_sn: %s", body)
+	}
+}
+
+func mustValues(t *testing.T, c *sdk.Client, p sdk.Param) url.Values {
+	t.Helper()
+	v, err := c.URLValues(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
