@@ -236,29 +236,28 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // call runs one SDK request and sorts out what came back. A nil error means
 // a verified answer (success or business failure: the caller checks the
-// code). Otherwise the error says what went wrong, and unverified reports
-// that no verified answer exists, so the request may or may not have been
-// carried out.
-func (c *Client) call(ctx context.Context, method string, do func(context.Context) error) (raw []byte, unverified bool, err error) {
+// code) whose raw body is returned. Any error means there is no verified
+// answer, so the request may or may not have been carried out.
+func (c *Client) call(ctx context.Context, method string, do func(context.Context) error) (raw []byte, err error) {
 	cp := &capture{}
 	err = do(context.WithValue(ctx, captureKey{}, cp))
 	if err == nil {
-		return cp.body, false, nil
+		return cp.body, nil
 	}
 	var e *sdk.Error
 	switch {
 	case cp.status == 0:
 		// No answer at all: refused connection, timeout, cancelled.
-		return nil, true, fmt.Errorf("alipay %s: no answer: %w", method, err)
+		return nil, fmt.Errorf("alipay %s: no answer: %w", method, err)
 	case cp.status >= 500:
-		return cp.body, true, fmt.Errorf("alipay %s: HTTP %d from the gateway", method, cp.status)
+		return cp.body, fmt.Errorf("alipay %s: HTTP %d from the gateway", method, cp.status)
 	case errors.As(err, &e):
 		// The SDK hands back an unsigned error object as an error.
-		return cp.body, true, apiError(method, *e, false)
+		return cp.body, apiError(method, *e, false)
 	default:
 		// A body that does not verify: changed in transit, signed by
 		// another key, or not Alipay's answer at all.
-		return cp.body, true, fmt.Errorf("alipay %s: %w: %v (HTTP %d)", method, gateway.ErrBadSignature, err, cp.status)
+		return cp.body, fmt.Errorf("alipay %s: %w: %v (HTTP %d)", method, gateway.ErrBadSignature, err, cp.status)
 	}
 }
 
@@ -266,7 +265,7 @@ func (c *Client) call(ctx context.Context, method string, do func(context.Contex
 func (c *Client) QueryTrade(ctx context.Context, outTradeNo string) (gateway.Trade, error) {
 	const method = "alipay.trade.query"
 	var rsp *sdk.TradeQueryRsp
-	raw, _, err := c.call(ctx, method, func(ctx context.Context) (err error) {
+	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeQuery(ctx, sdk.TradeQuery{OutTradeNo: outTradeNo})
 		return err
 	})
@@ -351,7 +350,7 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 		return gateway.RefundResult{}, fmt.Errorf("alipay %s: refund amount %s is not positive", method, req.Amount)
 	}
 	var rsp *sdk.TradeRefundRsp
-	raw, unverified, err := c.call(ctx, method, func(ctx context.Context) (err error) {
+	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeRefund(ctx, sdk.TradeRefund{
 			OutTradeNo:   req.OutTradeNo,
 			TradeNo:      req.TradeNo,
@@ -362,10 +361,7 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 		return err
 	})
 	if err != nil {
-		if unverified {
-			return gateway.RefundResult{}, fmt.Errorf("%w: %w", gateway.ErrUnknownOutcome, err)
-		}
-		return gateway.RefundResult{}, err
+		return gateway.RefundResult{}, fmt.Errorf("%w: %w", gateway.ErrUnknownOutcome, err)
 	}
 	if rsp.IsFailure() {
 		e := apiError(method, rsp.Error, true)
@@ -415,7 +411,7 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo string) (gateway.RefundResult, error) {
 	const method = "alipay.trade.fastpay.refund.query"
 	var rsp *sdk.TradeFastPayRefundQueryRsp
-	raw, _, err := c.call(ctx, method, func(ctx context.Context) (err error) {
+	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeFastPayRefundQuery(ctx, sdk.TradeFastPayRefundQuery{
 			OutTradeNo:   outTradeNo,
 			OutRequestNo: outRequestNo,
@@ -501,7 +497,7 @@ func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer)
 	const method = "alipay.data.dataservice.bill.downloadurl.query"
 	date := day.In(c.zone).Format(time.DateOnly)
 	var rsp *sdk.BillDownloadURLQueryRsp
-	_, _, err := c.call(ctx, method, func(ctx context.Context) (err error) {
+	_, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: "trade", BillDate: date})
 		return err
 	})
