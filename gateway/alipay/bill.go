@@ -156,7 +156,7 @@ type billReader struct {
 	paymentNet, refNet gateway.Money
 	stated             gateway.BillTotals
 
-	fields   [][]byte
+	commas   []int32
 	arena    []byte            // text of rows; only ever appended to
 	subjects map[string]string // GBK/UTF-8 bytes of a 商品名称 → its text
 	times    timeCache
@@ -169,6 +169,14 @@ type billReader struct {
 // ignored), or the detail CSV alone in GBK or UTF-8 (detected). name is
 // used in error messages. Rows stream from Next; at io.EOF the rows have
 // been checked against the file's #交易合计 / #退款合计 lines.
+//
+// Each line maps a row as the bill prints it: Amount is 订单金额 made
+// positive (refund rows print it negative), Net is 商家实收 with its sign,
+// Fee is 服务费 with its sign as printed (Alipay prints a charged fee as a
+// negative number and a fee returned by a refund as a positive one),
+// OutRequestNo is 退款批次号/请求号 on refund rows, Time is 完成时间, and
+// State is 业务类型 (交易 or 退款). The *BillLine values stay valid after
+// later calls to Next.
 func OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
 	return OpenBillIn(name, r, gateway.Shanghai)
 }
@@ -410,7 +418,7 @@ func (b *billReader) mapColumns(header string) error {
 		b.extra = true
 	}
 	b.mk = markersFor(b.enc)
-	b.fields = make([][]byte, 0, b.ncol+8)
+	b.commas = make([]int32, 0, b.ncol+8)
 	b.subjects = map[string]string{}
 	return nil
 }
@@ -594,12 +602,12 @@ func (b *billReader) Computed() gateway.BillTotals { return b.computed }
 // before, and hands out lines from a block allocated for many rows at once:
 // a million-row GBK bill is read at over a million rows a second.
 func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
-	f := splitCommas(b.fields[:0], line)
-	b.fields = f
-	if len(f) < b.ncol || (len(f) > b.ncol && !b.extra) {
-		return nil, b.fail(b.line, ErrBillRow, "%d fields, the header has %d", len(f), b.ncol)
+	b.commas = commaPositions(b.commas[:0], line)
+	f := fieldsOf{line, b.commas}
+	if n := len(b.commas) + 1; n < b.ncol || (n > b.ncol && !b.extra) {
+		return nil, b.fail(b.line, ErrBillRow, "%d fields, the header has %d", n, b.ncol)
 	}
-	kindField := trimField(f[b.cKind])
+	kindField := trimField(f.at(b.cKind))
 	var kind gateway.LineKind
 	var state string
 	switch {
@@ -613,15 +621,15 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 		}
 		return nil, b.fail(b.line, ErrBillRow, "业务类型 %q is neither 交易 nor 退款", truncate(b.decode(kindField), 40))
 	}
-	amount, err := b.money(f[b.cAmt], colAmount)
+	amount, err := b.money(f.at(b.cAmt), colAmount)
 	if err != nil {
 		return nil, err
 	}
-	net, err := b.money(f[b.cNet], colNet)
+	net, err := b.money(f.at(b.cNet), colNet)
 	if err != nil {
 		return nil, err
 	}
-	fee, err := b.money(f[b.cFee], colFee)
+	fee, err := b.money(f.at(b.cFee), colFee)
 	if err != nil {
 		return nil, err
 	}
@@ -633,18 +641,18 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	if kind == gateway.LineRefund && (amount > 0 || net > 0) {
 		return nil, b.fail(b.line, ErrBillRow, "refund row with a positive amount (%s, %s)", amount, net)
 	}
-	at, ok := b.times.parse(trimField(f[b.cFin]), b.zone)
+	at, ok := b.times.parse(trimField(f.at(b.cFin)), b.zone)
 	if !ok {
-		return nil, b.fail(b.line, ErrBillRow, "完成时间 %q is not yyyy-MM-dd HH:mm:ss", truncate(b.decode(trimField(f[b.cFin])), 40))
+		return nil, b.fail(b.line, ErrBillRow, "完成时间 %q is not yyyy-MM-dd HH:mm:ss", truncate(b.decode(trimField(f.at(b.cFin))), 40))
 	}
 
-	trade, out := trimField(f[b.cTrade]), trimField(f[b.cOut])
+	trade, out := trimField(f.at(b.cTrade)), trimField(f.at(b.cOut))
 	var req, subj []byte
 	if kind == gateway.LineRefund {
-		req = trimField(f[b.cReq])
+		req = trimField(f.at(b.cReq))
 	}
 	if b.cSubj >= 0 {
-		subj = trimField(f[b.cSubj])
+		subj = trimField(f.at(b.cSubj))
 	}
 	if len(trade) == 0 {
 		return nil, b.fail(b.line, ErrBillRow, "支付宝交易号 is empty")
@@ -708,31 +716,47 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	return l, nil
 }
 
-// splitCommas appends the comma-separated fields of line to f. It looks at
+// commaPositions appends the offsets of line's commas to pos. It looks at
 // eight bytes at a time: x has a zero byte exactly where line has a comma,
 // and the expression for m (exact, unlike the shorter (x-0x01..)&^x form,
 // which also flags a '-' right after a comma) sets the top bit of exactly
 // those bytes.
-func splitCommas(f [][]byte, line []byte) [][]byte {
+func commaPositions(pos []int32, line []byte) []int32 {
 	const ones7 = 0x7F7F7F7F7F7F7F7F
-	start, i := 0, 0
+	i := 0
 	for ; i+8 <= len(line); i += 8 {
 		x := binary.LittleEndian.Uint64(line[i:]) ^ 0x2C2C2C2C2C2C2C2C
 		m := ^(((x & ones7) + ones7) | x | ones7)
 		for m != 0 {
-			j := i + bits.TrailingZeros64(m)>>3
-			f = append(f, line[start:j])
-			start = j + 1
+			pos = append(pos, int32(i+bits.TrailingZeros64(m)>>3))
 			m &= m - 1
 		}
 	}
 	for ; i < len(line); i++ {
 		if line[i] == ',' {
-			f = append(f, line[start:i])
-			start = i + 1
+			pos = append(pos, int32(i))
 		}
 	}
-	return append(f, line[start:])
+	return pos
+}
+
+// fieldsOf reads the fields of a line split at its comma positions.
+type fieldsOf struct {
+	line   []byte
+	commas []int32
+}
+
+// at returns field i (which the caller knows exists).
+func (f fieldsOf) at(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = int(f.commas[i-1]) + 1
+	}
+	end := len(f.line)
+	if i < len(f.commas) {
+		end = int(f.commas[i])
+	}
+	return f.line[start:end]
 }
 
 // trimField drops the literal TAB Alipay appends to many fields, and spaces.
