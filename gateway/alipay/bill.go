@@ -893,3 +893,8 @@ func parseBillTime(p []byte, zone *time.Location) (time.Time, bool) {
 	}
 	return t, true
 }
+
+// OpenBill is the package's OpenBill reading times in the client's zone.
+func (c *Client) OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
+	return OpenBillIn(name, r, c.zone)
+}

@@ -191,14 +191,17 @@ func (c *Client) normalize(f map[string]string) (gateway.Notification, error) {
 	if n.PaidAt, err = c.notifyTime(f, "gmt_payment"); err != nil {
 		return gateway.Notification{}, err
 	}
-	if f["refund_fee"] != "" || f["out_biz_no"] != "" || f["gmt_refund"] != "" {
-		if f["refund_fee"] == "" {
-			return gateway.Notification{}, fmt.Errorf("%w: refund notification without refund_fee", gateway.ErrMalformed)
-		}
-		n.Event = gateway.EventRefund
-		if n.RefundTotal, err = gateway.ParseMoney(f["refund_fee"]); err != nil {
+	var refundFee gateway.Money
+	if f["refund_fee"] != "" {
+		if refundFee, err = gateway.ParseMoney(f["refund_fee"]); err != nil {
 			return gateway.Notification{}, fmt.Errorf("%w: refund_fee: %w", gateway.ErrMalformed, err)
 		}
+	}
+	// refund_fee 0.00 alone is not a refund; out_biz_no and gmt_refund
+	// only ever come with one.
+	if refundFee != 0 || f["out_biz_no"] != "" || f["gmt_refund"] != "" {
+		n.Event = gateway.EventRefund
+		n.RefundTotal = refundFee
 		if n.RefundTotal <= 0 || n.RefundTotal > amount {
 			return gateway.Notification{}, fmt.Errorf("%w: refund_fee %s outside (0, %s]", gateway.ErrMalformed, n.RefundTotal, amount)
 		}

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -181,4 +183,22 @@ func (a *alipaySide) certMode() *AlipayCerts {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.certs
+}
+
+// AlipayCertFiles are the names a merchant's certificate files have when
+// downloaded from the Alipay open platform, relative to a folder.
+func AlipayCertFiles(appID string) (appCert, alipayCert, rootCert string) {
+	return "appCertPublicKey_" + appID + ".crt", "alipayCertPublicKey_RSA2.crt", "alipayRootCert.crt"
+}
+
+// WriteFiles writes the three certificates into dir under the names
+// AlipayCertFiles gives, for a client configured in certificate mode.
+func (c *AlipayCerts) WriteFiles(dir, appID string) error {
+	app, ali, root := AlipayCertFiles(appID)
+	for name, data := range map[string][]byte{app: c.AppCertPEM, ali: c.AlipayCertPEM, root: c.RootPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return fmt.Errorf("sandbox: writing %s: %w", name, err)
+		}
+	}
+	return nil
 }

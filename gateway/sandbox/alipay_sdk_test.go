@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -373,6 +374,25 @@ func TestAlipaySandboxCertificateMode(t *testing.T) {
 	}
 	if root, err := sandbox.AlipayRootCertSN(certs.RootPEM); err != nil || root != certs.RootCertSN || strings.Contains(root, "_") {
 		t.Fatalf("root SN %q (%v): the ECDSA root must not count", root, err)
+	}
+	// The files a merchant downloads load into the SDK as they are.
+	dir := t.TempDir()
+	if err := certs.WriteFiles(dir, testkit.SandboxKeys(t).AlipayAppID); err != nil {
+		t.Fatal(err)
+	}
+	appFile, aliFile, rootFile := sandbox.AlipayCertFiles(testkit.SandboxKeys(t).AlipayAppID)
+	fromFiles, _ := sdk.New(testkit.SandboxKeys(t).AlipayAppID, string(sandbox.PrivateKeyPEM(testkit.SandboxKeys(t).AlipayAppKey)), false, sdk.WithSandboxGateway(s.URL()+sandbox.AlipayGatewayPath))
+	for _, err := range []error{
+		fromFiles.LoadAppCertPublicKeyFromFile(filepath.Join(dir, appFile)),
+		fromFiles.LoadAliPayRootCertFromFile(filepath.Join(dir, rootFile)),
+		fromFiles.LoadAlipayCertPublicKeyFromFile(filepath.Join(dir, aliFile)),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q, err := fromFiles.TradeQuery(context.Background(), sdk.TradeQuery{OutTradeNo: "PDKCERT01"}); err != nil || q.Code != sdk.CodeSuccess {
+		t.Fatalf("client loaded from files: %+v, %v", q, err)
 	}
 	// A client in public-key mode sends no certificate serial numbers.
 	k := testkit.SandboxKeys(t)
