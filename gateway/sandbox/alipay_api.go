@@ -174,13 +174,17 @@ func (a *alipaySide) authenticate(w http.ResponseWriter, r *http.Request) (*alip
 	case certs == nil && (p["app_cert_sn"] != "" || p["alipay_root_cert_sn"] != ""):
 		return req, alipayGatewayError(alipayCodeInvalid, "isv.invalid-app-cert-sn", "应用未使用公钥证书模式")
 	}
+	content := alipaySignContent(p, "sign")
 	sig, err := base64.StdEncoding.DecodeString(p["sign"])
 	if err == nil {
-		digest := sha256.Sum256(alipaySignContent(p, "sign"))
+		digest := sha256.Sum256(content)
 		err = rsa.VerifyPKCS1v15(&a.s.cfg.Keys.AlipayAppKey.PublicKey, crypto.SHA256, digest[:], sig)
 	}
 	if err != nil {
-		return req, alipayGatewayError(alipayCodeInvalid, "isv.invalid-signature", "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配")
+		// Like the real gateway, show the string that was verified: it is
+		// what a merchant compares with the one their code signed.
+		return req, alipayGatewayError(alipayCodeInvalid, "isv.invalid-signature",
+			"验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为："+string(content))
 	}
 	req.biz = map[string]json.RawMessage{}
 	if bc := p["biz_content"]; bc != "" {
