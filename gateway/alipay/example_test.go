@@ -42,3 +42,30 @@ func ExampleOpenBill() {
 	// 10 PAYMENT PDKLATE003  6.70 6.70 -0.04 11-22 23:59
 	// {Payments:3 PaymentAmount:0.00 Refunds:2 RefundAmount:0.00 Fees:0.00 Net:72.50}
 }
+
+// Constructing a client from the files a merchant downloads: public-key
+// mode, or certificate mode with the three certificates instead of the
+// Alipay public key. (Not run: it needs the files.)
+func ExampleNew() {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	c, err := alipay.New(alipay.Config{
+		AppID:              "2021000100000001",
+		PrivateKeyPEM:      read("keys/alipay_app_private.pem"),
+		AlipayPublicKeyPEM: read("keys/alipay_public.pem"),
+		// Certificate mode instead:
+		// AppCertPEM:        read("keys/appCertPublicKey_2021000100000001.crt"),
+		// AlipayCertPEM:     read("keys/alipayCertPublicKey_RSA2.crt"),
+		// AlipayRootCertPEM: read("keys/alipayRootCert.crt"),
+		GatewayURL: "http://127.0.0.1:8090/gateway.do", // the sandbox; default production
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = c // c.QueryTrade, c.Refund, c.QueryRefund, c.DownloadBill, c.VerifyNotification
+}
