@@ -1,6 +1,7 @@
 package alipay_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -144,6 +145,21 @@ func TestOpenBillNamesTheEntryOfAZip(t *testing.T) {
 	var be *gateway.BillError
 	if !errors.As(err, &be) || be.File != "bill.zip/20880001000000010156_20261122_业务明细.csv" || be.Line != 10 || !errors.Is(err, alipay.ErrBillRow) {
 		t.Fatalf("%v", err)
+	}
+	// Stored (not deflated) entries read too, and a changed byte fails the
+	// entry's CRC-32 before any total could be trusted.
+	var stored bytes.Buffer
+	zw := zip.NewWriter(&stored)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: string(toGBK("2088_20261122_业务明细.csv")), NonUTF8: true, Method: zip.Store})
+	w.Write(toGBK(fixtureText(fixtureHeader, fixtureRows, fixtureTail(goodPayTotal, goodRefundTotal))))
+	zw.Close()
+	if lines, _, err := readBill("stored.zip", bytes.NewReader(stored.Bytes())); err != nil || len(lines) != 5 {
+		t.Fatalf("stored zip: %d lines, %v", len(lines), err)
+	}
+	changed := bytes.Replace(stored.Bytes(), []byte(",35.80,35.80,"), []byte(",35.80,35.81,"), 1)
+	_, _, err = readBill("stored.zip", bytes.NewReader(changed))
+	if !errors.As(err, &be) || !errors.Is(err, alipay.ErrBillTruncated) || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("changed stored zip: %v", err)
 	}
 	br, err := alipay.OpenBill("bill.zip", strings.NewReader("PK\x03\x04 not really a zip"))
 	if err == nil || br != nil {
