@@ -174,8 +174,9 @@ type billReader struct {
 //
 // Each line maps a row as the bill prints it: Amount is 订单金额 made
 // positive (refund rows print it negative), Net is 商家实收 with its sign,
-// Fee is 服务费 with its sign as printed (Alipay prints a charged fee as a
-// negative number and a fee returned by a refund as a positive one),
+// Fee is 服务费 with its sign turned to gateway.BillLine's convention
+// (Alipay prints a charged fee as a negative number and a fee returned by a
+// refund as a positive one; BillLine.Fee is positive when charged),
 // OutRequestNo is 退款批次号/请求号 on refund rows, Time is 完成时间, and
 // State is 业务类型 (交易 or 退款). The *BillLine values stay valid after
 // later calls to Next.
@@ -762,7 +763,7 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 		Subject:      subject,
 		Amount:       abs(amount),
 		Net:          net,
-		Fee:          fee,
+		Fee:          -fee,
 		Time:         at,
 		State:        state,
 	}

@@ -49,11 +49,11 @@ func at(t *testing.T, s string) time.Time {
 // The five rows of the good fixtures, as lines.
 func wantFixtureLines(t *testing.T) []gateway.BillLine {
 	return []gateway.BillLine{
-		{Line: 6, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000101", OutTradeNo: "PDK9F2A7C1", Amount: 3580, Net: 3580, Fee: -21, Time: at(t, "2026-11-22 09:58:20"), State: "交易", Subject: "洗衣订单-衬衫2件"},
-		{Line: 7, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", Amount: 8880, Net: 8880, Fee: -53, Time: at(t, "2026-11-22 13:01:05"), State: "交易", Subject: "干洗 大衣"},
-		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: 18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", Subject: "干洗 大衣"},
-		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: 17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", Subject: "洗鞋"},
-		{Line: 10, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000103", OutTradeNo: "PDKLATE003", Amount: 670, Net: 670, Fee: -4, Time: at(t, "2026-11-22 23:59:59"), State: "交易", Subject: "熨烫"},
+		{Line: 6, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000101", OutTradeNo: "PDK9F2A7C1", Amount: 3580, Net: 3580, Fee: 21, Time: at(t, "2026-11-22 09:58:20"), State: "交易", Subject: "洗衣订单-衬衫2件"},
+		{Line: 7, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", Amount: 8880, Net: 8880, Fee: 53, Time: at(t, "2026-11-22 13:01:05"), State: "交易", Subject: "干洗 大衣"},
+		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: -18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", Subject: "干洗 大衣"},
+		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: -17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", Subject: "洗鞋"},
+		{Line: 10, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000103", OutTradeNo: "PDKLATE003", Amount: 670, Net: 670, Fee: 4, Time: at(t, "2026-11-22 23:59:59"), State: "交易", Subject: "熨烫"},
 	}
 }
 
@@ -80,7 +80,7 @@ func TestOpenBillFixtures(t *testing.T) {
 				}
 			}
 			c := br.Computed()
-			if c.Payments != 3 || c.PaymentAmount != 13130 || c.Refunds != 2 || c.RefundAmount != 5880 || c.Net != 7250 || c.Fees != -43 {
+			if c.Payments != 3 || c.PaymentAmount != 13130 || c.Refunds != 2 || c.RefundAmount != 5880 || c.Net != 7250 || c.Fees != 43 {
 				t.Errorf("computed %+v", c)
 			}
 			s := br.Stated()
@@ -198,7 +198,7 @@ func TestOpenBillOnSandboxZips(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d lines", len(lines))
 	}
-	if l := lines[0]; l.Amount != 12345 || l.Fee != -74 || l.Subject != "洗衣， 加急?" || l.OutTradeNo != "PDKSBX0001" {
+	if l := lines[0]; l.Amount != 12345 || l.Fee != 74 || l.Subject != "洗衣， 加急?" || l.OutTradeNo != "PDKSBX0001" {
 		t.Errorf("payment %+v", l)
 	}
 	if l := lines[1]; l.Kind != gateway.LineRefund || l.Amount != 500 || l.Net != -500 || l.Fee != 3 || l.OutRequestNo != "RQSBX1" || l.TradeNo != "2026112122001400000000000199" {
