@@ -201,7 +201,7 @@ func TestOpenBillOnSandboxZips(t *testing.T) {
 	if l := lines[0]; l.Amount != 12345 || l.Fee != 74 || l.Subject != "洗衣， 加急?" || l.OutTradeNo != "PDKSBX0001" {
 		t.Errorf("payment %+v", l)
 	}
-	if l := lines[1]; l.Kind != gateway.LineRefund || l.Amount != 500 || l.Net != -500 || l.Fee != 3 || l.OutRequestNo != "RQSBX1" || l.TradeNo != "2026112122001400000000000199" {
+	if l := lines[1]; l.Kind != gateway.LineRefund || l.Amount != 500 || l.Net != -500 || l.Fee != -3 || l.OutRequestNo != "RQSBX1" || l.TradeNo != "2026112122001400000000000199" {
 		t.Errorf("refund %+v", l)
 	}
 	if s := br.Stated(); s.Payments != 1 || s.Refunds != 1 || s.Net != 11845 {
@@ -241,7 +241,7 @@ func TestSandboxBillsCutAtMidnight(t *testing.T) {
 	if len(d23) != 1 || d23[0].OutTradeNo != "PDKAFTER01" {
 		t.Errorf("23rd: %+v", d23)
 	}
-	if len(d24) != 1 || d24[0].Kind != gateway.LineRefund || d24[0].OutRequestNo != "RQLATER" || d24[0].Amount != 1000 || d24[0].Fee != 6 {
+	if len(d24) != 1 || d24[0].Kind != gateway.LineRefund || d24[0].OutRequestNo != "RQLATER" || d24[0].Amount != 1000 || d24[0].Fee != -6 {
 		t.Errorf("24th: %+v", d24)
 	}
 }

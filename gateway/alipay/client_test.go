@@ -176,7 +176,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		if len(lines) != 3 || stated.Payments != 1 || stated.Refunds != 2 || stated.Net != 0 {
 			t.Fatalf("bill: %d lines, stated %+v", len(lines), stated)
 		}
-		if l := lines[0]; l.Kind != gateway.LinePayment || l.OutTradeNo != "PDKA7F3K9Q" || l.Amount != 1000 || l.Fee != -6 || l.Subject != "洗衣订单" {
+		if l := lines[0]; l.Kind != gateway.LinePayment || l.OutTradeNo != "PDKA7F3K9Q" || l.Amount != 1000 || l.Fee != 6 || l.Subject != "洗衣订单" {
 			t.Fatalf("payment line: %+v", l)
 		}
 		if l := lines[1]; l.Kind != gateway.LineRefund || l.OutRequestNo != "RQ1" || l.Amount != 300 || l.Net != -300 {
