@@ -1,0 +1,393 @@
+package recon
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// Matcher reconciles one bill, fed line by line, against the local records
+// of its day. It keeps the day's orders and refunds in maps and a flag per
+// record, never the lines: a million-line bill is matched in one pass
+// without holding it.
+type Matcher struct {
+	in           Input
+	start, end   time.Time // the business day [start, end) in zone
+	zone         *time.Location
+	window       time.Duration
+	suspenseDays int
+
+	orderIdx   map[string]int32
+	orderTaken []bool // the order's recorded payment was paired with a line
+	// looked caches LookupOrder answers, found (with their own taken flag)
+	// or not (nil), so two lines for one such order compare against the
+	// same state and the store is asked once.
+	looked map[string]*lookedOrder
+	// extraSeen holds the ExtraTrades already paired with a line.
+	extraSeen map[tradeKey]struct{}
+
+	refundIdx    map[string]int32
+	refundTaken  []bool
+	lookedRefund map[string]*lookedRefund
+
+	suspense []suspenseItem
+	// localHold finds the local-side suspense items by their local
+	// booking, for the line that may settle them.
+	localHold map[holdKey]int
+
+	tally    [numCategories]CategoryTotal
+	computed gateway.BillTotals
+	findings []Finding
+	carry    []Finding
+	settled  []Finding
+	notices  []Finding
+
+	finished bool
+	result   Result
+}
+
+type lookedOrder struct {
+	o     Order
+	taken bool
+}
+
+type lookedRefund struct {
+	r     Refund
+	taken bool
+}
+
+type tradeKey struct {
+	channel gateway.Channel
+	tradeNo string
+}
+
+// holdKey identifies a suspense item by what it is waiting for: a payment
+// by (out_trade_no, trade_no), a refund by out_request_no.
+type holdKey struct {
+	kind gateway.LineKind
+	side Side
+	a, b string
+}
+
+type suspenseItem struct {
+	f       Finding
+	settled bool
+}
+
+// orderRef is an order with its pairing flag, wherever it came from.
+type orderRef struct {
+	o     *Order
+	taken *bool
+}
+
+type refundRef struct {
+	r     *Refund
+	taken *bool
+}
+
+// booked is the platform's side of a pair: a bill line of this run or a
+// bill-side suspense item of an earlier one (then hold is set). Its strings
+// may point into a parser's buffer and are cloned before they are kept.
+type booked struct {
+	kind         gateway.LineKind
+	outTradeNo   string
+	tradeNo      string
+	outRequestNo string
+	amount       gateway.Money
+	state        string
+	line         int
+	at           time.Time
+	hold         *suspenseItem
+}
+
+// NewMatcher checks in and prepares the maps of the day's records. It
+// fails on input that would make the findings wrong: a day that is not the
+// start of a business day, duplicate order or request numbers, or suspense
+// that does not belong before this run.
+func NewMatcher(in Input) (*Matcher, error) {
+	if in.Channel == "" {
+		return nil, inputErr("no channel")
+	}
+	zone := in.Zone
+	if zone == nil {
+		zone = gateway.Shanghai
+	}
+	if in.Day.IsZero() {
+		return nil, inputErr("no day")
+	}
+	start, end := gateway.Day(in.Day, zone)
+	if !start.Equal(in.Day) {
+		return nil, inputErr("day %s is not the start of a business day in %s (want %s)",
+			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
+	}
+	m := &Matcher{in: in, start: start, end: end, zone: zone,
+		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays}
+	switch {
+	case m.window == 0:
+		m.window = DefaultCrossDayWindow
+	case m.window < 0 || m.window >= 24*time.Hour:
+		return nil, inputErr("cross-day window %s is not between 0 and 24h", m.window)
+	}
+	switch {
+	case m.suspenseDays == 0:
+		m.suspenseDays = DefaultSuspenseDays
+	case m.suspenseDays < 0:
+		return nil, inputErr("suspense days %d is negative", m.suspenseDays)
+	}
+
+	m.orderIdx = make(map[string]int32, len(in.Orders))
+	m.orderTaken = make([]bool, len(in.Orders))
+	for i := range in.Orders {
+		no := in.Orders[i].OutTradeNo
+		if no == "" {
+			return nil, inputErr("order %d has no out_trade_no", i)
+		}
+		m.orderIdx[no] = int32(i)
+		// One hash operation per order: a repeated number leaves the map
+		// smaller than the count inserted.
+		if len(m.orderIdx) != i+1 {
+			return nil, inputErr("order %s appears twice", no)
+		}
+	}
+	m.refundIdx = make(map[string]int32, len(in.Refunds))
+	m.refundTaken = make([]bool, len(in.Refunds))
+	for i := range in.Refunds {
+		no := in.Refunds[i].OutRequestNo
+		if no == "" {
+			return nil, inputErr("refund %d (order %s) has no out_request_no", i, in.Refunds[i].OutTradeNo)
+		}
+		m.refundIdx[no] = int32(i)
+		if len(m.refundIdx) != i+1 {
+			return nil, inputErr("refund %s appears twice", no)
+		}
+	}
+	if err := m.loadSuspense(in.Suspense); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ErrFinished is returned by Line after Finish.
+var ErrFinished = errors.New("recon: matcher already finished")
+
+// Line matches one bill line and returns the category it ended in. Lines
+// must come in file order (the first of two payments for one order is
+// judged as its payment, the second as the duplicate). The matcher does
+// not keep line; the parser may reuse it.
+func (m *Matcher) Line(line *gateway.BillLine) (Category, error) {
+	if m.finished {
+		return "", ErrFinished
+	}
+	if line == nil {
+		return "", fmt.Errorf("recon: nil bill line")
+	}
+	if line.Amount < 0 {
+		return "", fmt.Errorf("recon: bill line %d: negative amount %s (want the positive amount of a normalized line)",
+			line.Line, line.Amount)
+	}
+	b := booked{
+		kind:         line.Kind,
+		outTradeNo:   line.OutTradeNo,
+		tradeNo:      line.TradeNo,
+		outRequestNo: line.OutRequestNo,
+		amount:       line.Amount,
+		state:        line.State,
+		line:         line.Line,
+		at:           line.Time,
+	}
+	var cat Category
+	switch line.Kind {
+	case gateway.LinePayment:
+		cat = m.paymentLine(&b)
+	case gateway.LineRefund:
+		cat = m.refundLine(&b)
+	default:
+		return "", fmt.Errorf("recon: bill line %d: unknown kind %q", line.Line, line.Kind)
+	}
+	m.computed.Add(line)
+	return cat, nil
+}
+
+// Finish closes the run: it reports the local bookings of the day that no
+// line paired, settles or ages the suspense, and returns the result. Calling
+// it again returns the same result.
+func (m *Matcher) Finish() Result {
+	if m.finished {
+		return m.result
+	}
+	m.finished = true
+	// Bill-side suspense first: a local booking it settles is not missing.
+	m.settleBillSide()
+	m.unpairedOrders()
+	m.unpairedRefunds()
+	m.ageSuspense()
+
+	Sort(m.findings)
+	Sort(m.carry)
+	Sort(m.settled)
+	Sort(m.notices)
+	counts := make(map[Category]CategoryTotal, numCategories)
+	for i, c := range Categories {
+		counts[c] = m.tally[i]
+	}
+	m.result = Result{
+		Findings: m.findings,
+		Counts:   counts,
+		Computed: m.computed,
+		Fees:     m.computed.Fees,
+		Net:      m.computed.Net - m.computed.Fees,
+		Carry:    m.carry,
+		Settled:  m.settled,
+		Notices:  m.notices,
+	}
+	return m.result
+}
+
+// Match runs a whole bill held in memory; for a bill read from a file feed
+// a Matcher line by line instead.
+func Match(in Input, lines []gateway.BillLine) (Result, error) {
+	m, err := NewMatcher(in)
+	if err != nil {
+		return Result{}, err
+	}
+	for i := range lines {
+		if _, err := m.Line(&lines[i]); err != nil {
+			return Result{}, err
+		}
+	}
+	return m.Finish(), nil
+}
+
+func (m *Matcher) findOrder(outTradeNo string) (orderRef, bool) {
+	if i, ok := m.orderIdx[outTradeNo]; ok {
+		return orderRef{&m.in.Orders[i], &m.orderTaken[i]}, true
+	}
+	if outTradeNo == "" {
+		return orderRef{}, false
+	}
+	if lo, ok := m.looked[outTradeNo]; ok {
+		if lo == nil {
+			return orderRef{}, false
+		}
+		return orderRef{&lo.o, &lo.taken}, true
+	}
+	if m.in.LookupOrder == nil {
+		return orderRef{}, false
+	}
+	if m.looked == nil {
+		m.looked = make(map[string]*lookedOrder)
+	}
+	o, ok := m.in.LookupOrder(outTradeNo)
+	key := strings.Clone(outTradeNo)
+	if !ok {
+		m.looked[key] = nil
+		return orderRef{}, false
+	}
+	lo := &lookedOrder{o: o}
+	m.looked[key] = lo
+	return orderRef{&lo.o, &lo.taken}, true
+}
+
+func (m *Matcher) findRefund(outRequestNo string) (refundRef, bool) {
+	if i, ok := m.refundIdx[outRequestNo]; ok {
+		return refundRef{&m.in.Refunds[i], &m.refundTaken[i]}, true
+	}
+	if outRequestNo == "" {
+		return refundRef{}, false
+	}
+	if lr, ok := m.lookedRefund[outRequestNo]; ok {
+		if lr == nil {
+			return refundRef{}, false
+		}
+		return refundRef{&lr.r, &lr.taken}, true
+	}
+	if m.in.LookupRefund == nil {
+		return refundRef{}, false
+	}
+	if m.lookedRefund == nil {
+		m.lookedRefund = make(map[string]*lookedRefund)
+	}
+	r, ok := m.in.LookupRefund(outRequestNo)
+	key := strings.Clone(outRequestNo)
+	if !ok {
+		m.lookedRefund[key] = nil
+		return refundRef{}, false
+	}
+	lr := &lookedRefund{r: r}
+	m.lookedRefund[key] = lr
+	return refundRef{&lr.r, &lr.taken}, true
+}
+
+// dayOf places t against the run's day: -1 before it, 0 on it, 1 after.
+// A zero time counts as on the day: the record was given for this day and
+// has no better date.
+func (m *Matcher) dayOf(t time.Time) int {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(m.start):
+		return -1
+	case t.Before(m.end):
+		return 0
+	}
+	return 1
+}
+
+// nearMidnight reports whether t lies in the last CrossDayWindow of the day,
+// where the other side may have booked it on the next day.
+func (m *Matcher) nearMidnight(t time.Time) bool {
+	return !t.Before(m.end.Add(-m.window)) && t.Before(m.end)
+}
+
+// daysSince counts calendar days in the zone from day to the run's day.
+func (m *Matcher) daysSince(day time.Time) int {
+	y1, m1, d1 := day.In(m.zone).Date()
+	y2, m2, d2 := m.start.Date()
+	a := time.Date(y1, m1, d1, 0, 0, 0, 0, time.UTC)
+	b := time.Date(y2, m2, d2, 0, 0, 0, 0, time.UTC)
+	return int(b.Sub(a) / (24 * time.Hour))
+}
+
+// count tallies one item. Refunds count negative: the amounts read like
+// the bill's Net.
+func (m *Matcher) count(c Category, kind gateway.LineKind, amount gateway.Money) {
+	t := &m.tally[c.index()]
+	t.Count++
+	if kind == gateway.LineRefund {
+		amount = -amount
+	}
+	t.Amount += amount
+}
+
+// report records a finding of this run and tallies it.
+func (m *Matcher) report(f Finding) {
+	if f.Severity == "" {
+		f.Severity = f.Category.Severity()
+	}
+	if f.Day.IsZero() {
+		f.Day = m.start
+	}
+	f.Channel = m.in.Channel
+	amount := f.PlatformAmount
+	if f.Side == SideLocal {
+		amount = f.LocalAmount
+	}
+	m.count(f.Category, f.Kind, amount)
+	m.findings = append(m.findings, f)
+	if f.Category == CrossDay {
+		m.carry = append(m.carry, f)
+	}
+}
+
+func (m *Matcher) notice(f Finding) {
+	f.Category = Matched
+	f.Severity = Info
+	f.Channel = m.in.Channel
+	if f.Day.IsZero() {
+		f.Day = m.start
+	}
+	m.notices = append(m.notices, f)
+}
