@@ -41,10 +41,14 @@ func TestPrecedence(t *testing.T) {
 			},
 			[]gateway.BillLine{line("T1", 1000)}, []recon.Category{recon.UnpaidLocal}},
 		{"closed order paid at the platform: unpaid local",
-			func(o *recon.Order) { o.Status, o.TradeNo, o.PaidVia, o.NotifyVerified = recon.OrderClosed, "", "", false },
+			func(o *recon.Order) {
+				o.Status, o.TradeNo, o.PaidVia, o.NotifyVerified = recon.OrderClosed, "", "", false
+			},
 			[]gateway.BillLine{line("T1", 1000)}, []recon.Category{recon.UnpaidLocal}},
 		{"unpaid order paid twice: unpaid local, then duplicate",
-			func(o *recon.Order) { o.Status, o.TradeNo, o.PaidVia, o.NotifyVerified = recon.OrderPending, "", "", false },
+			func(o *recon.Order) {
+				o.Status, o.TradeNo, o.PaidVia, o.NotifyVerified = recon.OrderPending, "", "", false
+			},
 			[]gateway.BillLine{line("T1", 1000), line("T2", 1000)},
 			[]recon.Category{recon.UnpaidLocal, recon.DuplicatePayment}},
 		{"paid by query, rejected notification, none verified: notify rejected",
