@@ -30,6 +30,9 @@ var Categories = []Category{
 // array, so counting a line is an index and not a map write.
 const numCategories = 10
 
+// matchedIndex is Matched.index(), for the per-line fast path.
+const matchedIndex = 9
+
 // index is c's position in Categories, or -1. A switch rather than a search
 // because every bill line is tallied through it.
 func (c Category) index() int {

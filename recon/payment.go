@@ -34,8 +34,8 @@ func (m *Matcher) paymentLine(b *booked) Category {
 // duplicate.
 func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 	o := ref.o
-	if !*ref.taken && o.Channel == m.in.Channel && (o.TradeNo == "" || o.TradeNo == b.tradeNo) {
-		*ref.taken = true
+	if !ref.taken() && o.Channel == m.in.Channel && (o.TradeNo == "" || o.TradeNo == b.tradeNo) {
+		ref.take()
 		return m.judgePayment(o, b)
 	}
 	for i := range o.ExtraTrades {
@@ -61,8 +61,8 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 		}
 		return DuplicatePayment
 	}
-	if !*ref.taken && !o.Status.Paid() {
-		*ref.taken = true
+	if !ref.taken() && !o.Status.Paid() {
+		ref.take()
 		return m.judgePayment(o, b)
 	}
 	f := m.pairFinding(DuplicatePayment, o, b)
@@ -158,48 +158,60 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 // otherwise MISSING_PLATFORM (the recorded payment) or DUPLICATE_PAYMENT (a
 // verified further payment the bill does not have).
 func (m *Matcher) unpairedOrders() {
-	for i := range m.in.Orders {
-		o := &m.in.Orders[i]
-		if !m.orderTaken[i] && o.Channel == m.in.Channel && o.Status.Paid() {
-			local := orDate(o.PaidAt, o)
-			if m.dayOf(local) == 0 {
-				f := m.localPayment(o, o.TradeNo, o.Amount)
-				if m.nearMidnight(local) {
-					f.Category, f.Side = CrossDay, SideLocal
-					f.Detail = fmt.Sprintf("paydesk has order %s paid (%s) at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
-						o.OutTradeNo, o.Amount.Yuan(), m.clock(local), m.window)
-				} else {
-					f.Category = MissingPlatform
-					f.Detail = fmt.Sprintf("paydesk has order %s paid (%s, trade %s, %s, %s), but %s's bill has no such payment.",
-						o.OutTradeNo, o.Amount.Yuan(), orNone(o.TradeNo), m.stamp(local), paidHow(o), m.platformName())
-				}
-				m.report(f)
-			}
+	// Walking the index rather than Orders reads a few compact records
+	// instead of a million large structs; an Order is read only when it has
+	// something to report.
+	m.orders.each(func(off int) {
+		flags := *m.orders.flags(off)
+		const due = fOnChannel | fPaid
+		if flags&(due|fTaken) == due && m.orders.arena[off+recDay] == 0 {
+			m.unpairedPayment(&m.in.Orders[m.orders.index(off)])
 		}
-		for j := range o.ExtraTrades {
-			e := &o.ExtraTrades[j]
-			if e.Channel != m.in.Channel {
-				continue
-			}
-			if _, seen := m.extraSeen[tradeKey{e.Channel, e.TradeNo}]; seen {
-				continue
-			}
-			local := orDate(e.PaidAt, o)
-			if m.dayOf(local) != 0 {
-				continue
-			}
-			f := m.localPayment(o, e.TradeNo, e.Amount)
-			if m.nearMidnight(local) {
-				f.Category, f.Side = CrossDay, SideLocal
-				f.Detail = fmt.Sprintf("A further payment of order %s (%s, trade %s) was verified at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
-					o.OutTradeNo, e.Amount.Yuan(), e.TradeNo, m.clock(local), m.window)
-			} else {
-				f.Category = DuplicatePayment
-				f.Detail = fmt.Sprintf("Order %s was paid twice according to a verified notification (trade %s, %s, %s), but %s's bill has no line for the second payment.",
-					o.OutTradeNo, e.TradeNo, e.Amount.Yuan(), m.stamp(local), m.platformName())
-			}
-			m.report(f)
+		if flags&fExtras != 0 {
+			m.unpairedExtras(&m.in.Orders[m.orders.index(off)])
 		}
+	})
+}
+
+func (m *Matcher) unpairedPayment(o *Order) {
+	local := orDate(o.PaidAt, o)
+	f := m.localPayment(o, o.TradeNo, o.Amount)
+	if m.nearMidnight(local) {
+		f.Category, f.Side = CrossDay, SideLocal
+		f.Detail = fmt.Sprintf("paydesk has order %s paid (%s) at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
+			o.OutTradeNo, o.Amount.Yuan(), m.clock(local), m.window)
+	} else {
+		f.Category = MissingPlatform
+		f.Detail = fmt.Sprintf("paydesk has order %s paid (%s, trade %s, %s, %s), but %s's bill has no such payment.",
+			o.OutTradeNo, o.Amount.Yuan(), orNone(o.TradeNo), m.stamp(local), paidHow(o), m.platformName())
+	}
+	m.report(f)
+}
+
+func (m *Matcher) unpairedExtras(o *Order) {
+	for j := range o.ExtraTrades {
+		e := &o.ExtraTrades[j]
+		if e.Channel != m.in.Channel {
+			continue
+		}
+		if _, seen := m.extraSeen[tradeKey{e.Channel, e.TradeNo}]; seen {
+			continue
+		}
+		local := orDate(e.PaidAt, o)
+		if m.dayOf(local) != 0 {
+			continue
+		}
+		f := m.localPayment(o, e.TradeNo, e.Amount)
+		if m.nearMidnight(local) {
+			f.Category, f.Side = CrossDay, SideLocal
+			f.Detail = fmt.Sprintf("A further payment of order %s (%s, trade %s) was verified at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
+				o.OutTradeNo, e.Amount.Yuan(), e.TradeNo, m.clock(local), m.window)
+		} else {
+			f.Category = DuplicatePayment
+			f.Detail = fmt.Sprintf("Order %s was paid twice according to a verified notification (trade %s, %s, %s), but %s's bill has no line for the second payment.",
+				o.OutTradeNo, e.TradeNo, e.Amount.Yuan(), m.stamp(local), m.platformName())
+		}
+		m.report(f)
 	}
 }
 
