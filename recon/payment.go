@@ -38,6 +38,9 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 		ref.take()
 		return m.judgePayment(o, b)
 	}
+	// bookedAgain: the line repeats a further payment an earlier line of
+	// this bill already booked.
+	bookedAgain := false
 	for i := range o.ExtraTrades {
 		e := &o.ExtraTrades[i]
 		if e.Channel != m.in.Channel || e.TradeNo != b.tradeNo {
@@ -45,7 +48,8 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 		}
 		key := tradeKey{e.Channel, e.TradeNo}
 		if _, seen := m.extraSeen[key]; seen {
-			break // booked twice: an unknown duplicate below
+			bookedAgain = true
+			break
 		}
 		if m.extraSeen == nil {
 			m.extraSeen = make(map[tradeKey]struct{})
@@ -70,8 +74,8 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 	case !o.Status.Paid():
 		f.Detail = fmt.Sprintf("%s booked a second payment of %s (trade %s) for order %s, which paydesk still has as %s.",
 			m.platformName(), b.amount.Yuan(), f.TradeNo, o.OutTradeNo, o.Status)
-	case o.Channel == m.in.Channel && b.tradeNo == o.TradeNo:
-		f.Detail = fmt.Sprintf("%s's bill books the payment of order %s (trade %s, %s) more than once.",
+	case bookedAgain || (o.Channel == m.in.Channel && b.tradeNo == o.TradeNo):
+		f.Detail = fmt.Sprintf("%s's bill books the payment of order %s under trade %s (%s) more than once.",
 			m.platformName(), o.OutTradeNo, f.TradeNo, b.amount.Yuan())
 	case o.Channel != m.in.Channel:
 		f.Detail = fmt.Sprintf("Order %s was paid on %s (trade %s) and again on %s: %s booked %s (trade %s).",

@@ -3,6 +3,7 @@ package recon_test
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -75,6 +76,12 @@ func TestPrecedence(t *testing.T) {
 		{"same trade booked twice: duplicate",
 			nil, []gateway.BillLine{line("T1", 1000), line("T1", 1000)},
 			[]recon.Category{recon.Matched, recon.DuplicatePayment}},
+		{"known further payment booked twice: duplicate, twice",
+			func(o *recon.Order) {
+				o.ExtraTrades = []recon.Payment{{Channel: gateway.Alipay, TradeNo: "T2", Amount: 1000, PaidAt: noon}}
+			},
+			[]gateway.BillLine{line("T2", 1000), line("T1", 1000), line("T2", 1000)},
+			[]recon.Category{recon.DuplicatePayment, recon.Matched, recon.DuplicatePayment}},
 		{"known further payment (ExtraTrades) booked: duplicate",
 			func(o *recon.Order) {
 				o.ExtraTrades = []recon.Payment{{Channel: gateway.Alipay, TradeNo: "T2", Amount: 1000, PaidAt: noon}}
@@ -106,6 +113,17 @@ func TestPrecedence(t *testing.T) {
 				t.Fatalf("got %v, want %v", cats, c.want)
 			}
 			checkAccounting(t, res, len(c.lines))
+			// A line repeating a booking says so, rather than calling it a
+			// second payment by the buyer.
+			for _, f := range res.Findings {
+				earlier := false
+				for _, l := range c.lines[:f.BillLine-1] {
+					earlier = earlier || l.TradeNo == f.TradeNo
+				}
+				if earlier != strings.Contains(f.Detail, "more than once") {
+					t.Errorf("line %d (repeat: %v): %s", f.BillLine, earlier, f.Detail)
+				}
+			}
 		})
 	}
 }

@@ -90,6 +90,20 @@ func TestEveryItemExactlyOnce(t *testing.T) {
 			t.Errorf("seed %d: category amounts sum to %s, want bill net %s + local-only %s", seed, sum, res.Computed.Net, localOnly)
 		}
 
+		// Report order: severity, then category, then out_trade_no.
+		for i := 1; i < len(res.Findings); i++ {
+			a, b := res.Findings[i-1], res.Findings[i]
+			rank := func(s recon.Severity) int {
+				return map[recon.Severity]int{recon.Critical: 0, recon.Warning: 1, recon.Info: 2}[s]
+			}
+			ca, cb := slices.Index(recon.Categories, a.Category), slices.Index(recon.Categories, b.Category)
+			if rank(a.Severity) > rank(b.Severity) ||
+				(a.Severity == b.Severity && (ca > cb || (ca == cb && a.OutTradeNo > b.OutTradeNo))) {
+				t.Fatalf("seed %d: findings out of order at %d: %s %s %s before %s %s %s", seed, i,
+					a.Severity, a.Category, a.OutTradeNo, b.Severity, b.Category, b.OutTradeNo)
+			}
+		}
+
 		// Same records, the store returning them in another order.
 		rng := rand.New(rand.NewPCG(seed, 99))
 		orders := slices.Clone(s.orders)
