@@ -91,6 +91,10 @@ func generate(n, every int, seed uint64) *scenario {
 		}
 		return string(append(b, d...))
 	}
+	// Trade numbers are unique but sort unlike the order numbers, so that
+	// an ordering by one cannot pass for an ordering by the other. (i times
+	// an odd number not divisible by 5 is a bijection modulo 10^15.)
+	tradeNo := func(i int) string { return num("2024050122001", int(uint64(i)*2654435761%1_000_000_000_000_000), 15) }
 	// Times stay clear of the last CrossDayWindow unless a fate wants it.
 	daytime := func() time.Time { return start.Add(time.Duration(rng.Int64N(int64(23*time.Hour + 40*time.Minute)))) }
 	line := func(kind gateway.LineKind, o *recon.Order, trade, req string, amount gateway.Money, when time.Time, want recon.Category) {
@@ -120,7 +124,7 @@ func generate(n, every int, seed uint64) *scenario {
 		o := recon.Order{
 			OutTradeNo: num("M2024050100", i, 10), Channel: gateway.Alipay,
 			Amount: gateway.Money(100 + rng.Int64N(99900)), Status: recon.OrderPaid,
-			TradeNo: num("2024050122001", i, 15), CreatedAt: paidAt.Add(-time.Minute), PaidAt: paidAt,
+			TradeNo: tradeNo(i), CreatedAt: paidAt.Add(-time.Minute), PaidAt: paidAt,
 			PaidVia: recon.PaidViaNotify, NotifyVerified: true,
 		}
 		given := true
@@ -139,7 +143,7 @@ func generate(n, every int, seed uint64) *scenario {
 			line(gateway.LinePayment, &o, o.TradeNo, "", o.Amount, paidAt, recon.MissingLocal)
 		case fateUnpaid:
 			o.Status, o.TradeNo, o.PaidAt, o.PaidVia, o.NotifyVerified = recon.OrderPending, "", time.Time{}, "", false
-			line(gateway.LinePayment, &o, num("2024050122001", i, 15), "", o.Amount, paidAt, recon.UnpaidLocal)
+			line(gateway.LinePayment, &o, tradeNo(i), "", o.Amount, paidAt, recon.UnpaidLocal)
 		case fateMissingPlatform:
 			s.localWant["P|"+o.OutTradeNo+"|"+o.TradeNo] = recon.MissingPlatform
 		case fateAmount:

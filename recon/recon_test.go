@@ -282,3 +282,52 @@ func TestLineErrors(t *testing.T) {
 		t.Errorf("line after Finish: %v", err)
 	}
 }
+
+// TestRefundCases: each way a refund line and paydesk's refund can
+// disagree, with its severity; REFUND_MISMATCH is critical when the platform
+// paid back money paydesk has no matching success for.
+func TestRefundCases(t *testing.T) {
+	d := day(t, "2024-05-01")
+	when := at(t, "2024-05-01 15:00:00")
+	ok := success("R-OK", "M1", 500, when)
+	failed := success("R-FAILED", "M1", 500, when)
+	failed.Status = gateway.RefundFailed
+	pending := success("R-PENDING", "M1", 500, time.Time{})
+	pending.Status = gateway.RefundPending
+	otherOrder := success("R-OTHER", "M2", 500, when)
+	wechat := success("R-WECHAT", "M1", 500, when)
+	wechat.Channel = gateway.WeChat
+	refunds := []recon.Refund{ok, failed, pending, otherOrder, wechat}
+	st := newStore(nil, refunds)
+	lines := []gateway.BillLine{
+		refundLine(1, "M1", "T1", "R-OK", 500, when),
+		refundLine(2, "M1", "T1", "R-OK", 500, when), // booked twice
+		refundLine(3, "M1", "T1", "R-FAILED", 500, when),
+		refundLine(4, "M1", "T1", "R-PENDING", 500, when),
+		refundLine(5, "M1", "T1", "R-OTHER", 500, when),
+		refundLine(6, "M1", "T1", "R-WECHAT", 500, when),
+		refundLine(7, "M1", "T1", "", 500, when),
+		refundLine(8, "M1", "T1", "R-NONE", 500, when),
+	}
+	// paydesk's day holds only R-OK; the rest come through the lookup.
+	cats, res := run(t, st.input(gateway.Alipay, d, nil, []recon.Refund{ok}), lines)
+	want := []recon.Category{recon.Matched, recon.RefundMismatch, recon.RefundMismatch, recon.RefundMismatch,
+		recon.RefundMismatch, recon.RefundMismatch, recon.RefundMismatch, recon.RefundMismatch}
+	if !slices.Equal(cats, want) {
+		t.Fatalf("got %v, want %v", cats, want)
+	}
+	sev := map[int]recon.Severity{}
+	for _, f := range res.Findings {
+		sev[f.BillLine] = f.Severity
+	}
+	wantSev := map[int]recon.Severity{2: recon.Critical, 3: recon.Critical, 4: recon.Warning,
+		5: recon.Critical, 6: recon.Critical, 7: recon.Critical, 8: recon.Critical}
+	for line, s := range wantSev {
+		if sev[line] != s {
+			t.Errorf("line %d: severity %q, want %q", line, sev[line], s)
+		}
+	}
+	wantCount(t, res, recon.Matched, 1, -500)
+	wantCount(t, res, recon.RefundMismatch, 7, -3500)
+	checkAccounting(t, res, len(lines))
+}
