@@ -2,6 +2,7 @@ package recon_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,10 +92,14 @@ func generate(n, every int, seed uint64) *scenario {
 		}
 		return string(append(b, d...))
 	}
-	// Trade numbers are unique but sort unlike the order numbers, so that
-	// an ordering by one cannot pass for an ordering by the other. (i times
-	// an odd number not divisible by 5 is a bijection modulo 10^15.)
-	tradeNo := func(i int) string { return num("2024050122001", int(uint64(i)*2654435761%1_000_000_000_000_000), 15) }
+	// Trade numbers are unique but sort unlike the order numbers (their
+	// digits are the order's reversed), so that an ordering by one cannot
+	// pass for an ordering by the other.
+	tradeNo := func(i int) string {
+		b := []byte(num("", i, 15))
+		slices.Reverse(b)
+		return "2024050122001" + string(b)
+	}
 	// Times stay clear of the last CrossDayWindow unless a fate wants it.
 	daytime := func() time.Time { return start.Add(time.Duration(rng.Int64N(int64(23*time.Hour + 40*time.Minute)))) }
 	line := func(kind gateway.LineKind, o *recon.Order, trade, req string, amount gateway.Money, when time.Time, want recon.Category) {
