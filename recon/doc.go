@@ -13,14 +13,51 @@
 //
 // # Use
 //
-//	m, err := recon.NewMatcher(in)   // in: see Input for exactly what to fill
+//	m, err := recon.NewMatcher(in)   // in: see "Filling Input" below
 //	for each line of the bill, in file order:
 //	    cat, err := m.Line(line)     // the category this line ended in
+//	    // or, for throughput, chunks of parsed lines:
+//	    err := m.Lines(chunk, cats)  // cats[i]: the category of chunk[i]
 //	res := m.Finish()
 //
-// The Matcher keeps the day's orders and refunds in maps and never keeps a
-// line, so a bill of any length is matched in one pass and constant memory
-// beyond the records.
+// The Matcher keeps an index of the day's orders and never keeps a line, so
+// a bill of any length is matched in one pass, in memory proportional to
+// the day's orders. Lines judges exactly like Line but looks a chunk up
+// first so that memory reads overlap; with a million orders it is the
+// faster way to feed a parsed bill.
+//
+// # Filling Input
+//
+// For a run of (channel C, business day D in the platforms' zone):
+//
+//   - Orders: every order that has a payment on C whose business day is D:
+//     channel C and paid_at in [D, D+1) — or, without paid_at, created_at
+//     in [D, D+1) — whatever its status now (a refunded order's payment is
+//     still on D's bill); plus any order with an ExtraTrades payment on C
+//     paid on D. Orders created on D but unpaid may be included; they only
+//     speed up the lines that name them.
+//   - each Order: paid_at from the platform's time, never the time paydesk
+//     learned of the payment (a query at 09:30 for a payment made at 23:59
+//     must record 23:59, or the wrong day expects it); NotifyVerified when
+//     any verified payment notification for the order was received;
+//     NotifyRejected when any notification for it failed verification or
+//     apply; ExtraTrades from the payments the callback intake recorded as
+//     duplicates.
+//   - Refunds: the refunds on C with status SUCCESS and refunded_at (the
+//     platform's success time) in [D, D+1).
+//   - LookupOrder / LookupRefund: by number, any day, any channel. They are
+//     asked only for lines whose record is not in Orders / Refunds, once per
+//     number.
+//   - Suspense: the Carry of the run for D−1 on C (runs go day by day; a
+//     missing day must be run first). SuspenseDays and CrossDayWindow from
+//     the configuration, or zero for the defaults.
+//   - Day: D 00:00 in the zone (gateway.Day(t, zone) gives it), Zone the
+//     configured zone.
+//
+// Save Findings (and Counts, Computed, Fees, Net) as the run; keep Carry
+// with the run as the next day's suspense; mark the CROSS_DAY findings named
+// in Settled as settled (same channel, kind, side, numbers and Day); show
+// Notices without counting them as problems.
 //
 // # Items
 //
@@ -63,7 +100,7 @@
 //	DUPLICATE_PAYMENT  (decided above)
 //	AMOUNT_MISMATCH    the line's amount is not the order's, paid locally or
 //	                   not: a wrong amount can never become PAID by a query
-//	                   or a replay (DESIGN §3.2), so it needs investigation
+//	                   or a replay (DESIGN §3 rule 2), so it needs investigation
 //	UNPAID_LOCAL       the order is not PAID (nor REFUNDED/PARTIALLY_REFUNDED)
 //	                   locally; a rejected notification is named in Detail
 //	                   and NotifyStatus
@@ -77,7 +114,7 @@
 //	MATCHED
 //
 // A notification counts as verified when Order.NotifyVerified is set or the
-// order was paid by one (PaidVia notify: DESIGN §3.2 admits no other way).
+// order was paid by one (PaidVia notify: DESIGN §3 rule 2 admits no other way).
 // A rejected notification followed by a verified one is therefore MATCHED:
 // the callback path worked in the end and the rejection stays visible in
 // the notification log.
@@ -124,11 +161,11 @@
 // run is the Carry of the run for the day before (items found on the run's
 // day or later are refused).
 //
-// A line whose order is not paid locally is UNPAID_LOCAL even a second
-// after midnight: bills are published the next morning, and a payment the
-// platform completed that long ago without a local PAID is exactly the lost
-// or failed callback UNPAID_LOCAL exists to catch — a query fixes it at
-// once, holding it would delay that a day.
+// A line whose order is not paid locally is UNPAID_LOCAL even when the
+// platform booked it a second before midnight: bills are published the
+// next morning, and a payment completed that long ago without a local PAID
+// is exactly the lost or failed callback UNPAID_LOCAL exists to catch — a
+// query fixes it at once, holding it would delay that a day.
 //
 // # Order of findings
 //

@@ -59,7 +59,7 @@ type Order struct {
 	NotifyRejected bool
 	// ExtraTrades are further verified payments of this order under other
 	// trade numbers, which the callback intake recorded as duplicates
-	// instead of applying (DESIGN §3.3).
+	// instead of applying (DESIGN §3 rule 3).
 	ExtraTrades []Payment
 }
 

@@ -10,9 +10,9 @@ import (
 )
 
 // Matcher reconciles one bill, fed line by line, against the local records
-// of its day. It keeps the day's orders and refunds in maps and a flag per
-// record, never the lines: a million-line bill is matched in one pass
-// without holding it.
+// of its day. It keeps an index of the day's orders and a map of its refunds,
+// with a flag per record, never the lines: a bill of any length is matched
+// in one pass without holding it. A Matcher is used by one goroutine.
 type Matcher struct {
 	in           Input
 	start, end   time.Time // the business day [start, end) in zone
@@ -164,7 +164,7 @@ func NewMatcher(in Input) (*Matcher, error) {
 	return m, nil
 }
 
-// ErrFinished is returned by Line after Finish.
+// ErrFinished is returned by Line and Lines after Finish.
 var ErrFinished = errors.New("recon: matcher already finished")
 
 // Line matches one bill line and returns the category it ended in. Lines
@@ -308,8 +308,8 @@ func (m *Matcher) Finish() Result {
 	return m.result
 }
 
-// Match runs a whole bill held in memory; for a bill read from a file feed
-// a Matcher line by line instead.
+// Match runs a whole bill held in memory (tests, small bills); a bill read
+// from a file is fed to a Matcher as it is parsed instead.
 func Match(in Input, lines []gateway.BillLine) (Result, error) {
 	m, err := NewMatcher(in)
 	if err != nil {
