@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -29,12 +30,34 @@ func (m *Matcher) stamp(t time.Time) string {
 	return t.In(m.zone).Format("2006-01-02 15:04:05")
 }
 
-// clock is a time of day (the date is the run's, or obvious).
-func (m *Matcher) clock(t time.Time) string {
+// bookedAt is when the platform booked a line: its time, or the bill's
+// date when the line has none.
+func (m *Matcher) bookedAt(t time.Time) string {
 	if t.IsZero() {
-		return "an unknown time"
+		return "some time on " + m.date(m.start)
 	}
-	return t.In(m.zone).Format("15:04:05")
+	return m.stamp(t)
 }
 
 func (m *Matcher) date(t time.Time) string { return t.In(m.zone).Format("2006-01-02") }
+
+// windowText is the cross-day window as people say it ("10 minutes").
+func (m *Matcher) windowText() string {
+	w := m.window
+	switch {
+	case w%time.Hour == 0:
+		return plural(int(w/time.Hour), "hour")
+	case w%time.Minute == 0:
+		return plural(int(w/time.Minute), "minute")
+	case w%time.Second == 0:
+		return plural(int(w/time.Second), "second")
+	}
+	return w.String()
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}

@@ -58,7 +58,7 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 		f := m.pairFinding(DuplicatePayment, o, b)
 		f.LocalAmount = e.Amount
 		f.Detail = fmt.Sprintf("Order %s was paid twice: the second payment of %s (%s trade %s) was recorded when its notification arrived, and the bill confirms it.",
-			o.OutTradeNo, b.amount.Yuan(), m.in.Channel, f.TradeNo)
+			o.OutTradeNo, b.amount.Yuan(), m.platformName(), f.TradeNo)
 		m.reportPair(f, b)
 		if b.hold == nil && m.dayOf(orDate(e.PaidAt, o)) < 0 {
 			m.settleLocalHold(gateway.LinePayment, o.OutTradeNo, e.TradeNo, DuplicatePayment, b)
@@ -113,8 +113,8 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 		// it (settle the hold now) or reported it missing (say so).
 		if !m.settleLocalHold(gateway.LinePayment, o.OutTradeNo, o.TradeNo, cat, b) && cat == Matched {
 			n := m.pairFinding(Matched, o, b)
-			n.Detail = fmt.Sprintf("%s booked order %s's payment on this day, but paydesk dates it %s: the run for that day may have reported it missing.",
-				m.platformName(), o.OutTradeNo, m.stamp(local))
+			n.Detail = fmt.Sprintf("%s booked order %s's payment on %s, but paydesk dates it %s: the run for that day may have reported it missing.",
+				m.platformName(), o.OutTradeNo, m.date(m.start), m.stamp(local))
 			m.notice(n)
 		}
 	}
@@ -143,8 +143,8 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 		f.Detail += "."
 	case CrossDay:
 		f.Side = SidePlatform
-		f.Detail = fmt.Sprintf("%s booked order %s's payment of %s on this day at %s, but paydesk dates it %s; held until that day's bill is reconciled.",
-			m.platformName(), o.OutTradeNo, b.amount.Yuan(), m.clock(b.at), m.stamp(local))
+		f.Detail = fmt.Sprintf("%s booked order %s's payment of %s at %s, but paydesk dates it %s; held until that day is reconciled.",
+			m.platformName(), o.OutTradeNo, b.amount.Yuan(), m.bookedAt(b.at), m.stamp(local))
 	case NotifyRejected:
 		f.Detail = fmt.Sprintf("Order %s is paid and matches the bill, but a notification for it failed verification or apply and no verified one followed (paid %s).",
 			o.OutTradeNo, paidHow(o))
@@ -182,8 +182,8 @@ func (m *Matcher) unpairedPayment(o *Order) {
 	f := m.localPayment(o, o.TradeNo, o.Amount)
 	if m.nearMidnight(local) {
 		f.Category, f.Side = CrossDay, SideLocal
-		f.Detail = fmt.Sprintf("paydesk has order %s paid (%s) at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
-			o.OutTradeNo, o.Amount.Yuan(), m.clock(local), m.window)
+		f.Detail = fmt.Sprintf("paydesk has order %s paid (%s) at %s, within %s of midnight, but the bill for %s has no such payment; held for the next day's bill.",
+			o.OutTradeNo, o.Amount.Yuan(), m.stamp(local), m.windowText(), m.date(m.start))
 	} else {
 		f.Category = MissingPlatform
 		f.Detail = fmt.Sprintf("paydesk has order %s paid (%s, trade %s, %s, %s), but %s's bill has no such payment.",
@@ -208,8 +208,8 @@ func (m *Matcher) unpairedExtras(o *Order) {
 		f := m.localPayment(o, e.TradeNo, e.Amount)
 		if m.nearMidnight(local) {
 			f.Category, f.Side = CrossDay, SideLocal
-			f.Detail = fmt.Sprintf("A further payment of order %s (%s, trade %s) was verified at %s, within %s of midnight, but this day's bill has no such payment; held for the next day's bill.",
-				o.OutTradeNo, e.Amount.Yuan(), e.TradeNo, m.clock(local), m.window)
+			f.Detail = fmt.Sprintf("A further payment of order %s (%s, trade %s) was verified at %s, within %s of midnight, but the bill for %s has no such payment; held for the next day's bill.",
+				o.OutTradeNo, e.Amount.Yuan(), e.TradeNo, m.stamp(local), m.windowText(), m.date(m.start))
 		} else {
 			f.Category = DuplicatePayment
 			f.Detail = fmt.Sprintf("Order %s was paid twice according to a verified notification (trade %s, %s, %s), but %s's bill has no line for the second payment.",
@@ -273,9 +273,10 @@ func (m *Matcher) platformStatus(b *booked) string {
 // reportPair reports a finding about a pair; when the platform side is a
 // suspense item being settled, the finding keeps that item's day and line.
 func (m *Matcher) reportPair(f Finding, b *booked) {
-	if b.hold != nil {
-		f.Day = b.hold.f.Day
-		f.Detail += " " + m.settledNote(b.hold)
+	if h := b.hold; h != nil {
+		f.Day = h.f.Day
+		f.Detail = strings.TrimSuffix(f.Detail, ".") + fmt.Sprintf(" (the bill line is line %d of %s, held as cross-day until now).",
+			h.f.BillLine, m.date(h.f.Day))
 	}
 	m.report(f)
 }

@@ -63,14 +63,14 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 			m.platformName(), r.OutRequestNo, r.OutTradeNo, b.amount.Yuan(), r.Amount.Yuan())
 	case day > 0 && b.hold == nil:
 		cat, sev = CrossDay, Info
-		detail = fmt.Sprintf("%s booked refund %s of %s on order %s on this day at %s, but paydesk dates its success %s; held until that day's bill is reconciled.",
-			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.clock(b.at), m.stamp(local))
+		detail = fmt.Sprintf("%s booked refund %s of %s on order %s at %s, but paydesk dates its success %s; held until that day is reconciled.",
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.bookedAt(b.at), m.stamp(local))
 	}
 	if success && day < 0 && b.hold == nil {
 		if !m.settleLocalHold(gateway.LineRefund, r.OutRequestNo, "", cat, b) && cat == Matched {
 			n := m.refundPair(Matched, r, b)
-			n.Detail = fmt.Sprintf("%s booked refund %s on this day, but paydesk dates its success %s: the run for that day may have reported it.",
-				m.platformName(), r.OutRequestNo, m.stamp(local))
+			n.Detail = fmt.Sprintf("%s booked refund %s on %s, but paydesk dates its success %s: the run for that day may have reported it.",
+				m.platformName(), r.OutRequestNo, m.date(m.start), m.stamp(local))
 			m.notice(n)
 		}
 	}
@@ -115,8 +115,8 @@ func (m *Matcher) unpairedRefunds() {
 		}
 		if !r.RefundedAt.IsZero() && m.nearMidnight(r.RefundedAt) {
 			f.Category = CrossDay
-			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s succeeded at %s, within %s of midnight, but this day's bill has no such refund; held for the next day's bill.",
-				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, m.clock(r.RefundedAt), m.window)
+			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s succeeded at %s, within %s of midnight, but the bill for %s has no such refund; held for the next day's bill.",
+				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, m.stamp(r.RefundedAt), m.windowText(), m.date(m.start))
 		} else {
 			f.Category = RefundMismatch
 			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s as succeeded (%s), but %s's bill has no such refund.",

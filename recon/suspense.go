@@ -77,11 +77,12 @@ func (m *Matcher) settleLocalHold(kind gateway.LineKind, a, b string, cat Catego
 	f.BillLine = by.line
 	f.PlatformAmount = by.amount
 	f.PlatformStatus = m.platformStatus(by)
-	f.Detail = fmt.Sprintf("Held since %s; %s booked it on %s (line %d).",
+	f.Detail = fmt.Sprintf("Held as cross-day since %s until %s booked it on %s (line %d)",
 		m.date(f.Day), m.platformName(), m.date(m.start), by.line)
 	if cat != Matched {
-		f.Detail += " It ended " + string(cat) + ": see that finding."
+		f.Detail += "; it ended " + string(cat) + ", reported as such"
 	}
+	f.Detail += "."
 	m.settled = append(m.settled, f)
 	return true
 }
@@ -128,7 +129,7 @@ func (m *Matcher) settleBillSide() {
 		out := s.f
 		out.Category = cat
 		out.Severity = cat.Severity()
-		out.Detail = m.settledNote(s)
+		out.Detail = m.settledNote(s, cat)
 		m.settled = append(m.settled, out)
 	}
 }
@@ -145,9 +146,13 @@ func (m *Matcher) dueByNow(o *Order, tradeNo string) bool {
 	return o.Status.Paid() && m.dayOf(orDate(o.PaidAt, o)) <= 0
 }
 
-func (m *Matcher) settledNote(s *suspenseItem) string {
-	return fmt.Sprintf("Held since %s (bill line %d); paydesk's record is dated on or before %s, settled on this run.",
+func (m *Matcher) settledNote(s *suspenseItem, cat Category) string {
+	d := fmt.Sprintf("Held as cross-day since %s (bill line %d) until paydesk's record of it came due on %s",
 		m.date(s.f.Day), s.f.BillLine, m.date(m.start))
+	if cat != Matched {
+		d += "; it ended " + string(cat) + ", reported as such"
+	}
+	return d + "."
 }
 
 // ageSuspense escalates the unsettled suspense items that have waited
@@ -164,23 +169,28 @@ func (m *Matcher) ageSuspense() {
 			continue
 		}
 		f := s.f
-		var other string
 		switch {
 		case f.Kind == gateway.LinePayment && f.Side == SideLocal:
-			f.Category, other = MissingPlatform, m.platformName()+"'s bills have"
+			f.Category = MissingPlatform
+			f.Detail = fmt.Sprintf("paydesk has order %s paid (%s, trade %s), held as cross-day since %s, but %s's bills of the %s since have no such payment.",
+				f.OutTradeNo, f.LocalAmount.Yuan(), orNone(f.TradeNo), m.date(f.Day), m.platformName(), plural(age, "day"))
 		case f.Kind == gateway.LinePayment:
-			f.Category, other = MissingLocal, "paydesk has"
+			f.Category = MissingLocal
+			f.Detail = fmt.Sprintf("%s booked a payment of %s for order %s (trade %s) on %s, held as cross-day, but paydesk has no payment of it dated within the %s since.",
+				m.platformName(), f.PlatformAmount.Yuan(), f.OutTradeNo, f.TradeNo, m.date(f.Day), plural(age, "day"))
 		case f.Side == SideLocal:
-			f.Category, other = RefundMismatch, m.platformName()+"'s bills have"
+			f.Category = RefundMismatch
+			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s as succeeded, held as cross-day since %s, but %s's bills of the %s since have no such refund.",
+				f.OutRequestNo, f.LocalAmount.Yuan(), f.OutTradeNo, m.date(f.Day), m.platformName(), plural(age, "day"))
 		default:
-			f.Category, other = RefundMismatch, "paydesk has"
+			f.Category = RefundMismatch
+			f.Detail = fmt.Sprintf("%s booked refund %s of %s on order %s on %s, held as cross-day, but paydesk has no success of it dated within the %s since.",
+				m.platformName(), f.OutRequestNo, f.PlatformAmount.Yuan(), f.OutTradeNo, m.date(f.Day), plural(age, "day"))
 		}
 		f.Severity = f.Category.Severity()
 		if f.Kind == gateway.LineRefund && f.Side == SidePlatform {
 			f.Severity = Critical // money paid back with no matching local success
 		}
-		f.Detail = fmt.Sprintf("Held as cross-day since %s, but after %d days %s no matching booking. Was: %s",
-			m.date(f.Day), age, other, s.f.Detail)
 		m.report(f)
 	}
 }

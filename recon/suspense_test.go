@@ -190,7 +190,7 @@ func TestSuspenseEscalates(t *testing.T) {
 		t.Errorf("escalations: %+v / %+v / %+v", mp, ml, rm)
 	}
 	for _, f := range d4.Findings {
-		if !f.Day.Equal(day(t, "2024-05-01")) || !strings.Contains(f.Detail, "since 2024-05-01") {
+		if !f.Day.Equal(day(t, "2024-05-01")) || !strings.Contains(f.Detail, "2024-05-01") || !strings.Contains(f.Detail, "held as cross-day") {
 			t.Errorf("escalated item %+v should keep its first day", f)
 		}
 	}
