@@ -7,43 +7,59 @@ import (
 	"math/bits"
 )
 
-// orderIndex finds the day's orders by out_trade_no and holds, per order,
-// the few facts a matching line needs.
+// orderIndex holds the day's orders as compact records and finds them by
+// out_trade_no. It is all the matcher keeps of them: Input.Orders (or what
+// EachOrder streamed) is not retained.
 //
-// Why not a map[string]int: a bill line is judged by a chain of dependent
-// memory reads, and with a million orders each read is a cache miss. A Go
-// map costs one for its control word, one for the stored key's bytes, then
-// the 184-byte Order (several lines) and its TradeNo bytes: ~1 µs per line
-// on the reference machine. Here a line costs a probe of an 8-byte slot
-// (its neighbours share the cache line) and one compact record holding the
-// key and trade number bytes next to the amount and precomputed flags. That
-// is two misses, and the keys are still compared byte for byte: the hash
-// only narrows the search, it never decides a match.
+// Why not a map[string]int into the caller's []Order: a bill line is
+// judged by a chain of dependent memory reads, and with a million orders
+// each read is a cache miss. A Go map costs one for its control word, one
+// for the stored key's bytes, then the 184-byte Order (several lines) and
+// its TradeNo bytes: about 1 µs per line on the reference machine. Here a
+// line costs a probe of an 8-byte slot (its neighbours share the cache line)
+// and one record of about 80 bytes holding the key and trade number bytes
+// next to the amount and precomputed flags. The keys are still compared
+// byte for byte: the hash only narrows the search, it never decides a match.
 type orderIndex struct {
 	hash func(string) uint64
 	// slots: 0 is empty; otherwise the high 32 bits of the key's hash (a tag
 	// that rejects most wrong slots without touching the record) and, in
-	// the low 32 bits, the record's offset in arena in 8-byte words plus 1.
+	// the low 32 bits, the record's offset in 8-byte words plus 1.
 	slots []uint64
 	mask  uint64
-	arena []byte
+	// chunks hold the records, appended in input order. Fixed-size chunks
+	// let a streamed day grow without ever copying what is stored.
+	chunks [][]byte
+	n      int
 }
 
-// Record layout in arena, 8-byte aligned:
+// Record layout, 8-byte aligned, never across chunks:
 //
 //	[0:8)   amount (fen, little-endian int64)
-//	[8:12)  index in Input.Orders
-//	[12]    flags
-//	[13]    day of the payment against the run's day (-1, 0, 1)
-//	[14:16) key length, [16:18) trade number length
-//	[18:)   key bytes, trade number bytes, padding
+//	[8:16)  payment time (PaidAt, else CreatedAt), Unix ns; valid with fHasTime
+//	[16:20) ordinal: position in input order
+//	[20]    flags
+//	[21]    day of the payment time against the run's day (-1, 0, 1)
+//	[22]    status code, [23] paid-via code, [24] channel code
+//	[25]    unused
+//	[26:28) key length, [28:30) trade number length
+//	[30:)   key bytes, trade number bytes, padding
 const (
-	recFlags  = 12
-	recDay    = 13
-	recHeader = 18
+	recTime    = 8
+	recOrdinal = 16
+	recFlags   = 20
+	recDay     = 21
+	recStatus  = 22
+	recVia     = 23
+	recChannel = 24
+	recKeyLen  = 26
+	recTLen    = 28
+	recHeader  = 30
 	// maxField bounds the lengths a record stores; both platforms allow at
 	// most 64 characters for either number.
-	maxField = math.MaxUint16
+	maxField  = math.MaxUint16
+	chunkBits = 20 // 1 MiB chunks: larger than any record
+	chunkSize = 1 << chunkBits
 )
 
 // Record flags.
@@ -51,68 +67,94 @@ const (
 	fOnChannel uint8 = 1 << iota // the order's recorded payment is on the run's channel
 	fPaid                        // Status.Paid()
 	fVerified                    // a verified notification was received
+	fRejected                    // Order.NotifyRejected
 	fExtras                      // the order has ExtraTrades
+	fHasTime                     // the record has a payment time
+	fPaidAt                      // that time is PaidAt (not CreatedAt)
 	fTaken                       // a line was paired with the recorded payment
 )
 
-func newOrderIndex(n int, keyBytes int) *orderIndex {
-	// A load of at most one half keeps linear probes short: a hit is
-	// nearly always in the first cache line probed.
-	size := uint64(1) << bits.Len64(uint64(2*n))
-	seed := maphash.MakeSeed()
-	return &orderIndex{
-		hash:  func(s string) uint64 { return maphash.String(seed, s) },
-		slots: make([]uint64, size),
-		mask:  size - 1,
-		arena: make([]byte, 0, n*(recHeader+7)+keyBytes),
-	}
+// orderRecord is what add stores of one order.
+type orderRecord struct {
+	key, tradeNo            string
+	amount, at              int64
+	ordinal                 uint32
+	flags                   uint8
+	day                     int8
+	status, via, channelIdx uint8
 }
 
-// build stores the records of n keys (key(i), tradeNo(i), ...) and
-// indexes them; it returns the index of a key given twice, or -1. Records
-// are written in one sequential pass and the slots filled in a second,
-// tight one, so that the CPU overlaps the slot misses of consecutive keys
-// instead of waiting for each.
-func (x *orderIndex) build(n int, rec func(i int) (key, tradeNo string, amount int64, flags uint8, day int8)) int {
-	hashes := make([]uint64, n)
-	offs := make([]uint32, n)
-	for i := 0; i < n; i++ {
-		key, tradeNo, amount, flags, day := rec(i)
-		off := len(x.arena)
-		if off/8+1 > math.MaxUint32 {
-			panic("recon: order index over 32 GiB")
-		}
-		var hdr [recHeader]byte
-		binary.LittleEndian.PutUint64(hdr[0:], uint64(amount))
-		binary.LittleEndian.PutUint32(hdr[8:], uint32(i))
-		hdr[recFlags] = flags
-		hdr[recDay] = uint8(day)
-		binary.LittleEndian.PutUint16(hdr[14:], uint16(len(key)))
-		binary.LittleEndian.PutUint16(hdr[16:], uint16(len(tradeNo)))
-		x.arena = append(x.arena, hdr[:]...)
-		x.arena = append(x.arena, key...)
-		x.arena = append(x.arena, tradeNo...)
-		for len(x.arena)%8 != 0 {
-			x.arena = append(x.arena, 0)
-		}
-		hashes[i] = x.hash(key)
-		offs[i] = uint32(off/8 + 1)
+func newOrderIndex() *orderIndex {
+	seed := maphash.MakeSeed()
+	return &orderIndex{hash: func(s string) uint64 { return maphash.String(seed, s) }}
+}
+
+func recordSize(keyLen, tradeLen int) int { return (recHeader + keyLen + tradeLen + 7) &^ 7 }
+
+// add appends a record; seal indexes them all.
+func (x *orderIndex) add(r *orderRecord) {
+	size := recordSize(len(r.key), len(r.tradeNo))
+	last := len(x.chunks) - 1
+	if last < 0 || len(x.chunks[last])+size > chunkSize {
+		x.chunks = append(x.chunks, make([]byte, 0, chunkSize))
+		last++
 	}
-	for i, h := range hashes {
+	c := x.chunks[last]
+	start := len(c)
+	c = c[:start+size]
+	b := c[start:]
+	binary.LittleEndian.PutUint64(b[0:], uint64(r.amount))
+	binary.LittleEndian.PutUint64(b[recTime:], uint64(r.at))
+	binary.LittleEndian.PutUint32(b[recOrdinal:], r.ordinal)
+	b[recFlags] = r.flags
+	b[recDay] = uint8(r.day)
+	b[recStatus], b[recVia], b[recChannel] = r.status, r.via, r.channelIdx
+	binary.LittleEndian.PutUint16(b[recKeyLen:], uint16(len(r.key)))
+	binary.LittleEndian.PutUint16(b[recTLen:], uint16(len(r.tradeNo)))
+	n := copy(b[recHeader:], r.key)
+	copy(b[recHeader+n:], r.tradeNo)
+	x.chunks[last] = c
+	x.n++
+}
+
+// seal builds the slots over every record added and returns the offset of
+// a record whose key an earlier one already has, or -1. The records are
+// read in one sequential pass and the slots filled in a tight loop, so the
+// CPU overlaps the slot misses of consecutive keys instead of waiting for
+// each.
+func (x *orderIndex) seal() int {
+	// A load of at most one half keeps linear probes short: a hit is
+	// nearly always in the first cache line probed.
+	size := uint64(1) << bits.Len64(uint64(2*x.n))
+	x.slots = make([]uint64, size)
+	x.mask = size - 1
+	dup := -1
+	x.each(func(off int) {
+		if dup >= 0 {
+			return
+		}
+		key := x.key(off)
+		h := x.hash(key)
 		tag := h >> 32
-		j := h & x.mask
-		for ; x.slots[j] != 0; j = (j + 1) & x.mask {
-			s := x.slots[j]
-			if s>>32 == tag && x.key(slotOffset(s)) == x.key(slotOffset(uint64(offs[i]))) {
-				return i
+		i := h & x.mask
+		for ; x.slots[i] != 0; i = (i + 1) & x.mask {
+			s := x.slots[i]
+			if s>>32 == tag && x.key(slotOffset(s)) == key {
+				dup = off
+				return
 			}
 		}
-		x.slots[j] = tag<<32 | uint64(offs[i])
-	}
-	return -1
+		x.slots[i] = tag<<32 | uint64(off/8+1)
+	})
+	return dup
 }
 
 func slotOffset(s uint64) int { return int(uint32(s)-1) * 8 }
+
+// rec is the record at off (and the rest of its chunk).
+func (x *orderIndex) rec(off int) []byte {
+	return x.chunks[off>>chunkBits][off&(chunkSize-1):]
+}
 
 // find returns the offset of key's record.
 func (x *orderIndex) find(key string) (int, bool) {
@@ -134,8 +176,8 @@ func (x *orderIndex) findHashed(key string, h uint64) (int, bool) {
 	}
 }
 
-// warm loads the slot a key hashed to h probes first and the start of the
-// record it points at, and returns something derived from both so the
+// warm loads the slot a key hashed to h probes first and the cache lines of
+// the record it points at, and returns something derived from them so the
 // compiler keeps the loads. It decides nothing: Lines calls it for a batch
 // of lines before judging them one by one, so that their cache misses
 // overlap instead of following each other.
@@ -144,34 +186,43 @@ func (x *orderIndex) warm(h uint64) uint64 {
 	if s == 0 {
 		return 0
 	}
-	off := slotOffset(s)
-	v := uint64(x.arena[off])
-	if end := off + 64; end < len(x.arena) {
-		v += uint64(x.arena[end]) // a record can span two cache lines
+	r := x.rec(slotOffset(s))
+	// An 80-byte record touches at most three cache lines; these three
+	// bytes lie one in each.
+	v := uint64(r[0])
+	if len(r) > 79 {
+		v += uint64(r[40]) + uint64(r[79])
 	}
 	return v
 }
 
 func (x *orderIndex) key(off int) string {
-	r := x.arena[off:]
-	kl := int(binary.LittleEndian.Uint16(r[14:]))
+	r := x.rec(off)
+	kl := int(binary.LittleEndian.Uint16(r[recKeyLen:]))
 	return string(r[recHeader : recHeader+kl])
 }
 
-// matches reports whether key's record at off is a plain match for a
-// payment line: the recorded payment on this channel, not yet paired, under
-// this trade number, paid on the run's day with a verified notification,
-// for this amount. It then marks it paired. Anything else is for the full
-// rules (pairPayment), which read the Order itself.
+func (x *orderIndex) tradeNo(off int) string {
+	r := x.rec(off)
+	kl := int(binary.LittleEndian.Uint16(r[recKeyLen:]))
+	tl := int(binary.LittleEndian.Uint16(r[recTLen:]))
+	return string(r[recHeader+kl : recHeader+kl+tl])
+}
+
+// matches reports whether the record at off is a plain match for a payment
+// line: the recorded payment on this channel, not yet paired, under this
+// trade number, paid on the run's day with a verified notification, for
+// this amount. It then marks it paired. Anything else is for the full rules
+// (pairPayment).
 func (x *orderIndex) matches(off int, tradeNo string, amount int64) bool {
-	r := x.arena[off:]
+	r := x.rec(off)
 	const want = fOnChannel | fPaid | fVerified
 	if r[recFlags]&(want|fTaken) != want || r[recDay] != 0 ||
 		int64(binary.LittleEndian.Uint64(r)) != amount {
 		return false
 	}
-	kl := int(binary.LittleEndian.Uint16(r[14:]))
-	tl := int(binary.LittleEndian.Uint16(r[16:]))
+	kl := int(binary.LittleEndian.Uint16(r[recKeyLen:]))
+	tl := int(binary.LittleEndian.Uint16(r[recTLen:]))
 	if tl == 0 || string(r[recHeader+kl:recHeader+kl+tl]) != tradeNo {
 		return false
 	}
@@ -179,20 +230,17 @@ func (x *orderIndex) matches(off int, tradeNo string, amount int64) bool {
 	return true
 }
 
-func (x *orderIndex) index(off int) int {
-	return int(binary.LittleEndian.Uint32(x.arena[off+8:]))
-}
-
 // flags returns the record's flags byte, for the full rules to read and
 // set fTaken through.
-func (x *orderIndex) flags(off int) *uint8 { return &x.arena[off+recFlags] }
+func (x *orderIndex) flags(off int) *uint8 { return &x.rec(off)[recFlags] }
 
-// each calls f with every record's offset, in Input.Orders order.
+// each calls f with every record's offset, in input order.
 func (x *orderIndex) each(f func(off int)) {
-	for off := 0; off < len(x.arena); {
-		f(off)
-		r := x.arena[off:]
-		n := recHeader + int(binary.LittleEndian.Uint16(r[14:])) + int(binary.LittleEndian.Uint16(r[16:]))
-		off += (n + 7) &^ 7
+	for ci, c := range x.chunks {
+		for pos := 0; pos < len(c); {
+			f(ci<<chunkBits | pos)
+			r := c[pos:]
+			pos += recordSize(int(binary.LittleEndian.Uint16(r[recKeyLen:])), int(binary.LittleEndian.Uint16(r[recTLen:])))
+		}
 	}
 }

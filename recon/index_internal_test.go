@@ -1,9 +1,15 @@
 package recon
 
 import (
+	"encoding/binary"
 	"strconv"
+	"strings"
 	"testing"
 )
+
+func ordinalAt(x *orderIndex, off int) int {
+	return int(binary.LittleEndian.Uint32(x.rec(off)[recOrdinal:]))
+}
 
 // The index must find exactly the keys it holds whatever the hash does:
 // with every key on one hash (same slot, same tag) only the byte-for-byte
@@ -17,21 +23,20 @@ func TestOrderIndexExactUnderCollisions(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			const n = 300
-			x := newOrderIndex(n, n*16)
+			x := newOrderIndex()
 			x.hash = hash
 			keys := make([]string, n)
 			for i := range keys {
 				keys[i] = "K" + strconv.Itoa(i)
+				x.add(&orderRecord{key: keys[i], tradeNo: "T" + strconv.Itoa(i), amount: int64(i) * 100,
+					ordinal: uint32(i), flags: fOnChannel | fPaid | fVerified})
 			}
-			dup := x.build(n, func(i int) (string, string, int64, uint8, int8) {
-				return keys[i], "T" + strconv.Itoa(i), int64(i) * 100, fOnChannel | fPaid | fVerified, 0
-			})
-			if dup != -1 {
-				t.Fatalf("distinct keys reported as duplicate %d", dup)
+			if dup := x.seal(); dup != -1 {
+				t.Fatalf("distinct keys reported as duplicate at %d", dup)
 			}
 			for i, k := range keys {
 				off, ok := x.find(k)
-				if !ok || x.index(off) != i || x.key(off) != k {
+				if !ok || ordinalAt(x, off) != i || x.key(off) != k || x.tradeNo(off) != "T"+strconv.Itoa(i) {
 					t.Fatalf("find(%s) = %d, %v", k, off, ok)
 				}
 				if x.matches(off, "T"+strconv.Itoa(i+1), int64(i)*100) {
@@ -54,7 +59,7 @@ func TestOrderIndexExactUnderCollisions(t *testing.T) {
 			}
 			seen := 0
 			x.each(func(off int) {
-				if x.index(off) != seen {
+				if ordinalAt(x, off) != seen {
 					t.Errorf("each out of order at %d", seen)
 				}
 				seen++
@@ -66,14 +71,37 @@ func TestOrderIndexExactUnderCollisions(t *testing.T) {
 	}
 }
 
+// Records never straddle chunks, and offsets stay valid across many of
+// them.
+func TestOrderIndexAcrossChunks(t *testing.T) {
+	x := newOrderIndex()
+	long := strings.Repeat("9", 60)
+	const n = 3 * chunkSize / 160
+	for i := 0; i < n; i++ {
+		x.add(&orderRecord{key: "K" + strconv.Itoa(i) + long, tradeNo: long, ordinal: uint32(i)})
+	}
+	if len(x.chunks) < 3 {
+		t.Fatalf("only %d chunks", len(x.chunks))
+	}
+	if dup := x.seal(); dup != -1 {
+		t.Fatal("duplicate")
+	}
+	for i := 0; i < n; i += 97 {
+		off, ok := x.find("K" + strconv.Itoa(i) + long)
+		if !ok || ordinalAt(x, off) != i {
+			t.Fatalf("key %d lost", i)
+		}
+	}
+}
+
 func TestOrderIndexDuplicate(t *testing.T) {
-	keys := []string{"A", "B", "C", "B"}
-	x := newOrderIndex(len(keys), 8)
+	x := newOrderIndex()
 	x.hash = func(string) uint64 { return 7 }
-	if dup := x.build(len(keys), func(i int) (string, string, int64, uint8, int8) {
-		return keys[i], "", 0, 0, 0
-	}); dup != 3 {
-		t.Errorf("duplicate reported at %d, want 3", dup)
+	for i, k := range []string{"A", "B", "C", "B"} {
+		x.add(&orderRecord{key: k, ordinal: uint32(i)})
+	}
+	if dup := x.seal(); dup < 0 || ordinalAt(x, dup) != 3 {
+		t.Errorf("duplicate reported at %d, want the fourth record", dup)
 	}
 }
 
@@ -87,7 +115,7 @@ func TestOrderIndexFastPathConditions(t *testing.T) {
 		matches bool
 	}{
 		{fOnChannel | fPaid | fVerified, 0, "T", true},
-		{fOnChannel | fPaid | fVerified | fExtras, 0, "T", true},
+		{fOnChannel | fPaid | fVerified | fExtras | fRejected, 0, "T", true},
 		{fPaid | fVerified, 0, "T", false},               // other channel
 		{fOnChannel | fVerified, 0, "T", false},          // unpaid
 		{fOnChannel | fPaid, 0, "T", false},              // no verified notification
@@ -96,8 +124,9 @@ func TestOrderIndexFastPathConditions(t *testing.T) {
 		{fOnChannel | fPaid | fVerified, 0, "", false},   // no trade number recorded
 	}
 	for i, c := range cases {
-		x := newOrderIndex(1, 8)
-		x.build(1, func(int) (string, string, int64, uint8, int8) { return "K", c.trade, 5, c.flags, c.day })
+		x := newOrderIndex()
+		x.add(&orderRecord{key: "K", tradeNo: c.trade, amount: 5, flags: c.flags, day: c.day})
+		x.seal()
 		off, _ := x.find("K")
 		if got := x.matches(off, "T", 5); got != c.matches {
 			t.Errorf("case %d: matches = %v", i, got)

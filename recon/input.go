@@ -120,8 +120,14 @@ type Input struct {
 	// and orders with an ExtraTrades entry on this channel paid on Day.
 	// Other orders may be included (say, every order created on Day): those
 	// with nothing due on this bill are ignored unless a bill line names
-	// them. Out trade numbers must be unique.
+	// them. Out trade numbers must be unique. The matcher keeps a compact
+	// record of each order, not the slice.
 	Orders []Order
+	// EachOrder, when set instead of Orders, streams the same orders: it
+	// calls fn once per order and returns fn's error or its own (the shape
+	// of store.EachPaidOrder). A million-order day then never exists as a
+	// slice of Orders.
+	EachOrder func(fn func(Order) error) error
 	// Refunds are the local refunds of this channel that succeeded on Day
 	// (RefundedAt on Day). Pending or failed ones may be included and are
 	// ignored unless a bill line names them. Request numbers must be unique.

@@ -1,8 +1,11 @@
 package recon
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +24,10 @@ type Matcher struct {
 	suspenseDays int
 
 	orders *orderIndex
+	// statuses, vias and channels decode the records' code bytes.
+	statuses, vias, channels codes
+	// extras holds ExtraTrades by the order's ordinal: few orders have any.
+	extras map[uint32][]Payment
 	// looked caches LookupOrder answers, found (with their own taken flag)
 	// or not (nil), so two lines for one such order compare against the
 	// same state and the store is asked once.
@@ -321,47 +328,131 @@ func Match(in Input, lines []gateway.BillLine) (Result, error) {
 	return m.Finish(), nil
 }
 
-// indexOrders builds the index of the day's orders, with each payment's
-// day and flags worked out once here rather than per line.
+// indexOrders loads the day's orders, from Orders or EachOrder, into the
+// index, working out each payment's day and flags once here rather than per
+// line.
 func (m *Matcher) indexOrders() error {
-	keyBytes := 0
-	for i := range m.in.Orders {
-		o := &m.in.Orders[i]
+	m.orders = newOrderIndex()
+	m.statuses = codes{names: []string{"", string(OrderPending), string(OrderPaid), string(OrderClosed),
+		string(OrderRefunded), string(OrderPartiallyRefunded)}}
+	m.vias = codes{names: []string{"", PaidViaNotify, PaidViaQuery, PaidViaImport}}
+	m.channels = codes{names: []string{string(m.in.Channel), string(gateway.Alipay), string(gateway.WeChat)}}
+	var ordinal uint32
+	add := func(o *Order) error {
 		switch {
 		case o.OutTradeNo == "":
-			return inputErr("order %d has no out_trade_no", i)
+			return inputErr("order %d has no out_trade_no", ordinal)
 		case len(o.OutTradeNo) > maxField || len(o.TradeNo) > maxField:
-			return inputErr("order %d: out_trade_no or trade_no longer than %d bytes", i, maxField)
+			return inputErr("order %s: out_trade_no or trade_no longer than %d bytes", o.OutTradeNo, maxField)
+		case ordinal == math.MaxUint32 || len(m.orders.chunks) >= 1<<(32+3-chunkBits)-1:
+			return inputErr("too many orders for one run")
 		}
-		keyBytes += len(o.OutTradeNo) + len(o.TradeNo)
-	}
-	m.orders = newOrderIndex(len(m.in.Orders), keyBytes)
-	dup := m.orders.build(len(m.in.Orders), func(i int) (string, string, int64, uint8, int8) {
-		o := &m.in.Orders[i]
-		var flags uint8
+		r := orderRecord{key: o.OutTradeNo, tradeNo: o.TradeNo, amount: int64(o.Amount), ordinal: ordinal}
+		var ok [3]bool
+		r.status, ok[0] = m.statuses.code(string(o.Status))
+		r.via, ok[1] = m.vias.code(o.PaidVia)
+		r.channelIdx, ok[2] = m.channels.code(string(o.Channel))
+		if !ok[0] || !ok[1] || !ok[2] {
+			return inputErr("order %s: too many distinct statuses, paid_via values or channels", o.OutTradeNo)
+		}
 		if o.Channel == m.in.Channel {
-			flags |= fOnChannel
+			r.flags |= fOnChannel
 		}
 		if o.Status.Paid() {
-			flags |= fPaid
+			r.flags |= fPaid
 		}
 		if o.NotifyVerified || o.PaidVia == PaidViaNotify {
-			flags |= fVerified
+			r.flags |= fVerified
+		}
+		if o.NotifyRejected {
+			r.flags |= fRejected
 		}
 		if len(o.ExtraTrades) > 0 {
-			flags |= fExtras
+			r.flags |= fExtras
+			if m.extras == nil {
+				m.extras = make(map[uint32][]Payment)
+			}
+			m.extras[ordinal] = slices.Clone(o.ExtraTrades)
 		}
-		return o.OutTradeNo, o.TradeNo, int64(o.Amount), flags, int8(m.dayOf(orDate(o.PaidAt, o)))
-	})
-	if dup >= 0 {
-		return inputErr("order %s appears twice", m.in.Orders[dup].OutTradeNo)
+		if at := orDate(o.PaidAt, o); !at.IsZero() {
+			r.flags |= fHasTime
+			r.at = at.UnixNano()
+			if !o.PaidAt.IsZero() {
+				r.flags |= fPaidAt
+			}
+		}
+		r.day = int8(m.dayOf(orDate(o.PaidAt, o)))
+		m.orders.add(&r)
+		ordinal++
+		return nil
+	}
+	switch {
+	case m.in.EachOrder != nil && len(m.in.Orders) > 0:
+		return inputErr("both Orders and EachOrder are set")
+	case m.in.EachOrder != nil:
+		if err := m.in.EachOrder(func(o Order) error { return add(&o) }); err != nil {
+			return fmt.Errorf("recon: loading the day's orders: %w", err)
+		}
+	default:
+		for i := range m.in.Orders {
+			if err := add(&m.in.Orders[i]); err != nil {
+				return err
+			}
+		}
+	}
+	// The slice is not needed any more; the caller may drop it.
+	m.in.Orders = nil
+	if dup := m.orders.seal(); dup >= 0 {
+		return inputErr("order %s appears twice", m.orders.key(dup))
 	}
 	return nil
 }
 
-// indexed is the day's order whose index record is at off.
+// indexed is the day's order whose record is at off. The Order is rebuilt
+// from the record: only lines that are not a plain match, and orders left
+// without a line, come here.
 func (m *Matcher) indexed(off int) orderRef {
-	return orderRef{&m.in.Orders[m.orders.index(off)], m.orders.flags(off)}
+	x := m.orders
+	r := x.rec(off)
+	o := &Order{
+		OutTradeNo:     x.key(off),
+		Channel:        gateway.Channel(m.channels.names[r[recChannel]]),
+		Amount:         gateway.Money(binary.LittleEndian.Uint64(r)),
+		Status:         OrderStatus(m.statuses.names[r[recStatus]]),
+		TradeNo:        x.tradeNo(off),
+		PaidVia:        m.vias.names[r[recVia]],
+		NotifyVerified: r[recFlags]&fVerified != 0,
+		NotifyRejected: r[recFlags]&fRejected != 0,
+	}
+	if r[recFlags]&fHasTime != 0 {
+		at := time.Unix(0, int64(binary.LittleEndian.Uint64(r[recTime:]))).In(m.zone)
+		if r[recFlags]&fPaidAt != 0 {
+			o.PaidAt = at
+		} else {
+			o.CreatedAt = at
+		}
+	}
+	if r[recFlags]&fExtras != 0 {
+		o.ExtraTrades = m.extras[binary.LittleEndian.Uint32(r[recOrdinal:])]
+	}
+	return orderRef{o, &r[recFlags]}
+}
+
+// codes numbers the few distinct values of a field (statuses, paid_via,
+// channels) so a record stores a byte instead of a string.
+type codes struct{ names []string }
+
+func (c *codes) code(s string) (uint8, bool) {
+	for i, n := range c.names {
+		if n == s {
+			return uint8(i), true
+		}
+	}
+	if len(c.names) > math.MaxUint8 {
+		return 0, false
+	}
+	c.names = append(c.names, s)
+	return uint8(len(c.names) - 1), true
 }
 
 func (m *Matcher) findOrder(outTradeNo string) (orderRef, bool) {

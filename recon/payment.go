@@ -168,11 +168,11 @@ func (m *Matcher) unpairedOrders() {
 	m.orders.each(func(off int) {
 		flags := *m.orders.flags(off)
 		const due = fOnChannel | fPaid
-		if flags&(due|fTaken) == due && m.orders.arena[off+recDay] == 0 {
-			m.unpairedPayment(&m.in.Orders[m.orders.index(off)])
+		if flags&(due|fTaken) == due && m.orders.rec(off)[recDay] == 0 {
+			m.unpairedPayment(m.indexed(off).o)
 		}
 		if flags&fExtras != 0 {
-			m.unpairedExtras(&m.in.Orders[m.orders.index(off)])
+			m.unpairedExtras(m.indexed(off).o)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package recon_test
 
 import (
+	"errors"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -174,5 +175,44 @@ func TestLinesEqualsLine(t *testing.T) {
 	if !slices.Equal(cats, batched) || !slices.Equal(one.Findings, res.Findings) ||
 		one.Computed != res.Computed || !maps.Equal(one.Counts, res.Counts) {
 		t.Error("Lines and Line disagree")
+	}
+}
+
+// Streaming the orders through EachOrder reports exactly what the slice
+// does, and a failing source fails the run.
+func TestEachOrderEqualsOrders(t *testing.T) {
+	s := generate(4000, 2, 11)
+	_, want := run(t, s.input(), s.lines)
+	in := s.input()
+	orders := in.Orders
+	in.Orders = nil
+	in.EachOrder = func(fn func(recon.Order) error) error {
+		for _, o := range orders {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, got := run(t, in, s.lines)
+	if !slices.Equal(want.Findings, got.Findings) || !maps.Equal(want.Counts, got.Counts) || !slices.Equal(want.Carry, got.Carry) {
+		t.Error("EachOrder and Orders disagree")
+	}
+
+	boom := errors.New("disk on fire")
+	in.EachOrder = func(fn func(recon.Order) error) error {
+		_ = fn(orders[0])
+		return boom
+	}
+	if _, err := recon.NewMatcher(in); !errors.Is(err, boom) {
+		t.Errorf("source error lost: %v", err)
+	}
+	in.EachOrder = func(fn func(recon.Order) error) error { return fn(recon.Order{}) }
+	if _, err := recon.NewMatcher(in); !errors.Is(err, recon.ErrInput) {
+		t.Errorf("invalid streamed order: %v", err)
+	}
+	in.Orders = orders
+	if _, err := recon.NewMatcher(in); !errors.Is(err, recon.ErrInput) {
+		t.Errorf("both sources accepted: %v", err)
 	}
 }

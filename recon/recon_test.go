@@ -331,3 +331,34 @@ func TestRefundCases(t *testing.T) {
 	wantCount(t, res, recon.RefundMismatch, 7, -3500)
 	checkAccounting(t, res, len(lines))
 }
+
+// An order's facts survive the matcher's compact record: an unusual status,
+// a creation time standing in for a payment time, the channel of another
+// platform.
+func TestOrderFactsSurviveTheIndex(t *testing.T) {
+	d := day(t, "2024-05-01")
+	odd := recon.Order{OutTradeNo: "M-ODD", Channel: gateway.Alipay, Amount: 700, Status: "ON_HOLD",
+		CreatedAt: at(t, "2024-05-01 08:00:00")}
+	imported := recon.Order{OutTradeNo: "M-IMP", Channel: gateway.Alipay, Amount: 800, Status: recon.OrderPaid,
+		TradeNo: "T-IMP", CreatedAt: at(t, "2024-05-01 09:15:00"), PaidVia: recon.PaidViaImport}
+	elsewhere := paid("M-WX", "W-1", 900, at(t, "2024-05-01 10:00:00"))
+	elsewhere.Channel = gateway.WeChat
+	orders := []recon.Order{odd, imported, elsewhere}
+	_, res := run(t, recon.Input{Channel: gateway.Alipay, Day: d, Orders: orders}, []gateway.BillLine{
+		payLine(1, "M-ODD", "T-ODD", 700, at(t, "2024-05-01 08:01:00")),
+		payLine(2, "M-WX", "T-WX", 900, at(t, "2024-05-01 10:01:00")),
+	})
+	u := only(t, res, recon.UnpaidLocal)
+	if u.LocalStatus != "ON_HOLD" || u.LocalAmount != 700 || !strings.Contains(u.Detail, "ON_HOLD") {
+		t.Errorf("unpaid %+v", u)
+	}
+	mp := only(t, res, recon.MissingPlatform)
+	if mp.OutTradeNo != "M-IMP" || mp.TradeNo != "T-IMP" || mp.NotifyStatus != "missing" ||
+		!strings.Contains(mp.Detail, "2024-05-01 09:15:00") || !strings.Contains(mp.Detail, "by import") {
+		t.Errorf("missing platform %+v", mp)
+	}
+	dp := only(t, res, recon.DuplicatePayment)
+	if dp.LocalAmount != 900 || !strings.Contains(dp.Detail, "WeChat Pay (trade W-1)") {
+		t.Errorf("duplicate %+v", dp)
+	}
+}
