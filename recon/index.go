@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -21,7 +22,10 @@ import (
 // next to the amount and precomputed flags. The keys are still compared
 // byte for byte: the hash only narrows the search, it never decides a match.
 type orderIndex struct {
-	hash func(string) uint64
+	// hash and hashBytes agree on equal contents (maphash guarantees it);
+	// seal hashes the stored bytes so that indexing allocates nothing.
+	hash      func(string) uint64
+	hashBytes func([]byte) uint64
 	// slots: 0 is empty; otherwise the high 32 bits of the key's hash (a tag
 	// that rejects most wrong slots without touching the record) and, in
 	// the low 32 bits, the record's offset in 8-byte words plus 1.
@@ -86,7 +90,10 @@ type orderRecord struct {
 
 func newOrderIndex() *orderIndex {
 	seed := maphash.MakeSeed()
-	return &orderIndex{hash: func(s string) uint64 { return maphash.String(seed, s) }}
+	return &orderIndex{
+		hash:      func(s string) uint64 { return maphash.String(seed, s) },
+		hashBytes: func(b []byte) uint64 { return maphash.Bytes(seed, b) },
+	}
 }
 
 func recordSize(keyLen, tradeLen int) int { return (recHeader + keyLen + tradeLen + 7) &^ 7 }
@@ -133,13 +140,13 @@ func (x *orderIndex) seal() int {
 		if dup >= 0 {
 			return
 		}
-		key := x.key(off)
-		h := x.hash(key)
+		key := x.keyBytes(off)
+		h := x.hashBytes(key)
 		tag := h >> 32
 		i := h & x.mask
 		for ; x.slots[i] != 0; i = (i + 1) & x.mask {
 			s := x.slots[i]
-			if s>>32 == tag && x.key(slotOffset(s)) == key {
+			if s>>32 == tag && bytes.Equal(x.keyBytes(slotOffset(s)), key) {
 				dup = off
 				return
 			}
@@ -196,11 +203,13 @@ func (x *orderIndex) warm(h uint64) uint64 {
 	return v
 }
 
-func (x *orderIndex) key(off int) string {
+func (x *orderIndex) keyBytes(off int) []byte {
 	r := x.rec(off)
 	kl := int(binary.LittleEndian.Uint16(r[recKeyLen:]))
-	return string(r[recHeader : recHeader+kl])
+	return r[recHeader : recHeader+kl]
 }
+
+func (x *orderIndex) key(off int) string { return string(x.keyBytes(off)) }
 
 func (x *orderIndex) tradeNo(off int) string {
 	r := x.rec(off)

@@ -7,6 +7,12 @@ import (
 	"testing"
 )
 
+// setHash replaces both hash functions with f.
+func setHash(x *orderIndex, f func(string) uint64) {
+	x.hash = f
+	x.hashBytes = func(b []byte) uint64 { return f(string(b)) }
+}
+
 func ordinalAt(x *orderIndex, off int) int {
 	return int(binary.LittleEndian.Uint32(x.rec(off)[recOrdinal:]))
 }
@@ -24,7 +30,7 @@ func TestOrderIndexExactUnderCollisions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const n = 300
 			x := newOrderIndex()
-			x.hash = hash
+			setHash(x, hash)
 			keys := make([]string, n)
 			for i := range keys {
 				keys[i] = "K" + strconv.Itoa(i)
@@ -96,7 +102,7 @@ func TestOrderIndexAcrossChunks(t *testing.T) {
 
 func TestOrderIndexDuplicate(t *testing.T) {
 	x := newOrderIndex()
-	x.hash = func(string) uint64 { return 7 }
+	setHash(x, func(string) uint64 { return 7 })
 	for i, k := range []string{"A", "B", "C", "B"} {
 		x.add(&orderRecord{key: k, ordinal: uint32(i)})
 	}
@@ -130,6 +136,16 @@ func TestOrderIndexFastPathConditions(t *testing.T) {
 		off, _ := x.find("K")
 		if got := x.matches(off, "T", 5); got != c.matches {
 			t.Errorf("case %d: matches = %v", i, got)
+		}
+	}
+}
+
+// The two hash functions of a real index agree, or nothing would be found.
+func TestOrderIndexHashesAgree(t *testing.T) {
+	x := newOrderIndex()
+	for _, k := range []string{"", "a", "M20240501000000000001", strings.Repeat("z", 64)} {
+		if x.hash(k) != x.hashBytes([]byte(k)) {
+			t.Errorf("hashes of %q differ", k)
 		}
 	}
 }
