@@ -125,34 +125,49 @@ func (x *orderIndex) add(r *orderRecord) {
 }
 
 // seal builds the slots over every record added and returns the offset of
-// a record whose key an earlier one already has, or -1. The records are
-// read in one sequential pass and the slots filled in a tight loop, so the
-// CPU overlaps the slot misses of consecutive keys instead of waiting for
-// each.
+// a record whose key an earlier one already has, or -1. Records are read
+// sequentially and hashed a block at a time; each block's slots are then
+// filled in a tight loop, so the CPU overlaps the slot misses of
+// consecutive keys instead of waiting for each.
 func (x *orderIndex) seal() int {
 	// A load of at most one half keeps linear probes short: a hit is
 	// nearly always in the first cache line probed.
 	size := uint64(1) << bits.Len64(uint64(2*x.n))
 	x.slots = make([]uint64, size)
 	x.mask = size - 1
+	const block = 256
+	var hashes [block]uint64
+	var offs [block]int
+	n := 0
+	insert := func() int {
+		for k := 0; k < n; k++ {
+			h, off := hashes[k], offs[k]
+			tag := h >> 32
+			i := h & x.mask
+			for ; x.slots[i] != 0; i = (i + 1) & x.mask {
+				s := x.slots[i]
+				if s>>32 == tag && bytes.Equal(x.keyBytes(slotOffset(s)), x.keyBytes(off)) {
+					return off
+				}
+			}
+			x.slots[i] = tag<<32 | uint64(off/8+1)
+		}
+		n = 0
+		return -1
+	}
 	dup := -1
 	x.each(func(off int) {
 		if dup >= 0 {
 			return
 		}
-		key := x.keyBytes(off)
-		h := x.hashBytes(key)
-		tag := h >> 32
-		i := h & x.mask
-		for ; x.slots[i] != 0; i = (i + 1) & x.mask {
-			s := x.slots[i]
-			if s>>32 == tag && bytes.Equal(x.keyBytes(slotOffset(s)), key) {
-				dup = off
-				return
-			}
+		hashes[n], offs[n] = x.hashBytes(x.keyBytes(off)), off
+		if n++; n == block {
+			dup = insert()
 		}
-		x.slots[i] = tag<<32 | uint64(off/8+1)
 	})
+	if dup < 0 {
+		dup = insert()
+	}
 	return dup
 }
 
