@@ -39,7 +39,9 @@
 //   - each Order: paid_at from the platform's time, never the time paydesk
 //     learned of the payment (a query at 09:30 for a payment made at 23:59
 //     must record 23:59, or the wrong day expects it); NotifyVerified when
-//     any verified payment notification for the order was received;
+//     any verified payment notification for the order was received (only
+//     orders not paid by notification need the look-up: paid_via notify
+//     implies it);
 //     NotifyRejected when any notification for it failed verification or
 //     apply; ExtraTrades from the payments the callback intake recorded as
 //     duplicates.
@@ -55,7 +57,8 @@
 //     configured zone.
 //
 // Save Findings (and Counts, Computed, Fees, Net) as the run; keep Carry
-// with the run as the next day's suspense; mark the CROSS_DAY findings named
+// with the run as the next day's suspense (a Finding round-trips through
+// encoding/json); mark the CROSS_DAY findings named
 // in Settled as settled (same channel, kind, side, numbers and Day); show
 // Notices without counting them as problems.
 //

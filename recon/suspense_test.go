@@ -1,6 +1,7 @@
 package recon_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,15 @@ func runDays(t *testing.T, st *store, ch gateway.Channel, suspenseDays int, runs
 			}
 		}
 		out = append(out, res)
-		carry = res.Carry
+		// The store keeps the carry as JSON between runs.
+		b, err := json.Marshal(res.Carry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		carry = nil
+		if err := json.Unmarshal(b, &carry); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }
@@ -56,6 +65,9 @@ func TestCrossDayPaydeskFirst(t *testing.T) {
 	}
 	if len(d1.Carry) != 1 || d1.Carry[0] != f {
 		t.Errorf("day 1 carry %+v", d1.Carry)
+	}
+	if b, _ := json.Marshal(f); !strings.Contains(string(b), `"local_amount":"12.30"`) || !strings.Contains(string(b), `"side":"local"`) {
+		t.Errorf("finding JSON %s", b)
 	}
 	wantCount(t, d1, recon.CrossDay, 1, 1230)
 
