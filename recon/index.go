@@ -198,13 +198,17 @@ func (x *orderIndex) findHashed(key string, h uint64) (int, bool) {
 	}
 }
 
-// warm loads the slot a key hashed to h probes first and the cache lines of
-// the record it points at, and returns something derived from them so the
-// compiler keeps the loads. It decides nothing: Lines calls it for a batch
-// of lines before judging them one by one, so that their cache misses
-// overlap instead of following each other.
-func (x *orderIndex) warm(h uint64) uint64 {
-	s := x.slots[h&x.mask]
+// Warming, used by Lines: for a batch of lines it first loads the slot
+// each key probes first (slotFor), then the cache lines of the records those
+// slots point at (warmRecord). Neither decides anything; they only make the
+// cache misses of many lines overlap instead of following each other, two
+// independent passes giving the CPU the most loads to have in flight.
+
+func (x *orderIndex) slotFor(h uint64) uint64 { return x.slots[h&x.mask] }
+
+// warmRecord loads the record slot s points at and returns something
+// derived from it so the compiler keeps the loads.
+func (x *orderIndex) warmRecord(s uint64) uint64 {
 	if s == 0 {
 		return 0
 	}

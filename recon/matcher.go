@@ -199,7 +199,7 @@ func (m *Matcher) Lines(lines []gateway.BillLine, cats []Category) error {
 	if cats != nil && len(cats) < len(lines) {
 		return fmt.Errorf("recon: %d categories for %d lines", len(cats), len(lines))
 	}
-	var hashes [linesBatch]uint64
+	var hashes, slots [linesBatch]uint64
 	for len(lines) > 0 {
 		n := min(len(lines), linesBatch)
 		var sink uint64
@@ -207,7 +207,10 @@ func (m *Matcher) Lines(lines []gateway.BillLine, cats []Category) error {
 			hashes[i] = m.orders.hash(lines[i].OutTradeNo)
 		}
 		for i := 0; i < n; i++ {
-			sink += m.orders.warm(hashes[i])
+			slots[i] = m.orders.slotFor(hashes[i])
+		}
+		for i := 0; i < n; i++ {
+			sink += m.orders.warmRecord(slots[i])
 		}
 		m.sink = sink
 		for i := 0; i < n; i++ {
