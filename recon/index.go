@@ -16,7 +16,8 @@ import (
 // judged by a chain of dependent memory reads, and with a million orders
 // each read is a cache miss. A Go map costs one for its control word, one
 // for the stored key's bytes, then the 184-byte Order (several lines) and
-// its TradeNo bytes: about 1 µs per line on the reference machine. Here a
+// its TradeNo bytes: about 1 µs per line on a 2-vCPU VM without huge pages
+// (BenchmarkMatch1M, before this index). Here a
 // line costs a probe of an 8-byte slot (its neighbours share the cache line)
 // and one record of about 80 bytes holding the key and trade number bytes
 // next to the amount and precomputed flags. The keys are still compared

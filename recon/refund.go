@@ -129,7 +129,9 @@ func (m *Matcher) unpairedRefunds() {
 func (m *Matcher) refundPair(cat Category, r *Refund, b *booked) Finding {
 	f := m.platformOnly(cat, b)
 	f.Side = ""
-	f.OutTradeNo = r.OutTradeNo
+	if r.OutTradeNo != "" {
+		f.OutTradeNo = r.OutTradeNo
+	}
 	f.OutRequestNo = r.OutRequestNo
 	f.LocalAmount = r.Amount
 	f.LocalStatus = string(r.Status)
