@@ -33,7 +33,7 @@ type listPageMsg[T any] struct {
 	// row (paging up).
 	sel  int
 	rows []T
-	err   error
+	err  error
 }
 
 func (m listPageMsg[T]) target() viewID { return m.to }

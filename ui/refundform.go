@@ -194,4 +194,3 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 		return refundDoneMsg{owner: owner, order: no, outcome: out, err: err}
 	}), "refund cancelled; nothing was sent")
 }
-

@@ -59,7 +59,9 @@ type taskState struct {
 }
 
 // progressReporter is a task's progress message.
-type progressReporter interface{ progress() (task, done, total int) }
+type progressReporter interface {
+	progress() (task, done, total int)
+}
 
 // New builds the console over svc. ctx bounds every operation it starts.
 func New(ctx context.Context, svc *ops.Service, opts Options) *Model {
@@ -410,10 +412,10 @@ func (m *Model) headerLine() string {
 	}
 	clock := c.now.In(c.zone).Format("2006-01-02 15:04:05")
 	right := fmt.Sprintf("%s (%s) │ %s │ %s", op.Name, role, chans, clock)
-	room := c.width - lipgloss.Width(brand) - lipgloss.Width(right) - 4
+	room := c.width - lipgloss.Width(brand) - lipgloss.Width(right) - 6
 	if room < 8 {
 		right = fmt.Sprintf("%s (%s) │ %s", op.Name, role, c.now.In(c.zone).Format("15:04:05"))
-		room = c.width - lipgloss.Width(brand) - lipgloss.Width(right) - 4
+		room = c.width - lipgloss.Width(brand) - lipgloss.Width(right) - 6
 	}
 	mid := ""
 	if room >= 8 {
