@@ -1,24 +1,88 @@
 package sandbox
 
 import (
-	"errors"
+	cryptorand "crypto/rand"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 )
 
-// wechatSide: to be written (issue 3).
-type wechatSide struct{ s *Server }
+// wechatSide simulates WeChat Pay APIv3 for one merchant in platform
+// public-key mode: requests must carry the merchant's WECHATPAY2-SHA256-
+// RSA2048 Authorization, every API answer is signed with the platform key
+// (Wechatpay-Serial = the public key id), notifications are AEAD_AES_256_GCM
+// envelopes under the APIv3 key, and bills are UTF-8 text (gzip on request)
+// fetched through a download URL.
+//
+// Files: wechat_auth.go (request checks, response signing), wechat_api.go
+// (trade and refund routes), wechat_notify.go (notifications),
+// wechat_bill.go (bill writer and bill routes).
+type wechatSide struct {
+	s *Server
 
-func newWeChatSide(s *Server) side { return &wechatSide{s: s} }
+	mu    sync.Mutex
+	bills map[string]*wechatBillFile // download token → prepared bill; guarded by mu
+}
 
-func (a *wechatSide) routes(mux *http.ServeMux) {}
-func (a *wechatSide) notification(ev Event) (http.Header, []byte, error) {
-	return nil, nil, errors.New("wechat notifications not written yet")
+func newWeChatSide(s *Server) side {
+	return &wechatSide{s: s, bills: map[string]*wechatBillFile{}}
 }
-func (a *wechatSide) acknowledged(status int, body []byte) bool { return status >= 200 && status < 300 }
-func (a *wechatSide) newTradeNo(r *rand.Rand, at time.Time) string {
-	return at.Format("20060102") + "22001" + randDigits(r, 15)
+
+// WeChat API paths served.
+const (
+	wechatQueryPath        = "/v3/pay/transactions/out-trade-no/{out_trade_no}"
+	wechatRefundPath       = "/v3/refund/domestic/refunds"
+	wechatRefundQueryPath  = "/v3/refund/domestic/refunds/{out_refund_no}"
+	wechatTradeBillPath    = "/v3/bill/tradebill"
+	wechatBillDownloadPath = "/v3/billdownload/file"
+)
+
+func (w *wechatSide) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+wechatQueryPath, w.handleQuery)
+	mux.HandleFunc("POST "+wechatRefundPath, w.handleRefund)
+	mux.HandleFunc("GET "+wechatRefundQueryPath, w.handleRefundQuery)
+	mux.HandleFunc("GET "+wechatTradeBillPath, w.handleTradeBill)
+	mux.HandleFunc("GET "+wechatBillDownloadPath, w.handleBillDownload)
 }
-func (a *wechatSide) newRefundID(r *rand.Rand, at time.Time) string { return randDigits(r, 20) }
-func (a *wechatSide) newBuyerID(r *rand.Rand) string                { return "o" + randDigits(r, 27) }
+
+// acknowledged: WeChat takes any 2xx (200 or 204) as success and retries on
+// everything else.
+func (w *wechatSide) acknowledged(status int, body []byte) bool { return status >= 200 && status < 300 }
+
+// newTradeNo makes a 28-digit transaction_id like the platform's
+// ("4200000925" + yyyymmdd + 10 digits).
+func (w *wechatSide) newTradeNo(r *rand.Rand, at time.Time) string {
+	return "42000" + randDigits(r, 5) + at.In(w.s.Zone()).Format("20060102") + randDigits(r, 10)
+}
+
+// newRefundID makes a 29-digit refund_id like the platform's
+// ("5030270999" + yyyymmdd + 11 digits).
+func (w *wechatSide) newRefundID(r *rand.Rand, at time.Time) string {
+	return "503" + randDigits(r, 7) + at.In(w.s.Zone()).Format("20060102") + randDigits(r, 11)
+}
+
+// newBuyerID makes an openid: "o" and 27 characters of the URL-safe base64
+// alphabet, as openids look.
+func (w *wechatSide) newBuyerID(r *rand.Rand) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := make([]byte, 28)
+	b[0] = 'o'
+	for i := 1; i < len(b); i++ {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+// wechatToken returns n random letters and digits (nonces, download
+// tokens). They come from crypto/rand, not the seeded source: nothing needs
+// them repeatable, and a download token must not be guessable.
+func wechatToken(n int) string {
+	const symbols = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, n)
+	_, _ = cryptorand.Read(b)
+	for i := range b {
+		b[i] = symbols[int(b[i])%len(symbols)]
+	}
+	return string(b)
+}

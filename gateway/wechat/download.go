@@ -1,0 +1,116 @@
+package wechat
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/validators"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/consts"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// tradeBillAnswer is the signed answer of GET /v3/bill/tradebill.
+type tradeBillAnswer struct {
+	HashType    string `json:"hash_type"`
+	HashValue   string `json:"hash_value"`
+	DownloadURL string `json:"download_url"`
+}
+
+// DownloadBill fetches the ALL trade bill of the business date day falls on
+// (in the Config's zone): it asks /v3/bill/tradebill for a gzip download
+// (the answer is signed and names the SHA1 of the text), downloads it with a
+// signed request (the file itself comes unsigned, as the SDK expects for
+// downloads), gunzips it, checks the SHA1 over the text, and only then
+// writes the text to dst, so dst never receives a bill that failed the
+// check. A bill that does not exist yet, or a day without trades, is
+// gateway.ErrBillNotReady.
+func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	date := day.In(c.cfg.Zone).Format("2006-01-02")
+	q := url.Values{"bill_date": {date}, "bill_type": {"ALL"}, "tar_type": {"GZIP"}}
+	result, err := c.core.Get(ctx, consts.WechatPayAPIServer+"/v3/bill/tradebill?"+q.Encode())
+	if err != nil {
+		if e := c.signedRefusal("trade bill "+date, err); e != nil {
+			switch e.Code {
+			case "NO_STATEMENT_EXIST", "STATEMENT_CREATING":
+				return gateway.BillFile{}, fmt.Errorf("%w: %w", gateway.ErrBillNotReady, e)
+			}
+			return gateway.BillFile{}, e
+		}
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: %w", date, err)
+	}
+	var ans tradeBillAnswer
+	if err := json.Unmarshal(rawBody(result), &ans); err != nil {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: answer: %w", date, err)
+	}
+	if ans.HashType != "SHA1" {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: hash_type %q, want SHA1", date, ans.HashType)
+	}
+	want, err := hex.DecodeString(ans.HashValue)
+	if err != nil || len(want) != sha1.Size {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: hash_value %q is not a SHA1", date, ans.HashValue)
+	}
+	u, err := url.Parse(ans.DownloadURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: download_url %q is not an http(s) URL", date, ans.DownloadURL)
+	}
+
+	// The download answer carries no signature: a client without a
+	// validator fetches it, with the request still signed.
+	dl := core.NewClientWithValidator(c.core, &validators.NullValidator{})
+	res, err := dl.Get(ctx, ans.DownloadURL)
+	if err != nil {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: download: %w", date, err)
+	}
+	defer res.Response.Body.Close()
+
+	// Spool the text to a temporary file while hashing it: bills can be
+	// hundreds of megabytes, and nothing reaches dst before the hash holds.
+	tmp, err := os.CreateTemp("", "paydesk-wechat-bill-*.txt")
+	if err != nil {
+		return gateway.BillFile{}, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	zr, err := gzip.NewReader(res.Response.Body)
+	if err != nil {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: download is not gzip: %w", date, err)
+	}
+	h1 := sha1.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h1), zr)
+	if err != nil {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: download: %w", date, err)
+	}
+	if got := h1.Sum(nil); !strings.EqualFold(hex.EncodeToString(got), ans.HashValue) {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: SHA1 of the download is %x, the platform states %s: damaged or replaced in transit",
+			date, got, ans.HashValue)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return gateway.BillFile{}, err
+	}
+	h256 := sha256.New()
+	written, err := io.Copy(io.MultiWriter(dst, h256), tmp)
+	if err != nil {
+		return gateway.BillFile{}, fmt.Errorf("wechat trade bill %s: write: %w", date, err)
+	}
+	if written != n {
+		return gateway.BillFile{}, errors.New("wechat trade bill: short copy from the spool file")
+	}
+	return gateway.BillFile{
+		Name:   fmt.Sprintf("wechat_tradebill_%s_%s_ALL.txt", c.cfg.MchID, strings.ReplaceAll(date, "-", "")),
+		SHA256: hex.EncodeToString(h256.Sum(nil)),
+		Size:   written,
+	}, nil
+}
