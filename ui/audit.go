@@ -183,7 +183,7 @@ func (v *auditView) View() string {
 	}
 	b.WriteByte('\n')
 	cols := fitColumns(auditColumns, v.width)
-	b.WriteString(t.ColHeader.Render(header(cols)))
+	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
 	b.WriteByte('\n')
 	rows := v.list.rows
 	if len(rows) == 0 {

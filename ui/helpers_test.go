@@ -53,7 +53,9 @@ type fakePlatform struct {
 	mu      sync.Mutex
 	trades  map[string]gateway.Trade
 	queryEr error
-	refunds []gateway.RefundRequest
+	// refundErr, when set, is the answer to every refund request.
+	refundErr error
+	refunds   []gateway.RefundRequest
 }
 
 func (p *fakePlatform) Channel() gateway.Channel { return p.ch }
@@ -75,6 +77,9 @@ func (p *fakePlatform) Refund(_ context.Context, r gateway.RefundRequest) (gatew
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.refunds = append(p.refunds, r)
+	if p.refundErr != nil {
+		return gateway.RefundResult{}, p.refundErr
+	}
 	return gateway.RefundResult{OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo, RefundID: "RF" + r.OutRequestNo,
 		Status: gateway.RefundSuccess, Amount: r.Amount, RefundedAt: testNow}, nil
 }
@@ -248,3 +253,27 @@ func press(t testing.TB, m *Model, specs ...string) {
 }
 
 var _ = errors.New
+
+func (m *Model) orders() *ordersView               { return m.views[ordersTab].(*ordersView) }
+func (m *Model) notifications() *notificationsView { return m.views[notificationsTab].(*notificationsView) }
+func (m *Model) refunds() *refundsView             { return m.views[refundsTab].(*refundsView) }
+func (m *Model) audit() *auditView                 { return m.views[auditTab].(*auditView) }
+
+// mustContain fails unless the frame holds every text.
+func mustContain(t testing.TB, frame string, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if !strings.Contains(frame, s) {
+			t.Fatalf("frame lacks %q:\n%s", s, frame)
+		}
+	}
+}
+
+func mustNotContain(t testing.TB, frame string, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(frame, s) {
+			t.Fatalf("frame has %q:\n%s", s, frame)
+		}
+	}
+}

@@ -315,10 +315,11 @@ func (v *notificationsView) failedIDs() tea.Cmd {
 func (v *notificationsView) confirmReplayAll(ids []int64) dialog {
 	scope := "all notifications"
 	if v.q.text != "" {
-		scope = "filter " + v.q.text
+		scope = v.q.text
 	}
 	lines := []string{
-		fmt.Sprintf("Replay %s that need attention (%s).", plural(len(ids), "failed notification", "failed notifications"), scope),
+		fmt.Sprintf("Replay %s.", plural(len(ids), "failed notification", "failed notifications")),
+		"Filter: " + scope,
 		"",
 	}
 	lines = append(lines, wrap("Each is verified again with the headers and body it arrived with (a forged one stays rejected) and applied at most once; every replay is audited.", 70)...)
@@ -369,7 +370,7 @@ func (v *notificationsView) View() string {
 	}
 	b.WriteByte('\n')
 	cols := fitColumns(notificationColumns, v.width)
-	b.WriteString(t.ColHeader.Render(header(cols)))
+	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
 	b.WriteByte('\n')
 	rows := v.list.rows
 	if len(rows) == 0 {

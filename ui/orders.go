@@ -255,7 +255,7 @@ func (v *ordersView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return v, nil
 	case refundDoneMsg:
-		var cmds []tea.Cmd
+		cmds := []tea.Cmd{refundToast(msg)}
 		cmds = append(cmds, v.refreshRows([]string{msg.order}))
 		if v.detail != nil && v.detail.d.Order.OutTradeNo == msg.order {
 			cmds = append(cmds, v.showOrder(msg.order, false))
@@ -674,6 +674,14 @@ func shortStatus(s store.OrderStatus) string {
 	return string(s)
 }
 
+// disagrees is ops' verdict, plus the case its listing leaves out: the
+// platform has never heard of an order that is paid here (a suspected
+// forged callback; ops.QueryTrade reports it as a disagreement, the
+// listing's ops.Disagrees treats the not-found answer as an error).
+func disagrees(r ops.OrderRow) bool {
+	return r.Disagrees || (r.Platform != nil && r.Platform.PlatformState == "NOT_FOUND" && r.Status.IsPaid())
+}
+
 // platformCell shows the latest live query: its state and age, a spinner
 // while one runs, or the failure.
 func (v *ordersView) platformCell(r ops.OrderRow) string {
@@ -700,7 +708,11 @@ func (v *ordersView) View() string {
 	b.WriteString(v.filterLine())
 	b.WriteByte('\n')
 	cols := fitColumns(orderColumns, v.width)
-	b.WriteString(v.c.theme.ColHeader.Render(header(cols)))
+	if v.filtering && v.filterErr != "" {
+		b.WriteString(truncateLines(v.c.theme.Bad.Render("error: "+v.filterErr), v.width))
+	} else {
+		b.WriteString(v.c.theme.ColHeader.Render(header(cols)))
+	}
 	b.WriteByte('\n')
 	if len(v.rows) == 0 {
 		b.WriteString(v.emptyText())
@@ -719,7 +731,8 @@ func (v *ordersView) View() string {
 			mark[1] = '*'
 		}
 		marker := string(mark)
-		if r.Disagrees {
+		bad := disagrees(r)
+		if bad {
 			marker = marker[:2] + "≠"
 		}
 		refunded := "-"
@@ -738,7 +751,7 @@ func (v *ordersView) View() string {
 		switch {
 		case i == v.sel:
 			s = v.c.theme.Selected.Render(s)
-		case r.Disagrees:
+		case bad:
 			s = v.c.theme.Disagree.Render(s)
 		case v.marked[r.OutTradeNo]:
 			s = v.c.theme.Marked.Render(s)
@@ -754,11 +767,7 @@ func (v *ordersView) View() string {
 func (v *ordersView) filterLine() string {
 	t := v.c.theme
 	if v.filtering {
-		s := "/ " + v.input.View()
-		if v.filterErr != "" {
-			s += "  " + t.Bad.Render("error: "+v.filterErr)
-		}
-		return truncateLines(s, v.width)
+		return truncateLines("/ "+v.input.View(), v.width)
 	}
 	parts := []string{}
 	if v.q.text != "" {

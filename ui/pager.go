@@ -157,9 +157,14 @@ func (f *filterBox) update(msg tea.KeyMsg, apply func(string) (tea.Cmd, error)) 
 }
 
 func (f *filterBox) view(c *programContext, width int) string {
-	s := "/ " + f.input.View()
-	if f.err != "" {
-		s += "  " + c.theme.Bad.Render("error: "+f.err)
+	return truncateLines("/ "+f.input.View(), width)
+}
+
+// headerOrError is the column header, or the filter's error while the
+// filter line is open with one.
+func (f *filterBox) headerOrError(c *programContext, cols []column, width int) string {
+	if f.active && f.err != "" {
+		return truncateLines(c.theme.Bad.Render("error: "+f.err), width)
 	}
-	return truncateLines(s, width)
+	return c.theme.ColHeader.Render(header(cols))
 }

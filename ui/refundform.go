@@ -46,6 +46,22 @@ type refundDoneMsg struct {
 
 func (m refundDoneMsg) target() viewID { return m.owner }
 
+// refundToast says what became of a confirmed refund.
+func refundToast(m refundDoneMsg) tea.Cmd {
+	if m.err != nil {
+		return errToast("refund "+m.order, m.err)
+	}
+	f := m.outcome.Refund
+	text := fmt.Sprintf("refund %s of %s for %s: %s — %s", f.OutRequestNo, f.Amount.Yuan(), m.order, f.Status, m.outcome.Note)
+	switch {
+	case f.Status == gateway.RefundSuccess:
+		return toastCmd(toastOK, text)
+	case f.Status == gateway.RefundFailed:
+		return toastCmd(toastErr, text)
+	}
+	return toastCmd(toastInfo, text)
+}
+
 func newRefundForm(c *programContext, owner viewID, o store.Order, refundable gateway.Money) *refundForm {
 	f := &refundForm{c: c, owner: owner, order: o, refundable: refundable}
 	f.amount = newInput("12.30", 14)

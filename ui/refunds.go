@@ -179,7 +179,7 @@ func (v *refundsView) View() string {
 	}
 	b.WriteByte('\n')
 	cols := fitColumns(refundColumns, v.width)
-	b.WriteString(t.ColHeader.Render(header(cols)))
+	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
 	b.WriteByte('\n')
 	rows := v.list.rows
 	if len(rows) == 0 {
@@ -191,7 +191,11 @@ func (v *refundsView) View() string {
 		case v.q.text != "":
 			b.WriteString("  No refunds match " + v.q.text + ". Press / to change the filter, esc to clear it.")
 		default:
-			b.WriteString("  No refunds yet. Refund an order from Orders (select it, R).")
+			text := "  No refunds yet."
+			if v.c.can(ops.ActRefund) {
+				text += " Refund an order from Orders (select it, R)."
+			}
+			b.WriteString(text)
 		}
 		return padLines(b.String(), v.height)
 	}

@@ -376,7 +376,9 @@ func (m *Model) View() string {
 		}
 		b.WriteString(padLines(c.theme.Dim.Render(strings.Repeat("─", c.width))+"\n"+full, min(hh, bh)))
 	default:
-		b.WriteString(padLines(m.views[m.active].View(), bh))
+		// Views fit themselves; the cut guards a terminal narrower than a
+		// view's essential columns.
+		b.WriteString(truncateLines(padLines(m.views[m.active].View(), bh), c.width))
 	}
 	b.WriteByte('\n')
 	b.WriteString(m.statusLine())

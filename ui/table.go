@@ -47,6 +47,13 @@ func fitColumns(cols []column, width int) []column {
 		}
 		out = append(out[:drop], out[drop+1:]...)
 	}
+	// Still too wide with only essential columns: flex columns give way,
+	// down to a few cells.
+	for i := range out {
+		if over := total() - width; over > 0 && out[i].flex {
+			out[i].width = max(out[i].width-over, 6)
+		}
+	}
 	if spare := width - total(); spare > 0 {
 		flex := 0
 		for _, c := range out {
