@@ -254,10 +254,12 @@ func press(t testing.TB, m *Model, specs ...string) {
 
 var _ = errors.New
 
-func (m *Model) orders() *ordersView               { return m.views[ordersTab].(*ordersView) }
-func (m *Model) notifications() *notificationsView { return m.views[notificationsTab].(*notificationsView) }
-func (m *Model) refunds() *refundsView             { return m.views[refundsTab].(*refundsView) }
-func (m *Model) audit() *auditView                 { return m.views[auditTab].(*auditView) }
+func (m *Model) orders() *ordersView { return m.views[ordersTab].(*ordersView) }
+func (m *Model) notifications() *notificationsView {
+	return m.views[notificationsTab].(*notificationsView)
+}
+func (m *Model) refunds() *refundsView { return m.views[refundsTab].(*refundsView) }
+func (m *Model) audit() *auditView     { return m.views[auditTab].(*auditView) }
 
 // mustContain fails unless the frame holds every text.
 func mustContain(t testing.TB, frame string, texts ...string) {
