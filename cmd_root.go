@@ -2,15 +2,13 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/user"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paydesk/paydesk/internal/config"
+	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -56,7 +54,7 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd())
 	return root
 }
 
@@ -79,7 +77,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return a.cfg, nil
 }
 
-// service opens the store and builds the operations service.
+// service opens the workspace: platform clients, store and service.
 func (a *app) service() (*ops.Service, error) {
 	if a.svc != nil {
 		return a.svc, nil
@@ -88,61 +86,18 @@ func (a *app) service() (*ops.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	dbPath := cfg.Store.Path
-	if a.flags.db != "" {
-		dbPath = a.flags.db
-	}
-	if dbPath == "" {
-		if cfg.File == "" {
-			return nil, usagef("no %s found here: pass --config FILE or --db PATH (or run `paydesk demo`)", config.DefaultFile)
-		}
-		return nil, fmt.Errorf("config %s: [store] path is not set", cfg.File)
-	}
-	zone, err := time.LoadLocation(cfg.Zone)
-	if err != nil {
-		return nil, fmt.Errorf("config: zone %q: %w", cfg.Zone, err)
-	}
-	op, err := operatorFrom(cfg, a.flags.operator)
-	if err != nil {
-		return nil, err
-	}
-	if a.st, err = store.Open(dbPath); err != nil {
-		return nil, err
-	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a.svc, err = ops.New(ops.Options{Store: a.st, Operator: op, Zone: zone, Logger: a.logger})
-	return a.svc, err
-}
-
-// operatorFrom settles who is acting: the flag, else the config (where
-// $PAYDESK_OPERATOR already overrode the file), else $USER. The role comes
-// only from the config, so a flag cannot raise it; without one it is viewer.
-func operatorFrom(cfg *config.Config, flag string) (ops.Operator, error) {
-	name := flag
-	if name == "" {
-		name = cfg.Operator.Name
+	ws, err := workspace.Open(cfg, workspace.Options{DBPath: a.flags.db, Operator: a.flags.operator, Logger: a.logger})
+	if errors.Is(err, workspace.ErrNoStore) && cfg.File == "" {
+		return nil, usageError{err}
 	}
-	if name == "" {
-		name = os.Getenv("USER")
+	if err != nil {
+		return nil, err
 	}
-	if name == "" {
-		if u, err := user.Current(); err == nil {
-			name = u.Username
-		}
-	}
-	if name == "" {
-		return ops.Operator{}, usagef("no operator name: set [operator] name, --operator or $PAYDESK_OPERATOR")
-	}
-	role := ops.Viewer
-	if cfg.Operator.Role != "" {
-		var err error
-		if role, err = ops.ParseRole(cfg.Operator.Role); err != nil {
-			return ops.Operator{}, fmt.Errorf("config [operator] role: %w", err)
-		}
-	}
-	return ops.Operator{Name: name, Role: role}, nil
+	a.st, a.svc = ws.Store, ws.Service
+	return a.svc, nil
 }
 
 func (a *app) close() error {

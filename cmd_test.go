@@ -31,8 +31,8 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, outB.String(), errB.String()
 }
 
-// workspace writes a paydesk.toml for an admin and returns its path.
-func workspace(t *testing.T, role string) string {
+// testWorkspace writes a paydesk.toml for an admin and returns its path.
+func testWorkspace(t *testing.T, role string) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "paydesk.toml")
@@ -46,7 +46,7 @@ func workspace(t *testing.T, role string) string {
 }
 
 func TestOrdersCommands(t *testing.T) {
-	cfg := workspace(t, "admin")
+	cfg := testWorkspace(t, "admin")
 	csv := filepath.Join(t.TempDir(), "orders.csv")
 	os.WriteFile(csv, []byte("out_trade_no,channel,amount,created_at,status,trade_no,subject\n"+
 		"PD20261122AAAAAA,alipay,12.30,2026-11-22 10:00:00,PAID,2026112222001,咖啡\n"+
@@ -86,7 +86,7 @@ func TestOrdersCommands(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
-	cfg := workspace(t, "viewer")
+	cfg := testWorkspace(t, "viewer")
 	cases := []struct {
 		args []string
 		code int

@@ -34,6 +34,9 @@ type IntakeResult struct {
 	Detail         string
 	Notification   *gateway.Notification // nil unless verified
 	Reply          gateway.Reply
+	// verifyErr is the verification error, so the reply says what the
+	// platform's protocol says for that kind of rejection.
+	verifyErr error
 }
 
 // errForbiddenSender is the reply cause for callbacks outside the allowlist.
@@ -93,7 +96,10 @@ func (r *IntakeResult) replyCause() error {
 	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyIgnored, store.ApplyReview:
 		return nil
 	case store.ApplyRejected:
-		return fmt.Errorf("%w: %s", gateway.ErrBadSignature, r.Detail)
+		if r.verifyErr != nil {
+			return r.verifyErr
+		}
+		return fmt.Errorf("%w: %s", gateway.ErrMalformed, r.Detail)
 	}
 	return fmt.Errorf("%w: %s", errNotApplied, r.Detail)
 }
@@ -119,7 +125,7 @@ func (s *Service) verifyAndApply(ctx context.Context, ch gateway.Channel, header
 		} else {
 			res.Apply = store.ApplyFailed
 		}
-		res.Detail = err.Error()
+		res.Detail, res.verifyErr = err.Error(), err
 		return
 	}
 	res.Verify, res.Notification = store.Verified, &n

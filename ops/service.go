@@ -19,6 +19,8 @@ type Service struct {
 	zone      *time.Location
 	now       func() time.Time
 	log       *slog.Logger
+	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
+	suspenseDays int
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -29,6 +31,9 @@ type Options struct {
 	Zone      *time.Location // business-day zone; default Asia/Shanghai
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// SuspenseDays: how many later bills a CROSS_DAY item waits for
+	// ([recon] suspense_days); default 3.
+	SuspenseDays int
 }
 
 // New makes a Service.
@@ -54,7 +59,11 @@ func New(o Options) (*Service, error) {
 	if o.Platforms == nil {
 		o.Platforms = map[gateway.Channel]gateway.Platform{}
 	}
-	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger}, nil
+	if o.SuspenseDays <= 0 {
+		o.SuspenseDays = 3
+	}
+	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
+		suspenseDays: o.SuspenseDays}, nil
 }
 
 // Operator is who this service acts as.

@@ -21,6 +21,10 @@ type Fault struct {
 	DuplicateNotify int           `json:"duplicate_notify,omitempty"` // extra concurrent copies
 	BadSignature    bool          `json:"bad_signature,omitempty"`    // signed with a key not the platform's
 	TamperAmount    gateway.Money `json:"tamper_amount,omitempty"`    // added to the amount after signing
+	// StaleBy signs WeChat notifications as of this long ago: a captured
+	// notification sent again, or a platform clock that is off. Alipay's
+	// protocol has no freshness window, so it does not apply there.
+	StaleBy time.Duration `json:"stale_by,omitempty"`
 }
 
 // SetFault injects a fault for one trade, or for every trade of the channel

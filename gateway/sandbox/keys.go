@@ -5,9 +5,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 )
 
 // Keys are the identities and key pairs of both simulated platforms and of
@@ -128,4 +131,62 @@ func ParsePrivateKeyPEM(b []byte) (*rsa.PrivateKey, error) {
 		return nil, errors.New("not an RSA key")
 	}
 	return rk, nil
+}
+
+// keysFile holds the sandbox's own key material between runs, so a restarted
+// `paydesk sandbox --dir DIR` keeps the identities the written paydesk.toml
+// names.
+const keysFile = "sandbox-keys.json"
+
+type savedKeys struct {
+	AlipayAppID            string `json:"alipay_app_id"`
+	AlipayAppKey           string `json:"alipay_app_key"`
+	AlipayPlatformKey      string `json:"alipay_platform_key"`
+	WeChatMchID            string `json:"wechat_mchid"`
+	WeChatAppID            string `json:"wechat_appid"`
+	WeChatMerchantSerialNo string `json:"wechat_merchant_serial_no"`
+	WeChatMerchantKey      string `json:"wechat_merchant_key"`
+	WeChatPlatformKeyID    string `json:"wechat_platform_key_id"`
+	WeChatPlatformKey      string `json:"wechat_platform_key"`
+	WeChatAPIv3Key         string `json:"wechat_apiv3_key"`
+}
+
+// SaveKeys writes the keys into dir (mode 0600: it holds private keys).
+func (k Keys) SaveKeys(dir string) error {
+	b, err := json.MarshalIndent(savedKeys{
+		AlipayAppID: k.AlipayAppID, AlipayAppKey: string(PrivateKeyPEM(k.AlipayAppKey)), AlipayPlatformKey: string(PrivateKeyPEM(k.AlipayPlatformKey)),
+		WeChatMchID: k.WeChatMchID, WeChatAppID: k.WeChatAppID, WeChatMerchantSerialNo: k.WeChatMerchantSerialNo,
+		WeChatMerchantKey: string(PrivateKeyPEM(k.WeChatMerchantKey)), WeChatPlatformKeyID: k.WeChatPlatformKeyID,
+		WeChatPlatformKey: string(PrivateKeyPEM(k.WeChatPlatformKey)), WeChatAPIv3Key: k.WeChatAPIv3Key,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, keysFile), b, 0o600)
+}
+
+// LoadKeys reads keys SaveKeys wrote; os.ErrNotExist when there are none.
+func LoadKeys(dir string) (Keys, error) {
+	b, err := os.ReadFile(filepath.Join(dir, keysFile))
+	if err != nil {
+		return Keys{}, err
+	}
+	var s savedKeys
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Keys{}, fmt.Errorf("%s: %w", keysFile, err)
+	}
+	k := Keys{AlipayAppID: s.AlipayAppID, WeChatMchID: s.WeChatMchID, WeChatAppID: s.WeChatAppID,
+		WeChatMerchantSerialNo: s.WeChatMerchantSerialNo, WeChatPlatformKeyID: s.WeChatPlatformKeyID, WeChatAPIv3Key: s.WeChatAPIv3Key}
+	for _, p := range []struct {
+		pem string
+		dst **rsa.PrivateKey
+	}{{s.AlipayAppKey, &k.AlipayAppKey}, {s.AlipayPlatformKey, &k.AlipayPlatformKey}, {s.WeChatMerchantKey, &k.WeChatMerchantKey}, {s.WeChatPlatformKey, &k.WeChatPlatformKey}} {
+		if *p.dst, err = ParsePrivateKeyPEM([]byte(p.pem)); err != nil {
+			return Keys{}, fmt.Errorf("%s: %w", keysFile, err)
+		}
+	}
+	return k, k.validate()
 }

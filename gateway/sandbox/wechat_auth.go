@@ -160,7 +160,13 @@ func (w *wechatSide) replyError(rw http.ResponseWriter, e *wechatError) {
 // wall-clock timestamp and nonce (the receiver checks the timestamp against
 // its own clock).
 func (w *wechatSide) signHeaders(key *rsa.PrivateKey, body []byte) http.Header {
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	return w.signHeadersAt(key, body, time.Now())
+}
+
+// signHeadersAt signs as of a given time (StaleBy: a notification captured
+// and sent again later, or a platform clock that is off).
+func (w *wechatSide) signHeadersAt(key *rsa.PrivateKey, body []byte, at time.Time) http.Header {
+	ts := strconv.FormatInt(at.Unix(), 10)
 	nonce := wechatToken(32)
 	sum := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
 	sig, err := rsa.SignPKCS1v15(cryptorand.Reader, key, crypto.SHA256, sum[:])

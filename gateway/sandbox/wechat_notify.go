@@ -103,7 +103,7 @@ func (w *wechatSide) notification(ev Event) (http.Header, []byte, error) {
 	if ev.Fault.BadSignature {
 		key = k.WeChatMerchantKey
 	}
-	header := w.signHeaders(key, body)
+	header := w.signHeadersAt(key, body, time.Now().Add(-ev.Fault.StaleBy))
 	if ev.Fault.TamperAmount != 0 {
 		if body, err = w.sealEnvelope(&env, plain(int64(ev.Fault.TamperAmount))); err != nil {
 			return nil, nil, err

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
+)
+
+func newSandboxCmd() *cobra.Command {
+	var listen, dir, notify string
+	cmd := &cobra.Command{
+		Use:   "sandbox [--listen ADDR] [--dir DIR]",
+		Short: "Run simulated Alipay and WeChat Pay platforms on one listener",
+		Long: `Run both simulated platforms: the Alipay OpenAPI gateway and WeChat Pay APIv3, with
+their own keys, signed requests and responses, refunds, bills and notifications that
+are retried until acknowledged. DIR receives the platform public keys, the merchant
+keys the sandbox accepts and a paydesk.toml pointing at it; the sandbox's own keys
+are kept there too, so a restart keeps the same identities.
+
+Drive it with paydesk itself, or with its control API:
+  POST   /sandbox/trades     {"channel","out_trade_no","amount","subject","pay":true}
+  POST   /sandbox/refunds    {"channel","out_trade_no","amount","reason"}  (a "web console" refund)
+  POST   /sandbox/faults     {"channel","out_trade_no","fault":{...}}
+  DELETE /sandbox/faults
+  GET    /sandbox/deliveries`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			keys, err := sandbox.LoadKeys(dir)
+			if errors.Is(err, fs.ErrNotExist) {
+				logger.Info("generating sandbox keys", "dir", dir)
+				if keys, err = sandbox.GenerateKeys(); err == nil {
+					err = keys.SaveKeys(dir)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			sb, err := sandbox.New(sandbox.Config{Keys: keys, Logger: logger, NotifyURL: map[gateway.Channel]string{
+				gateway.Alipay: notify + "/notify/alipay", gateway.WeChat: notify + "/notify/wechat",
+			}})
+			if err != nil {
+				return err
+			}
+			if err := sb.Start(listen); err != nil {
+				return err
+			}
+			defer sb.Close()
+			files, err := sb.WriteClientFiles(dir, "paydesk.db")
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "sandbox listening on %s\n", sb.URL())
+			fmt.Fprintf(out, "  alipay gateway   %s%s\n", sb.URL(), sandbox.AlipayGatewayPath)
+			fmt.Fprintf(out, "  wechat base url  %s\n", sb.URL())
+			fmt.Fprintf(out, "  notifications to %s/notify/{alipay,wechat}\n", notify)
+			fmt.Fprintf(out, "  client config    %s\n", filepath.Join(dir, files.Config))
+			fmt.Fprintf(out, "try: paydesk --config %s serve --listen %s\n", filepath.Join(dir, files.Config), trimScheme(notify))
+			<-cmd.Context().Done()
+			fmt.Fprintln(out, "sandbox stopping")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address the simulated platforms listen on")
+	cmd.Flags().StringVar(&dir, "dir", "sandbox", "folder for the keys and the client paydesk.toml")
+	cmd.Flags().StringVar(&notify, "notify", "http://127.0.0.1:8080", "base URL of the paydesk serve that receives notifications")
+	return cmd
+}
+
+func trimScheme(u string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if len(u) > len(p) && u[:len(p)] == p {
+			return u[len(p):]
+		}
+	}
+	return u
+}

@@ -1,0 +1,176 @@
+// Package testenv assembles a whole paydesk for tests: a sandbox with both
+// platforms on a loopback port, a real SQLite store in a temp folder, the
+// real platform clients pointed at the sandbox, the ops service, and (when
+// asked) the notification endpoint on a loopback port that the sandbox
+// delivers to. Nothing in it is a fake.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/alipay"
+	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/internal/serve"
+	"github.com/paydesk/paydesk/internal/testkit"
+	"github.com/paydesk/paydesk/ops"
+	"github.com/paydesk/paydesk/store"
+)
+
+// Options shape an environment.
+type Options struct {
+	Role ops.Role // default admin
+	// Serve starts the notification endpoint and points the sandbox at it.
+	Serve bool
+	// HTTPTimeout bounds platform calls (default 5 s); tests of unknown
+	// outcomes shorten it.
+	HTTPTimeout time.Duration
+	Now         func() time.Time
+	Sandbox     func(*sandbox.Config)
+}
+
+// Env is a running test environment.
+type Env struct {
+	Dir       string
+	Sandbox   *sandbox.Server
+	Store     *store.Store
+	Service   *ops.Service
+	Platforms map[gateway.Channel]gateway.Platform
+	ServeURL  string // empty unless Options.Serve
+}
+
+// New builds an environment and tears it down when the test ends.
+func New(t testing.TB, opt Options) *Env {
+	t.Helper()
+	if opt.Role == "" {
+		opt.Role = ops.Admin
+	}
+	if opt.HTTPTimeout == 0 {
+		opt.HTTPTimeout = 5 * time.Second
+	}
+	e := &Env{Dir: t.TempDir()}
+	e.Sandbox = testkit.StartSandbox(t, func(c *sandbox.Config) {
+		if opt.Sandbox != nil {
+			opt.Sandbox(c)
+		}
+	})
+	e.Platforms = Platforms(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout})
+	st, err := store.Open(filepath.Join(e.Dir, "paydesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Store = st
+	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: "tester", Role: opt.Role}, Now: opt.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Service = svc
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if opt.Serve {
+		ready := make(chan string, 1)
+		srv := serve.New(svc, serve.Config{Listen: "127.0.0.1:0"})
+		go func() {
+			defer close(done)
+			if err := srv.ListenAndServe(ctx, 5*time.Second, func(addr string) { ready <- addr }); err != nil {
+				t.Errorf("serve: %v", err)
+				ready <- ""
+			}
+		}()
+		addr := <-ready
+		e.ServeURL = "http://" + addr
+		e.Sandbox.SetNotifyURL(gateway.Alipay, e.ServeURL+"/notify/alipay")
+		e.Sandbox.SetNotifyURL(gateway.WeChat, e.ServeURL+"/notify/wechat")
+	} else {
+		close(done)
+	}
+	t.Cleanup(func() {
+		// The sandbox stops delivering before the endpoint goes away.
+		_ = e.Sandbox.Close()
+		cancel()
+		<-done
+		st.Close()
+	})
+	return e
+}
+
+// Platforms builds the real Alipay and WeChat Pay clients for a sandbox,
+// with the test keys.
+func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
+	t.Helper()
+	k := testkit.SandboxKeys(t)
+	a, err := alipay.New(alipay.Config{AppID: k.AlipayAppID, PrivateKeyPEM: sandbox.PrivateKeyPEM(k.AlipayAppKey),
+		AlipayPublicKeyPEM: sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey), GatewayURL: sb.URL() + sandbox.AlipayGatewayPath, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wechat.New(wechat.Config{MchID: k.WeChatMchID, AppID: k.WeChatAppID, MerchantSerialNo: k.WeChatMerchantSerialNo,
+		PrivateKeyPEM: sandbox.PrivateKeyPEM(k.WeChatMerchantKey), APIv3Key: k.WeChatAPIv3Key, PlatformPublicKeyID: k.WeChatPlatformKeyID,
+		PlatformPublicKeyPEM: sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey), BaseURL: sb.URL(), HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[gateway.Channel]gateway.Platform{gateway.Alipay: a, gateway.WeChat: w}
+}
+
+// Order is a local order to import.
+type Order struct {
+	OutTradeNo string
+	Channel    gateway.Channel
+	Amount     gateway.Money
+	CreatedAt  time.Time
+}
+
+// ImportOrders imports PENDING orders through ops (a CSV file, the real
+// import path).
+func (e *Env) ImportOrders(t testing.TB, orders ...Order) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("out_trade_no,channel,amount,created_at,subject\n")
+	for _, o := range orders {
+		at := o.CreatedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,test order\n", o.OutTradeNo, o.Channel, o.Amount, at.Format(time.RFC3339Nano))
+	}
+	p := filepath.Join(e.Dir, fmt.Sprintf("orders-%d.csv", time.Now().UnixNano()))
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.ImportOrders(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Pay creates a trade at the sandbox for a local order and pays it (the
+// notification goes to the endpoint when Serve is on).
+func (e *Env) Pay(t testing.TB, o Order, paidAt time.Time) *sandbox.Trade {
+	t.Helper()
+	if _, err := e.Sandbox.CreateTrade(sandbox.TradeSpec{Channel: o.Channel, OutTradeNo: o.OutTradeNo, Amount: o.Amount, Subject: "test order", CreatedAt: o.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.Sandbox.Pay(o.Channel, o.OutTradeNo, paidAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// WaitDelivered waits until the sandbox has no notification in flight.
+func (e *Env) WaitDelivered(t testing.TB, within time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	if err := e.Sandbox.WaitDelivered(ctx); err != nil {
+		t.Fatalf("notifications still in flight after %s: %v", within, err)
+	}
+}
