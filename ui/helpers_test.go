@@ -105,9 +105,12 @@ func (p *fakePlatform) NotifyReply(err error) gateway.Reply {
 
 type fixture struct {
 	svc    *ops.Service
+	st     *store.Store
 	alipay *fakePlatform
 	dir    string
 }
+
+func storeOf(t testing.TB, f *fixture) *store.Store { return f.st }
 
 // newFixture opens a real store in a temp dir, imports the fixture
 // orders through ops, and stores a few callbacks: wechat ones (not
@@ -153,7 +156,7 @@ func newFixture(t testing.TB, role ops.Role, withOrders bool) *fixture {
 			t.Fatal(err)
 		}
 	}
-	return &fixture{svc: svc, alipay: ali, dir: dir}
+	return &fixture{svc: svc, st: st, alipay: ali, dir: dir}
 }
 
 func testOptions() Options {

@@ -44,6 +44,9 @@ type Model struct {
 	toast   toastMsg
 	toastID int
 	tasks   []*taskState
+	// early are tasks whose final message overtook their start message
+	// (the two run as separate commands, in any order).
+	early   map[int]bool
 	spinner spinner.Model
 	help    help.Model
 	bar     progress.Model
@@ -148,6 +151,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case taskStartedMsg:
+		if m.early[msg.id] {
+			delete(m.early, msg.id)
+			return m, nil
+		}
 		m.tasks = append(m.tasks, &taskState{id: msg.id, label: msg.label})
 		if len(m.tasks) == 1 && !m.c.opts.noTicks {
 			return m, m.spinner.Tick
@@ -208,6 +215,10 @@ func (m *Model) endTask(id int) {
 			return
 		}
 	}
+	if m.early == nil {
+		m.early = map[int]bool{}
+	}
+	m.early[id] = true
 }
 
 // key routes a key press: a dialog first, then the command line, then a
