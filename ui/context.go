@@ -40,6 +40,8 @@ type programContext struct {
 	// width and height are the terminal's; the body is what is left
 	// between the header and the status bar.
 	width, height int
+	// pending is a dialog a view opened during this Update.
+	pending dialog
 	// taskSeq numbers background tasks for the status bar.
 	taskSeq int
 }

@@ -131,3 +131,59 @@ func wrap(s string, w int) []string {
 	}
 	return out
 }
+
+// promptDialog asks for one line of text (a resolution note, a bill file
+// path); enter submits it, esc cancels.
+type promptDialog struct {
+	title    string
+	lines    []string
+	input    textinput.Model
+	required string // the error when submitted empty; "" allows empty
+	err      string
+	submit   func(string) tea.Cmd
+}
+
+func newPrompt(title string, lines []string, placeholder, required string, submit func(string) tea.Cmd) *promptDialog {
+	d := &promptDialog{title: title, lines: lines, required: required, submit: submit}
+	d.input = newInput(placeholder, 60)
+	d.input.CharLimit = 500
+	d.input.Focus()
+	return d
+}
+
+func (d *promptDialog) Update(msg tea.Msg) (dialog, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return d, nil
+	}
+	switch k.Type {
+	case tea.KeyEsc, tea.KeyCtrlC:
+		return nil, toastCmd(toastInfo, "cancelled; nothing was changed")
+	case tea.KeyEnter:
+		v := strings.TrimSpace(d.input.Value())
+		if v == "" && d.required != "" {
+			d.err = d.required
+			return d, nil
+		}
+		return nil, d.submit(v)
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(msg)
+	return d, cmd
+}
+
+func (d *promptDialog) View(c *programContext) string {
+	var b strings.Builder
+	b.WriteString(c.theme.Title.Render(d.title))
+	b.WriteString("\n\n")
+	for _, l := range d.lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	b.WriteString("\n> " + d.input.View())
+	if d.err != "" {
+		b.WriteString("\n" + c.theme.Bad.Render("error: "+d.err))
+	}
+	b.WriteString("\n\n" + c.theme.Dim.Render("enter to save · esc cancels"))
+	return dialogBox(c, b.String())
+}

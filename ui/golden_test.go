@@ -78,6 +78,10 @@ var goldenCases = []goldenCase{
 	{name: "refunds", steps: []goldenStep{step("1 of 10 orders"), step("PENDING", "4")}},
 	{name: "audit", steps: []goldenStep{step("1 of 10 orders"), step("operator log", "5")}},
 	{name: "reconcile", steps: []goldenStep{step("1 of 10 orders"), step("Reconcile", "2")}},
+	{name: "reconcile_run", steps: []goldenStep{step("1 of 10 orders"), step("No run for this day yet", "2", "c"),
+		step("bill file", "b", "text:"+goldenBill, "enter"), step("5 of 5 findings", "enter")}},
+	{name: "reconcile_failed", steps: []goldenStep{step("1 of 10 orders"), step("No run for this day yet", "2", "c"),
+		step("Nothing was saved", "enter")}},
 	{name: "help", steps: []goldenStep{step("1 of 10 orders"), step("unmark all", "?")}},
 	{name: "first_run_hint", hint: true, steps: []goldenStep{step("Welcome to paydesk")}},
 }
@@ -99,13 +103,17 @@ func TestGolden(t *testing.T) {
 				} else {
 					f = goldenFixture(t, role)
 				}
+				if gc.name == "reconcile_run" {
+					bill := wechatBill(t, t.TempDir())
+					goldenBillPath = bill
+				}
 				opts := testOptions()
 				opts.FirstRunHint = gc.hint
 				m := New(context.Background(), f.svc, opts)
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 				out := &bytes.Buffer{}
 				for _, s := range gc.steps {
-					for _, k := range keys(s.keys...) {
+					for _, k := range keys(bindBill(s.keys)...) {
 						tm.Send(k)
 					}
 					settle(t, tm.Output(), out, s.want)
@@ -118,6 +126,19 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
+}
+
+// goldenBill stands for the bill file path, made per test in a temp dir.
+const goldenBill = "{bill}"
+
+var goldenBillPath string
+
+func bindBill(ks []string) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = strings.ReplaceAll(k, goldenBill, goldenBillPath)
+	}
+	return out
 }
 
 // Refund request numbers are random by design (not guessable), and the

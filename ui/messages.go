@@ -41,7 +41,13 @@ type clockMsg time.Time
 // openDialogMsg asks the root to show a modal (a confirmation or a form).
 type openDialogMsg struct{ d dialog }
 
-func openDialog(d dialog) tea.Cmd { return func() tea.Msg { return openDialogMsg{d} } }
+// open shows a dialog as soon as the current Update returns. It is not a
+// message: keys typed right after the one that opened it must already go
+// to the dialog, not race it through the event loop.
+func (c *programContext) open(d dialog) tea.Cmd {
+	c.pending = d
+	return nil
+}
 
 // jumpMsg moves to a view and, for orders, opens one order's timeline.
 type jumpMsg struct {

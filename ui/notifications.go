@@ -168,7 +168,7 @@ func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if len(msg.ids) == 0 {
 			return v, toastCmd(toastInfo, "no failed notifications in this filter: nothing to replay")
 		}
-		return v, openDialog(v.confirmReplayAll(msg.ids))
+		return v, v.c.open(v.confirmReplayAll(msg.ids))
 	case replayAllDoneMsg:
 		cmd := v.reload()
 		if msg.err != nil {

@@ -274,7 +274,7 @@ func (v *ordersView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return v, toastCmd(toastInfo, fmt.Sprintf("%s has nothing left to refund (refunded %s, pending %s)",
 					d.Order.OutTradeNo, d.Ceiling.Succeeded.Yuan(), d.Ceiling.Pending.Yuan()))
 			}
-			return v, openDialog(newRefundForm(v.c, ordersTab, d.Order, d.Refundable))
+			return v, v.c.open(newRefundForm(v.c, ordersTab, d.Order, d.Refundable))
 		}
 		if v.detail != nil && v.detail.d.Order.OutTradeNo == msg.no {
 			v.detail.set(msg.detail)

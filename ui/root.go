@@ -118,48 +118,56 @@ func (m *Model) resize() {
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	if d := m.c.pending; d != nil {
+		m.dialog, m.c.pending = d, nil
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return nil
 	case clockMsg:
 		m.c.now = m.c.opts.Clock()
-		return m, m.tick()
+		return m.tick()
 	case spinner.TickMsg:
 		if len(m.tasks) == 0 {
-			return m, nil
+			return nil
 		}
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
 		m.c.spin = m.spinner.View()
-		return m, cmd
+		return cmd
 	case toastMsg:
 		m.toast = msg
 		m.toastID++
 		if m.c.opts.noTicks {
-			return m, nil
+			return nil
 		}
 		id, d := m.toastID, 4*time.Second
 		if msg.kind == toastErr {
 			d = 8 * time.Second // errors need reading, not just noticing
 		}
-		return m, tea.Tick(d, func(time.Time) tea.Msg { return toastExpiredMsg{id} })
+		return tea.Tick(d, func(time.Time) tea.Msg { return toastExpiredMsg{id} })
 	case toastExpiredMsg:
 		if msg.id == m.toastID {
 			m.toast = toastMsg{}
 		}
-		return m, nil
+		return nil
 	case taskStartedMsg:
 		if m.early[msg.id] {
 			delete(m.early, msg.id)
-			return m, nil
+			return nil
 		}
 		m.tasks = append(m.tasks, &taskState{id: msg.id, label: msg.label})
 		if len(m.tasks) == 1 && !m.c.opts.noTicks {
-			return m, m.spinner.Tick
+			return m.spinner.Tick
 		}
-		return m, nil
+		return nil
 	case taskMsg:
 		inner := msg.msg
 		if f, ok := inner.(taskFinal); ok {
@@ -175,37 +183,37 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		_, cmd := m.Update(inner)
-		return m, tea.Batch(waitTask(msg.ch), cmd)
+		return tea.Batch(waitTask(msg.ch), cmd)
 	case openDialogMsg:
 		m.dialog = msg.d
-		return m, nil
+		return nil
 	case jumpMsg:
 		m.dialog = nil
 		cmd := m.switchTo(msg.to)
 		if msg.to == ordersTab && msg.order != "" {
 			cmd = tea.Batch(cmd, m.views[ordersTab].(*ordersView).openOrder(msg.order))
 		}
-		return m, cmd
+		return cmd
 	case reconJumpMsg:
 		m.dialog = nil
-		return m, tea.Batch(m.switchTo(reconTab), m.views[reconTab].(*reconView).jump(msg))
+		return tea.Batch(m.switchTo(reconTab), m.views[reconTab].(*reconView).jump(msg))
 	case quitMsg:
-		return m, tea.Quit
+		return tea.Quit
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	case tea.MouseMsg:
-		return m, m.mouse(msg)
+		return m.mouse(msg)
 	}
 	if _, ok := msg.(forDialog); ok && m.dialog != nil {
 		var cmd tea.Cmd
 		m.dialog, cmd = m.dialog.Update(msg)
-		return m, cmd
+		return cmd
 	}
 	if t, ok := msg.(targeted); ok {
 		_, cmd := m.views[t.target()].Update(msg)
-		return m, cmd
+		return cmd
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) endTask(id int) {
