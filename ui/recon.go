@@ -79,6 +79,9 @@ type reconView struct {
 	loading  bool
 	lookup   int // generation of the (channel, day) lookup
 
+	// exported is the last workbook written, shown under the run.
+	exported string
+
 	category string // "" all
 	filter   filterBox
 	text     string // client-side filter text: category prefixes, open, a number
@@ -231,6 +234,12 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return v, refundToast(msg)
 	case billFileMsg:
 		v.billFile = string(msg)
+	case exportDoneMsg:
+		if msg.err != nil {
+			return v, errToast(fmt.Sprintf("export run %d", msg.runID), msg.err)
+		}
+		v.exported = msg.path
+		return v, toastCmd(toastOK, fmt.Sprintf("exported run %d to %s (%s)", msg.runID, msg.path, plural(msg.rows, "row", "rows")))
 	case tea.KeyMsg:
 		if v.filter.active {
 			return v, v.filter.update(msg, func(s string) (tea.Cmd, error) {
@@ -360,6 +369,8 @@ func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 		v.move(len(v.shown))
 	case key.Matches(msg, k.Category):
 		v.cycleCategory()
+	case key.Matches(msg, only(k.Export, v.c.can(ops.ActExport))):
+		return v.export()
 	case key.Matches(msg, k.Filter):
 		v.filter.open(v.text)
 	case key.Matches(msg, k.Back):
@@ -561,6 +572,9 @@ func (v *reconView) runLine() string {
 	}
 	line := fmt.Sprintf("run %d by %s at %s · %s bill lines · %s orders · fees %s · net %s%s",
 		r.ID, r.Operator, v.c.local(r.FinishedAt, "01-02 15:04"), group(r.Lines), group(r.Orders), r.Fees.Yuan(), r.Net.Yuan(), res)
+	if v.exported != "" {
+		line += " · exported to " + v.exported
+	}
 	return truncateLines(v.c.theme.Dim.Render(line), v.width)
 }
 
@@ -739,7 +753,7 @@ func (v *reconView) findingsView(h int) string {
 func (v *reconView) ShortHelp() []key.Binding {
 	k := v.c.keys
 	query, _, _, resolve, _, run := v.keysFor()
-	return []key.Binding{run, k.Channel, k.PrevDay, k.Category, query, resolve, k.Help}
+	return []key.Binding{run, k.Channel, k.PrevDay, k.Category, query, resolve, only(k.Export, v.c.can(ops.ActExport)), k.Help}
 }
 
 func (v *reconView) FullHelp() [][]key.Binding {
@@ -749,7 +763,7 @@ func (v *reconView) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{run, k.Channel, k.PrevDay, k.NextDay, k.BillFile},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Category, k.Filter, k.Back},
-		{query, replay, refund, resolve, ignore, open},
+		{query, replay, refund, resolve, ignore, open, only(k.Export, v.c.can(ops.ActExport))},
 		k.globalHelp(),
 	}
 }

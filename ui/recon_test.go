@@ -60,7 +60,9 @@ func wechatBill(t testing.TB, dir string) string {
 func TestReconcileFromAFile(t *testing.T) {
 	f := newFixture(t, ops.Admin, true)
 	bill := wechatBill(t, f.dir)
-	m := newModel(t, f, testOptions(), 100, 30)
+	opts := testOptions()
+	opts.ExportDir = t.TempDir()
+	m := newModel(t, f, opts, 100, 30)
 	press(t, m, "2")
 	rv := m.views[reconTab].(*reconView)
 	if !rv.day.Equal(day("2026-11-22")) || rv.channel != gateway.Alipay {
@@ -123,6 +125,26 @@ func TestReconcileFromAFile(t *testing.T) {
 	if m.dialog != nil || !strings.Contains(m.toast.text, "duplicate payments") {
 		t.Fatalf("refund on a non-duplicate: %T %q", m.dialog, m.toast.text)
 	}
+	// x exports the run to the export folder, asking before overwriting.
+	press(t, m, "x")
+	want := filepath.Join(m.c.opts.ExportDir, "paydesk-recon-wechat-2026-11-22.xlsx")
+	if errorsIsMissing(m) {
+		t.Log("this build has no ops.ExportRecon yet: x says so")
+	} else {
+		if !strings.Contains(m.toast.text, "exported run 1 to "+want) {
+			t.Fatalf("export toast %+v", m.toast)
+		}
+		mustContain(t, m.View(), "exported to "+want)
+		press(t, m, "x")
+		if _, ok := m.dialog.(*confirmDialog); !ok {
+			t.Fatal("a second export does not ask before overwriting")
+		}
+		mustContain(t, m.View(), "Overwrite "+want+"?")
+		press(t, m, "n")
+		if !strings.Contains(m.toast.text, "export cancelled") {
+			t.Fatalf("toast %q", m.toast.text)
+		}
+	}
 	// Coming back to the day shows the saved run.
 	press(t, m, "h", "l")
 	if rv.run == nil || len(rv.findings) == 0 {
@@ -133,4 +155,9 @@ func TestReconcileFromAFile(t *testing.T) {
 	if m.active != reconTab || rv.run == nil {
 		t.Fatal(":recon did not show the run")
 	}
+}
+
+// errorsIsMissing: the build lacks ops.ExportRecon, and the toast says so.
+func errorsIsMissing(m *Model) bool {
+	return m.toast.kind == toastErr && strings.Contains(m.toast.text, errExportMissing.Error())
 }
