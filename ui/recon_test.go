@@ -134,7 +134,10 @@ func TestReconcileFromAFile(t *testing.T) {
 		if !strings.Contains(m.toast.text, "exported run 1 to "+want) {
 			t.Fatalf("export toast %+v", m.toast)
 		}
-		mustContain(t, m.View(), "exported to "+want)
+		if rv.exported != want {
+			t.Fatalf("exported %q", rv.exported)
+		}
+		mustContain(t, m.View(), "exported to /tmp/")
 		press(t, m, "x")
 		if _, ok := m.dialog.(*confirmDialog); !ok {
 			t.Fatal("a second export does not ask before overwriting")
