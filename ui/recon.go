@@ -692,6 +692,13 @@ func (v *reconView) findingsView(h int) string {
 	cols := fitColumns(findingColumns, v.width)
 	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
 	rows := max(h-2, 0)
+	// The selected finding's full detail takes the last two lines: the
+	// table cuts it, and it is what explains the finding.
+	detailLines := 0
+	if rows >= 6 && len(v.shown) > 0 {
+		detailLines = 2
+		rows -= detailLines
+	}
 	if len(v.shown) == 0 {
 		if rows > 0 {
 			b.WriteString("\n  ")
@@ -746,6 +753,23 @@ func (v *reconView) findingsView(h int) string {
 		}
 		b.WriteByte('\n')
 		b.WriteString(s)
+	}
+	if detailLines > 0 {
+		for range rows - (end - v.top) {
+			b.WriteByte('\n')
+		}
+		f, _ := v.selected()
+		text := fmt.Sprintf("› %d %s", f.ID, f.Detail)
+		if f.Resolution != "" {
+			text += fmt.Sprintf(" [%s by %s: %s]", f.Resolution, f.Resolver, f.Note)
+		}
+		w := wrap(text, v.width)
+		for i := range detailLines {
+			b.WriteByte('\n')
+			if i < len(w) {
+				b.WriteString(t.Dim.Render(truncateLines(w[i], v.width)))
+			}
+		}
 	}
 	return b.String()
 }

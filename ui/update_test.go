@@ -654,3 +654,49 @@ func TestMouseAndResize(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskResultOvertakingItsStart(t *testing.T) {
+	f := newFixture(t, ops.Admin, true)
+	m := newModel(t, f, testOptions(), 100, 30)
+	ch := make(chan tea.Msg)
+	close(ch)
+	// The final message arrives first (its command ran faster than the
+	// one announcing the task), then the start.
+	m.Update(taskMsg{ch: ch, msg: taskFinal{id: 42, msg: toastMsg{kind: toastOK, text: "done"}}})
+	m.Update(taskStartedMsg{id: 42, label: "querying"})
+	if len(m.tasks) != 0 {
+		t.Fatalf("a finished task stuck in the status bar: %+v", m.tasks[0])
+	}
+	// In the usual order the task shows with its progress, then goes.
+	m.Update(taskStartedMsg{id: 43, label: "replaying 4 notifications"})
+	m.Update(taskMsg{ch: ch, msg: replayProgress{task: 43, done: 1, total: 4}})
+	mustContain(t, m.View(), "replaying 4 notifications", "1/4")
+	m.Update(taskMsg{ch: ch, msg: taskFinal{id: 43, msg: replayAllDoneMsg{}}})
+	if len(m.tasks) != 0 {
+		t.Fatal("the task did not end")
+	}
+}
+
+func TestReconStagesShowProgress(t *testing.T) {
+	f := newFixture(t, ops.Admin, true)
+	m := newModel(t, f, testOptions(), 100, 30)
+	press(t, m, "2")
+	rv := m.views[reconTab].(*reconView)
+	rv.running = true
+	m.Update(taskStartedMsg{id: 7, label: "reconciling alipay 2026-11-22"})
+	for _, p := range []ops.ReconProgress{
+		{Stage: ops.StageDownload, Done: 2048},
+		{Stage: ops.StageParse, Done: 1200, Total: 1200, Message: "1200 lines, totals check out"},
+		{Stage: ops.StageLoad, Done: 300},
+	} {
+		m.Update(reconProgressMsg{task: 7, p: p})
+	}
+	frame := m.View()
+	mustContain(t, frame, "✓ download  2,048 bytes", "✓ parse     1,200/1,200 lines  1200 lines, totals check out",
+		"load      300 orders", "  match", "reconciling alipay 2026-11-22")
+	// Keys keep working while it runs, and a second run is refused.
+	press(t, m, "enter")
+	if !strings.Contains(m.toast.text, "already running") {
+		t.Fatalf("toast %q", m.toast.text)
+	}
+}
