@@ -700,3 +700,88 @@ func TestReconStagesShowProgress(t *testing.T) {
 		t.Fatalf("toast %q", m.toast.text)
 	}
 }
+
+func TestAuditAndRefundFilters(t *testing.T) {
+	f := goldenFixture(t, ops.Admin)
+	m := newModel(t, f, testOptions(), 100, 30)
+	press(t, m, "5")
+	av := m.audit()
+	all := len(av.list.rows)
+	press(t, m, "/", "text:action:query", "enter")
+	if len(av.list.rows) != 2 || all <= 2 {
+		t.Fatalf("action:query: %d of %d", len(av.list.rows), all)
+	}
+	for _, e := range av.list.rows {
+		if e.Action != "query" {
+			t.Fatalf("entry outside the filter: %+v", e)
+		}
+	}
+	mustContain(t, m.View(), "filter: action:query")
+	press(t, m, "/", "text: op:nobody", "enter")
+	mustContain(t, m.View(), "No entries match op:nobody action:query")
+	press(t, m, "esc", "enter")
+	if av.detail == nil {
+		t.Fatal("enter did not open the entry")
+	}
+	mustContain(t, m.View(), "Audit entry", "Operator  alice (admin)")
+	press(t, m, "esc")
+	if av.detail != nil {
+		t.Fatal("esc did not close the entry")
+	}
+	press(t, m, "4")
+	rv := m.refunds()
+	if len(rv.list.rows) != 2 {
+		t.Fatalf("refunds: %d", len(rv.list.rows))
+	}
+	press(t, m, "/", "text:pending", "enter")
+	if len(rv.list.rows) != 1 || rv.list.rows[0].Status != gateway.RefundPending {
+		t.Fatalf("pending: %+v", rv.list.rows)
+	}
+	press(t, m, "/", "text:status:maybe", "enter")
+	mustContain(t, m.View(), "error: status:maybe")
+}
+
+func TestFindingReplayAndIgnore(t *testing.T) {
+	f := newFixture(t, ops.Admin, true)
+	bill := wechatBill(t, f.dir)
+	m := newModel(t, f, testOptions(), 100, 30)
+	press(t, m, "2", "c", "b", "text:"+bill, "enter", "enter")
+	rv := m.views[reconTab].(*reconView)
+	if rv.run == nil {
+		t.Fatal("no run")
+	}
+	// UNPAID_LOCAL D4E5F6: its callback was never stored under the order
+	// (it never verified), so there is nothing to replay.
+	press(t, m, "/", "text:unpaid", "enter")
+	if len(rv.shown) != 1 {
+		t.Fatalf("unpaid: %d", len(rv.shown))
+	}
+	press(t, m, "p")
+	if !strings.Contains(m.toast.text, "no callback stored for PD20261122D4E5F6") {
+		t.Fatalf("toast %q", m.toast.text)
+	}
+	press(t, m, "i", "text:test order, never shipped", "enter")
+	fd, _ := rv.selected()
+	if fd.Resolution != "ignored" || fd.Note != "test order, never shipped" {
+		t.Fatalf("ignored: %+v", fd)
+	}
+	mustContain(t, m.View(), "[ignored by alice: test order, never shipped]")
+	press(t, m, "esc")
+	if len(rv.shown) != len(rv.findings) {
+		t.Fatal("esc did not clear the findings filter")
+	}
+	press(t, m, "/", "text:open", "enter")
+	if len(rv.shown) != len(rv.findings)-1 {
+		t.Fatalf("open: %d of %d", len(rv.shown), len(rv.findings))
+	}
+	for _, i := range rv.shown {
+		if rv.findings[i].Resolution != "" {
+			t.Fatal("open shows a settled finding")
+		}
+	}
+	// o opens the finding's order.
+	press(t, m, "o")
+	if m.active != ordersTab || m.orders().detail == nil {
+		t.Fatal("o did not open the order")
+	}
+}
