@@ -737,7 +737,7 @@ func TestAuditAndRefundFilters(t *testing.T) {
 	if len(rv.list.rows) != 1 || rv.list.rows[0].Status != gateway.RefundPending {
 		t.Fatalf("pending: %+v", rv.list.rows)
 	}
-	press(t, m, "/", "text:status:maybe", "enter")
+	press(t, m, "/", "text: status:maybe", "enter")
 	mustContain(t, m.View(), "error: status:maybe")
 }
 
@@ -780,7 +780,7 @@ func TestFindingReplayAndIgnore(t *testing.T) {
 		}
 	}
 	// o opens the finding's order.
-	press(t, m, "o")
+	press(t, m, "/", "text: notify", "enter", "o")
 	if m.active != ordersTab || m.orders().detail == nil {
 		t.Fatal("o did not open the order")
 	}
