@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -254,8 +253,6 @@ func press(t testing.TB, m *Model, specs ...string) {
 	t.Helper()
 	drive(t, m, keys(specs...)...)
 }
-
-var _ = errors.New
 
 func (m *Model) orders() *ordersView { return m.views[ordersTab].(*ordersView) }
 func (m *Model) notifications() *notificationsView {
