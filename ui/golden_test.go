@@ -93,6 +93,9 @@ func TestGolden(t *testing.T) {
 	for _, gc := range goldenCases {
 		for _, size := range [][2]int{{100, 30}, {80, 24}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", gc.name, size[0], size[1]), func(t *testing.T) {
+				// The programs mostly wait for the screen to settle: run
+				// them side by side.
+				t.Parallel()
 				role := gc.role
 				if role == "" {
 					role = ops.Admin
@@ -103,9 +106,9 @@ func TestGolden(t *testing.T) {
 				} else {
 					f = goldenFixture(t, role)
 				}
+				billPath := ""
 				if gc.name == "reconcile_run" {
-					bill := wechatBill(t, t.TempDir())
-					goldenBillPath = bill
+					billPath = wechatBill(t, t.TempDir())
 				}
 				opts := testOptions()
 				opts.FirstRunHint = gc.hint
@@ -113,7 +116,7 @@ func TestGolden(t *testing.T) {
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 				out := &bytes.Buffer{}
 				for _, s := range gc.steps {
-					for _, k := range keys(bindBill(s.keys)...) {
+					for _, k := range keys(bindBill(s.keys, billPath)...) {
 						tm.Send(k)
 					}
 					settle(t, tm.Output(), out, s.want)
@@ -131,12 +134,10 @@ func TestGolden(t *testing.T) {
 // goldenBill stands for the bill file path, made per test in a temp dir.
 const goldenBill = "{bill}"
 
-var goldenBillPath string
-
-func bindBill(ks []string) []string {
+func bindBill(ks []string, path string) []string {
 	out := make([]string, len(ks))
 	for i, k := range ks {
-		out[i] = strings.ReplaceAll(k, goldenBill, goldenBillPath)
+		out[i] = strings.ReplaceAll(k, goldenBill, path)
 	}
 	return out
 }
@@ -173,7 +174,7 @@ func stable(s string) string {
 // keys started has come back and been drawn.
 func settle(t *testing.T, r io.Reader, seen *bytes.Buffer, want string) {
 	t.Helper()
-	const quiet = 60 * time.Millisecond
+	const quiet = 100 * time.Millisecond
 	deadline := time.Now().Add(5 * time.Second)
 	start := seen.Len()
 	last := time.Now()
