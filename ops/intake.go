@@ -227,3 +227,27 @@ func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, 
 		s.log.Error("notification attempt not recorded", "id", id, "err", err)
 	}
 }
+
+// ResumeInterrupted finishes the notifications a crash left undecided:
+// stored (rule 1 held) but never verified or applied, because the process
+// died in between. The endpoint calls it on start, before it listens, so a
+// kill -9 loses nothing the platform will not resend anyway. Applying is
+// exactly-once, so finishing one whose payment did land changes nothing.
+func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
+	pending, err := s.store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyPending}, 0, 100000)
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range pending {
+		res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
+		s.verifyAndApply(ctx, n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+		if res.Detail == "" {
+			res.Detail = "finished after an interrupted intake"
+		}
+		s.record(ctx, n.ID, store.AttemptIntake, "recovery", &res)
+	}
+	if len(pending) > 0 {
+		s.log.Warn("finished notifications an interrupted intake left undecided", "count", len(pending))
+	}
+	return len(pending), nil
+}

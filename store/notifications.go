@@ -221,7 +221,9 @@ type NotificationFilter struct {
 	Channel    gateway.Channel
 	OutTradeNo string
 	Failed     bool // only those that need attention
-	Since      time.Time
+	// Apply selects one apply status.
+	Apply ApplyStatus
+	Since time.Time
 	Until      time.Time
 }
 
@@ -280,6 +282,10 @@ func (f NotificationFilter) where() ([]string, []any) {
 	}
 	if f.Failed {
 		where = append(where, "apply_status IN "+failedStatuses)
+	}
+	if f.Apply != "" {
+		where = append(where, "apply_status = ?")
+		args = append(args, f.Apply)
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "received_at >= ?")

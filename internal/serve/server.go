@@ -188,6 +188,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // in-flight notifications finish (within grace) before it returns. ready,
 // when set, is called with the bound address once listening.
 func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready func(addr string)) error {
+	if _, err := s.svc.ResumeInterrupted(ctx); err != nil {
+		return fmt.Errorf("resume interrupted notifications: %w", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
