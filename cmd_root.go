@@ -42,6 +42,14 @@ payment callbacks. Run it without a command for the console.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := a.loadConfig(); err != nil {
+				return err
+			}
+			if a.noWorkspace() {
+				// A newcomer's `go run .`: nothing is configured, so open
+				// the demo instead of an error.
+				return a.openDemo(cmd, "")
+			}
 			return a.runConsole(cmd)
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
@@ -54,7 +62,7 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a), newDemoCmd(a))
 	return root
 }
 

@@ -224,7 +224,7 @@ type NotificationFilter struct {
 	// Apply selects one apply status.
 	Apply ApplyStatus
 	Since time.Time
-	Until      time.Time
+	Until time.Time
 }
 
 // ListNotifications returns notifications newest first, before id beforeID

@@ -32,7 +32,9 @@ type Options struct {
 	// OrdersPerDay per channel; default 300 (1,800 orders over three days).
 	OrdersPerDay int
 	// Seed makes the data repeatable; 0 derives it from the date.
-	Seed   uint64
+	Seed uint64
+	// Logger receives the platforms' and the endpoint's logs; nil writes
+	// them to paydesk.log in the workspace, out of the console's way.
 	Logger *slog.Logger
 	// Progress hears what the bootstrap is doing.
 	Progress func(step string)
@@ -51,6 +53,7 @@ type Demo struct {
 
 	stopServe context.CancelFunc
 	served    chan error
+	logFile   *os.File
 }
 
 // Service is the demo's operations service (operator "demo", admin).
@@ -59,9 +62,6 @@ func (d *Demo) Service() *ops.Service { return d.Workspace.Service }
 // Start builds and seeds a demo workspace and leaves its platforms and
 // endpoint running until Close.
 func Start(ctx context.Context, opt Options) (d *Demo, err error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
 	if opt.Progress == nil {
 		opt.Progress = func(string) {}
 	}
@@ -77,6 +77,14 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d = &Demo{Dir: dir}
+	if opt.Logger == nil {
+		f, err := os.OpenFile(filepath.Join(dir, "paydesk.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		d.logFile = f
+		opt.Logger = slog.New(slog.NewTextHandler(f, nil))
+	}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -189,6 +197,9 @@ func (d *Demo) Close() error {
 	}
 	if d.Workspace != nil {
 		errs = append(errs, d.Workspace.Close())
+	}
+	if d.logFile != nil {
+		errs = append(errs, d.logFile.Close())
 	}
 	return errors.Join(errs...)
 }
