@@ -19,10 +19,16 @@ type RefundPlan struct {
 	Refundable gateway.Money `json:"refundable"`
 	// After is the order's state if the refund succeeds.
 	After store.OrderStatus `json:"after"`
+	// Duplicate is set for the refund of a duplicate payment.
+	Duplicate *store.DuplicatePayment `json:"duplicate,omitempty"`
 }
 
 // Describe says in one sentence what confirming will do.
 func (p RefundPlan) Describe() string {
+	if d := p.Duplicate; d != nil {
+		return fmt.Sprintf("refund %s of the duplicate %s payment %s of order %s (paid twice; the order's own %s payment stays) to the buyer",
+			p.Amount.Yuan(), d.Channel, d.TradeNo, p.Order.OutTradeNo, p.Order.Channel)
+	}
 	return fmt.Sprintf("refund %s of %s order %s (paid %s, refundable %s) to the buyer; the order becomes %s",
 		p.Amount.Yuan(), p.Order.Channel, p.Order.OutTradeNo, p.Order.Amount.Yuan(), p.Refundable.Yuan(), p.After)
 }
@@ -93,19 +99,42 @@ func (s *Service) Refund(ctx context.Context, outTradeNo string, amount gateway.
 		s.auditResult(ctx, ActRefund, outTradeNo, fmt.Sprintf("refund %s", amount), err)
 		return RefundOutcome{}, err
 	}
-	out, err := s.sendRefund(ctx, p, plan.Order, f)
+	out, err := s.sendRefund(ctx, p, f)
 	s.auditResult(ctx, ActRefund, outTradeNo, fmt.Sprintf("refund %s %s of %s: %s", f.OutRequestNo, out.Refund.Status, amount, out.Note), err)
 	return out, err
 }
 
+// refundRequest is what the platform is asked for a refund: against the
+// order's trade, or against the duplicate payment's own trade.
+func (s *Service) refundRequest(ctx context.Context, f store.Refund) (gateway.RefundRequest, error) {
+	req := gateway.RefundRequest{OutTradeNo: f.OutTradeNo, OutRequestNo: f.OutRequestNo, Amount: f.Amount, Reason: f.Reason, Currency: "CNY"}
+	if f.TradeNo != "" {
+		d, _, err := s.store.DuplicateCeiling(ctx, f.Channel, f.TradeNo)
+		if err != nil {
+			return req, err
+		}
+		req.TradeNo, req.Total = d.TradeNo, d.Amount
+		return req, nil
+	}
+	o, err := s.store.GetOrder(ctx, f.OutTradeNo)
+	if err != nil {
+		return req, err
+	}
+	req.TradeNo, req.Total, req.Currency = o.TradeNo, o.Amount, o.Currency
+	return req, nil
+}
+
 // sendRefund sends (or re-sends, with the same request number) a PENDING
 // refund and records what the platform said.
-func (s *Service) sendRefund(ctx context.Context, p gateway.Platform, o store.Order, f store.Refund) (RefundOutcome, error) {
+func (s *Service) sendRefund(ctx context.Context, p gateway.Platform, f store.Refund) (RefundOutcome, error) {
 	// The platform call and what follows must not be cut short by an
 	// impatient caller: an answer that arrives must be recorded.
 	ctx = context.WithoutCancel(ctx)
-	r, err := p.Refund(ctx, gateway.RefundRequest{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, OutRequestNo: f.OutRequestNo,
-		Amount: f.Amount, Total: o.Amount, Currency: o.Currency, Reason: f.Reason})
+	req, err := s.refundRequest(ctx, f)
+	if err != nil {
+		return RefundOutcome{Refund: f}, err
+	}
+	r, err := p.Refund(ctx, req)
 	switch {
 	case errors.Is(err, gateway.ErrUnknownOutcome):
 		_ = s.store.NoteRefundAttempt(ctx, f.OutRequestNo, err.Error(), s.now())
@@ -175,10 +204,6 @@ func (s *Service) retryRefund(ctx context.Context, outRequestNo string) (RefundO
 	if f.Status != gateway.RefundPending {
 		return RefundOutcome{Refund: f, Note: "already " + string(f.Status)}, nil
 	}
-	o, err := s.store.GetOrder(ctx, f.OutTradeNo)
-	if err != nil {
-		return RefundOutcome{Refund: f}, err
-	}
 	p, ok := s.platforms[f.Channel]
 	if !ok {
 		return RefundOutcome{Refund: f}, fmt.Errorf("%s is not configured in paydesk.toml", f.Channel)
@@ -186,13 +211,69 @@ func (s *Service) retryRefund(ctx context.Context, outRequestNo string) (RefundO
 	r, qerr := p.QueryRefund(context.WithoutCancel(ctx), f.OutTradeNo, f.OutRequestNo)
 	switch {
 	case errors.Is(qerr, gateway.ErrRefundNotFound):
-		out, err := s.sendRefund(ctx, p, o, f)
+		out, err := s.sendRefund(ctx, p, f)
 		out.Note = "the platform had not received it; re-sent with the same number: " + out.Note
 		return out, err
 	case qerr != nil:
 		return RefundOutcome{Refund: f, Unknown: true, Note: "the refund query failed; still PENDING: " + qerr.Error()}, nil
 	}
 	return s.finishFromPlatform(ctx, f, r)
+}
+
+// PlanDuplicateRefund checks the refund of a duplicate payment (the second
+// payment of an order, on trade tradeNo of channel ch) without doing it.
+func (s *Service) PlanDuplicateRefund(ctx context.Context, ch gateway.Channel, tradeNo string, amount gateway.Money, reason string) (RefundPlan, error) {
+	if err := s.allow(ctx, ActRefund, tradeNo); err != nil {
+		return RefundPlan{}, err
+	}
+	d, c, err := s.store.DuplicateCeiling(ctx, ch, tradeNo)
+	if err != nil {
+		return RefundPlan{}, err
+	}
+	o, err := s.store.GetOrder(ctx, d.OutTradeNo)
+	if err != nil {
+		return RefundPlan{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	p := RefundPlan{Order: o, Amount: amount, Reason: reason, Ceiling: c, Refundable: c.Remaining(), After: o.Status, Duplicate: &d}
+	switch {
+	case amount <= 0:
+		return p, fmt.Errorf("%w: the amount must be positive", ErrRefundInput)
+	case amount > p.Refundable:
+		return p, fmt.Errorf("%w: %s is more than the %s the duplicate payment %s can still refund", ErrRefundInput, amount.Yuan(), p.Refundable.Yuan(), tradeNo)
+	case reason == "":
+		return p, fmt.Errorf("%w: a reason is required (it goes to the platform and the audit log)", ErrRefundInput)
+	}
+	return p, nil
+}
+
+// RefundDuplicate returns the money of a duplicate payment to the buyer,
+// refunding its own trade (rule 4 applies to it alone: the order's own
+// payment is untouched).
+func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, tradeNo string, amount gateway.Money, reason string) (RefundOutcome, error) {
+	plan, err := s.PlanDuplicateRefund(ctx, ch, tradeNo, amount, reason)
+	target := plan.Order.OutTradeNo
+	if target == "" {
+		target = tradeNo
+	}
+	if err != nil {
+		s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
+		return RefundOutcome{}, err
+	}
+	p, ok := s.platforms[ch]
+	if !ok {
+		err := fmt.Errorf("%s is not configured in paydesk.toml", ch)
+		s.auditResult(ctx, ActRefund, target, "", err)
+		return RefundOutcome{}, err
+	}
+	f, err := s.store.BeginDuplicateRefund(ctx, ch, tradeNo, amount, plan.Reason, s.operator.Name, s.now())
+	if err != nil {
+		s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
+		return RefundOutcome{}, err
+	}
+	out, err := s.sendRefund(ctx, p, f)
+	s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund %s of duplicate payment %s %s %s: %s", f.OutRequestNo, ch, tradeNo, out.Refund.Status, out.Note), err)
+	return out, err
 }
 
 // ListRefunds returns refunds newest first.

@@ -134,3 +134,38 @@ func TestQueryReportsWhatItDoesNotApply(t *testing.T) {
 		t.Fatalf("queries not logged: %+v", qs)
 	}
 }
+
+// TestDuplicatePaymentIsRefundedOnItsOwnTrade: an order paid on Alipay and
+// again on WeChat; refunding the duplicate refunds the WeChat trade and
+// leaves the order's own payment alone.
+func TestDuplicatePaymentIsRefundedOnItsOwnTrade(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Serve: true})
+	ctx := context.Background()
+	o := testenv.Order{OutTradeNo: "PDDUPREF01", Channel: gateway.Alipay, Amount: 2000}
+	env.ImportOrders(t, o)
+	env.Pay(t, o, time.Time{})
+	env.WaitDelivered(t, time.Minute)
+	second := env.Pay(t, testenv.Order{OutTradeNo: o.OutTradeNo, Channel: gateway.WeChat, Amount: 2000}, time.Time{})
+	env.WaitDelivered(t, time.Minute)
+	if _, err := env.Service.RefundDuplicate(ctx, gateway.WeChat, second.TradeNo, 2001, "paid twice"); err == nil {
+		t.Fatal("refund above the duplicate's amount accepted")
+	}
+	out, err := env.Service.RefundDuplicate(ctx, gateway.WeChat, second.TradeNo, 2000, "paid twice")
+	if err != nil || out.Refund.Status != gateway.RefundSuccess || out.Refund.TradeNo != second.TradeNo {
+		t.Fatalf("%+v %v", out, err)
+	}
+	env.WaitDelivered(t, time.Minute) // the REFUND.SUCCESS notification finds it already done
+	wx, _ := env.Sandbox.Trade(gateway.WeChat, o.OutTradeNo)
+	ali, _ := env.Sandbox.Trade(gateway.Alipay, o.OutTradeNo)
+	if len(wx.Refunds) != 1 || len(ali.Refunds) != 0 {
+		t.Fatalf("refunded at the platforms: wechat %d, alipay %d", len(wx.Refunds), len(ali.Refunds))
+	}
+	got, _ := env.Store.GetOrder(ctx, o.OutTradeNo)
+	d, _ := env.Store.DuplicatePayments(ctx, o.OutTradeNo)
+	if got.Refunded != 0 || got.Status != store.OrderPaid || len(d) != 1 || d[0].Refunded != 2000 {
+		t.Fatalf("order %+v, duplicate %+v", got, d)
+	}
+	if _, err := env.Service.RefundDuplicate(ctx, gateway.WeChat, second.TradeNo, 1, "again"); err == nil {
+		t.Fatal("a fully refunded duplicate refunded again")
+	}
+}

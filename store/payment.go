@@ -106,11 +106,12 @@ type DuplicatePayment struct {
 	PaidAt     time.Time       `json:"paid_at,omitzero"`
 	Source     PaidVia         `json:"source"`
 	CreatedAt  time.Time       `json:"created_at"`
+	Refunded   gateway.Money   `json:"refunded"`
 }
 
 // DuplicatePayments lists the duplicate payments of one order.
 func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]DuplicatePayment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded
 		FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, outTradeNo)
 	if err != nil {
 		return nil, err
@@ -121,7 +122,7 @@ func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]Dup
 		var d DuplicatePayment
 		var paidAt sql.NullInt64
 		var created int64
-		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created); err != nil {
+		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &d.Refunded); err != nil {
 			return nil, err
 		}
 		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)

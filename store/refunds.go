@@ -32,7 +32,10 @@ type Refund struct {
 	Reason       string               `json:"reason"`
 	Status       gateway.RefundStatus `json:"status"`
 	RefundID     string               `json:"refund_id,omitempty"`
-	Source       RefundSource         `json:"source"`
+	// TradeNo is set for the refund of a duplicate payment: the trade it
+	// returns money from (not the order's own trade).
+	TradeNo string       `json:"trade_no,omitempty"`
+	Source  RefundSource `json:"source"`
 	NeedsReview  bool                 `json:"needs_review"`
 	Operator     string               `json:"operator"`
 	Error        string               `json:"error,omitempty"`
@@ -50,13 +53,13 @@ var (
 	ErrInvalidRefundSize = errors.New("refund amount must be positive")
 )
 
-const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, source, needs_review, operator, error, created_at, updated_at, refunded_at`
+const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, operator, error, created_at, updated_at, refunded_at`
 
 func scanRefund(r rowScanner) (Refund, error) {
 	var f Refund
 	var created, updated int64
 	var refunded sql.NullInt64
-	err := r.Scan(&f.ID, &f.OutRequestNo, &f.OutTradeNo, &f.Channel, &f.Amount, &f.Reason, &f.Status, &f.RefundID,
+	err := r.Scan(&f.ID, &f.OutRequestNo, &f.OutTradeNo, &f.Channel, &f.Amount, &f.Reason, &f.Status, &f.RefundID, &f.TradeNo,
 		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded)
 	f.CreatedAt, f.UpdatedAt, f.RefundedAt = fromMS(created), fromMS(updated), fromNullMS(refunded)
 	return f, err
@@ -78,7 +81,7 @@ func ceilingTx(ctx context.Context, q interface {
 	if o.Status.IsPaid() {
 		c.Paid = o.Amount
 	}
-	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE out_trade_no = ? AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
+	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE out_trade_no = ? AND trade_no = '' AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
 	return c, err
 }
 
@@ -192,7 +195,7 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 			if f.RefundedAt.IsZero() {
 				f.RefundedAt = now
 			}
-			if err := addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now); err != nil {
+			if err := addRefundedTo(ctx, tx, f, now); err != nil {
 				return err
 			}
 		}
@@ -216,6 +219,83 @@ func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount ga
 		return fmt.Errorf("%w: %s cannot take a further refund of %s", ErrRefundCeiling, outTradeNo, amount)
 	}
 	return nil
+}
+
+// addRefundedTo adds a succeeded refund to what it refunds: the duplicate
+// payment it names, or else its order.
+func addRefundedTo(ctx context.Context, tx *sql.Tx, f Refund, now time.Time) error {
+	if f.TradeNo == "" {
+		return addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now)
+	}
+	r, err := tx.ExecContext(ctx, `UPDATE duplicate_payments SET refunded = refunded + ? WHERE channel = ? AND trade_no = ? AND refunded + ? <= amount`,
+		int64(f.Amount), f.Channel, f.TradeNo, int64(f.Amount))
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: duplicate payment %s %s cannot take a further refund of %s", ErrRefundCeiling, f.Channel, f.TradeNo, f.Amount)
+	}
+	return nil
+}
+
+// ErrNoDuplicate is returned for a trade that is not a recorded duplicate.
+var ErrNoDuplicate = errors.New("no such duplicate payment")
+
+// DuplicateCeiling reads what a duplicate payment can still refund.
+func (s *Store) DuplicateCeiling(ctx context.Context, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
+	return duplicateCeilingTx(ctx, s.r, ch, tradeNo)
+}
+
+func duplicateCeilingTx(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
+	var d DuplicatePayment
+	var paidAt sql.NullInt64
+	var created int64
+	var c Ceiling
+	err := q.QueryRowContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded FROM duplicate_payments
+		WHERE channel = ? AND trade_no = ?`, ch, tradeNo).Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &c.Succeeded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, c, fmt.Errorf("%w: %s %s", ErrNoDuplicate, ch, tradeNo)
+	}
+	if err != nil {
+		return d, c, err
+	}
+	d.PaidAt, d.CreatedAt, d.Refunded = fromNullMS(paidAt), fromMS(created), c.Succeeded
+	c.Paid = d.Amount
+	err = q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, ch, tradeNo).Scan(&c.Pending)
+	return d, c, err
+}
+
+// BeginDuplicateRefund records a PENDING refund of a duplicate payment,
+// under that payment's own ceiling, in one transaction.
+func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tradeNo string, amount gateway.Money, reason, operator string, now time.Time) (Refund, error) {
+	if amount <= 0 {
+		return Refund{}, ErrInvalidRefundSize
+	}
+	var f Refund
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		d, c, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
+		if err != nil {
+			return err
+		}
+		if amount > c.Remaining() {
+			return fmt.Errorf("%w: asked %s, the duplicate payment %s can refund %s (paid %s, refunded %s, pending %s)",
+				ErrRefundCeiling, amount, tradeNo, c.Remaining(), c.Paid, c.Succeeded, c.Pending)
+		}
+		at := now.UTC().Truncate(time.Millisecond)
+		f = Refund{OutRequestNo: newRequestNo(now), OutTradeNo: d.OutTradeNo, Channel: ch, Amount: amount, Reason: reason,
+			Status: gateway.RefundPending, TradeNo: tradeNo, Source: SourceLocal, Operator: operator, CreatedAt: at, UpdatedAt: at}
+		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, trade_no, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 'local', ?, ?, ?)`,
+			f.OutRequestNo, f.OutTradeNo, ch, int64(amount), reason, tradeNo, operator, ms(now), ms(now))
+		if err != nil {
+			return err
+		}
+		f.ID, err = r.LastInsertId()
+		return err
+	})
+	return f, err
 }
 
 // PlatformRefund is a refund the platform reports that paydesk may not know.
@@ -268,7 +348,7 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 			// PENDING, or FAILED locally though the platform says it
 			// succeeded: the platform's word about money wins.
 			f.Status, f.RefundID, f.RefundedAt, f.UpdatedAt = gateway.RefundSuccess, p.RefundID, p.RefundedAt, now.UTC().Truncate(time.Millisecond)
-			if err := addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now); err != nil {
+			if err := addRefundedTo(ctx, tx, f, now); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE refunds SET status = 'SUCCESS', refund_id = ?, refunded_at = ?, updated_at = ?, error = '' WHERE id = ?`,
