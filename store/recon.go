@@ -78,12 +78,14 @@ type Run struct {
 	Counts     map[string]CategoryTotal `json:"counts"`
 	Fees       gateway.Money            `json:"fees"`
 	Net        gateway.Money            `json:"net"`
-	Carry      []Finding                `json:"carry"`
-	Settled    []Finding                `json:"settled"`
-	Notices    []Finding                `json:"notices"`
-	Superseded int64                    `json:"superseded_by,omitempty"`
-	Bill       *Bill                    `json:"bill,omitempty"`
-	Resolved   map[string]int           `json:"resolved,omitempty"` // resolution → count, of its findings
+	// Carry is the suspense handed to the next day's run, as recon wrote
+	// it (opaque here: it round-trips recon's own type).
+	Carry      json.RawMessage `json:"carry"`
+	Settled    []Finding       `json:"settled"`
+	Notices    []Finding       `json:"notices"`
+	Superseded int64           `json:"superseded_by,omitempty"`
+	Bill       *Bill           `json:"bill,omitempty"`
+	Resolved   map[string]int  `json:"resolved,omitempty"` // resolution → count, of its findings
 }
 
 // CategoryTotal is a category's count and signed amount in a run.
@@ -131,6 +133,12 @@ func (f Finding) Fingerprint() string {
 // resolutions of those that still exist. Nothing is saved if any step
 // fails.
 func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Finding) (Run, error) {
+	return s.SaveRunSettling(ctx, bill, run, findings, nil)
+}
+
+// SaveRunSettling is SaveRun that also resolves, in the same transaction,
+// the open CROSS_DAY findings of earlier days that this run's bill settled.
+func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, findings, settle []Finding) (Run, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if bill.ID == 0 {
 			stated, _ := json.Marshal(bill.Stated)
@@ -149,7 +157,10 @@ func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Find
 		}
 		run.BillID = bill.ID
 		counts, _ := json.Marshal(run.Counts)
-		carry, _ := json.Marshal(nonNil(run.Carry))
+		carry := run.Carry
+		if len(carry) == 0 {
+			carry = json.RawMessage("[]")
+		}
 		settled, _ := json.Marshal(nonNil(run.Settled))
 		notices, _ := json.Marshal(nonNil(run.Notices))
 		r, err := tx.ExecContext(ctx, `INSERT INTO recon_runs (channel, day, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, net, carry, settled, notices)
@@ -207,11 +218,19 @@ func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Find
 				return fmt.Errorf("save finding %s %s: %w", f.Category, f.OutTradeNo, err)
 			}
 		}
+		for _, f := range settle {
+			if _, err := tx.ExecContext(ctx, `UPDATE findings SET resolution = 'resolved', note = ?, resolver = 'paydesk', resolved_at = ?
+				WHERE channel = ? AND category = 'CROSS_DAY' AND kind = ? AND out_trade_no = ? AND out_request_no = ? AND first_day = ? AND resolution = ''`,
+				"settled by the "+run.Day+" bill: "+f.Category, ms(run.FinishedAt), run.Channel, f.Kind, f.OutTradeNo, f.OutRequestNo, f.FirstDay); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return run, err
 }
 
+// nonNil keeps JSON arrays as [] rather than null.
 func nonNil(f []Finding) []Finding {
 	if f == nil {
 		return []Finding{}
@@ -230,10 +249,11 @@ func scanRun(r rowScanner) (Run, error) {
 		return run, err
 	}
 	run.StartedAt, run.FinishedAt = fromMS(started), fromMS(finished)
+	run.Carry = json.RawMessage(carry)
 	for _, j := range []struct {
 		src string
 		dst any
-	}{{counts, &run.Counts}, {carry, &run.Carry}, {settled, &run.Settled}, {notices, &run.Notices}} {
+	}{{counts, &run.Counts}, {settled, &run.Settled}, {notices, &run.Notices}} {
 		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
 			return run, fmt.Errorf("run %d: %w", run.ID, err)
 		}
@@ -318,7 +338,7 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]Run, error) {
 // SuspenseBefore returns the items carried by the current run of the
 // latest day before day (within maxDays) of the channel: the CROSS_DAY
 // items the next run must look for.
-func (s *Store) SuspenseBefore(ctx context.Context, ch gateway.Channel, day string, maxDays int) ([]Finding, string, error) {
+func (s *Store) SuspenseBefore(ctx context.Context, ch gateway.Channel, day string, maxDays int) (json.RawMessage, string, error) {
 	d, err := time.Parse(DayFormat, day)
 	if err != nil {
 		return nil, "", err
@@ -333,11 +353,7 @@ func (s *Store) SuspenseBefore(ctx context.Context, ch gateway.Channel, day stri
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Finding
-	if err := json.Unmarshal([]byte(carry), &out); err != nil {
-		return nil, "", err
-	}
-	return out, carryDay, nil
+	return json.RawMessage(carry), carryDay, nil
 }
 
 // FindingFilter narrows a findings listing.
@@ -421,4 +437,19 @@ func (s *Store) ResolveFinding(ctx context.Context, id int64, resolution, note, 
 		return Finding{}, err
 	}
 	return s.GetFinding(ctx, id)
+}
+
+// SaveBill stores a bill's row, or returns the row of the same bill stored
+// before.
+func (s *Store) SaveBill(ctx context.Context, b Bill) (Bill, error) {
+	stated, _ := json.Marshal(b.Stated)
+	computed, _ := json.Marshal(b.Computed)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
+		b.Channel, b.Day, b.Source, b.FileName, b.Path, b.SHA256, b.Size, string(stated), string(computed), b.Lines, ms(b.CreatedAt))
+	if err != nil {
+		return Bill{}, err
+	}
+	got, _, err := s.FindBill(ctx, b.Channel, b.Day, b.SHA256)
+	return got, err
 }

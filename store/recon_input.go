@@ -87,8 +87,9 @@ func (s *Store) RefundsBetween(ctx context.Context, ch gateway.Channel, start, e
 	return out, rows.Err()
 }
 
-// VerifiedPaymentNotices returns which of the orders received a verified
-// payment notification (whatever became of applying it).
+// VerifiedPaymentNotices returns which of the orders received a payment
+// notification that verified and was applied (or found already applied): a
+// verified one that could not be applied is a failure of the callback path.
 func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for len(outTradeNos) > 0 {
@@ -99,7 +100,8 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 			args[i] = n
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
-			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'`, args...)
+			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
+			AND apply_status IN ('APPLIED', 'DUPLICATE', 'DUPLICATE_PAYMENT')`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -379,9 +379,9 @@ func (a *alipaySide) billRows(day time.Time) []AlipayBillRow {
 			continue
 		}
 		buyer := alipayMaskLogonID(t.BuyerID)
-		if in(t.PaidAt) {
+		if in(t.BookedAt()) {
 			rows = append(rows, AlipayBillRow{TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
-				CreatedAt: t.CreatedAt, FinishedAt: t.PaidAt, Buyer: buyer, Amount: t.Amount, Fee: AlipayFee(t.Amount)})
+				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: AlipayFee(t.Amount)})
 		}
 		var done []*Refund
 		for _, r := range t.Refunds {
@@ -394,9 +394,9 @@ func (a *alipaySide) billRows(day time.Time) []AlipayBillRow {
 		for _, r := range done {
 			before := cumulative
 			cumulative += r.Amount
-			if in(r.SucceededAt) {
+			if in(t.RefundBookedAt(r)) {
 				rows = append(rows, AlipayBillRow{Refund: true, TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
-					CreatedAt: t.CreatedAt, FinishedAt: r.SucceededAt, Buyer: buyer, Amount: r.Amount,
+					CreatedAt: t.CreatedAt, FinishedAt: t.RefundBookedAt(r), Buyer: buyer, Amount: r.Amount,
 					OutRequestNo: r.OutRequestNo, Fee: AlipayFee(cumulative) - AlipayFee(before), Remark: r.Reason})
 			}
 		}

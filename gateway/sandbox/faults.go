@@ -25,6 +25,10 @@ type Fault struct {
 	// notification sent again, or a platform clock that is off. Alipay's
 	// protocol has no freshness window, so it does not apply there.
 	StaleBy time.Duration `json:"stale_by,omitempty"`
+	// BookLate makes the bill book a payment (and its refunds) this much
+	// after the time the notification and queries report: a payment at
+	// 23:59:58 booked at 00:00:03 lands in the next day's bill.
+	BookLate time.Duration `json:"book_late,omitempty"`
 }
 
 // SetFault injects a fault for one trade, or for every trade of the channel

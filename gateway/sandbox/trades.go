@@ -22,7 +22,17 @@ type Trade struct {
 	BuyerID    string
 	NotifyURL  string
 	Refunds    []*Refund
+	// BookDelay is how much later than the payment (or refund) time the
+	// platform's bill books it: the Fault.BookLate in force when it was
+	// paid. Zero books at the payment time, as usual.
+	BookDelay time.Duration
 }
+
+// BookedAt is when the bill books the payment.
+func (t *Trade) BookedAt() time.Time { return t.PaidAt.Add(t.BookDelay) }
+
+// RefundBookedAt is when the bill books a refund of the trade.
+func (t *Trade) RefundBookedAt(r *Refund) time.Time { return r.SucceededAt.Add(t.BookDelay) }
 
 // Refund is one refund request as the simulated platform holds it.
 type Refund struct {
@@ -164,6 +174,7 @@ func (s *Server) Pay(ch gateway.Channel, outTradeNo string, at time.Time) (*Trad
 	}
 	t.State = gateway.TradePaid
 	t.PaidAt = at
+	t.BookDelay = s.faultLocked(ch, outTradeNo).BookLate
 	snap := t.clone()
 	s.mu.Unlock()
 	s.notify(Event{Kind: EventPaid, Trade: snap})

@@ -293,9 +293,9 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 	for _, t := range s.Trades(gateway.WeChat) {
 		row := WeChatBillRow{AppID: k.WeChatAppID, MchID: k.WeChatMchID, TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo,
 			OpenID: t.BuyerID, Subject: t.Subject, Amount: t.Amount}
-		if kind != "REFUND" && in(t.PaidAt) {
+		if kind != "REFUND" && in(t.BookedAt()) {
 			p := row
-			p.Time, p.Fee = t.PaidAt, WeChatFee(t.Amount)
+			p.Time, p.Fee = t.BookedAt(), WeChatFee(t.Amount)
 			if err := bw.Payment(&p); err != nil {
 				return 0, err
 			}
@@ -304,11 +304,11 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 			continue
 		}
 		for _, r := range t.Refunds {
-			if r.Status != gateway.RefundSuccess || !in(r.SucceededAt) {
+			if r.Status != gateway.RefundSuccess || !in(t.RefundBookedAt(r)) {
 				continue
 			}
 			rr := row
-			rr.Time, rr.RefundCreatedAt = r.SucceededAt, r.CreatedAt
+			rr.Time, rr.RefundCreatedAt = t.RefundBookedAt(r), r.CreatedAt
 			rr.RefundID, rr.OutRefundNo, rr.RefundAmount = r.RefundID, r.OutRequestNo, r.Amount
 			rr.Fee = -WeChatFee(r.Amount)
 			if err := bw.Refund(&rr); err != nil {

@@ -1,0 +1,205 @@
+package ops
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/alipay"
+	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/store"
+)
+
+// billFile is a bill kept in the workspace: the bytes in a file named by
+// their hash, so the same bill fetched twice is one file.
+type billFile struct {
+	bill store.Bill // ID 0 until a run or FetchBill stores the row
+}
+
+// billsDir is where bills are kept: beside the database.
+func (s *Service) billsDir(ch gateway.Channel) string {
+	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
+}
+
+// OpenBill parses a bill file of a channel in the business zone.
+func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gateway.BillReader, error) {
+	switch ch {
+	case gateway.Alipay:
+		return alipay.OpenBillIn(name, r, s.zone)
+	case gateway.WeChat:
+		return wechat.OpenBillIn(name, r, s.zone)
+	}
+	return nil, fmt.Errorf("no bill parser for channel %q", ch)
+}
+
+// acquireBill puts the bill of (ch, day) into the workspace: downloaded
+// through the platform when path is empty, else copied from path. It
+// returns the kept file; a bill with the same bytes is kept once.
+func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (billFile, error) {
+	dir := s.billsDir(ch)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return billFile{}, err
+	}
+	tmp, err := os.CreateTemp(dir, ".incoming-*")
+	if err != nil {
+		return billFile{}, err
+	}
+	defer os.Remove(tmp.Name()) // after the rename this removes nothing
+	h := sha256.New()
+	counter := &byteCounter{report: func(n int64) { progress(ReconProgress{Stage: StageDownload, Done: n}) }}
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, h, counter), 1<<20)
+	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), CreatedAt: s.now()}
+	if path == "" {
+		p, ok := s.platforms[ch]
+		if !ok {
+			tmp.Close()
+			return billFile{}, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
+		}
+		f, err := p.DownloadBill(ctx, day, w)
+		if err != nil {
+			tmp.Close()
+			return billFile{}, fmt.Errorf("download the %s bill of %s: %w", ch, b.Day, err)
+		}
+		b.Source, b.FileName = "download", f.Name
+	} else {
+		src, err := os.Open(path)
+		if err != nil {
+			tmp.Close()
+			return billFile{}, err
+		}
+		_, err = io.Copy(w, src)
+		src.Close()
+		if err != nil {
+			tmp.Close()
+			return billFile{}, fmt.Errorf("read %s: %w", path, err)
+		}
+		b.Source, b.FileName = "file", filepath.Base(path)
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return billFile{}, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return billFile{}, err
+	}
+	if err := tmp.Close(); err != nil {
+		return billFile{}, err
+	}
+	b.SHA256, b.Size = hex.EncodeToString(h.Sum(nil)), counter.n
+	if b.Size == 0 {
+		return billFile{}, fmt.Errorf("%s: the bill is empty", b.FileName)
+	}
+	b.Path = filepath.Join(dir, fmt.Sprintf("%s-%s%s", b.Day, b.SHA256[:16], billExt(b.FileName)))
+	if err := os.Rename(tmp.Name(), b.Path); err != nil {
+		return billFile{}, err
+	}
+	progress(ReconProgress{Stage: StageDownload, Done: b.Size, Total: b.Size, Message: fmt.Sprintf("%s (%s)", b.FileName, humanBytes(b.Size))})
+	if known, ok, err := s.store.FindBill(ctx, ch, b.Day, b.SHA256); err != nil {
+		return billFile{}, err
+	} else if ok {
+		return billFile{bill: known}, nil
+	}
+	return billFile{bill: b}, nil
+}
+
+// billExt keeps the kind of file a bill is (so a person opening the folder
+// knows), from its name.
+func billExt(name string) string {
+	lower := strings.ToLower(name)
+	for _, ext := range []string{".csv.zip", ".zip", ".csv.gz", ".gz", ".csv", ".txt"} {
+		if strings.HasSuffix(lower, ext) {
+			return ext
+		}
+	}
+	return ".bill"
+}
+
+type byteCounter struct {
+	n, last int64
+	report  func(int64)
+}
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.n-c.last >= 4<<20 {
+		c.last = c.n
+		c.report(c.n)
+	}
+	return len(p), nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// FetchBill downloads the bill of (ch, day), checks it against its own
+// totals, and keeps it. Fetching the same bill again keeps nothing new.
+func (s *Service) FetchBill(ctx context.Context, ch gateway.Channel, day time.Time) (store.Bill, error) {
+	return s.keepBill(ctx, ch, day, "")
+}
+
+// ImportBill keeps a bill file a person downloaded from the platform's web
+// console (Alipay zip or CSV in GBK or UTF-8; WeChat text or gzip), after
+// checking it against its own totals.
+func (s *Service) ImportBill(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
+	return s.keepBill(ctx, ch, day, path)
+}
+
+func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
+	target := fmt.Sprintf("%s bill %s", ch, day.Format(store.DayFormat))
+	if err := s.allow(ctx, ActReconcile, target); err != nil {
+		return store.Bill{}, err
+	}
+	b, err := s.keepBillChecked(ctx, ch, day, path)
+	s.auditResult(ctx, ActReconcile, target, fmt.Sprintf("bill %s sha256 %s", b.FileName, b.SHA256), err)
+	return b, err
+}
+
+func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
+	day, _ = gateway.Day(day, s.zone)
+	bf, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
+	if err != nil {
+		return store.Bill{}, err
+	}
+	if bf.bill.ID != 0 {
+		return bf.bill, nil
+	}
+	f, err := os.Open(bf.bill.Path)
+	if err != nil {
+		return store.Bill{}, err
+	}
+	defer f.Close()
+	br, err := s.OpenBill(ch, bf.bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return store.Bill{}, err
+	}
+	n := 0
+	for {
+		_, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return store.Bill{}, err
+		}
+		n++
+	}
+	bf.bill.Stated, bf.bill.Computed, bf.bill.Lines = br.Stated(), br.Computed(), n
+	return s.store.SaveBill(ctx, bf.bill)
+}

@@ -1,0 +1,400 @@
+package ops
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/recon"
+	"github.com/paydesk/paydesk/store"
+)
+
+// ReconRequest asks for one reconciliation.
+type ReconRequest struct {
+	Channel gateway.Channel
+	// Day is the business date (any time on it, in the business zone).
+	Day time.Time
+	// BillFile is a bill to reconcile from; empty downloads it from the
+	// platform.
+	BillFile string
+}
+
+// Stages of a run, in order.
+const (
+	StageDownload = "download"
+	StageParse    = "parse"
+	StageLoad     = "load"
+	StageMatch    = "match"
+	StageSave     = "save"
+)
+
+// ReconProgress reports a run's progress; Total is 0 when unknown.
+type ReconProgress struct {
+	Stage   string
+	Done    int64
+	Total   int64
+	Message string
+}
+
+// chunkLines is how many parsed lines travel together from the parser to
+// the matcher: big enough for the matcher's batched look-ups, small enough
+// that a buffered handful is a few MB.
+const chunkLines = 4096
+
+// RunRecon reconciles one channel's business day: the bill (downloaded or
+// from a file) against the local orders and refunds of the day and the
+// callback log. The bill must agree with its own totals, or the run fails
+// and saves nothing. The run and its findings are saved in one transaction;
+// re-running a day replaces its findings and keeps their resolutions.
+func (s *Service) RunRecon(ctx context.Context, req ReconRequest, progress func(ReconProgress)) (store.Run, error) {
+	day, _ := gateway.Day(req.Day, s.zone)
+	target := fmt.Sprintf("%s %s", req.Channel, day.Format(store.DayFormat))
+	if err := s.allow(ctx, ActReconcile, target); err != nil {
+		return store.Run{}, err
+	}
+	if progress == nil {
+		progress = func(ReconProgress) {}
+	}
+	run, err := s.runRecon(ctx, req.Channel, day, req.BillFile, progress)
+	detail := ""
+	if err == nil {
+		detail = fmt.Sprintf("run %d: %d lines, %d orders, %s", run.ID, run.Lines, run.Orders, countsSummary(run.Counts))
+	}
+	s.auditResult(ctx, ActReconcile, target, detail, err)
+	return run, err
+}
+
+func countsSummary(c map[string]store.CategoryTotal) string {
+	var parts []string
+	for _, cat := range recon.Categories {
+		if t := c[string(cat)]; t.Count > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (store.Run, error) {
+	started := s.now()
+	dayStr := day.Format(store.DayFormat)
+	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
+	bf, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	if err != nil {
+		return store.Run{}, err
+	}
+	f, err := os.Open(bf.bill.Path)
+	if err != nil {
+		return store.Run{}, err
+	}
+	defer f.Close()
+	br, err := s.OpenBill(ch, bf.bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return store.Run{}, err
+	}
+
+	// The bill is parsed while the day's orders load: the two are
+	// independent and each is about half the run on a million lines.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []gateway.BillLine, 8)
+	parsed := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		parsed <- s.parseInto(ctx, br, chunks, progress)
+	}()
+
+	in, orders, err := s.reconInput(ctx, ch, day, progress)
+	if err != nil {
+		return store.Run{}, err
+	}
+	m, err := recon.NewMatcher(in)
+	if err != nil {
+		return store.Run{}, err
+	}
+	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
+	lines := 0
+	var cats []recon.Category
+	for chunk := range chunks {
+		if cap(cats) < len(chunk) {
+			cats = make([]recon.Category, len(chunk))
+		}
+		if err := m.Lines(chunk, cats[:len(chunk)]); err != nil {
+			return store.Run{}, err
+		}
+		lines += len(chunk)
+		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
+	}
+	if err := <-parsed; err != nil {
+		return store.Run{}, err
+	}
+	res := m.Finish()
+
+	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
+	bill := bf.bill
+	bill.Stated, bill.Computed, bill.Lines = br.Stated(), br.Computed(), lines
+	carry, err := json.Marshal(res.Carry)
+	if err != nil {
+		return store.Run{}, err
+	}
+	run := store.Run{
+		Channel: ch, Day: dayStr, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
+		Orders: *orders, Lines: lines, Counts: map[string]store.CategoryTotal{}, Fees: res.Fees, Net: res.Net,
+		Carry: carry, Settled: storeFindings(res.Settled, 0), Notices: storeFindings(res.Notices, 0),
+	}
+	for cat, t := range res.Counts {
+		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
+	}
+	run, err = s.store.SaveRunSettling(context.WithoutCancel(ctx), bill, run, storeFindings(res.Findings, 0), storeFindings(res.Settled, 0))
+	if err != nil {
+		return store.Run{}, err
+	}
+	progress(ReconProgress{Stage: StageSave, Done: 1, Total: 1, Message: fmt.Sprintf("run %d saved", run.ID)})
+	return s.store.GetRun(ctx, run.ID)
+}
+
+// parseInto streams a bill's lines in chunks; its error (a bad line, or the
+// bill disagreeing with its own totals) fails the run.
+func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, progress func(ReconProgress)) error {
+	chunk := make([]gateway.BillLine, 0, chunkLines)
+	n := 0
+	for {
+		l, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		chunk = append(chunk, *l)
+		if len(chunk) == chunkLines {
+			select {
+			case chunks <- chunk:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			n += len(chunk)
+			if n%(64*chunkLines) == 0 {
+				progress(ReconProgress{Stage: StageParse, Done: int64(n)})
+			}
+			chunk = make([]gateway.BillLine, 0, chunkLines)
+		}
+	}
+	if len(chunk) > 0 {
+		select {
+		case chunks <- chunk:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		n += len(chunk)
+	}
+	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
+	return nil
+}
+
+// reconInput fills recon.Input for (ch, day) from the store; see recon's
+// "Filling Input". orders counts the orders streamed, once the matcher has
+// read them.
+func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, progress func(ReconProgress)) (recon.Input, *int, error) {
+	start, end := gateway.Day(day, s.zone)
+	dayStr := day.Format(store.DayFormat)
+	// Notifications and duplicates can arrive up to a day after the
+	// payment; a week either side covers every retry schedule.
+	rejected, err := s.store.FailedNotificationOrders(ctx, start.AddDate(0, 0, -7))
+	if err != nil {
+		return recon.Input{}, nil, err
+	}
+	dups, err := s.store.DuplicatePaymentsPaidBetween(ctx, start.AddDate(0, 0, -7), end.AddDate(0, 0, 7))
+	if err != nil {
+		return recon.Input{}, nil, err
+	}
+	extra := map[string][]recon.Payment{}
+	for _, d := range dups {
+		extra[d.OutTradeNo] = append(extra[d.OutTradeNo], recon.Payment{Channel: d.Channel, TradeNo: d.TradeNo, Amount: d.Amount, PaidAt: d.PaidAt})
+	}
+	toRecon := func(o store.Order) (recon.Order, error) {
+		r := recon.Order{OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: o.Amount, Status: recon.OrderStatus(o.Status),
+			TradeNo: o.TradeNo, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt, PaidVia: string(o.PaidVia),
+			NotifyRejected: rejected[o.OutTradeNo], ExtraTrades: extra[o.OutTradeNo]}
+		// Only an order paid some other way needs the look-up: paid via
+		// notify means a verified notification was applied.
+		if o.Status.IsPaid() && o.PaidVia != store.ViaNotify {
+			v, err := s.store.VerifiedPaymentNotices(ctx, []string{o.OutTradeNo})
+			if err != nil {
+				return r, err
+			}
+			r.NotifyVerified = v[o.OutTradeNo]
+		}
+		return r, nil
+	}
+	refunds, err := s.store.RefundsBetween(ctx, ch, start, end)
+	if err != nil {
+		return recon.Input{}, nil, err
+	}
+	suspense, _, err := s.store.SuspenseBefore(ctx, ch, dayStr, s.suspenseDays)
+	if err != nil {
+		return recon.Input{}, nil, err
+	}
+	var carried []recon.Finding
+	if len(suspense) > 0 {
+		if err := json.Unmarshal(suspense, &carried); err != nil {
+			return recon.Input{}, nil, fmt.Errorf("suspense carried into %s: %w", dayStr, err)
+		}
+	}
+	count := new(int)
+	in := recon.Input{
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays,
+		Refunds: make([]recon.Refund, 0, len(refunds)),
+		EachOrder: func(fn func(recon.Order) error) error {
+			seen := map[string]bool{}
+			err := s.store.EachPaidOrder(ctx, ch, start, end, func(o store.Order) error {
+				r, err := toRecon(o)
+				if err != nil {
+					return err
+				}
+				*count++
+				if *count%100000 == 0 {
+					progress(ReconProgress{Stage: StageLoad, Done: int64(*count)})
+				}
+				if len(r.ExtraTrades) > 0 {
+					seen[o.OutTradeNo] = true
+				}
+				return fn(r)
+			})
+			if err != nil {
+				return err
+			}
+			// Orders paid another day or on the other channel whose
+			// duplicate payment on this channel falls on this day.
+			for no, ps := range extra {
+				if seen[no] || !duplicateOn(ps, ch, start, end) {
+					continue
+				}
+				o, err := s.store.GetOrder(ctx, no)
+				if err != nil {
+					continue // a duplicate of an order since deleted: the bill line reports it
+				}
+				if o.Channel == ch && !o.PaidAt.Before(start) && o.PaidAt.Before(end) {
+					continue // streamed above
+				}
+				r, err := toRecon(o)
+				if err != nil {
+					return err
+				}
+				*count++
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		LookupOrder: func(no string) (recon.Order, bool) {
+			o, err := s.store.GetOrder(ctx, no)
+			if err != nil {
+				return recon.Order{}, false
+			}
+			r, err := toRecon(o)
+			return r, err == nil
+		},
+		LookupRefund: func(no string) (recon.Refund, bool) {
+			f, err := s.store.GetRefund(ctx, no)
+			if err != nil {
+				return recon.Refund{}, false
+			}
+			return toReconRefund(f), true
+		},
+	}
+	for _, f := range refunds {
+		in.Refunds = append(in.Refunds, toReconRefund(f))
+	}
+	return in, count, nil
+}
+
+func duplicateOn(ps []recon.Payment, ch gateway.Channel, start, end time.Time) bool {
+	for _, p := range ps {
+		if p.Channel == ch && !p.PaidAt.Before(start) && p.PaidAt.Before(end) {
+			return true
+		}
+	}
+	return false
+}
+
+func toReconRefund(f store.Refund) recon.Refund {
+	return recon.Refund{OutRequestNo: f.OutRequestNo, OutTradeNo: f.OutTradeNo, Channel: f.Channel, Amount: f.Amount,
+		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt}
+}
+
+func storeFindings(fs []recon.Finding, runID int64) []store.Finding {
+	out := make([]store.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = store.Finding{RunID: runID, Channel: f.Channel, FirstDay: f.Day.Format(store.DayFormat), Category: string(f.Category),
+			Severity: string(f.Severity), Kind: string(f.Kind), Side: string(f.Side), OutTradeNo: f.OutTradeNo, TradeNo: f.TradeNo,
+			OutRequestNo: f.OutRequestNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
+			PlatformStatus: f.PlatformStatus, NotifyStatus: f.NotifyStatus, BillLine: f.BillLine, Detail: f.Detail}
+	}
+	return out
+}
+
+// ReconRun returns one run with its bill.
+func (s *Service) ReconRun(ctx context.Context, id int64) (store.Run, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return store.Run{}, err
+	}
+	return s.store.GetRun(ctx, id)
+}
+
+// LatestRecon returns the newest run (of a channel, or any when empty).
+func (s *Service) LatestRecon(ctx context.Context, ch gateway.Channel) (store.Run, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return store.Run{}, err
+	}
+	return s.store.LatestRun(ctx, ch)
+}
+
+// ReconRuns lists runs, newest first.
+func (s *Service) ReconRuns(ctx context.Context, limit int) ([]store.Run, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return nil, err
+	}
+	return s.store.ListRuns(ctx, limit)
+}
+
+// Findings lists a run's findings in report order.
+func (s *Service) Findings(ctx context.Context, f store.FindingFilter) ([]store.Finding, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return nil, err
+	}
+	return s.store.ListFindings(ctx, f)
+}
+
+// ResolveFinding records a decision about a finding: resolved (dealt with)
+// or ignored (not a problem), with a note saying why.
+func (s *Service) ResolveFinding(ctx context.Context, id int64, resolution, note string) (store.Finding, error) {
+	target := "finding " + strconv.FormatInt(id, 10)
+	if err := s.allow(ctx, ActResolve, target); err != nil {
+		return store.Finding{}, err
+	}
+	note = strings.TrimSpace(note)
+	var f store.Finding
+	var err error
+	switch {
+	case resolution != "resolved" && resolution != "ignored":
+		err = fmt.Errorf("resolution %q: want resolved or ignored", resolution)
+	case note == "":
+		err = errors.New("a note is required: say why, for whoever reads the audit log")
+	default:
+		f, err = s.store.ResolveFinding(ctx, id, resolution, note, s.operator.Name, s.now())
+	}
+	if err == nil && f.OutTradeNo != "" {
+		target = f.OutTradeNo
+	}
+	s.auditResult(ctx, ActResolve, target, fmt.Sprintf("finding %d %s %s: %s", id, f.Category, resolution, note), err)
+	return f, err
+}
