@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -153,7 +154,7 @@ func (fx *reconFixture) reconcile(t testing.TB, day time.Time, orders []recon.Or
 		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(raw)), Stated: br.Stated(), Computed: br.Computed(), Lines: len(fx.lines), CreatedAt: started}
 	run := store.Run{Channel: gateway.Alipay, Day: testDay, Operator: "alice", StartedAt: started, FinishedAt: started.Add(1500 * time.Millisecond),
 		Orders: len(orders), Lines: len(fx.lines), Counts: map[string]store.CategoryTotal{}, Fees: res.Fees, Net: res.Net,
-		Carry: storeFindings(res.Carry), Settled: storeFindings(res.Settled), Notices: storeFindings(res.Notices)}
+		Carry: mustJSON(t, res.Carry), Settled: storeFindings(res.Settled), Notices: storeFindings(res.Notices)}
 	for c, ct := range res.Counts {
 		run.Counts[string(c)] = store.CategoryTotal{Count: ct.Count, Amount: ct.Amount}
 	}
@@ -175,6 +176,14 @@ func (fx *reconFixture) load(t testing.TB, id int64) {
 	if fx.findings, err = fx.st.ListFindings(ctx, store.FindingFilter{RunID: id}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func storeFindings(fs []recon.Finding) []store.Finding {

@@ -1,6 +1,7 @@
 package exports
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,9 +81,13 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 	if err := writeFindings(b, in.Findings); err != nil {
 		return Result{}, err
 	}
-	hasSuspense := len(run.Carry)+len(run.Settled)+len(run.Notices) > 0
+	carry, err := carried(run)
+	if err != nil {
+		return Result{}, err
+	}
+	hasSuspense := len(carry)+len(run.Settled)+len(run.Notices) > 0
 	if hasSuspense {
-		if err := writeSuspense(b, run); err != nil {
+		if err := writeSuspense(b, carry, run); err != nil {
 			return Result{}, err
 		}
 	}
@@ -94,7 +99,7 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 		return Result{}, fmt.Errorf("bill %s has %d lines, but run %d reconciled %d: the kept file is not the one reconciled",
 			run.Bill.FileName, lines, run.ID, run.Lines)
 	}
-	if err := writeSummary(b, in, hasSuspense); err != nil {
+	if err := writeSummary(b, in, len(carry), hasSuspense); err != nil {
 		return Result{}, err
 	}
 	if err := b.write(w); err != nil {
@@ -206,12 +211,12 @@ var suspenseColumns = []column{
 // writeSuspense lists the run's suspense: what it carries to the next day,
 // what it settled from earlier days, and the notices (matched, but worth a
 // look). None of these are findings of the run.
-func writeSuspense(b *book, run store.Run) error {
+func writeSuspense(b *book, carry []store.Finding, run store.Run) error {
 	t := b.newTable(SuspenseSheet, suspenseColumns, false)
 	for _, l := range []struct {
 		name string
 		fs   []store.Finding
-	}{{"carried to next day", run.Carry}, {"settled by this run", run.Settled}, {"notice", run.Notices}} {
+	}{{"carried to next day", carry}, {"settled by this run", run.Settled}, {"notice", run.Notices}} {
 		for _, f := range l.fs {
 			var line any
 			if f.BillLine > 0 {
@@ -226,6 +231,28 @@ func writeSuspense(b *book, run store.Run) error {
 		}
 	}
 	return t.close()
+}
+
+// carried decodes the suspense a run hands to the next day: the store keeps
+// it as recon wrote it.
+func carried(run store.Run) ([]store.Finding, error) {
+	if len(run.Carry) == 0 {
+		return nil, nil
+	}
+	var fs []recon.Finding
+	if err := json.Unmarshal(run.Carry, &fs); err != nil {
+		return nil, fmt.Errorf("run %d: suspense unreadable: %w", run.ID, err)
+	}
+	out := make([]store.Finding, len(fs))
+	for i, f := range fs {
+		// Day went through JSON with its offset, so its date is still the
+		// business date.
+		out[i] = store.Finding{Channel: f.Channel, FirstDay: f.Day.Format(store.DayFormat), Category: string(f.Category),
+			Severity: string(f.Severity), Kind: string(f.Kind), Side: string(f.Side), OutTradeNo: f.OutTradeNo, TradeNo: f.TradeNo,
+			OutRequestNo: f.OutRequestNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
+			PlatformStatus: f.PlatformStatus, NotifyStatus: f.NotifyStatus, BillLine: f.BillLine, Detail: f.Detail}
+	}
+	return out, nil
 }
 
 var lineColumns = []column{
@@ -346,7 +373,7 @@ const (
 	summaryCategoryRow = 18 // header of the per-category table
 )
 
-func writeSummary(b *book, in Recon, hasSuspense bool) error {
+func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 	f, run, bill, sh := b.f, in.Run, in.Run.Bill, SummarySheet
 	var err error
 	set := func(cell string, v any, style int) {
@@ -512,7 +539,7 @@ func writeSummary(b *book, in Recon, hasSuspense bool) error {
 	if hasSuspense {
 		r += 2
 		set(cellName(1, r), fmt.Sprintf("Suspense: %d carried to the next day, %d settled by this run, %d notices (sheet %s)",
-			len(run.Carry), len(run.Settled), len(run.Notices), SuspenseSheet), plainText)
+			carried, len(run.Settled), len(run.Notices), SuspenseSheet), plainText)
 	}
 	if err != nil {
 		return err

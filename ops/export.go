@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +17,6 @@ import (
 
 	"github.com/paydesk/paydesk/exports"
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
-	"github.com/paydesk/paydesk/gateway/wechat"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -236,25 +236,19 @@ func orEverything(s string) string {
 // to its end, fails if the hash is no longer the one the run reconciled.
 func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) error, error) {
 	path := b.Path
-	if !filepath.IsAbs(path) {
-		// A relative path is kept relative to the database's folder.
-		path = filepath.Join(filepath.Dir(s.store.Path()), path)
-	}
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
+		// Kept relative to where paydesk ran; try beside the database too.
+		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.store.Path()), path)); gerr == nil {
+			f, err, path = g, nil, g.Name()
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("the run's bill file: %w", err)
 	}
 	h := sha256.New()
 	r := io.TeeReader(f, h)
-	var br gateway.BillReader
-	switch b.Channel {
-	case gateway.Alipay:
-		br, err = alipay.OpenBillIn(b.FileName, r, s.zone)
-	case gateway.WeChat:
-		br, err = wechat.OpenBillIn(b.FileName, r, s.zone)
-	default:
-		err = fmt.Errorf("bill of unknown channel %q", b.Channel)
-	}
+	br, err := s.OpenBill(b.Channel, b.FileName, bufio.NewReaderSize(r, 1<<20))
 	if err != nil {
 		f.Close()
 		return nil, nil, err
