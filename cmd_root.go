@@ -53,7 +53,7 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.db, "db", "", "database file (overrides [store] path and $PAYDESK_DB)")
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a), newExportCmd(a))
 	return root
 }
 
