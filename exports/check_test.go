@@ -2,8 +2,8 @@ package exports
 
 import (
 	"archive/zip"
+	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,16 +29,14 @@ func workbook(t testing.TB, path string) *excelize.File {
 }
 
 // wantDecimal is fen/100 as the exact decimal a number cell must store,
-// computed with math/big so it shares no code with the package.
+// written here independently of the package's own formatting.
 func wantDecimal(m gateway.Money) string {
-	s := new(big.Rat).SetFrac64(int64(m), 100).FloatString(2)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	v, sign := int64(m), ""
+	if v < 0 {
+		v, sign = -v, "-"
 	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
+	s := sign + strconv.FormatInt(v/100, 10) + "." + fmt.Sprintf("%02d", v%100)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
 // checkMoney asserts that a cell is a number (no string type) whose stored
