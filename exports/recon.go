@@ -311,37 +311,84 @@ func writeLines(b *book, in Recon, sheetRows int) (int, error) {
 	return n, err
 }
 
+// lineChunk is how many bill lines the parser hands over at a time.
+const lineChunk = 4096
+
 func streamLines(b *book, lines gateway.BillReader, byLine map[int]*store.Finding, settles map[lineKey]store.Finding, sheetRows int) (int, error) {
 	t := b.newTable(LinesSheet, lineColumns, true)
 	t.sheetRows = sheetRows
+	// The bill is parsed on the other core while this one writes rows:
+	// each is about half the work of a million-line export.
+	chunks := make(chan []gateway.BillLine, 4)
+	stop := make(chan struct{})
+	parsed := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		parsed <- parseChunks(lines, chunks, stop)
+	}()
+	defer func() {
+		close(stop)
+		for range chunks {
+		}
+	}()
 	n := 0
+	for chunk := range chunks {
+		for i := range chunk {
+			l := &chunk[i]
+			n++
+			result, severity, note, tn := string(recon.Matched), "", "", plain
+			if f, ok := byLine[l.Line]; ok {
+				result, severity, note, tn = f.Category, f.Severity, MaskBuyerIDs(f.Detail), toneOf(f.Severity)
+			} else if len(settles) > 0 {
+				if f, ok := settles[lineKey{string(l.Kind), l.OutTradeNo, l.OutRequestNo}]; ok {
+					note = "settles the CROSS_DAY item held on " + f.FirstDay
+				}
+			}
+			var requestNo, refundID string
+			if l.Kind == gateway.LineRefund {
+				requestNo, refundID = l.OutRequestNo, l.RefundID
+			}
+			if err := t.add(tn, l.Line, kindName(l.Kind), l.Time, l.TradeNo, l.OutTradeNo, requestNo, refundID,
+				l.Subject, l.State, l.Amount, l.Net, l.Fee, result, severity, note); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := <-parsed; err != nil {
+		return n, err
+	}
+	return n, t.close()
+}
+
+// parseChunks reads every line of a bill into chunks until the end, an
+// error, or stop.
+func parseChunks(lines gateway.BillReader, chunks chan<- []gateway.BillLine, stop <-chan struct{}) error {
+	chunk := make([]gateway.BillLine, 0, lineChunk)
 	for {
 		l, err := lines.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return n, err
+			return err
 		}
-		n++
-		result, severity, note, tn := string(recon.Matched), "", "", plain
-		if f, ok := byLine[l.Line]; ok {
-			result, severity, note, tn = f.Category, f.Severity, MaskBuyerIDs(f.Detail), toneOf(f.Severity)
-		} else if len(settles) > 0 {
-			if f, ok := settles[lineKey{string(l.Kind), l.OutTradeNo, l.OutRequestNo}]; ok {
-				note = "settles the CROSS_DAY item held on " + f.FirstDay
+		chunk = append(chunk, *l)
+		if len(chunk) == lineChunk {
+			select {
+			case chunks <- chunk:
+			case <-stop:
+				return nil
 			}
-		}
-		var requestNo, refundID string
-		if l.Kind == gateway.LineRefund {
-			requestNo, refundID = l.OutRequestNo, l.RefundID
-		}
-		if err := t.add(tn, l.Line, kindName(l.Kind), l.Time, l.TradeNo, l.OutTradeNo, requestNo, refundID,
-			l.Subject, l.State, l.Amount, l.Net, l.Fee, result, severity, note); err != nil {
-			return n, err
+			chunk = make([]gateway.BillLine, 0, lineChunk)
 		}
 	}
-	return n, t.close()
+	if len(chunk) > 0 {
+		select {
+		case chunks <- chunk:
+		case <-stop:
+		}
+	}
+	return nil
 }
 
 // dayValue is a stored business date ("2026-11-22") as a date cell, or the

@@ -141,8 +141,13 @@ func (t *table) write(tn tone, vals []any) error {
 	for i, v := range vals {
 		c := &t.cells[i]
 		c.StyleID, c.Value, c.Formula = styles[t.cols[i].kind], nil, ""
+		t.values[i] = c
 		switch v := v.(type) {
 		case nil:
+		case string:
+			if v != "" {
+				c.Value = v
+			}
 		case gateway.Money:
 			f, err := streamNumber(v)
 			if err != nil {
@@ -151,12 +156,15 @@ func (t *table) write(tn tone, vals []any) error {
 			c.Value = f
 		case time.Time:
 			if !v.IsZero() {
-				// excelize writes the wall clock of the time's own zone:
-				// the business zone's clock is what the bills print.
-				c.Value = v.In(t.b.zone)
+				c.Value = excelSerial(v, t.b.zone)
 			}
 		default:
 			c.Value = v
+		}
+		if c.Value == nil && tn == plain {
+			// An empty cell without a fill is no cell at all: a million
+			// rows of empty refund columns cost nothing.
+			t.values[i] = nil
 		}
 	}
 	t.rows++
@@ -255,6 +263,16 @@ func (t *table) close() error {
 	}
 	t.b.rows += t.rows
 	return nil
+}
+
+// excelSerial is t's wall clock in zone (the clock the bills print) as a
+// spreadsheet date: days since 1899-12-30, the time of day as the fraction.
+// Written as a number excelize passes through, it skips the work excelize
+// does per time value (a workbook lookup and a style check on every cell).
+func excelSerial(t time.Time, zone *time.Location) float64 {
+	const unixEpoch = 25569 // 1970-01-01
+	_, offset := t.In(zone).Zone()
+	return float64(t.Unix()+int64(offset))/86400 + unixEpoch
 }
 
 func cellName(col, row int) string {

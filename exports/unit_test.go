@@ -1,6 +1,8 @@
 package exports
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -96,5 +98,30 @@ func TestWriteFileLeavesNoHalfWrittenFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("left behind: %v", entries)
+	}
+}
+
+func TestParallelDeflateIsOneStream(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, deflateBlock - 1, deflateBlock, 3*deflateBlock + deflateBlock/2} {
+		in := make([]byte, n)
+		for i := range in {
+			// Compressible text with some noise, like sheet XML.
+			in[i] = "<c r=\"A1\"><v>12.30</v></c>"[i%26] + byte(r.IntN(2))
+		}
+		var z bytes.Buffer
+		w := newParallelDeflate(&z)
+		for b := in; len(b) > 0; {
+			k := min(len(b), 1+r.IntN(3<<20))
+			w.Write(b[:k])
+			b = b[k:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out, err := io.ReadAll(flate.NewReader(&z))
+		if err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("%d bytes: inflated %d bytes, err %v", n, len(out), err)
+		}
 	}
 }
