@@ -264,7 +264,9 @@ var lineColumns = []column{
 	{name: "out_request_no", kind: text},
 	{name: "Refund id", kind: text},
 	{name: "Subject", kind: text, max: 40},
-	{name: "Platform state", kind: text},
+	// The bill's own state column (交易/退款, SUCCESS/REFUND) is left out:
+	// Kind says the same in one vocabulary for both platforms, and a
+	// column less is a tenth less work on a million lines.
 	{name: "Amount", kind: money},
 	{name: "Net", kind: money},
 	{name: "Fee", kind: money},
@@ -349,7 +351,7 @@ func streamLines(b *book, lines gateway.BillReader, byLine map[int]*store.Findin
 				requestNo, refundID = l.OutRequestNo, l.RefundID
 			}
 			if err := t.add(tn, l.Line, kindName(l.Kind), l.Time, l.TradeNo, l.OutTradeNo, requestNo, refundID,
-				l.Subject, l.State, l.Amount, l.Net, l.Fee, result, severity, note); err != nil {
+				l.Subject, l.Amount, l.Net, l.Fee, result, severity, note); err != nil {
 				return n, err
 			}
 		}

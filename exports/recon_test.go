@@ -219,7 +219,7 @@ func TestReconReport(t *testing.T) {
 		if !slices.Equal(head, columnNames(lineColumns)) {
 			t.Fatalf("Lines header %q", head)
 		}
-		checkFrozenAndFiltered(t, f, LinesSheet, len(fx.lines)+1, "O")
+		checkFrozenAndFiltered(t, f, LinesSheet, len(fx.lines)+1, "N")
 		result, amount, fee, tm, subject := colOf(t, head, "Result"), colOf(t, head, "Amount"), colOf(t, head, "Fee"), colOf(t, head, "Time"), colOf(t, head, "Subject")
 		for i, l := range fx.lines {
 			r := strconv.Itoa(i + 2)
@@ -298,7 +298,7 @@ func TestReconReportSplitsLines(t *testing.T) {
 			t.Errorf("%s has %d rows, limit 4", sh, len(rows))
 		}
 		data := rows[1 : len(rows)-1]
-		checkFrozenAndFiltered(t, f, sh, len(data)+1, "O")
+		checkFrozenAndFiltered(t, f, sh, len(data)+1, "N")
 		if rows[len(rows)-1][0] != "Total" {
 			t.Errorf("%s: last row %q, want the total", sh, rows[len(rows)-1])
 		}

@@ -94,7 +94,7 @@ func TestExportReconEndToEnd(t *testing.T) {
 		t.Errorf("Summary lists %d categories", seen)
 	}
 	lines, _ := f.GetRows(exports.LinesSheet)
-	if len(lines) != run.Lines+2 || lines[1][12] != string(recon.NotifyMissing) || lines[2][12] != string(recon.AmountMismatch) || lines[3][12] != string(recon.MissingLocal) {
+	if len(lines) != run.Lines+2 || lines[1][11] != string(recon.NotifyMissing) || lines[2][11] != string(recon.AmountMismatch) || lines[3][11] != string(recon.MissingLocal) {
 		t.Errorf("Lines: %q", lines)
 	}
 	audit, _ := s.store.ListAudit(ctx, store.AuditFilter{Action: string(ActExport)}, 0, 10)
