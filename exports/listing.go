@@ -92,7 +92,7 @@ func writeAbout(b *book, title string, rows int, about About) error {
 		v := e[1]
 		switch x := v.(type) {
 		case time.Time:
-			v, style = x.In(b.zone), b.cell[plain][stamp]
+			v, style = excelSerial(x, b.zone), b.cell[plain][stamp]
 		case int:
 			style = b.cell[plain][count]
 		}

@@ -438,7 +438,7 @@ func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 			}
 		case time.Time:
 			if !v.IsZero() {
-				err = f.SetCellValue(sh, cell, v.In(b.zone))
+				err = f.SetCellDefault(sh, cell, strconv.FormatFloat(excelSerial(v, b.zone), 'f', -1, 64))
 			}
 		case nil:
 		default:
