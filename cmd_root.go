@@ -42,7 +42,7 @@ payment callbacks. Run it without a command for the console.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("the console is not built yet; see `paydesk --help` for the commands that are")
+			return a.runConsole(cmd)
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
 			return a.close()
@@ -52,6 +52,7 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.config, "config", "", "config file (default ./paydesk.toml, or $PAYDESK_CONFIG)")
 	pf.StringVar(&a.flags.db, "db", "", "database file (overrides [store] path and $PAYDESK_DB)")
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
+	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a), newExportCmd(a))
 	return root

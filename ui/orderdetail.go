@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/paydesk/paydesk/ops"
+)
+
+// orderDetailView is one order's page: its fields, what is refundable, and
+// its timeline (created, each callback with its outcome, each query, each
+// refund, each operator action), bad events marked '!'.
+type orderDetailView struct {
+	c             *programContext
+	d             ops.OrderDetail
+	width, height int
+	lines         []string
+	scroll        int
+}
+
+func newOrderDetailView(c *programContext, d ops.OrderDetail) *orderDetailView {
+	v := &orderDetailView{c: c}
+	v.set(d)
+	return v
+}
+
+func (v *orderDetailView) set(d ops.OrderDetail) {
+	v.d = d
+	v.build()
+}
+
+func (v *orderDetailView) setSize(w, h int) {
+	v.width, v.height = w, h
+	v.build()
+}
+
+// build lays the page out once per change, so View only slices it.
+func (v *orderDetailView) build() {
+	t := v.c.theme
+	o := v.d.Order
+	var l []string
+	l = append(l, t.Title.Render("Order "+o.OutTradeNo)+"  "+t.Dim.Render(o.Subject))
+	field := func(name, value string) { l = append(l, fmt.Sprintf("  %-12s %s", name, value)) }
+	field("Channel", string(o.Channel))
+	field("Amount", o.Amount.Yuan()+" "+o.Currency)
+	field("Status", string(o.Status))
+	field("Trade no", dash(o.TradeNo))
+	paid := v.c.local(o.PaidAt, "2006-01-02 15:04:05")
+	if o.PaidVia != "" {
+		paid += " (via " + string(o.PaidVia) + ")"
+	}
+	field("Paid at", paid)
+	field("Refunded", o.Refunded.Yuan())
+	refundable := v.d.Refundable.Yuan()
+	if v.d.Ceiling.Pending > 0 {
+		refundable += fmt.Sprintf(" (%s pending)", v.d.Ceiling.Pending.Yuan())
+	}
+	field("Refundable", refundable)
+	field("Created", v.c.local(o.CreatedAt, "2006-01-02 15:04:05"))
+	l = append(l, "", t.Title.Render(fmt.Sprintf("Timeline (%d events)", len(v.d.Timeline))))
+	for _, e := range v.d.Timeline {
+		mark := " "
+		if e.Bad {
+			mark = "!"
+		}
+		line := fmt.Sprintf("%s %s  %-12s %s", mark, v.c.local(e.At, "01-02 15:04:05"), e.Kind, e.Text)
+		if e.Bad {
+			line = t.Bad.Render(line)
+		}
+		l = append(l, line)
+	}
+	v.lines = l
+	v.scroll = min(v.scroll, max(len(v.lines)-v.height, 0))
+}
+
+func (v *orderDetailView) update(msg tea.KeyMsg) {
+	k := v.c.keys
+	maxScroll := max(len(v.lines)-v.height, 0)
+	switch {
+	case key.Matches(msg, k.Down):
+		v.scroll++
+	case key.Matches(msg, k.Up):
+		v.scroll--
+	case key.Matches(msg, k.PageDown):
+		v.scroll += v.height
+	case key.Matches(msg, k.PageUp):
+		v.scroll -= v.height
+	case key.Matches(msg, k.Top):
+		v.scroll = 0
+	case key.Matches(msg, k.Bottom):
+		v.scroll = maxScroll
+	}
+	v.scroll = min(max(v.scroll, 0), maxScroll)
+}
+
+func (v *orderDetailView) View() string {
+	end := min(v.scroll+v.height, len(v.lines))
+	return padLines(truncateLines(strings.Join(v.lines[v.scroll:end], "\n"), v.width), v.height)
+}
+
+func (v *orderDetailView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	return []key.Binding{k.Back, only(k.Query, v.c.can(ops.ActQuery)), only(k.Refund, v.c.can(ops.ActRefund)), k.Help}
+}
+
+func (v *orderDetailView) FullHelp() [][]key.Binding {
+	k := v.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Back, only(k.Query, v.c.can(ops.ActQuery)), only(k.Refund, v.c.can(ops.ActRefund))},
+		k.globalHelp(),
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,793 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/ops"
+	"github.com/paydesk/paydesk/store"
+)
+
+// reconJumpMsg is `:recon CHANNEL DAY`.
+type reconJumpMsg struct {
+	channel gateway.Channel
+	day     time.Time
+}
+
+func parseReconCommand(args []string, c *programContext) (reconJumpMsg, error) {
+	if len(args) == 0 || len(args) > 2 {
+		return reconJumpMsg{}, fmt.Errorf("usage: :recon alipay|wechat [YYYY-MM-DD]")
+	}
+	ch, err := gateway.ParseChannel(args[0])
+	if err != nil {
+		return reconJumpMsg{}, err
+	}
+	day := yesterday(c)
+	if len(args) == 2 {
+		if day, err = time.ParseInLocation(time.DateOnly, args[1], c.zone); err != nil {
+			return reconJumpMsg{}, fmt.Errorf(":recon %s %s: want a date like 2026-11-22", args[0], args[1])
+		}
+	}
+	return reconJumpMsg{channel: ch, day: day}, nil
+}
+
+// yesterday is the default business day: the day before today in the
+// platform zone, the newest day whose bill exists.
+func yesterday(c *programContext) time.Time {
+	n := c.now.In(c.zone)
+	return time.Date(n.Year(), n.Month(), n.Day()-1, 0, 0, 0, 0, c.zone)
+}
+
+// Categories in report order (DESIGN §5): critical first, MATCHED last,
+// with the severity each carries by default. A finding carries its own
+// severity (a refund mismatch can be raised to critical); cards use the
+// worst one present.
+var reconCategories = []struct{ name, severity string }{
+	{"MISSING_LOCAL", "critical"}, {"DUPLICATE_PAYMENT", "critical"}, {"AMOUNT_MISMATCH", "critical"},
+	{"REFUND_MISMATCH", "warning"}, {"UNPAID_LOCAL", "warning"}, {"MISSING_PLATFORM", "warning"},
+	{"NOTIFY_REJECTED", "warning"}, {"NOTIFY_MISSING", "info"}, {"CROSS_DAY", "info"}, {"MATCHED", "ok"},
+}
+
+var reconStages = []string{ops.StageDownload, ops.StageParse, ops.StageLoad, ops.StageMatch, ops.StageSave}
+
+// reconView picks a channel and a day, runs the reconciliation (bill from
+// the platform or from a file) with its stages' progress, then shows the
+// run: a card per category and the findings, on which the usual actions
+// work (query, replay, refund a duplicate, resolve or ignore with a note).
+type reconView struct {
+	c             *programContext
+	width, height int
+
+	channel  gateway.Channel
+	day      time.Time
+	billFile string
+
+	running  bool
+	stage    string
+	progress map[string]ops.ReconProgress
+	runErr   string
+
+	run      *store.Run
+	findings []store.Finding
+	loading  bool
+	lookup   int // generation of the (channel, day) lookup
+
+	// exported is the last workbook written, shown under the run.
+	exported string
+
+	category string // "" all
+	filter   filterBox
+	text     string // client-side filter text: category prefixes, open, a number
+	shown    []int  // indexes into findings after the filters
+	sel, top int
+}
+
+type reconProgressMsg struct {
+	task int
+	p    ops.ReconProgress
+}
+
+func (m reconProgressMsg) progress() (int, int, int) {
+	if m.p.Total <= 0 {
+		return m.task, 0, 0
+	}
+	return m.task, int(m.p.Done), int(m.p.Total)
+}
+
+type reconRunDoneMsg struct {
+	run store.Run
+	err error
+}
+
+// reconRunMsg is the run of a (channel, day) and its findings.
+type reconRunMsg struct {
+	gen      int
+	run      store.Run
+	found    bool
+	findings []store.Finding
+	err      error
+}
+
+type findingResolvedMsg struct {
+	f   store.Finding
+	err error
+}
+
+type reconActionMsg struct {
+	what string
+	text string
+	kind toastKind
+	err  error
+}
+
+func (reconProgressMsg) target() viewID   { return reconTab }
+func (reconRunDoneMsg) target() viewID    { return reconTab }
+func (reconRunMsg) target() viewID        { return reconTab }
+func (findingResolvedMsg) target() viewID { return reconTab }
+func (reconActionMsg) target() viewID     { return reconTab }
+
+func newReconView(c *programContext) *reconView {
+	v := &reconView{c: c, day: yesterday(c), channel: gateway.Alipay, progress: map[string]ops.ReconProgress{}}
+	if ch := c.svc.Channels(); len(ch) > 0 {
+		v.channel = ch[0]
+	}
+	v.filter = newFilterBox("dup missing open PD2026…")
+	return v
+}
+
+func (v *reconView) Init() tea.Cmd { return v.load() }
+
+func (v *reconView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.filter.input.Width = max(10, w-12)
+}
+
+func (v *reconView) Focused() bool { return v.filter.active }
+
+func (v *reconView) jump(j reconJumpMsg) tea.Cmd {
+	v.channel, v.day, v.billFile = j.channel, j.day, ""
+	return v.load()
+}
+
+// load finds the current run of the chosen (channel, day), if any, and
+// its findings.
+func (v *reconView) load() tea.Cmd {
+	v.lookup++
+	v.loading = true
+	c, ch, day, gen := v.c, v.channel, v.day.Format(store.DayFormat), v.lookup
+	return func() tea.Msg {
+		runs, err := c.svc.ReconRuns(c.ctx, 500)
+		if err != nil {
+			return reconRunMsg{gen: gen, err: err}
+		}
+		for _, r := range runs {
+			if r.Channel == ch && r.Day == day && r.Superseded == 0 {
+				return loadRun(c, gen, r.ID)
+			}
+		}
+		return reconRunMsg{gen: gen}
+	}
+}
+
+func loadRun(c *programContext, gen int, id int64) reconRunMsg {
+	run, err := c.svc.ReconRun(c.ctx, id)
+	if err != nil {
+		return reconRunMsg{gen: gen, err: err}
+	}
+	fs, err := c.svc.Findings(c.ctx, store.FindingFilter{RunID: id})
+	return reconRunMsg{gen: gen, run: run, found: true, findings: fs, err: err}
+}
+
+func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case reconRunMsg:
+		if msg.gen != v.lookup {
+			return v, nil
+		}
+		v.loading = false
+		if msg.err != nil {
+			return v, errToast("reconciliation", msg.err)
+		}
+		v.run = nil
+		if msg.found {
+			r := msg.run
+			v.run = &r
+		}
+		v.setFindings(msg.findings)
+	case reconProgressMsg:
+		v.stage = msg.p.Stage
+		v.progress[msg.p.Stage] = msg.p
+	case reconRunDoneMsg:
+		v.running = false
+		if msg.err != nil {
+			v.runErr = msg.err.Error()
+			return v, errToast("reconcile "+string(v.channel)+" "+v.day.Format(time.DateOnly), msg.err)
+		}
+		v.runErr = ""
+		r := msg.run
+		return v, tea.Batch(toastCmd(toastOK, fmt.Sprintf("run %d: %s lines, %s orders, %s",
+			r.ID, group(r.Lines), group(r.Orders), openSummary(r))), v.load())
+	case findingResolvedMsg:
+		if msg.err != nil {
+			return v, errToast("resolve", msg.err)
+		}
+		for i := range v.findings {
+			if v.findings[i].ID == msg.f.ID {
+				v.findings[i] = msg.f
+			}
+		}
+		v.applyFilter()
+		return v, toastCmd(toastOK, fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))
+	case reconActionMsg:
+		if msg.err != nil {
+			return v, errToast(msg.what, msg.err)
+		}
+		return v, toastCmd(msg.kind, msg.text)
+	case refundDoneMsg:
+		return v, refundToast(msg)
+	case billFileMsg:
+		v.billFile = string(msg)
+	case exportDoneMsg:
+		if msg.err != nil {
+			return v, errToast(fmt.Sprintf("export run %d", msg.runID), msg.err)
+		}
+		v.exported = msg.path
+		return v, toastCmd(toastOK, fmt.Sprintf("exported run %d to %s (%s)", msg.runID, msg.path, plural(msg.rows, "row", "rows")))
+	case tea.KeyMsg:
+		if v.filter.active {
+			return v, v.filter.update(msg, func(s string) (tea.Cmd, error) {
+				v.text = strings.TrimSpace(s)
+				v.applyFilter()
+				return nil, nil
+			})
+		}
+		return v, v.key(msg)
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelDown:
+			v.move(3)
+		case tea.MouseButtonWheelUp:
+			v.move(-3)
+		}
+	}
+	return v, nil
+}
+
+func openSummary(r store.Run) string {
+	var parts []string
+	for _, cat := range reconCategories {
+		if t := r.Counts[cat.name]; t.Count > 0 && cat.name != "MATCHED" {
+			parts = append(parts, fmt.Sprintf("%s %d", cat.name, t.Count))
+		}
+	}
+	if len(parts) == 0 {
+		return "everything matched"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (v *reconView) setFindings(fs []store.Finding) {
+	v.findings = fs
+	v.sel, v.top = 0, 0
+	v.applyFilter()
+}
+
+// applyFilter recomputes which findings show: the category picked with f,
+// and the `/` text (category prefixes, open/resolved/ignored, a number).
+func (v *reconView) applyFilter() {
+	v.shown = v.shown[:0]
+	terms := strings.Fields(strings.ToLower(v.text))
+	for i, f := range v.findings {
+		if v.category != "" && f.Category != v.category {
+			continue
+		}
+		ok := true
+		for _, t := range terms {
+			switch t {
+			case "open":
+				ok = ok && f.Resolution == ""
+			case "resolved", "ignored":
+				ok = ok && f.Resolution == t
+			default:
+				ok = ok && (strings.HasPrefix(strings.ToLower(f.Category), t) || strings.Contains(strings.ToLower(f.Category), t) ||
+					strings.HasPrefix(strings.ToLower(f.OutTradeNo), t) || strings.HasPrefix(strings.ToLower(f.TradeNo), t))
+			}
+		}
+		if ok {
+			v.shown = append(v.shown, i)
+		}
+	}
+	v.sel = min(v.sel, max(len(v.shown)-1, 0))
+	v.top = scrollTop(v.sel, v.top, v.tableRows(), len(v.shown))
+}
+
+func (v *reconView) selected() (store.Finding, bool) {
+	if v.sel < 0 || v.sel >= len(v.shown) {
+		return store.Finding{}, false
+	}
+	return v.findings[v.shown[v.sel]], true
+}
+
+func (v *reconView) move(d int) {
+	v.sel = min(max(v.sel+d, 0), max(len(v.shown)-1, 0))
+	v.top = scrollTop(v.sel, v.top, v.tableRows(), len(v.shown))
+}
+
+func (v *reconView) channels() []gateway.Channel { return gateway.Channels }
+
+func (v *reconView) keysFor() (query, replay, refund, resolve, ignore, run key.Binding) {
+	k := v.c.keys
+	return only(k.Query, v.c.can(ops.ActQuery)), only(k.Replay, v.c.can(ops.ActReplay)), only(k.Refund, v.c.can(ops.ActRefund)),
+		only(k.Resolve, v.c.can(ops.ActResolve)), only(k.Ignore, v.c.can(ops.ActResolve)), only(k.Run, v.c.can(ops.ActReconcile))
+}
+
+func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
+	k := v.c.keys
+	query, replay, refund, resolve, ignore, run := v.keysFor()
+	switch {
+	case key.Matches(msg, k.Channel):
+		chs := v.channels()
+		i := slices.Index(chs, v.channel)
+		v.channel = chs[(i+1)%len(chs)]
+		return v.load()
+	case key.Matches(msg, k.PrevDay):
+		v.day = v.day.AddDate(0, 0, -1)
+		return v.load()
+	case key.Matches(msg, k.NextDay):
+		if next := v.day.AddDate(0, 0, 1); !next.After(yesterday(v.c)) {
+			v.day = next
+			return v.load()
+		}
+		return toastCmd(toastInfo, "a day's bill exists only once the day is over: yesterday is the newest")
+	case key.Matches(msg, k.BillFile):
+		return v.c.open(newPrompt("Reconcile from a bill file",
+			[]string{fmt.Sprintf("The %s bill of %s, as downloaded from the merchant platform.", v.channel, v.day.Format(time.DateOnly)),
+				"Leave empty to download it from the platform."},
+			"/path/to/bill.csv", "", func(s string) tea.Cmd {
+				return func() tea.Msg { return billFileMsg(s) }
+			}))
+	case key.Matches(msg, run):
+		return v.start()
+	case key.Matches(msg, k.Down):
+		v.move(1)
+	case key.Matches(msg, k.Up):
+		v.move(-1)
+	case key.Matches(msg, k.PageDown):
+		v.move(v.tableRows())
+	case key.Matches(msg, k.PageUp):
+		v.move(-v.tableRows())
+	case key.Matches(msg, k.Top):
+		v.move(-len(v.shown))
+	case key.Matches(msg, k.Bottom):
+		v.move(len(v.shown))
+	case key.Matches(msg, k.Category):
+		v.cycleCategory()
+	case key.Matches(msg, only(k.Export, v.c.can(ops.ActExport))):
+		return v.export()
+	case key.Matches(msg, k.Filter):
+		v.filter.open(v.text)
+	case key.Matches(msg, k.Back):
+		if v.category != "" || v.text != "" {
+			v.category, v.text = "", ""
+			v.applyFilter()
+		}
+	case key.Matches(msg, query):
+		return v.onFinding(func(f store.Finding) tea.Cmd { return v.query(f) })
+	case key.Matches(msg, replay):
+		return v.onFinding(func(f store.Finding) tea.Cmd { return v.replay(f) })
+	case key.Matches(msg, refund):
+		return v.onFinding(func(f store.Finding) tea.Cmd { return v.refund(f) })
+	case key.Matches(msg, resolve):
+		return v.onFinding(func(f store.Finding) tea.Cmd { return v.resolve(f, "resolved") })
+	case key.Matches(msg, ignore):
+		return v.onFinding(func(f store.Finding) tea.Cmd { return v.resolve(f, "ignored") })
+	case msg.String() == "o":
+		return v.onFinding(func(f store.Finding) tea.Cmd {
+			if f.OutTradeNo == "" {
+				return toastCmd(toastInfo, "this finding has no local order")
+			}
+			return func() tea.Msg { return jumpMsg{to: ordersTab, order: f.OutTradeNo} }
+		})
+	}
+	return nil
+}
+
+// billFileMsg sets the bill file (empty: download).
+type billFileMsg string
+
+func (billFileMsg) target() viewID { return reconTab }
+
+func (v *reconView) cycleCategory() {
+	var present []string
+	for _, cat := range reconCategories {
+		for _, f := range v.findings {
+			if f.Category == cat.name {
+				present = append(present, cat.name)
+				break
+			}
+		}
+	}
+	if len(present) == 0 {
+		v.category = ""
+	} else if i := slices.Index(present, v.category); i < 0 {
+		v.category = present[0]
+	} else if i == len(present)-1 {
+		v.category = ""
+	} else {
+		v.category = present[i+1]
+	}
+	v.sel, v.top = 0, 0
+	v.applyFilter()
+}
+
+func (v *reconView) onFinding(f func(store.Finding) tea.Cmd) tea.Cmd {
+	fd, ok := v.selected()
+	if !ok {
+		return toastCmd(toastInfo, "no finding selected")
+	}
+	return f(fd)
+}
+
+// start runs the reconciliation in a task, reporting each stage.
+func (v *reconView) start() tea.Cmd {
+	if v.running {
+		return toastCmd(toastInfo, "a reconciliation is already running")
+	}
+	v.running, v.runErr, v.stage = true, "", ""
+	clear(v.progress)
+	c := v.c
+	req := ops.ReconRequest{Channel: v.channel, Day: v.day, BillFile: v.billFile}
+	label := fmt.Sprintf("reconciling %s %s", v.channel, v.day.Format(time.DateOnly))
+	return c.startTask(label, func(id int, report func(tea.Msg)) tea.Msg {
+		run, err := c.svc.RunRecon(c.ctx, req, func(p ops.ReconProgress) { report(reconProgressMsg{task: id, p: p}) })
+		return reconRunDoneMsg{run: run, err: err}
+	})
+}
+
+func (v *reconView) query(f store.Finding) tea.Cmd {
+	if f.OutTradeNo == "" {
+		return toastCmd(toastInfo, "this finding has no local order to query")
+	}
+	c, no := v.c, f.OutTradeNo
+	return c.startTask("querying "+no, func(int, func(tea.Msg)) tea.Msg {
+		r, err := c.svc.QueryTrade(c.ctx, no)
+		kind := toastOK
+		if r.Disagrees {
+			kind = toastErr
+		}
+		return reconActionMsg{what: "query " + no, text: fmt.Sprintf("%s: %s", no, r.Note), kind: kind, err: err}
+	})
+}
+
+// replay replays the newest callback stored for the finding's order.
+func (v *reconView) replay(f store.Finding) tea.Cmd {
+	if f.OutTradeNo == "" {
+		return toastCmd(toastInfo, "this finding has no local order, so no callback to replay")
+	}
+	c, no := v.c, f.OutTradeNo
+	return c.startTask("replaying the callback of "+no, func(int, func(tea.Msg)) tea.Msg {
+		ns, err := c.svc.ListNotifications(c.ctx, store.NotificationFilter{OutTradeNo: no}, 0, 1)
+		if err != nil {
+			return reconActionMsg{what: "replay", err: err}
+		}
+		if len(ns) == 0 {
+			return reconActionMsg{text: "no callback stored for " + no + ": nothing to replay", kind: toastInfo}
+		}
+		r, err := c.svc.ReplayNotification(c.ctx, ns[0].ID)
+		kind := toastOK
+		if r.Apply.Failed() {
+			kind = toastErr
+		}
+		return reconActionMsg{what: "replay", text: fmt.Sprintf("notification %d replayed: %s %s %s", ns[0].ID, r.Verify, r.Apply, r.Detail), kind: kind, err: err}
+	})
+}
+
+// refund is offered on a duplicate payment: the usual refund form, whose
+// confirmation says exactly what ops will refund.
+func (v *reconView) refund(f store.Finding) tea.Cmd {
+	if f.Category != "DUPLICATE_PAYMENT" {
+		return toastCmd(toastInfo, "refunds from a finding are for duplicate payments; refund other orders from Orders")
+	}
+	c, no := v.c, f.OutTradeNo
+	return func() tea.Msg {
+		d, err := c.svc.ShowOrder(c.ctx, no)
+		if err != nil {
+			return reconActionMsg{what: "order " + no, err: err}
+		}
+		if d.Refundable <= 0 {
+			return reconActionMsg{text: no + " has nothing left to refund", kind: toastInfo}
+		}
+		return openDialogMsg{newRefundForm(c, reconTab, d.Order, d.Refundable)}
+	}
+}
+
+func (v *reconView) resolve(f store.Finding, resolution string) tea.Cmd {
+	c, id := v.c, f.ID
+	verb := map[string]string{"resolved": "Resolve", "ignored": "Ignore"}[resolution]
+	lines := []string{fmt.Sprintf("%s %s %s", f.Category, dash(f.OutTradeNo), f.Detail)}
+	if f.Resolution != "" {
+		lines = append(lines, fmt.Sprintf("Now %s by %s: %s", f.Resolution, f.Resolver, f.Note))
+	}
+	return v.c.open(newPrompt(fmt.Sprintf("%s finding %d", verb, id), lines, "why (kept in the audit log)",
+		"a note is required: say why, for whoever reads the audit log", func(note string) tea.Cmd {
+			return func() tea.Msg {
+				f, err := c.svc.ResolveFinding(c.ctx, id, resolution, note)
+				return findingResolvedMsg{f: f, err: err}
+			}
+		}))
+}
+
+// Layout: the picker line, the run line, the stages or cards, the
+// findings table.
+func (v *reconView) View() string {
+	t := v.c.theme
+	var top []string
+	src := "download from the platform"
+	if v.billFile != "" {
+		src = "file " + v.billFile
+	}
+	top = append(top, truncateLines(fmt.Sprintf("%s %s   %s %s   %s %s",
+		t.Key.Render("channel"), "["+string(v.channel)+"]", t.Key.Render("day"), "["+v.day.Format(time.DateOnly)+"]",
+		t.Key.Render("bill"), src), v.width))
+	switch {
+	case v.running || v.runErr != "":
+		top = append(top, v.stagesView()...)
+	case v.loading:
+		top = append(top, t.Dim.Render("loading…"))
+	case v.run == nil:
+		hint := "No run for this day yet."
+		if v.c.can(ops.ActReconcile) {
+			hint += " Press enter to reconcile (c channel, h/l day, b bill file)."
+		}
+		top = append(top, hint)
+	default:
+		top = append(top, v.runLine(), v.cards())
+	}
+	head := strings.Join(top, "\n")
+	if v.running || v.runErr != "" || v.run == nil {
+		return padLines(head, v.height)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteByte('\n')
+	b.WriteString(v.findingsView(v.height - lipgloss.Height(head)))
+	return padLines(b.String(), v.height)
+}
+
+func (v *reconView) runLine() string {
+	r := v.run
+	res := ""
+	if n := r.Resolved["open"]; n > 0 {
+		res = fmt.Sprintf(" · %d open", n)
+	}
+	if n := r.Resolved["resolved"] + r.Resolved["ignored"]; n > 0 {
+		res += fmt.Sprintf(" · %d settled", n)
+	}
+	line := fmt.Sprintf("run %d by %s at %s · %s bill lines · %s orders · fees %s · net %s%s",
+		r.ID, r.Operator, v.c.local(r.FinishedAt, "01-02 15:04"), group(r.Lines), group(r.Orders), r.Fees.Yuan(), r.Net.Yuan(), res)
+	if v.exported != "" {
+		line += " · exported to " + v.exported
+	}
+	return truncateLines(v.c.theme.Dim.Render(line), v.width)
+}
+
+// stagesView lists the five stages with a marker each: done, running or
+// waiting (text markers, so NO_COLOR shows them).
+func (v *reconView) stagesView() []string {
+	t := v.c.theme
+	var out []string
+	cur := slices.Index(reconStages, v.stage)
+	for i, s := range reconStages {
+		p, seen := v.progress[s]
+		mark, style := "  ", t.Dim
+		switch {
+		case v.runErr != "" && i == max(cur, 0):
+			mark, style = "! ", t.Bad
+		case i < cur || (seen && p.Total > 0 && p.Done >= p.Total && i <= cur):
+			mark, style = "✓ ", t.Good
+		case i == cur && v.running:
+			mark, style = v.c.spin+" ", t.Info
+		}
+		line := fmt.Sprintf("%s%-9s", mark, s)
+		if seen {
+			if p.Done > 0 || p.Total > 0 {
+				unit := map[string]string{ops.StageDownload: "bytes", ops.StageParse: "lines", ops.StageLoad: "orders", ops.StageMatch: "lines"}[s]
+				if p.Total > 0 {
+					line += fmt.Sprintf(" %s/%s %s", group(int(p.Done)), group(int(p.Total)), unit)
+				} else {
+					line += fmt.Sprintf(" %s %s", group(int(p.Done)), unit)
+				}
+			}
+			if p.Message != "" {
+				line += "  " + p.Message
+			}
+		}
+		out = append(out, truncateLines(style.Render(line), v.width))
+	}
+	if v.runErr != "" {
+		out = append(out, "", t.Bad.Render("error: ")+v.runErr, t.Dim.Render("Nothing was saved. Fix the cause and press enter to run again."))
+		for i := range out[len(out)-2:] {
+			out[len(out)-2+i] = truncateLines(out[len(out)-2+i], v.width)
+		}
+	}
+	return out
+}
+
+// cards draws a box per category present (MATCHED always), coloured by the
+// worst severity among its findings and labelled with it.
+func (v *reconView) cards() string {
+	t := v.c.theme
+	worst := map[string]string{}
+	rank := map[string]int{"critical": 3, "warning": 2, "info": 1}
+	for _, f := range v.findings {
+		if rank[f.Severity] > rank[worst[f.Category]] {
+			worst[f.Category] = f.Severity
+		}
+	}
+	var boxes []string
+	w := 22 // the longest name with its severity mark, and the border
+	for _, cat := range reconCategories {
+		tot, ok := v.run.Counts[cat.name]
+		if (!ok || tot.Count == 0) && cat.name != "MATCHED" {
+			continue
+		}
+		sev := cat.severity
+		if s := worst[cat.name]; s != "" {
+			sev = s
+		}
+		mark := map[string]string{"critical": "!! ", "warning": "! ", "info": "i ", "ok": "✓ "}[sev]
+		sel := ""
+		if v.category == cat.name {
+			sel = ">"
+		}
+		body := fit(sel+mark+cat.name, w-2, false) + "\n" + fit(fmt.Sprintf("%d · %s", tot.Count, tot.Amount.Yuan()), w-2, false)
+		boxes = append(boxes, t.Card.BorderForeground(t.severityStyle(sev).GetForeground()).Foreground(t.severityStyle(sev).GetForeground()).
+			Padding(0).Width(w-2).Render(body))
+	}
+	per := max(1, v.width/w)
+	var rows []string
+	for i := 0; i < len(boxes); i += per {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, boxes[i:min(i+per, len(boxes))]...))
+	}
+	return strings.Join(rows, "\n")
+}
+
+var findingColumns = []column{
+	{title: "", width: 3},
+	{title: "CATEGORY", width: 17},
+	{title: "ORDER", width: 18},
+	{title: "LOCAL", width: 11, right: true},
+	{title: "PLATFORM", width: 11, right: true, prio: 2},
+	{title: "STATE", width: 9, prio: 3},
+	{title: "DETAIL", width: 12, flex: true, prio: 1},
+}
+
+// tableRows is how many findings fit under the cards; the cards' height
+// depends on the run, so this is an estimate used for paging.
+func (v *reconView) tableRows() int { return max(1, v.height-12) }
+
+func (v *reconView) findingsView(h int) string {
+	t := v.c.theme
+	var b strings.Builder
+	if v.filter.active {
+		b.WriteString(v.filter.view(v.c, v.width))
+	} else {
+		parts := []string{fmt.Sprintf("%s of %s", group(len(v.shown)), plural(len(v.findings), "finding", "findings"))}
+		if v.category != "" {
+			parts = append(parts, "category "+v.category)
+		}
+		if v.text != "" {
+			parts = append(parts, "filter: "+v.text)
+		}
+		b.WriteString(truncateLines(t.Dim.Render(strings.Join(parts, " · ")), v.width))
+	}
+	b.WriteByte('\n')
+	cols := fitColumns(findingColumns, v.width)
+	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
+	rows := max(h-2, 0)
+	// The selected finding's full detail takes the last two lines: the
+	// table cuts it, and it is what explains the finding.
+	detailLines := 0
+	if rows >= 6 && len(v.shown) > 0 {
+		detailLines = 2
+		rows -= detailLines
+	}
+	if len(v.shown) == 0 {
+		if rows > 0 {
+			b.WriteString("\n  ")
+			if len(v.findings) == 0 {
+				b.WriteString("No findings: every line and order matched.")
+			} else {
+				b.WriteString("No findings match. f cycles categories, esc clears.")
+			}
+		}
+		return b.String()
+	}
+	v.top = scrollTop(v.sel, v.top, rows, len(v.shown))
+	end := min(v.top+rows, len(v.shown))
+	cells := make([]string, len(findingColumns))
+	var line strings.Builder
+	for i := v.top; i < end; i++ {
+		f := v.findings[v.shown[i]]
+		mark := []byte("   ")
+		if i == v.sel {
+			mark[0] = '>'
+		}
+		switch f.Severity {
+		case "critical", "warning":
+			mark[1] = '!'
+		}
+		switch f.Resolution {
+		case "resolved":
+			mark[2] = 'R'
+		case "ignored":
+			mark[2] = 'I'
+		}
+		no := f.OutTradeNo
+		if no == "" {
+			no = f.TradeNo
+		}
+		state := f.LocalStatus
+		if f.PlatformStatus != "" {
+			state = dash(state) + "/" + f.PlatformStatus
+		}
+		cells[0], cells[1], cells[2], cells[3] = string(mark), f.Category, dash(no), f.LocalAmount.Yuan()
+		cells[4], cells[5], cells[6] = f.PlatformAmount.Yuan(), dash(state), dash(f.Detail)
+		line.Reset()
+		formatRow(&line, cols, selectCells(findingColumns, cols, cells))
+		s := line.String()
+		switch {
+		case i == v.sel:
+			s = t.Selected.Render(s)
+		case f.Resolution != "":
+			s = t.Dim.Render(s)
+		default:
+			s = t.severityStyle(f.Severity).Render(s)
+		}
+		b.WriteByte('\n')
+		b.WriteString(s)
+	}
+	if detailLines > 0 {
+		for range rows - (end - v.top) {
+			b.WriteByte('\n')
+		}
+		f, _ := v.selected()
+		text := fmt.Sprintf("› %d %s", f.ID, f.Detail)
+		if f.Resolution != "" {
+			text += fmt.Sprintf(" [%s by %s: %s]", f.Resolution, f.Resolver, f.Note)
+		}
+		w := wrap(text, v.width)
+		for i := range detailLines {
+			b.WriteByte('\n')
+			if i < len(w) {
+				b.WriteString(t.Dim.Render(truncateLines(w[i], v.width)))
+			}
+		}
+	}
+	return b.String()
+}
+
+func (v *reconView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	query, _, _, resolve, _, run := v.keysFor()
+	return []key.Binding{run, k.Channel, k.PrevDay, k.Category, query, resolve, only(k.Export, v.c.can(ops.ActExport)), k.Help}
+}
+
+func (v *reconView) FullHelp() [][]key.Binding {
+	k := v.c.keys
+	query, replay, refund, resolve, ignore, run := v.keysFor()
+	open := key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open order"))
+	return [][]key.Binding{
+		{run, k.Channel, k.PrevDay, k.NextDay, k.BillFile},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Category, k.Filter, k.Back},
+		{query, replay, refund, resolve, ignore, open, only(k.Export, v.c.can(ops.ActExport))},
+		k.globalHelp(),
+	}
+}

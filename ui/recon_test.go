@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/ops"
+	"github.com/paydesk/paydesk/store"
+)
+
+// wechatBill writes a WeChat ALL bill of 2026-11-22 for the fixture: one
+// order paid on both sides, one refunded, one paid at the platform but
+// pending here, and one payment with no local order.
+func wechatBill(t testing.TB, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "wechat-2026-11-22.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := sandbox.NewWeChatBillWriter(f, "ALL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		v, _ := time.ParseInLocation(time.DateTime, "2026-11-22 "+s, gateway.Shanghai)
+		return v
+	}
+	row := func(tm, tradeNo, no string, amount gateway.Money) *sandbox.WeChatBillRow {
+		return &sandbox.WeChatBillRow{Time: at(tm), AppID: "wx0000000000000000", MchID: "1900000001", TradeNo: tradeNo, OutTradeNo: no,
+			OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", Subject: "x", Amount: amount, Fee: sandbox.WeChatFee(amount)}
+	}
+	for _, r := range []*sandbox.WeChatBillRow{
+		row("13:01:00", "4200002026112200005", "PD20261122P5Q6R7", 8800),
+		row("15:00:10", "4200002026112200007", "PD20261122V3W4X5", 1990),
+		row("23:59:55", "4200002026112200002", "PD20261122D4E5F6", 1),
+		row("17:00:00", "4200002026112200099", "PDFOREIGN000001", 5000),
+	} {
+		if err := w.Payment(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := row("15:30:00", "4200002026112200007", "PD20261122V3W4X5", 0)
+	ref.RefundID, ref.OutRefundNo, ref.RefundAmount, ref.Fee = "50300000000001", "RF20261122WX0001", 1990, -sandbox.WeChatFee(1990)
+	if err := w.Refund(ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReconcileFromAFile(t *testing.T) {
+	f := newFixture(t, ops.Admin, true)
+	bill := wechatBill(t, f.dir)
+	opts := testOptions()
+	opts.ExportDir = t.TempDir()
+	m := newModel(t, f, opts, 100, 30)
+	press(t, m, "2")
+	rv := m.views[reconTab].(*reconView)
+	if !rv.day.Equal(day("2026-11-22")) || rv.channel != gateway.Alipay {
+		t.Fatalf("default %s %s, want alipay (the configured one) yesterday", rv.channel, rv.day)
+	}
+	mustContain(t, m.View(), "[alipay]", "[2026-11-22]", "No run for this day yet")
+	press(t, m, "c")
+	if rv.channel != gateway.WeChat {
+		t.Fatal("c did not switch the channel")
+	}
+	press(t, m, "l")
+	if !rv.day.Equal(day("2026-11-22")) || !strings.Contains(m.toast.text, "yesterday is the newest") {
+		t.Fatal("l went past yesterday")
+	}
+	press(t, m, "h", "l")
+	// Downloading needs the platform: wechat is not configured.
+	press(t, m, "enter")
+	if rv.runErr == "" || !strings.Contains(m.toast.text, "not configured") {
+		t.Fatalf("download without a platform: %q / %q", rv.runErr, m.toast.text)
+	}
+	mustContain(t, m.View(), "! download", "Nothing was saved")
+	press(t, m, "b", "text:"+bill, "enter")
+	if rv.billFile != bill {
+		t.Fatalf("bill file %q", rv.billFile)
+	}
+	press(t, m, "enter")
+	if rv.runErr != "" || rv.run == nil {
+		t.Fatalf("run: %q", rv.runErr)
+	}
+	if rv.run.Lines != 5 {
+		t.Fatalf("lines %d", rv.run.Lines)
+	}
+	frame := m.View()
+	if testing.Verbose() {
+		t.Log("\n" + frame)
+	}
+	mustContain(t, frame, "MISSING_LOCAL", "UNPAID_LOCAL", "!! MISSING_LOCAL", "PDFOREIGN000001")
+	// f narrows to one category at a time.
+	press(t, m, "f")
+	if rv.category != "MISSING_LOCAL" || len(rv.shown) != 1 {
+		t.Fatalf("category %q shown %d", rv.category, len(rv.shown))
+	}
+	// Resolve it with a note: the note is required.
+	press(t, m, "d", "enter")
+	if p, ok := m.dialog.(*promptDialog); !ok || !strings.Contains(p.err, "note is required") {
+		t.Fatalf("empty note: %T", m.dialog)
+	}
+	press(t, m, "text:foreign test payment, refunded by hand", "enter")
+	fs, err := f.svc.Findings(t.Context(), store.FindingFilter{RunID: rv.run.ID, Category: "MISSING_LOCAL"})
+	if err != nil || len(fs) != 1 || fs[0].Resolution != "resolved" || fs[0].Resolver != "alice" {
+		t.Fatalf("resolved: %+v %v", fs, err)
+	}
+	mustContain(t, m.View(), ">!R MISSING_LOCAL")
+	// Actions on findings: query and refund are refused with reasons.
+	press(t, m, "r")
+	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "order not found: PDFOREIGN000001") {
+		t.Fatalf("query of a foreign payment: %+v", m.toast)
+	}
+	press(t, m, "R")
+	if m.dialog != nil || !strings.Contains(m.toast.text, "duplicate payments") {
+		t.Fatalf("refund on a non-duplicate: %T %q", m.dialog, m.toast.text)
+	}
+	// x exports the run to the export folder, asking before overwriting.
+	press(t, m, "x")
+	want := filepath.Join(m.c.opts.ExportDir, "paydesk-recon-wechat-2026-11-22.xlsx")
+	if errorsIsMissing(m) {
+		t.Log("this build has no ops.ExportRecon yet: x says so")
+	} else {
+		if !strings.Contains(m.toast.text, "exported run 1 to "+want) {
+			t.Fatalf("export toast %+v", m.toast)
+		}
+		if rv.exported != want {
+			t.Fatalf("exported %q", rv.exported)
+		}
+		mustContain(t, m.View(), "exported to /tmp/")
+		press(t, m, "x")
+		if _, ok := m.dialog.(*confirmDialog); !ok {
+			t.Fatal("a second export does not ask before overwriting")
+		}
+		mustContain(t, m.View(), "Overwrite "+want+"?")
+		press(t, m, "n")
+		if !strings.Contains(m.toast.text, "export cancelled") {
+			t.Fatalf("toast %q", m.toast.text)
+		}
+	}
+	// Coming back to the day shows the saved run.
+	press(t, m, "h", "l")
+	if rv.run == nil || len(rv.findings) == 0 {
+		t.Fatal("the saved run was not found again")
+	}
+	// :recon jumps.
+	press(t, m, "1", ":", "text:recon wechat 2026-11-22", "enter")
+	if m.active != reconTab || rv.run == nil {
+		t.Fatal(":recon did not show the run")
+	}
+}
+
+// errorsIsMissing: the build lacks ops.ExportRecon, and the toast says so.
+func errorsIsMissing(m *Model) bool {
+	return m.toast.kind == toastErr && strings.Contains(m.toast.text, errExportMissing.Error())
+}

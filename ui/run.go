@@ -1,0 +1,29 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/paydesk/paydesk/ops"
+)
+
+// Run opens the console on the terminal and returns when the operator
+// quits or ctx ends.
+func Run(ctx context.Context, svc *ops.Service, opts Options) error {
+	// Ask the terminal for its background before Bubble Tea owns stdin:
+	// asked later (on the first adaptive colour), the answer races the
+	// program's input reader and swallows the operator's first keys.
+	lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
+	if opts.Mouse {
+		popts = append(popts, tea.WithMouseCellMotion())
+	}
+	_, err := tea.NewProgram(New(ctx, svc, opts), popts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // the context ended it: a normal way out (SIGINT in main)
+	}
+	return err
+}
