@@ -137,12 +137,15 @@ func TestReconcileFromAFile(t *testing.T) {
 		if rv.exported != want {
 			t.Fatalf("exported %q", rv.exported)
 		}
-		mustContain(t, m.View(), "exported to /tmp/")
+		// The run line names the workbook; at this width the path is cut.
+		mustContain(t, m.View(), "· expor…")
 		press(t, m, "x")
 		if _, ok := m.dialog.(*confirmDialog); !ok {
 			t.Fatal("a second export does not ask before overwriting")
 		}
-		mustContain(t, m.View(), "Overwrite "+want+"?")
+		// The dialog wraps the long path over two lines.
+		mustContain(t, m.View(), "Overwrite "+filepath.Dir(want))
+		mustContain(t, m.View(), "wechat-2026-11-22.xlsx?")
 		press(t, m, "n")
 		if !strings.Contains(m.toast.text, "export cancelled") {
 			t.Fatalf("toast %q", m.toast.text)

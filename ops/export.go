@@ -1,0 +1,331 @@
+package ops
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paydesk/paydesk/exports"
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/store"
+)
+
+// ErrExportExists is returned when an export would replace an existing file
+// and force was not given.
+var ErrExportExists = exports.ErrExists
+
+// ExportResult reports a written workbook.
+type ExportResult struct {
+	Path     string        `json:"path"`
+	Sheets   []string      `json:"sheets"`
+	Rows     int           `json:"rows"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// exportPage is how many rows an export reads from the store at a time.
+const exportPage = 1000
+
+// ExportRecon writes the reconciliation report of a run to path (an .xlsx
+// workbook; see exports.ReconReport). The run's kept bill file is read
+// again for the Lines sheet and must still be the file the run reconciled
+// (same sha256).
+func (s *Service) ExportRecon(ctx context.Context, runID int64, path string, force bool) (ExportResult, error) {
+	target := exportTarget(path)
+	if err := s.allow(ctx, ActExport, target); err != nil {
+		return ExportResult{}, err
+	}
+	res, run, err := s.exportRecon(ctx, runID, path, force)
+	detail := fmt.Sprintf("recon run %d", runID)
+	if run.ID != 0 {
+		detail = fmt.Sprintf("recon run %d (%s %s)", runID, run.Channel, run.Day)
+	}
+	s.auditResult(ctx, ActExport, target, exportDetail(detail, res, err), err)
+	return res, err
+}
+
+func (s *Service) exportRecon(ctx context.Context, runID int64, path string, force bool) (ExportResult, store.Run, error) {
+	run, err := s.store.GetRun(ctx, runID)
+	if err != nil {
+		return ExportResult{}, run, err
+	}
+	findings, err := s.store.ListFindings(ctx, store.FindingFilter{RunID: runID})
+	if err != nil {
+		return ExportResult{}, run, err
+	}
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
+		return exports.ReconReport(w, exports.Recon{
+			Run: run, Findings: findings, Zone: s.zone, ExportedAt: s.now(), ExportedBy: s.operator.Name,
+			OpenBill: func() (gateway.BillReader, func(bool) error, error) { return s.openKeptBill(*run.Bill) },
+		})
+	})
+	return res, run, err
+}
+
+// ExportOrders writes the orders a filter selects, newest first (by number
+// for a number filter), paged by keyset so that any number of orders
+// streams.
+func (s *Service) ExportOrders(ctx context.Context, f store.OrderFilter, path string, force bool) (ExportResult, error) {
+	target := exportTarget(path)
+	if err := s.allow(ctx, ActExport, target); err != nil {
+		return ExportResult{}, err
+	}
+	var cur *store.Cursor
+	done := false
+	next := func() ([]exports.OrderRow, error) {
+		if done {
+			return nil, nil
+		}
+		p, err := s.ListOrders(ctx, f, cur, store.Older, exportPage)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Rows) < exportPage {
+			done = true
+		}
+		cur = &p.Last
+		rows := make([]exports.OrderRow, len(p.Rows))
+		for i, r := range p.Rows {
+			rows[i] = exports.OrderRow{Order: r.Order, Callback: string(r.Callback), Disagrees: r.Disagrees}
+			if r.Platform != nil {
+				rows[i].PlatformState, rows[i].QueriedAt = r.Platform.PlatformState, r.Platform.At
+				if r.Platform.Error != "" && r.Platform.PlatformState == "" {
+					rows[i].PlatformState = "query failed"
+				}
+			}
+		}
+		return rows, nil
+	}
+	filter := describeOrderFilter(f, s.zone)
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
+		return exports.Orders(w, next, s.about(filter))
+	})
+	s.auditResult(ctx, ActExport, target, exportDetail("orders: "+orEverything(filter), res, err), err)
+	return res, err
+}
+
+// ExportNotifications writes the stored callbacks a filter selects, newest
+// first, without their raw headers and bodies.
+func (s *Service) ExportNotifications(ctx context.Context, f store.NotificationFilter, path string, force bool) (ExportResult, error) {
+	target := exportTarget(path)
+	if err := s.allow(ctx, ActExport, target); err != nil {
+		return ExportResult{}, err
+	}
+	var before int64
+	done := false
+	next := func() ([]store.Notification, error) {
+		if done {
+			return nil, nil
+		}
+		page, err := s.store.ListNotifications(ctx, f, before, exportPage)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) < exportPage {
+			done = true
+		}
+		if len(page) > 0 {
+			before = page[len(page)-1].ID
+		}
+		for i := range page {
+			// Never carried further than this function: the raw request
+			// holds the platform's signature and the buyer's identity.
+			page[i].Header, page[i].Body = nil, nil
+		}
+		return page, nil
+	}
+	filter := describeNotificationFilter(f, s.zone)
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
+		return exports.Notifications(w, next, s.about(filter))
+	})
+	s.auditResult(ctx, ActExport, target, exportDetail("notifications: "+orEverything(filter), res, err), err)
+	return res, err
+}
+
+// ExportAudit writes the audit log entries a filter selects, newest first.
+// The export's own audit record is written after the file, so it is not in
+// it.
+func (s *Service) ExportAudit(ctx context.Context, f store.AuditFilter, path string, force bool) (ExportResult, error) {
+	target := exportTarget(path)
+	if err := s.allow(ctx, ActExport, target); err != nil {
+		return ExportResult{}, err
+	}
+	var before int64
+	done := false
+	next := func() ([]store.AuditEntry, error) {
+		if done {
+			return nil, nil
+		}
+		page, err := s.store.ListAudit(ctx, f, before, exportPage)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) < exportPage {
+			done = true
+		}
+		if len(page) > 0 {
+			before = page[len(page)-1].ID
+		}
+		return page, nil
+	}
+	filter := describeAuditFilter(f, s.zone)
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
+		return exports.Audit(w, next, s.about(filter))
+	})
+	s.auditResult(ctx, ActExport, target, exportDetail("audit log: "+orEverything(filter), res, err), err)
+	return res, err
+}
+
+// export writes one workbook to path through a temporary file (see
+// exports.WriteFile) and times it.
+func (s *Service) export(path string, force bool, write func(io.Writer) (exports.Result, error)) (ExportResult, error) {
+	start := time.Now()
+	if path == "" {
+		return ExportResult{}, errors.New("export: no output file")
+	}
+	var r exports.Result
+	err := exports.WriteFile(path, force, func(w io.Writer) error {
+		var err error
+		r, err = write(w)
+		return err
+	})
+	if err != nil {
+		return ExportResult{}, err
+	}
+	return ExportResult{Path: path, Sheets: r.Sheets, Rows: r.Rows, Duration: time.Since(start)}, nil
+}
+
+func (s *Service) about(filter string) exports.About {
+	return exports.About{Filter: filter, Zone: s.zone, ExportedAt: s.now(), ExportedBy: s.operator.Name}
+}
+
+// exportTarget is the audited target of an export: the file, absolute so
+// that the record says which one.
+func exportTarget(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+func exportDetail(what string, res ExportResult, err error) string {
+	if err != nil {
+		return what
+	}
+	return fmt.Sprintf("%s: %d rows on %s", what, res.Rows, strings.Join(res.Sheets, ", "))
+}
+
+func orEverything(s string) string {
+	if s == "" {
+		return "all"
+	}
+	return s
+}
+
+// openKeptBill opens a run's kept bill file for a second reading, hashing
+// what is read; done drains and closes the file and, when the bill was read
+// to its end, fails if the hash is no longer the one the run reconciled.
+func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) error, error) {
+	path := b.Path
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
+		// Kept relative to where paydesk ran; try beside the database too.
+		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.store.Path()), path)); gerr == nil {
+			f, err, path = g, nil, g.Name()
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("the run's bill file: %w", err)
+	}
+	h := sha256.New()
+	r := io.TeeReader(f, h)
+	br, err := s.OpenBill(b.Channel, b.FileName, bufio.NewReaderSize(r, 1<<20))
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return br, func(readAll bool) error { return finishKeptBill(f, r, h, b, path, readAll) }, nil
+}
+
+func finishKeptBill(f *os.File, r io.Reader, h hash.Hash, b store.Bill, path string, readAll bool) error {
+	defer f.Close()
+	if !readAll || b.SHA256 == "" {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("the run's bill file %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, b.SHA256) {
+		return fmt.Errorf("the run's bill file %s has changed since the run (sha256 %s, reconciled %s): re-run the reconciliation", path, got, b.SHA256)
+	}
+	return nil
+}
+
+func describeOrderFilter(f store.OrderFilter, zone *time.Location) string {
+	var parts []string
+	if f.Status != "" {
+		parts = append(parts, "status "+string(f.Status))
+	}
+	if f.Channel != "" {
+		parts = append(parts, "channel "+string(f.Channel))
+	}
+	if !f.Since.IsZero() {
+		parts = append(parts, "created since "+f.Since.In(zone).Format(time.DateTime))
+	}
+	if !f.Until.IsZero() {
+		parts = append(parts, "created before "+f.Until.In(zone).Format(time.DateTime))
+	}
+	if f.Number != "" {
+		parts = append(parts, "number starting "+f.Number)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeNotificationFilter(f store.NotificationFilter, zone *time.Location) string {
+	var parts []string
+	if f.Channel != "" {
+		parts = append(parts, "channel "+string(f.Channel))
+	}
+	if f.OutTradeNo != "" {
+		parts = append(parts, "order "+f.OutTradeNo)
+	}
+	if f.Failed {
+		parts = append(parts, "needing attention")
+	}
+	if !f.Since.IsZero() {
+		parts = append(parts, "received since "+f.Since.In(zone).Format(time.DateTime))
+	}
+	if !f.Until.IsZero() {
+		parts = append(parts, "received before "+f.Until.In(zone).Format(time.DateTime))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeAuditFilter(f store.AuditFilter, zone *time.Location) string {
+	var parts []string
+	if f.Operator != "" {
+		parts = append(parts, "operator "+f.Operator)
+	}
+	if f.Action != "" {
+		parts = append(parts, "action "+f.Action)
+	}
+	if f.Target != "" {
+		parts = append(parts, "target "+f.Target)
+	}
+	if f.Text != "" {
+		parts = append(parts, "mentioning "+f.Text)
+	}
+	if !f.Since.IsZero() {
+		parts = append(parts, "since "+f.Since.In(zone).Format(time.DateTime))
+	}
+	return strings.Join(parts, ", ")
+}
