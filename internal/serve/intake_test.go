@@ -38,7 +38,10 @@ func TestThousandPaymentsDeliveredThreeTimesApplyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 orders × 3 deliveries")
 	}
-	env := testenv.New(t, testenv.Options{Serve: true})
+	// 3,000 deliveries start at once and queue for the one SQLite writer;
+	// on a busy 2-core machine the last wait seconds, more than a platform's
+	// usual timeout.
+	env := testenv.New(t, testenv.Options{Serve: true, Sandbox: func(c *sandbox.Config) { c.DeliveryTimeout = time.Minute }})
 	const n = 1000
 	var orders []testenv.Order
 	for i := range n {
@@ -61,12 +64,16 @@ func TestThousandPaymentsDeliveredThreeTimesApplyOnce(t *testing.T) {
 			t.Fatalf("delivery not acknowledged (lost): %+v", d)
 		}
 	}
-	by, total := countBy(t, env.Store)
-	if total != 3*n {
-		t.Fatalf("%d notifications stored; want %d (every delivery)", total, 3*n)
+	attempts := 0
+	for _, d := range env.Sandbox.Deliveries() {
+		attempts += d.Attempts
 	}
-	if by[store.ApplyApplied] != n || by[store.ApplyDuplicate] != 2*n {
-		t.Fatalf("apply outcomes %v; want %d APPLIED and %d DUPLICATE", by, n, 2*n)
+	by, total := countBy(t, env.Store)
+	if total < 3*n || total > attempts {
+		t.Fatalf("%d notifications stored; want every delivery (%d) and no more than the %d attempts", total, 3*n, attempts)
+	}
+	if by[store.ApplyApplied] != n || by[store.ApplyDuplicate] != total-n {
+		t.Fatalf("apply outcomes %v; want %d APPLIED and the rest DUPLICATE", by, n)
 	}
 	paid, err := env.Store.CountOrders(context.Background(), store.OrderFilter{Status: store.OrderPaid})
 	if err != nil || paid != n {
