@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -14,38 +12,15 @@ import (
 	"github.com/paydesk/paydesk/ops"
 )
 
-// errExportMissing: this build's ops has no ExportRecon yet.
-var errExportMissing = errors.New("exporting needs the exports work (ops.ExportRecon), which this build does not have yet")
-
-// exportRecon calls (*ops.Service).ExportRecon(ctx, runID, path, force)
-// (ops.ExportResult{Path, Rows}, error). The exports work lands in main
-// on its own schedule; until it does the method is absent and the key
-// says so. When it is in main, this becomes a direct call.
-func exportRecon(ctx context.Context, svc *ops.Service, runID int64, path string, force bool) (string, int, error) {
-	m := reflect.ValueOf(svc).MethodByName("ExportRecon")
-	if !m.IsValid() || m.Type().NumIn() != 4 || m.Type().NumOut() != 2 {
-		return "", 0, errExportMissing
-	}
-	out := m.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(runID), reflect.ValueOf(path), reflect.ValueOf(force)})
-	if err, _ := out[1].Interface().(error); err != nil {
-		return "", 0, err
-	}
-	res := reflect.Indirect(out[0])
-	p, rows := path, 0
-	if f := res.FieldByName("Path"); f.IsValid() && f.Kind() == reflect.String && f.String() != "" {
-		p = f.String()
-	}
-	if f := res.FieldByName("Rows"); f.IsValid() && f.CanInt() {
-		rows = int(f.Int())
-	}
-	return p, rows, nil
-}
-
+// exportDoneMsg is the outcome of an export. existing describes the file
+// an export without force refused to replace (ops.ErrExportExists).
 type exportDoneMsg struct {
-	runID int64
-	path  string
-	rows  int
-	err   error
+	runID    int64
+	path     string
+	rows     int
+	err      error
+	existing string
+	force    bool
 }
 
 func (exportDoneMsg) target() viewID { return reconTab }
@@ -57,26 +32,49 @@ func (v *reconView) exportPath(channel, day string) string {
 	return filepath.Join(v.c.opts.ExportDir, fmt.Sprintf("paydesk-recon-%s-%s.xlsx", channel, day))
 }
 
-// export writes the shown run to Excel, asking first when the file exists.
+// export writes the shown run to Excel. The first attempt never
+// overwrites: ops refuses an existing file, and only then does the console
+// ask (overwriting a workbook someone may have annotated needs a yes).
+// Asking ops rather than looking first leaves no gap between the look and
+// the write.
 func (v *reconView) export() tea.Cmd {
 	if v.run == nil {
 		return toastCmd(toastInfo, "no run to export: run the reconciliation first (enter)")
 	}
-	c, id := v.c, v.run.ID
-	path := v.exportPath(string(v.run.Channel), v.run.Day)
-	write := func(force bool) tea.Cmd {
-		return c.startTask(fmt.Sprintf("exporting run %d", id), func(int, func(tea.Msg)) tea.Msg {
-			p, rows, err := exportRecon(c.ctx, c.svc, id, path, force)
-			return exportDoneMsg{runID: id, path: p, rows: rows, err: err}
-		})
+	return v.writeExport(v.run.ID, v.exportPath(string(v.run.Channel), v.run.Day), false)
+}
+
+func (v *reconView) writeExport(id int64, path string, force bool) tea.Cmd {
+	c := v.c
+	return c.startTask(fmt.Sprintf("exporting run %d", id), func(int, func(tea.Msg)) tea.Msg {
+		res, err := c.svc.ExportRecon(c.ctx, id, path, force)
+		m := exportDoneMsg{runID: id, path: path, rows: res.Rows, err: err, force: force}
+		if res.Path != "" {
+			m.path = res.Path
+		}
+		if errors.Is(err, ops.ErrExportExists) {
+			// Said in the question, so the operator knows which file
+			// they would lose; read here, off the UI's goroutine.
+			m.existing = path + " exists."
+			if st, serr := os.Stat(path); serr == nil {
+				m.existing = fmt.Sprintf("%s exists (%d bytes, %s).", path, st.Size(), st.ModTime().In(c.zone).Format(time.DateTime))
+			}
+		}
+		return m
+	})
+}
+
+// exportDone toasts the outcome, or asks before replacing an existing file.
+func (v *reconView) exportDone(msg exportDoneMsg) tea.Cmd {
+	switch {
+	case errors.Is(msg.err, ops.ErrExportExists) && !msg.force:
+		return v.c.open(newConfirm("Overwrite "+msg.path+"?", []string{
+			msg.existing,
+			fmt.Sprintf("It will be replaced by the report of run %d.", msg.runID),
+		}, "", v.writeExport(msg.runID, msg.path, true), "export cancelled; the file was left as it was"))
+	case msg.err != nil:
+		return errToast(fmt.Sprintf("export run %d", msg.runID), msg.err)
 	}
-	// The console chose the name, so it checks for it: overwriting a
-	// workbook someone may have annotated needs a yes.
-	if st, err := os.Stat(path); err == nil {
-		return v.c.open(newConfirm("Overwrite "+path+"?", []string{
-			fmt.Sprintf("%s exists (%d bytes, %s).", path, st.Size(), st.ModTime().In(c.zone).Format(time.DateTime)),
-			fmt.Sprintf("It will be replaced by the report of run %d.", id),
-		}, "", write(true), "export cancelled; the file was left as it was"))
-	}
-	return write(false)
+	v.exported = msg.path
+	return toastCmd(toastOK, fmt.Sprintf("exported run %d to %s (%s)", msg.runID, msg.path, plural(msg.rows, "row", "rows")))
 }

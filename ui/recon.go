@@ -235,11 +235,7 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case billFileMsg:
 		v.billFile = string(msg)
 	case exportDoneMsg:
-		if msg.err != nil {
-			return v, errToast(fmt.Sprintf("export run %d", msg.runID), msg.err)
-		}
-		v.exported = msg.path
-		return v, toastCmd(toastOK, fmt.Sprintf("exported run %d to %s (%s)", msg.runID, msg.path, plural(msg.rows, "row", "rows")))
+		return v, v.exportDone(msg)
 	case tea.KeyMsg:
 		if v.filter.active {
 			return v, v.filter.update(msg, func(s string) (tea.Cmd, error) {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,28 +129,35 @@ func TestReconcileFromAFile(t *testing.T) {
 	// x exports the run to the export folder, asking before overwriting.
 	press(t, m, "x")
 	want := filepath.Join(m.c.opts.ExportDir, "paydesk-recon-wechat-2026-11-22.xlsx")
-	if errorsIsMissing(m) {
-		t.Log("this build has no ops.ExportRecon yet: x says so")
-	} else {
-		if !strings.Contains(m.toast.text, "exported run 1 to "+want) {
-			t.Fatalf("export toast %+v", m.toast)
-		}
-		if rv.exported != want {
-			t.Fatalf("exported %q", rv.exported)
-		}
-		// The run line names the workbook; at this width the path is cut.
-		mustContain(t, m.View(), "· expor…")
-		press(t, m, "x")
-		if _, ok := m.dialog.(*confirmDialog); !ok {
-			t.Fatal("a second export does not ask before overwriting")
-		}
-		// The dialog wraps the long path over two lines.
-		mustContain(t, m.View(), "Overwrite "+filepath.Dir(want))
-		mustContain(t, m.View(), "wechat-2026-11-22.xlsx?")
-		press(t, m, "n")
-		if !strings.Contains(m.toast.text, "export cancelled") {
-			t.Fatalf("toast %q", m.toast.text)
-		}
+	if !strings.Contains(m.toast.text, "exported run 1 to "+want) {
+		t.Fatalf("export toast %+v", m.toast)
+	}
+	if rv.exported != want {
+		t.Fatalf("exported %q", rv.exported)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatalf("no workbook: %v", err)
+	}
+	// The run line names the workbook; at this width the path is cut.
+	mustContain(t, m.View(), "· expor…")
+	before, _ := os.ReadFile(want)
+	press(t, m, "x")
+	if _, ok := m.dialog.(*confirmDialog); !ok {
+		t.Fatalf("a second export does not ask before overwriting: %T, toast %+v", m.dialog, m.toast)
+	}
+	// The dialog wraps the long path over two lines.
+	mustContain(t, m.View(), "Overwrite "+filepath.Dir(want))
+	mustContain(t, m.View(), "wechat-2026-11-22.xlsx?", "bytes,", "replaced by the report of run 1")
+	press(t, m, "n")
+	if !strings.Contains(m.toast.text, "export cancelled") {
+		t.Fatalf("toast %q", m.toast.text)
+	}
+	if after, _ := os.ReadFile(want); !bytes.Equal(before, after) {
+		t.Fatal("a cancelled overwrite changed the file")
+	}
+	press(t, m, "x", "y")
+	if m.dialog != nil || !strings.Contains(m.toast.text, "exported run 1 to "+want) {
+		t.Fatalf("overwrite with y: %T %+v", m.dialog, m.toast)
 	}
 	// Coming back to the day shows the saved run.
 	press(t, m, "h", "l")
@@ -161,9 +169,4 @@ func TestReconcileFromAFile(t *testing.T) {
 	if m.active != reconTab || rv.run == nil {
 		t.Fatal(":recon did not show the run")
 	}
-}
-
-// errorsIsMissing: the build lacks ops.ExportRecon, and the toast says so.
-func errorsIsMissing(m *Model) bool {
-	return m.toast.kind == toastErr && strings.Contains(m.toast.text, errExportMissing.Error())
 }
