@@ -222,6 +222,9 @@ func (s *Service) retryRefund(ctx context.Context, outRequestNo string) (RefundO
 
 // PlanDuplicateRefund checks the refund of a duplicate payment (the second
 // payment of an order, on trade tradeNo of channel ch) without doing it.
+// Once the payment is found, the plan comes back filled in (Duplicate,
+// Order, Ceiling, Refundable) even with an ErrRefundInput refusal, so a
+// form can ask with no amount yet to learn what it may default to.
 func (s *Service) PlanDuplicateRefund(ctx context.Context, ch gateway.Channel, tradeNo string, amount gateway.Money, reason string) (RefundPlan, error) {
 	if err := s.allow(ctx, ActRefund, tradeNo); err != nil {
 		return RefundPlan{}, err

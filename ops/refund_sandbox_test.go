@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/internal/testenv"
+	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -147,6 +149,11 @@ func TestDuplicatePaymentIsRefundedOnItsOwnTrade(t *testing.T) {
 	env.WaitDelivered(t, time.Minute)
 	second := env.Pay(t, testenv.Order{OutTradeNo: o.OutTradeNo, Channel: gateway.WeChat, Amount: 2000}, time.Time{})
 	env.WaitDelivered(t, time.Minute)
+	// Asked with no amount yet, the plan still says what can be refunded.
+	plan, err := env.Service.PlanDuplicateRefund(ctx, gateway.WeChat, second.TradeNo, 0, "")
+	if !errors.Is(err, ops.ErrRefundInput) || plan.Duplicate == nil || plan.Refundable != 2000 || plan.Order.OutTradeNo != o.OutTradeNo {
+		t.Fatalf("plan without an amount: %+v %v", plan, err)
+	}
 	if _, err := env.Service.RefundDuplicate(ctx, gateway.WeChat, second.TradeNo, 2001, "paid twice"); err == nil {
 		t.Fatal("refund above the duplicate's amount accepted")
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -485,22 +486,28 @@ func (v *reconView) replay(f store.Finding) tea.Cmd {
 	})
 }
 
-// refund is offered on a duplicate payment: the usual refund form, whose
-// confirmation says exactly what ops will refund.
+// refund is offered on a duplicate payment: it refunds the duplicate's own
+// trade (the finding's channel and trade number), never the order's
+// payment. The form opens on what that payment can still refund.
 func (v *reconView) refund(f store.Finding) tea.Cmd {
 	if f.Category != "DUPLICATE_PAYMENT" {
 		return toastCmd(toastInfo, "refunds from a finding are for duplicate payments; refund other orders from Orders")
 	}
-	c, no := v.c, f.OutTradeNo
+	c, ch, tradeNo := v.c, f.Channel, f.TradeNo
 	return func() tea.Msg {
-		d, err := c.svc.ShowOrder(c.ctx, no)
-		if err != nil {
-			return reconActionMsg{what: "order " + no, err: err}
+		// Planned with no amount yet: ops refuses the amount but returns
+		// the plan it read, with the payment and its ceiling.
+		p, err := c.svc.PlanDuplicateRefund(c.ctx, ch, tradeNo, 0, "")
+		switch {
+		case errors.Is(err, store.ErrNoDuplicate):
+			return reconActionMsg{text: fmt.Sprintf("paydesk has no record of the second payment %s %s (the bill alone has it), so it cannot refund it from here", ch, tradeNo), kind: toastErr}
+		case err != nil && (p.Duplicate == nil || !errors.Is(err, ops.ErrRefundInput)):
+			return reconActionMsg{what: "refund of duplicate payment " + tradeNo, err: err}
+		case p.Refundable <= 0:
+			return reconActionMsg{text: fmt.Sprintf("the duplicate payment %s of %s has nothing left to refund (refunded %s, pending %s)",
+				tradeNo, p.Order.OutTradeNo, p.Ceiling.Succeeded.Yuan(), p.Ceiling.Pending.Yuan()), kind: toastInfo}
 		}
-		if d.Refundable <= 0 {
-			return reconActionMsg{text: no + " has nothing left to refund", kind: toastInfo}
-		}
-		return openDialogMsg{newRefundForm(c, reconTab, d.Order, d.Refundable)}
+		return openDialogMsg{newDuplicateRefundForm(c, reconTab, p)}
 	}
 }
 

@@ -14,11 +14,14 @@ import (
 
 // refundForm asks for the amount (defaulting to what is still refundable)
 // and the reason, checks them with ops.PlanRefund, and then hands over to a
-// confirmation that says exactly what will happen.
+// confirmation that says exactly what will happen. With dup set it refunds
+// that duplicate payment on its own trade (ops.PlanDuplicateRefund,
+// ops.RefundDuplicate), never the order's own payment.
 type refundForm struct {
 	c          *programContext
 	owner      viewID
 	order      store.Order
+	dup        *store.DuplicatePayment
 	refundable gateway.Money
 	amount     textinput.Model
 	reason     textinput.Model
@@ -38,10 +41,12 @@ func (refundPlanMsg) forDialog() {}
 // refundDoneMsg is the outcome of a confirmed refund, for the view that
 // asked (it refreshes the order).
 type refundDoneMsg struct {
-	owner   viewID
-	order   string
-	outcome ops.RefundOutcome
-	err     error
+	owner viewID
+	order string
+	// duplicate is the trade refunded when it was a duplicate payment.
+	duplicate string
+	outcome   ops.RefundOutcome
+	err       error
 }
 
 func (m refundDoneMsg) target() viewID { return m.owner }
@@ -49,10 +54,17 @@ func (m refundDoneMsg) target() viewID { return m.owner }
 // refundToast says what became of a confirmed refund.
 func refundToast(m refundDoneMsg) tea.Cmd {
 	if m.err != nil {
+		if m.duplicate != "" {
+			return errToast("refund of the duplicate payment "+m.duplicate+" of "+m.order, m.err)
+		}
 		return errToast("refund "+m.order, m.err)
 	}
 	f := m.outcome.Refund
-	text := fmt.Sprintf("refund %s of %s for %s: %s — %s", f.OutRequestNo, f.Amount.Yuan(), m.order, f.Status, m.outcome.Note)
+	what := m.order
+	if m.duplicate != "" {
+		what = fmt.Sprintf("the duplicate payment %s of %s", m.duplicate, m.order)
+	}
+	text := fmt.Sprintf("refund %s of %s for %s: %s — %s", f.OutRequestNo, f.Amount.Yuan(), what, f.Status, m.outcome.Note)
 	switch {
 	case f.Status == gateway.RefundSuccess:
 		return toastCmd(toastOK, text)
@@ -70,6 +82,16 @@ func newRefundForm(c *programContext, owner viewID, o store.Order, refundable ga
 	f.reason = newInput("why (sent to the platform and the audit log)", 50)
 	f.reason.CharLimit = 256
 	f.amount.Focus()
+	return f
+}
+
+// newDuplicateRefundForm refunds the duplicate payment of a plan read with
+// ops.PlanDuplicateRefund; its default amount is what that payment can
+// still refund.
+func newDuplicateRefundForm(c *programContext, owner viewID, p ops.RefundPlan) *refundForm {
+	f := newRefundForm(c, owner, p.Order, p.Refundable)
+	d := *p.Duplicate
+	f.dup = &d
 	return f
 }
 
@@ -150,11 +172,16 @@ func (f *refundForm) setFocus(i int) {
 	}
 }
 
-// plan runs ops.PlanRefund in a command: it checks the role, the order's
-// state and the ceiling including pending refunds.
+// plan runs ops.PlanRefund (or PlanDuplicateRefund) in a command: it
+// checks the role, the order's state and the ceiling including pending
+// refunds.
 func (f *refundForm) plan(amount gateway.Money, reason string) tea.Cmd {
-	c, no := f.c, f.order.OutTradeNo
+	c, no, dup := f.c, f.order.OutTradeNo, f.dup
 	return func() tea.Msg {
+		if dup != nil {
+			p, err := c.svc.PlanDuplicateRefund(c.ctx, dup.Channel, dup.TradeNo, amount, reason)
+			return refundPlanMsg{plan: p, err: err}
+		}
 		p, err := c.svc.PlanRefund(c.ctx, no, amount, reason)
 		return refundPlanMsg{plan: p, err: err}
 	}
@@ -163,10 +190,17 @@ func (f *refundForm) plan(amount gateway.Money, reason string) tea.Cmd {
 func (f *refundForm) View(c *programContext) string {
 	var b strings.Builder
 	o := f.order
-	b.WriteString(c.theme.Title.Render("Refund " + o.OutTradeNo))
-	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "Channel     %s\n", o.Channel)
-	fmt.Fprintf(&b, "Paid        %s  (%s)\n", o.Amount.Yuan(), o.Status)
+	if d := f.dup; d != nil {
+		b.WriteString(c.theme.Title.Render("Refund the duplicate payment of " + o.OutTradeNo))
+		b.WriteString("\n\n")
+		fmt.Fprintf(&b, "Order       %s %s  (%s, trade %s; stays paid)\n", o.Channel, o.Amount.Yuan(), o.Status, dash(o.TradeNo))
+		fmt.Fprintf(&b, "Duplicate   %s %s  trade %s\n", d.Channel, d.Amount.Yuan(), d.TradeNo)
+	} else {
+		b.WriteString(c.theme.Title.Render("Refund " + o.OutTradeNo))
+		b.WriteString("\n\n")
+		fmt.Fprintf(&b, "Channel     %s\n", o.Channel)
+		fmt.Fprintf(&b, "Paid        %s  (%s)\n", o.Amount.Yuan(), o.Status)
+	}
 	fmt.Fprintf(&b, "Refundable  %s\n\n", f.refundable.Yuan())
 	marker := func(i int) string {
 		if f.focus == i {
@@ -197,6 +231,15 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 		fmt.Sprintf("Reason      %s", p.Reason),
 		"",
 	}
+	if d := p.Duplicate; d != nil {
+		lines = []string{
+			fmt.Sprintf("Order       %s", p.Order.OutTradeNo),
+			fmt.Sprintf("Refunds     the duplicate %s payment, trade %s", d.Channel, d.TradeNo),
+			fmt.Sprintf("Amount      %s of the duplicate's %s", p.Amount.Yuan(), d.Amount.Yuan()),
+			fmt.Sprintf("Reason      %s", p.Reason),
+			"",
+		}
+	}
 	lines = append(lines, wrap("This will "+p.Describe()+".", 70)...)
 	lines = append(lines, wrap("A new refund request is recorded as PENDING before the platform is asked; if no answer comes it stays PENDING and is settled from Refunds (r), never sent twice.", 70)...)
 	typed := ""
@@ -205,6 +248,13 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 		lines = append(lines, "", fmt.Sprintf("The amount is above %s.", limit.Yuan()))
 	}
 	c, owner, no, amount, reason := f.c, f.owner, p.Order.OutTradeNo, p.Amount, p.Reason
+	if d := p.Duplicate; d != nil {
+		ch, tradeNo := d.Channel, d.TradeNo
+		return newConfirm("Confirm refund of a duplicate payment", lines, typed, c.startTask("refunding the duplicate payment of "+no, func(int, func(tea.Msg)) tea.Msg {
+			out, err := c.svc.RefundDuplicate(c.ctx, ch, tradeNo, amount, reason)
+			return refundDoneMsg{owner: owner, order: no, duplicate: tradeNo, outcome: out, err: err}
+		}), "refund cancelled; nothing was sent")
+	}
 	return newConfirm("Confirm refund", lines, typed, c.startTask("refunding "+no, func(int, func(tea.Msg)) tea.Msg {
 		out, err := c.svc.Refund(c.ctx, no, amount, reason)
 		return refundDoneMsg{owner: owner, order: no, outcome: out, err: err}
