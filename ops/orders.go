@@ -59,7 +59,7 @@ func (s *Service) ListOrders(ctx context.Context, f store.OrderFilter, from *sto
 		r := OrderRow{Order: o, Callback: callbacks[o.OutTradeNo]}
 		if q, ok := queries[o.OutTradeNo]; ok {
 			r.Platform = &q
-			r.Disagrees = Disagrees(o.Status, q)
+			r.Disagrees = Disagrees(o, q)
 		}
 		out.Rows[i] = r
 	}
@@ -74,19 +74,39 @@ func (s *Service) CountOrders(ctx context.Context, f store.OrderFilter) (int, er
 	return s.store.CountOrders(ctx, f)
 }
 
-// Disagrees reports whether a live query contradicts the local status: the
-// platform says paid and we do not, or we say paid and it does not. A query
-// that failed says nothing either way.
-func Disagrees(local store.OrderStatus, q store.TradeQuery) bool {
+// PlatformNotFound is the platform state logged when the platform has no
+// trade for the order (the query itself is logged as failed).
+const PlatformNotFound = "NOT_FOUND"
+
+// Disagrees reports whether a live query contradicts the local order: the
+// one verdict the query, the listings, the timeline and the exports share.
+// It is what QueryTrade reports as a disagreement, read back from the query
+// log:
+//   - the platform says paid (or refunded) and the order is not paid here;
+//   - the order is paid here and the platform says otherwise, or has never
+//     heard of it (a suspected forged callback);
+//   - both say paid, under different trade numbers;
+//   - the platform shows a refund on an order paid here without one;
+//   - the order is PENDING here and the platform has closed it.
+//
+// A query that failed in any other way says nothing either way.
+func Disagrees(o store.Order, q store.TradeQuery) bool {
+	if q.PlatformState == PlatformNotFound && q.State == "" {
+		return o.Status.IsPaid()
+	}
 	if q.Error != "" && q.State == "" {
 		return false
 	}
 	platformPaid := q.State == gateway.TradePaid || q.State == gateway.TradeRefunded
 	switch {
-	case local.IsPaid() != platformPaid:
+	case o.Status.IsPaid() != platformPaid:
 		return true
-	case q.State == gateway.TradeRefunded && local == store.OrderPaid:
+	case platformPaid && q.TradeNo != "" && o.TradeNo != "" && q.TradeNo != o.TradeNo:
+		return true
+	case q.State == gateway.TradeRefunded && o.Status == store.OrderPaid:
 		return true // refunded at the platform, not here
+	case q.State == gateway.TradeClosed && o.Status == store.OrderPending:
+		return true // the buyer can no longer pay: the order should close
 	}
 	return false
 }
@@ -176,7 +196,7 @@ func timeline(d OrderDetail) []TimelineEntry {
 		if q.Error != "" {
 			text = fmt.Sprintf("query by %s failed: %s", q.Operator, q.Error)
 		}
-		t = append(t, TimelineEntry{At: q.At, Kind: "query", Text: text, Bad: q.Error != "" || Disagrees(o.Status, q)})
+		t = append(t, TimelineEntry{At: q.At, Kind: "query", Text: text, Bad: q.Error != "" || Disagrees(o, q)})
 	}
 	for _, r := range d.Refunds {
 		text := fmt.Sprintf("refund %s of %s %s (%s)", r.OutRequestNo, r.Amount.Yuan(), r.Status, r.Source)

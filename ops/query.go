@@ -65,7 +65,7 @@ func (s *Service) queryTrade(ctx context.Context, outTradeNo string) (QueryResul
 	log := store.TradeQuery{Channel: o.Channel, OutTradeNo: outTradeNo, At: s.now(), Operator: s.operator.Name, Latency: res.Latency}
 	switch {
 	case errors.Is(qerr, gateway.ErrTradeNotFound):
-		log.PlatformState, log.Error = "NOT_FOUND", qerr.Error()
+		log.PlatformState, log.Error = PlatformNotFound, qerr.Error()
 	case qerr != nil:
 		log.Error = qerr.Error()
 	default:

@@ -674,14 +674,6 @@ func shortStatus(s store.OrderStatus) string {
 	return string(s)
 }
 
-// disagrees is ops' verdict, plus the case its listing leaves out: the
-// platform has never heard of an order that is paid here (a suspected
-// forged callback; ops.QueryTrade reports it as a disagreement, the
-// listing's ops.Disagrees treats the not-found answer as an error).
-func disagrees(r ops.OrderRow) bool {
-	return r.Disagrees || (r.Platform != nil && r.Platform.PlatformState == "NOT_FOUND" && r.Status.IsPaid())
-}
-
 // platformCell shows the latest live query: its state and age, a spinner
 // while one runs, or the failure.
 func (v *ordersView) platformCell(r ops.OrderRow) string {
@@ -731,7 +723,7 @@ func (v *ordersView) View() string {
 			mark[1] = '*'
 		}
 		marker := string(mark)
-		bad := disagrees(r)
+		bad := r.Disagrees
 		if bad {
 			marker = marker[:2] + "≠"
 		}

@@ -323,7 +323,7 @@ func TestQueryShowsPlatformStateAndDisagreement(t *testing.T) {
 		t.Fatal("marks survive a finished bulk query")
 	}
 	row := o.rows[o.indexOf("PD20261122K2M3N4")]
-	if !disagrees(row) || row.Platform == nil || row.Platform.PlatformState != "NOT_FOUND" {
+	if !row.Disagrees || row.Platform == nil || row.Platform.PlatformState != "NOT_FOUND" {
 		t.Fatalf("K2M3N4: %+v %+v", row.Disagrees, row.Platform)
 	}
 	if r := o.rows[o.indexOf("PD20261122A1B2C3")]; r.Disagrees || r.Platform.State != gateway.TradePaid {
