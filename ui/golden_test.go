@@ -14,31 +14,33 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/ops"
 )
 
-// goldenFixture is the fixture with some history: a failed and a
-// disagreeing live query, a refund that succeeded and one left PENDING.
+// goldenFixture is the fixture with some history, all made through the
+// sandbox: a query the platform answered with a 500, a query of the order
+// it never heard of (a disagreement), a refund that succeeded and one whose
+// answer was a 500 (left PENDING).
 func goldenFixture(t *testing.T, role ops.Role) *fixture {
 	f := newFixture(t, role, true)
-	admin, err := ops.New(ops.Options{Store: storeOf(t, f), Operator: ops.Operator{Name: "alice", Role: ops.Admin},
-		Now: pinnedClock, Platforms: map[gateway.Channel]gateway.Platform{gateway.Alipay: f.alipay}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := f.env.Service
+	sb := f.env.Sandbox
 	ctx := context.Background()
-	f.alipay.queryEr = fmt.Errorf("%w: 502 from gateway", gateway.ErrUnknownOutcome)
+	sb.SetFault(gateway.Alipay, "PD20261122A1B2C3", sandbox.Fault{ServerError: true})
 	_, _ = admin.QueryTrade(ctx, "PD20261122A1B2C3")
-	f.alipay.queryEr = nil
-	_, _ = admin.QueryTrade(ctx, "PD20261122K2M3N4") // paid here, unknown there
+	sb.ClearFaults()
+	if r, err := admin.QueryTrade(ctx, ghostOrder); err != nil || !r.Disagrees {
+		t.Fatalf("query of the order Alipay does not know: %+v %v", r, err)
+	}
 	if _, err := admin.Refund(ctx, "PD20261122A1B2C3", 230, "customer asked"); err != nil {
 		t.Fatal(err)
 	}
-	f.alipay.refundErr = fmt.Errorf("%w: timeout", gateway.ErrUnknownOutcome)
-	if _, err := admin.Refund(ctx, "PD20261122K2M3N4", 10000, "partial service"); err != nil {
-		t.Fatal(err)
+	sb.SetFault(gateway.Alipay, "PD20261122K2M3N4", sandbox.Fault{ServerError: true})
+	if out, err := admin.Refund(ctx, "PD20261122K2M3N4", 10000, "partial service"); err != nil || !out.Unknown {
+		t.Fatalf("refund answered with a 500: %+v %v", out, err)
 	}
-	f.alipay.refundErr = nil
+	sb.ClearFaults()
 	return f
 }
 
@@ -142,23 +144,25 @@ func bindBill(ks []string, path string) []string {
 	return out
 }
 
-// Refund request numbers are random by design (not guessable), and the
-// fixture lives in a temp dir: both are masked to the same width so the
-// layout around them is still checked.
-var unstable = []*regexp.Regexp{
-	regexp.MustCompile(`RF\d{8}[0-9A-Z]+`),
-	regexp.MustCompile(`/tmp/\S+`),
+// Refund request numbers are random by design (not guessable), the
+// fixture lives in a temp dir, and Alipay trade numbers are the sandbox's
+// (seeded, but they would move with any change to how it draws them): each
+// is masked past a prefix, to the same width, so the layout around them is
+// still checked.
+var unstable = []struct {
+	re   *regexp.Regexp
+	keep int
+}{
+	{regexp.MustCompile(`RF\d{8}[0-9A-Z]+`), 10},
+	{regexp.MustCompile(`/tmp/\S+`), 5},
+	{regexp.MustCompile(`\d{8}22001\d{15}`), 13},
 }
 
 func stable(s string) string {
-	for _, re := range unstable {
-		s = re.ReplaceAllStringFunc(s, func(m string) string {
+	for _, u := range unstable {
+		s = u.re.ReplaceAllStringFunc(s, func(m string) string {
 			r := []rune(m)
-			keep := min(10, len(r))
-			if strings.HasPrefix(m, "/tmp/") {
-				keep = 5
-			}
-			for i := keep; i < len(r); i++ {
+			for i := min(u.keep, len(r)); i < len(r); i++ {
 				if r[i] != '…' {
 					r[i] = '#'
 				}

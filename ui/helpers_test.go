@@ -2,12 +2,11 @@ package ui
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -33,113 +34,85 @@ var testNow = time.Date(2026, 11, 23, 9, 30, 0, 0, gateway.Shanghai)
 
 func pinnedClock() time.Time { return testNow }
 
-// fixtureCSV is a small day of orders on both channels in every state.
-const fixtureCSV = "out_trade_no,channel,amount,subject,status,created_at,trade_no,paid_at,refunded\n" +
-	"PD20261122A1B2C3,alipay,12.30,会员月卡,PAID,2026-11-22 10:00:00,2026112222001400001,2026-11-22 10:00:30,\n" +
-	"PD20261122D4E5F6,wechat,0.01,Test,PENDING,2026-11-22 23:59:50,,,\n" +
-	"PD20261122G7H8J9,alipay,1000.00,Annual plan,CLOSED,2026-11-22 11:00:00,,,\n" +
-	"PD20261122K2M3N4,alipay,2000.00,Enterprise plan,PAID,2026-11-22 12:00:00,2026112222001400004,2026-11-22 12:00:40,\n" +
-	"PD20261122P5Q6R7,wechat,88.00,Gift card,PAID,2026-11-22 13:00:00,4200002026112200005,2026-11-22 13:01:00,\n" +
-	"PD20261122S8T9U2,alipay,45.60,会员月卡,PARTIALLY_REFUNDED,2026-11-22 14:00:00,2026112222001400006,2026-11-22 14:00:20,10.00\n" +
-	"PD20261122V3W4X5,wechat,19.90,Coffee,REFUNDED,2026-11-22 15:00:00,4200002026112200007,2026-11-22 15:00:10,19.90\n" +
-	"PD20261122Y6Z7A8,alipay,5.00,Sticker,PENDING,2026-11-22 16:00:00,,,\n" +
-	"PD20261121B9C2D3,alipay,300.00,Old order,PAID,2026-11-21 09:00:00,2026112122001400009,2026-11-21 09:00:30,\n" +
-	"PD20261121E4F5G6,wechat,66.60,Old order,PAID,2026-11-21 18:00:00,4200002026112100010,2026-11-21 18:00:30,\n"
-
-// fakePlatform is a configured platform whose answers the test sets.
-type fakePlatform struct {
-	ch      gateway.Channel
-	mu      sync.Mutex
-	trades  map[string]gateway.Trade
-	queryEr error
-	// refundErr, when set, is the answer to every refund request.
-	refundErr error
-	refunds   []gateway.RefundRequest
+// fixtureOrder is one order of the fixture: a small day of orders on both
+// channels in every state. onAlipay says what the Alipay sandbox knows of
+// it: "paid" (the trade is paid there; the order is imported with the
+// sandbox's trade number), "waiting" (created, not paid), "closed", or ""
+// (nothing: a WeChat order, WeChat not being configured, or the order the
+// platform never heard of).
+type fixtureOrder struct {
+	no, channel, amount, subject, status, created, tradeNo, paidAt, refunded string
+	onAlipay                                                                 string
 }
 
-func (p *fakePlatform) Channel() gateway.Channel { return p.ch }
-
-func (p *fakePlatform) QueryTrade(_ context.Context, no string) (gateway.Trade, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.queryEr != nil {
-		return gateway.Trade{}, p.queryEr
-	}
-	t, ok := p.trades[no]
-	if !ok {
-		return gateway.Trade{}, gateway.ErrTradeNotFound
-	}
-	return t, nil
+var fixtureOrders = []fixtureOrder{
+	{"PD20261122A1B2C3", "alipay", "12.30", "会员月卡", "PAID", "2026-11-22 10:00:00", "", "2026-11-22 10:00:30", "", "paid"},
+	{"PD20261122D4E5F6", "wechat", "0.01", "Test", "PENDING", "2026-11-22 23:59:50", "", "", "", ""},
+	{"PD20261122G7H8J9", "alipay", "1000.00", "Annual plan", "CLOSED", "2026-11-22 11:00:00", "", "", "", "closed"},
+	{"PD20261122K2M3N4", "alipay", "2000.00", "Enterprise plan", "PAID", "2026-11-22 12:00:00", "", "2026-11-22 12:00:40", "", "paid"},
+	{"PD20261122P5Q6R7", "wechat", "88.00", "Gift card", "PAID", "2026-11-22 13:00:00", "4200002026112200005", "2026-11-22 13:01:00", "", ""},
+	{"PD20261122S8T9U2", "alipay", "45.60", "会员月卡", "PARTIALLY_REFUNDED", "2026-11-22 14:00:00", "", "2026-11-22 14:00:20", "10.00", "paid"},
+	{"PD20261122V3W4X5", "wechat", "19.90", "Coffee", "REFUNDED", "2026-11-22 15:00:00", "4200002026112200007", "2026-11-22 15:00:10", "19.90", ""},
+	{"PD20261122Y6Z7A8", "alipay", "5.00", "Sticker", "PENDING", "2026-11-22 16:00:00", "", "", "", "waiting"},
+	// Paid here, unknown to Alipay: migrated from an older system with a
+	// trade number no platform issued (a suspected forged callback looks
+	// the same).
+	{"PD20261121B9C2D3", "alipay", "300.00", "Old order", "PAID", "2026-11-21 09:00:00", "2026112122001400009", "2026-11-21 09:00:30", "", ""},
+	{"PD20261121E4F5G6", "wechat", "66.60", "Old order", "PAID", "2026-11-21 18:00:00", "4200002026112100010", "2026-11-21 18:00:30", "", ""},
 }
 
-func (p *fakePlatform) Refund(_ context.Context, r gateway.RefundRequest) (gateway.RefundResult, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refunds = append(p.refunds, r)
-	if p.refundErr != nil {
-		return gateway.RefundResult{}, p.refundErr
-	}
-	return gateway.RefundResult{OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo, RefundID: "RF" + r.OutRequestNo,
-		Status: gateway.RefundSuccess, Amount: r.Amount, RefundedAt: testNow}, nil
-}
+// ghostOrder is the fixture's paid order that Alipay does not know.
+const ghostOrder = "PD20261121B9C2D3"
 
-func (p *fakePlatform) QueryRefund(_ context.Context, no, req string) (gateway.RefundResult, error) {
-	return gateway.RefundResult{}, gateway.ErrRefundNotFound
-}
-
-func (p *fakePlatform) DownloadBill(context.Context, time.Time, io.Writer) (gateway.BillFile, error) {
-	return gateway.BillFile{}, gateway.ErrBillNotReady
-}
-
-func (p *fakePlatform) VerifyNotification(http.Header, []byte, time.Time) (gateway.Notification, error) {
-	return gateway.Notification{}, gateway.ErrBadSignature
-}
-
-func (p *fakePlatform) NotifyReply(err error) gateway.Reply {
+func shanghai(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation(time.DateTime, s, gateway.Shanghai)
 	if err != nil {
-		return gateway.Reply{Status: 200, Body: []byte("fail")}
+		t.Fatal(err)
 	}
-	return gateway.Reply{Status: 200, Body: []byte("success")}
+	return v
 }
 
 type fixture struct {
-	svc    *ops.Service
-	st     *store.Store
-	alipay *fakePlatform
-	dir    string
+	svc *ops.Service
+	st  *store.Store
+	// env is the whole environment: the Alipay sandbox on loopback, the
+	// real Alipay client, the store. Nil in benchmarks.
+	env *testenv.Env
+	dir string
 }
 
 func storeOf(t testing.TB, f *fixture) *store.Store { return f.st }
 
-// newFixture opens a real store in a temp dir, imports the fixture
-// orders through ops, and stores a few callbacks: wechat ones (not
-// configured, so FAILED) and an alipay one the fake rejects.
+// alipayTrade is what the Alipay sandbox holds for an order.
+func (f *fixture) alipayTrade(t testing.TB, no string) *sandbox.Trade {
+	t.Helper()
+	tr, ok := f.env.Sandbox.Trade(gateway.Alipay, no)
+	if !ok {
+		t.Fatalf("the sandbox has no alipay trade %s", no)
+	}
+	return tr
+}
+
+// newFixture is a real environment (internal/testenv): the sandbox on
+// loopback with the real Alipay client pointed at it, a real store in a
+// temp dir, the service as operator alice (admin), the clock pinned. Only
+// Alipay is configured, as for a merchant on Alipay alone, so WeChat
+// orders are listed but not queried or refunded. With orders it makes the
+// fixture's Alipay trades at the sandbox, imports the orders through ops
+// (the paid ones under the sandbox's trade numbers), and receives three
+// callbacks through the real intake: two WeChat ones (WeChat not
+// configured: FAILED) and a forged Alipay one (REJECTED). A role other than
+// admin gets a service of its own (operator victor) over the same store.
 func newFixture(t testing.TB, role ops.Role, withOrders bool) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "paydesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ali := &fakePlatform{ch: gateway.Alipay, trades: map[string]gateway.Trade{}}
-	now := func() time.Time { return testNow }
-	admin, err := ops.New(ops.Options{Store: st, Operator: ops.Operator{Name: "alice", Role: ops.Admin}, Now: now,
-		Platforms: map[gateway.Channel]gateway.Platform{gateway.Alipay: ali}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.New(t, testenv.Options{Operator: "alice", Channels: []gateway.Channel{gateway.Alipay}, Now: pinnedClock,
+		Sandbox: func(c *sandbox.Config) { c.Now = pinnedClock }})
+	admin := env.Service
 	if withOrders {
-		p := filepath.Join(dir, "orders.csv")
-		if err := os.WriteFile(p, []byte(fixtureCSV), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.ImportOrders(context.Background(), p); err != nil {
-			t.Fatal(err)
-		}
+		importFixture(t, env)
 		intake := func(ch gateway.Channel, at string, h http.Header, body string) {
-			when, _ := time.ParseInLocation(time.DateTime, at, gateway.Shanghai)
-			admin.IntakeNotification(context.Background(), ops.Callback{Channel: ch, Header: h, Body: []byte(body), RemoteAddr: "203.0.113.7:443", ReceivedAt: when})
+			admin.IntakeNotification(context.Background(), ops.Callback{Channel: ch, Header: h, Body: []byte(body), RemoteAddr: "203.0.113.7:443", ReceivedAt: shanghai(t, at)})
 		}
 		intake(gateway.WeChat, "2026-11-22 13:01:02", http.Header{"Wechatpay-Serial": {"PUB_KEY_ID_0001"}, "Content-Type": {"application/json"}},
 			`{"id":"EV-1","create_time":"2026-11-22T13:01:02+08:00","event_type":"TRANSACTION.SUCCESS","resource":{"algorithm":"AEAD_AES_256_GCM","ciphertext":"c2VjcmV0","nonce":"n0nce"},"payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}`)
@@ -149,13 +122,64 @@ func newFixture(t testing.TB, role ops.Role, withOrders bool) *fixture {
 	}
 	svc := admin
 	if role != ops.Admin {
-		svc, err = ops.New(ops.Options{Store: st, Operator: ops.Operator{Name: "victor", Role: role}, Now: now,
-			Platforms: map[gateway.Channel]gateway.Platform{gateway.Alipay: ali}})
+		var err error
+		svc, err = ops.New(ops.Options{Store: env.Store, Operator: ops.Operator{Name: "victor", Role: role}, Now: pinnedClock, Platforms: env.Platforms})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &fixture{svc: svc, st: st, alipay: ali, dir: dir}
+	return &fixture{svc: svc, st: env.Store, env: env, dir: env.Dir}
+}
+
+// importFixture makes the fixture's trades at the Alipay sandbox (in
+// order, so the sandbox's seeded numbers come out the same every run) and
+// imports the orders through ops.
+func importFixture(t testing.TB, env *testenv.Env) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("out_trade_no,channel,amount,subject,status,created_at,trade_no,paid_at,refunded\n")
+	for _, o := range fixtureOrders {
+		tradeNo := o.tradeNo
+		if o.onAlipay != "" {
+			amount, err := gateway.ParseMoney(o.amount)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := env.Sandbox.CreateTrade(sandbox.TradeSpec{Channel: gateway.Alipay, OutTradeNo: o.no, Amount: amount, Subject: o.subject,
+				CreatedAt: shanghai(t, o.created)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch o.onAlipay {
+			case "paid":
+				if tr, err = env.Sandbox.Pay(gateway.Alipay, o.no, shanghai(t, o.paidAt)); err != nil {
+					t.Fatal(err)
+				}
+				tradeNo = tr.TradeNo
+			case "closed":
+				if _, err := env.Sandbox.CloseTrade(gateway.Alipay, o.no, shanghai(t, o.created).Add(15*time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if o.refunded != "" {
+				// Refunded before paydesk kept refund records: made in
+				// Alipay's console, and imported as a refunded amount.
+				r, _ := gateway.ParseMoney(o.refunded)
+				if _, err := env.Sandbox.ConsoleRefund(sandbox.RefundSpec{Channel: gateway.Alipay, OutTradeNo: o.no, Amount: r,
+					At: shanghai(t, o.paidAt).Add(time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", o.no, o.channel, o.amount, o.subject, o.status, o.created, tradeNo, o.paidAt, o.refunded)
+	}
+	p := filepath.Join(env.Dir, "orders.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Service.ImportOrders(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testOptions() Options {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -168,5 +169,92 @@ func TestReconcileFromAFile(t *testing.T) {
 	press(t, m, "1", ":", "text:recon wechat 2026-11-22", "enter")
 	if m.active != reconTab || rv.run == nil {
 		t.Fatal(":recon did not show the run")
+	}
+}
+
+// TestRefundDuplicatePaymentFromAFinding: an order paid on Alipay and again
+// on WeChat, both callbacks through the real endpoint; yesterday's WeChat
+// reconciliation, with the bill downloaded from the sandbox, finds the
+// duplicate; R on it refunds the WeChat trade (the duplicate), defaulting
+// to its whole amount, and leaves the order's Alipay payment alone.
+func TestRefundDuplicatePaymentFromAFinding(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Operator: "alice", Now: pinnedClock, Serve: true})
+	const no = "PD20261122DUP001"
+	first := testenv.Order{OutTradeNo: no, Channel: gateway.Alipay, Amount: 15800, CreatedAt: day("2026-11-22").Add(10 * time.Hour)}
+	env.ImportOrders(t, first)
+	env.Pay(t, first, first.CreatedAt.Add(time.Minute))
+	env.WaitDelivered(t, time.Minute)
+	second := env.Pay(t, testenv.Order{OutTradeNo: no, Channel: gateway.WeChat, Amount: 15800, CreatedAt: first.CreatedAt.Add(3 * time.Minute)},
+		first.CreatedAt.Add(4*time.Minute))
+	env.WaitDelivered(t, time.Minute)
+	// A second order paid twice, whose WeChat callback was lost: only the
+	// bill knows the second payment.
+	const lost = "PD20261122DUP002"
+	other := testenv.Order{OutTradeNo: lost, Channel: gateway.Alipay, Amount: 900, CreatedAt: first.CreatedAt.Add(time.Hour)}
+	env.ImportOrders(t, other)
+	env.Pay(t, other, other.CreatedAt.Add(time.Minute))
+	env.Sandbox.SetFault(gateway.WeChat, lost, sandbox.Fault{DropNotify: true})
+	env.Pay(t, testenv.Order{OutTradeNo: lost, Channel: gateway.WeChat, Amount: 900, CreatedAt: other.CreatedAt}, other.CreatedAt.Add(2*time.Minute))
+	env.WaitDelivered(t, time.Minute)
+
+	f := &fixture{svc: env.Service, st: env.Store, env: env, dir: env.Dir}
+	opts := testOptions()
+	opts.RefundConfirmAbove = 10000 // ¥100.00: this refund needs the order number typed
+	m := newModel(t, f, opts, 100, 30)
+	press(t, m, "2", "c", "enter")
+	rv := m.views[reconTab].(*reconView)
+	if rv.run == nil || rv.channel != gateway.WeChat {
+		t.Fatalf("no wechat run: %q; toast %+v", rv.runErr, m.toast)
+	}
+	press(t, m, "/", "text:dup "+lost, "enter")
+	if fd, ok := rv.selected(); !ok || fd.Category != "DUPLICATE_PAYMENT" {
+		t.Fatalf("finding %+v", fd)
+	}
+	press(t, m, "R")
+	if m.dialog != nil || m.toast.kind != toastErr || !strings.Contains(m.toast.text, "no record of the second payment") {
+		t.Fatalf("duplicate only the bill knows: %T %+v", m.dialog, m.toast)
+	}
+	press(t, m, "/")
+	rv.filter.input.SetValue("")
+	press(t, m, "text:dup "+no, "enter")
+	fd, ok := rv.selected()
+	if !ok || fd.Category != "DUPLICATE_PAYMENT" || fd.TradeNo != second.TradeNo || fd.Channel != gateway.WeChat {
+		t.Fatalf("finding %+v", fd)
+	}
+	press(t, m, "R")
+	rf, ok := m.dialog.(*refundForm)
+	if !ok {
+		t.Fatalf("no refund form: %T, toast %+v", m.dialog, m.toast)
+	}
+	if rf.amount.Value() != "158.00" || rf.dup == nil || rf.dup.TradeNo != second.TradeNo {
+		t.Fatalf("form: amount %q dup %+v", rf.amount.Value(), rf.dup)
+	}
+	mustContain(t, m.View(), "Refund the duplicate payment of "+no, "Duplicate   wechat ¥158.00  trade "+second.TradeNo, "stays paid")
+	press(t, m, "tab", "text:paid twice", "enter")
+	c, ok := m.dialog.(*confirmDialog)
+	if !ok || c.typed != no {
+		t.Fatalf("¥158.00 is above ¥100.00: want the order number typed, got %T %+v", m.dialog, c)
+	}
+	mustContain(t, m.View(), "Confirm refund of a duplicate payment", "Refunds     wechat trade "+second.TradeNo+" (the duplicate)",
+		"¥158.00 of the duplicate's ¥158.00", "the order's own alipay payment stays")
+	press(t, m, "text:"+no, "enter")
+	if m.toast.kind != toastOK || !strings.Contains(m.toast.text, "the duplicate payment "+second.TradeNo+" of "+no+": SUCCESS") {
+		t.Fatalf("toast %+v", m.toast)
+	}
+
+	wx, _ := env.Sandbox.Trade(gateway.WeChat, no)
+	ali, _ := env.Sandbox.Trade(gateway.Alipay, no)
+	if len(wx.Refunds) != 1 || wx.Refunds[0].Amount != 15800 || len(ali.Refunds) != 0 {
+		t.Fatalf("refunds at the platforms: wechat %+v, alipay %+v", wx.Refunds, ali.Refunds)
+	}
+	o, _ := env.Store.GetOrder(t.Context(), no)
+	dups, _ := env.Store.DuplicatePayments(t.Context(), no)
+	if o.Status != store.OrderPaid || o.Refunded != 0 || len(dups) != 1 || dups[0].Refunded != 15800 {
+		t.Fatalf("order %+v, duplicate %+v", o, dups)
+	}
+	// Nothing is left to refund on it: R says so instead of opening a form.
+	press(t, m, "R")
+	if m.dialog != nil || !strings.Contains(m.toast.text, "nothing left to refund") {
+		t.Fatalf("second R: %T %q", m.dialog, m.toast.text)
 	}
 }

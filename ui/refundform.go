@@ -234,7 +234,7 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 	if d := p.Duplicate; d != nil {
 		lines = []string{
 			fmt.Sprintf("Order       %s", p.Order.OutTradeNo),
-			fmt.Sprintf("Refunds     the duplicate %s payment, trade %s", d.Channel, d.TradeNo),
+			fmt.Sprintf("Refunds     %s trade %s (the duplicate)", d.Channel, d.TradeNo),
 			fmt.Sprintf("Amount      %s of the duplicate's %s", p.Amount.Yuan(), d.Amount.Yuan()),
 			fmt.Sprintf("Reason      %s", p.Reason),
 			"",

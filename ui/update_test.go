@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -138,7 +140,7 @@ func TestRefundCancelWithAnyOtherKey(t *testing.T) {
 				t.Fatalf("no confirmation: %T", m.dialog)
 			}
 			press(t, m, k)
-			if m.dialog != nil || len(refunds(t, f, "PD20261122A1B2C3")) != 0 || len(f.alipay.refunds) != 0 {
+			if m.dialog != nil || len(refunds(t, f, "PD20261122A1B2C3")) != 0 || len(f.alipayTrade(t, "PD20261122A1B2C3").Refunds) != 0 {
 				t.Fatalf("key %q did not cancel", k)
 			}
 			if !strings.Contains(m.toast.text, "nothing was sent") {
@@ -163,13 +165,16 @@ func TestRefundAboveThresholdNeedsTypedOrderNumber(t *testing.T) {
 	mustContain(t, m.View(), "above ¥1,000.00", "Type PD20261122K2M3N4")
 	// y is just text here; enter with the wrong text cancels.
 	press(t, m, "y", "enter")
-	if m.dialog != nil || len(f.alipay.refunds) != 0 {
+	if m.dialog != nil || len(f.alipayTrade(t, "PD20261122K2M3N4").Refunds) != 0 {
 		t.Fatal("y confirmed a refund above the threshold")
 	}
 	open()
 	press(t, m, "text:PD20261122K2M3N4", "enter")
-	if r := refunds(t, f, "PD20261122K2M3N4"); len(r) != 1 || r[0].Amount != 200000 {
+	if r := refunds(t, f, "PD20261122K2M3N4"); len(r) != 1 || r[0].Amount != 200000 || r[0].Status != gateway.RefundSuccess {
 		t.Fatalf("typed confirmation did not refund: %+v", r)
+	}
+	if at := f.alipayTrade(t, "PD20261122K2M3N4").Refunds; len(at) != 1 || at[0].Amount != 200000 {
+		t.Fatalf("refunds at Alipay: %+v", at)
 	}
 
 	// The threshold is an option.
@@ -276,22 +281,26 @@ func TestOpsErrorsBecomeToasts(t *testing.T) {
 	if len(m.tasks) != 0 || m.orders().querying["PD20261122D4E5F6"] {
 		t.Fatal("the failed query left a task or a spinner behind")
 	}
-	// A platform failure on a configured channel, and a refund refused by
-	// the platform.
-	f.alipay.queryEr = fmt.Errorf("%w: 502 from gateway", gateway.ErrUnknownOutcome)
+	// A platform failure on a configured channel: Alipay answers 500.
+	f.env.Sandbox.SetFault(gateway.Alipay, "PD20261122A1B2C3", sandbox.Fault{ServerError: true})
 	filterTo(t, m, "PD20261122A1B2C3")
 	press(t, m, "r")
-	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "502") {
+	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "500") {
 		t.Fatalf("toast %+v", m.toast)
 	}
 	if p := m.orders().rows[0].Platform; p == nil || p.Error == "" {
 		t.Fatalf("the failed query is not shown on the row: %+v", p)
 	}
 	mustContain(t, m.View(), "error 0s")
-	f.alipay.refundErr = fmt.Errorf("ACQ.TRADE_HAS_CLOSE")
+	f.env.Sandbox.ClearFaults()
+	// A refund the platform refuses: Alipay has no such trade.
+	filterTo(t, m, ghostOrder)
 	press(t, m, "R", "tab", "text:x", "enter", "y")
-	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "ACQ.TRADE_HAS_CLOSE") {
+	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "refund "+ghostOrder) || !strings.Contains(m.toast.text, "refused") {
 		t.Fatalf("refund refusal toast %+v", m.toast)
+	}
+	if r := refunds(t, f, ghostOrder); len(r) != 1 || r[0].Status != gateway.RefundFailed {
+		t.Fatalf("the refused refund is not FAILED: %+v", r)
 	}
 	// The console still works.
 	press(t, m, "esc", "j")
@@ -303,14 +312,14 @@ func TestOpsErrorsBecomeToasts(t *testing.T) {
 func TestQueryShowsPlatformStateAndDisagreement(t *testing.T) {
 	f := newFixture(t, ops.Admin, true)
 	m := newModel(t, f, testOptions(), 100, 30)
-	f.alipay.trades["PD20261122A1B2C3"] = gateway.Trade{Channel: gateway.Alipay, OutTradeNo: "PD20261122A1B2C3", TradeNo: "2026112222001400001",
-		State: gateway.TradePaid, PlatformState: "TRADE_SUCCESS", Amount: 1230}
-	f.alipay.trades["PD20261122Y6Z7A8"] = gateway.Trade{Channel: gateway.Alipay, OutTradeNo: "PD20261122Y6Z7A8",
-		State: gateway.TradeClosed, PlatformState: "TRADE_CLOSED", Amount: 500}
-	// K2M3N4 is paid locally and unknown to the platform: a disagreement.
-	filterTo(t, m, "alipay 2026-11-22")
+	// At Alipay: A1B2C3 is paid, Y6Z7A8 was never paid and has closed,
+	// and the ghost order is unknown while paid here: a disagreement.
+	if _, err := f.env.Sandbox.CloseTrade(gateway.Alipay, "PD20261122Y6Z7A8", testNow.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	filterTo(t, m, "alipay")
 	o := m.orders()
-	for _, no := range []string{"PD20261122A1B2C3", "PD20261122Y6Z7A8", "PD20261122K2M3N4"} {
+	for _, no := range []string{"PD20261122A1B2C3", "PD20261122Y6Z7A8", ghostOrder} {
 		o.sel = o.indexOf(no)
 		press(t, m, "space")
 	}
@@ -322,17 +331,20 @@ func TestQueryShowsPlatformStateAndDisagreement(t *testing.T) {
 	if len(o.marked) != 0 {
 		t.Fatal("marks survive a finished bulk query")
 	}
-	row := o.rows[o.indexOf("PD20261122K2M3N4")]
-	if !row.Disagrees || row.Platform == nil || row.Platform.PlatformState != "NOT_FOUND" {
-		t.Fatalf("K2M3N4: %+v %+v", row.Disagrees, row.Platform)
+	row := o.rows[o.indexOf(ghostOrder)]
+	if !row.Disagrees || row.Platform == nil || row.Platform.PlatformState != ops.PlatformNotFound {
+		t.Fatalf("ghost: %+v %+v", row.Disagrees, row.Platform)
 	}
 	if r := o.rows[o.indexOf("PD20261122A1B2C3")]; r.Disagrees || r.Platform.State != gateway.TradePaid {
 		t.Fatalf("A1B2C3: %+v", r.Platform)
 	}
+	if r := o.rows[o.indexOf("PD20261122Y6Z7A8")]; !r.Disagrees || r.Platform.State != gateway.TradeClosed {
+		t.Fatalf("Y6Z7A8 (pending here, closed there): %+v %+v", r.Disagrees, r.Platform)
+	}
 	frame := m.View()
 	var line string
 	for _, l := range strings.Split(frame, "\n") {
-		if strings.Contains(l, "PD20261122K2M3N4") {
+		if strings.Contains(l, ghostOrder) {
 			line = l
 		}
 	}
@@ -492,11 +504,13 @@ func TestBulkReplayConfirmation(t *testing.T) {
 
 func TestRetryPendingRefund(t *testing.T) {
 	f := newFixture(t, ops.Admin, true)
-	f.alipay.refundErr = fmt.Errorf("%w: timeout", gateway.ErrUnknownOutcome)
-	if _, err := f.svc.Refund(context.Background(), "PD20261122A1B2C3", 100, "late"); err != nil {
-		t.Fatal(err)
+	// Alipay answers 500 without doing the work: the outcome is unknown to
+	// paydesk, so the refund stays PENDING.
+	f.env.Sandbox.SetFault(gateway.Alipay, "PD20261122A1B2C3", sandbox.Fault{ServerError: true})
+	if out, err := f.svc.Refund(context.Background(), "PD20261122A1B2C3", 100, "late"); err != nil || !out.Unknown {
+		t.Fatalf("%+v %v", out, err)
 	}
-	f.alipay.refundErr = nil
+	f.env.Sandbox.ClearFaults()
 	m := newModel(t, f, testOptions(), 100, 30)
 	press(t, m, "4")
 	rv := m.refunds()
@@ -508,16 +522,18 @@ func TestRetryPendingRefund(t *testing.T) {
 	if rv.list.rows[0].Status != gateway.RefundSuccess {
 		t.Fatalf("after r: %+v", rv.list.rows[0])
 	}
-	if n := len(f.alipay.refunds); n != 2 || f.alipay.refunds[1].OutRequestNo != req {
-		t.Fatalf("re-send did not reuse the request number: %+v", f.alipay.refunds)
+	// The platform never had it, so it was re-sent under the same number:
+	// one refund at Alipay.
+	if at := f.alipayTrade(t, "PD20261122A1B2C3").Refunds; len(at) != 1 || at[0].OutRequestNo != req || at[0].Amount != 100 {
+		t.Fatalf("re-send did not reuse the request number: %+v", at)
 	}
 	if !strings.Contains(m.toast.text, "re-sent with the same number") {
 		t.Fatalf("toast %q", m.toast.text)
 	}
 	// A settled refund is not sent again.
 	press(t, m, "r")
-	if len(f.alipay.refunds) != 2 || !strings.Contains(m.toast.text, "only PENDING") {
-		t.Fatalf("retry of a SUCCESS refund: %d sent, toast %q", len(f.alipay.refunds), m.toast.text)
+	if len(f.alipayTrade(t, "PD20261122A1B2C3").Refunds) != 1 || !strings.Contains(m.toast.text, "only PENDING") {
+		t.Fatalf("retry of a SUCCESS refund: toast %q", m.toast.text)
 	}
 	// enter opens the refund's order.
 	press(t, m, "enter")

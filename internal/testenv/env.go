@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,13 @@ import (
 // Options shape an environment.
 type Options struct {
 	Role ops.Role // default admin
+	// Operator names the service's operator in the audit log; default
+	// "tester".
+	Operator string
+	// Channels are the platforms configured in paydesk (default both): a
+	// merchant on Alipay alone configures only [alipay]. The sandbox
+	// serves both either way.
+	Channels []gateway.Channel
 	// Serve starts the notification endpoint and points the sandbox at it.
 	Serve bool
 	// HTTPTimeout bounds platform calls (default 5 s); tests of unknown
@@ -39,10 +47,11 @@ type Options struct {
 
 // Env is a running test environment.
 type Env struct {
-	Dir       string
-	Sandbox   *sandbox.Server
-	Store     *store.Store
-	Service   *ops.Service
+	Dir     string
+	Sandbox *sandbox.Server
+	Store   *store.Store
+	Service *ops.Service
+	// Platforms are the configured platforms' clients (Options.Channels).
 	Platforms map[gateway.Channel]gateway.Platform
 	ServeURL  string // empty unless Options.Serve
 }
@@ -56,6 +65,9 @@ func New(t testing.TB, opt Options) *Env {
 	if opt.HTTPTimeout == 0 {
 		opt.HTTPTimeout = 5 * time.Second
 	}
+	if opt.Operator == "" {
+		opt.Operator = "tester"
+	}
 	e := &Env{Dir: t.TempDir()}
 	e.Sandbox = testkit.StartSandbox(t, func(c *sandbox.Config) {
 		if opt.Sandbox != nil {
@@ -63,12 +75,19 @@ func New(t testing.TB, opt Options) *Env {
 		}
 	})
 	e.Platforms = Platforms(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout})
+	if len(opt.Channels) > 0 {
+		for ch := range e.Platforms {
+			if !slices.Contains(opt.Channels, ch) {
+				delete(e.Platforms, ch)
+			}
+		}
+	}
 	st, err := store.Open(filepath.Join(e.Dir, "paydesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Store = st
-	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: "tester", Role: opt.Role}, Now: opt.Now})
+	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
