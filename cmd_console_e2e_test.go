@@ -65,6 +65,9 @@ func startTmux(t *testing.T, dir string, env []string) *tmuxTerm {
 	if size := strings.TrimSpace(term.run("display-message", "-p", "-t", "e2e", "#{pane_width}x#{pane_height}")); size != fmt.Sprintf("%dx%d", termCols, termRows) {
 		t.Fatalf("the tmux pane is %s, not %dx%d", size, termCols, termRows)
 	}
+	// Typed before the shell has started, the line would be echoed ahead
+	// of its first prompt: wait for that prompt first.
+	term.waitFor("the shell's first prompt", screenTimeout, func(s string) bool { return strings.TrimSpace(s) != "" })
 	term.typeLine("PS1='" + shellPrompt + "'")
 	term.waitFor("the shell prompt", screenTimeout, promptBack)
 	return term
@@ -141,11 +144,11 @@ func (m *tmuxTerm) waitMatch(timeout time.Duration, re *regexp.Regexp) []string 
 	return got
 }
 
-// promptBack: the shell has the terminal again, its prompt on the last
-// line written.
+// promptBack: the shell has the terminal again, waiting at its prompt at
+// the end of the last line written.
 func promptBack(screen string) bool {
 	lines := strings.Split(strings.TrimRight(screen, "\n "), "\n")
-	return strings.HasPrefix(lines[len(lines)-1], strings.TrimSpace(shellPrompt))
+	return strings.HasSuffix(lines[len(lines)-1], strings.TrimSpace(shellPrompt))
 }
 
 // selectedRow is the list row the console marks as selected ('>').
@@ -295,7 +298,20 @@ func TestConsoleEndToEnd(t *testing.T) {
 	term.typeText("failed channel:alipay")
 	term.waitText(screenTimeout, "/ failed channel:alipay")
 	term.key("Enter")
-	screen = term.waitText(screenTimeout, "filter: failed channel:alipay ·")
+	// The old page stays up until the filtered one arrives: wait for the
+	// count and for every row to be of the filter.
+	counted := regexp.MustCompile(`(?m)^filter: failed channel:alipay · \d+ notifications? · page 1\s*$`)
+	screen = term.waitFor("the failed Alipay callbacks", screenTimeout, func(s string) bool {
+		if !counted.MatchString(s) {
+			return false
+		}
+		for _, l := range strings.Split(s, "\n") {
+			if notificationRowRE.MatchString(l) && (!strings.Contains(l, " alipay ") || !strings.Contains(l, "!")) {
+				return false
+			}
+		}
+		return true
+	})
 	ids, target := notificationRows(screen)
 	if target < 0 {
 		t.Fatalf("no failed Alipay callback of an unknown order on the screen:\n%s", screen)
@@ -368,13 +384,16 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 }
 
+// notificationRowRE is a row of the Notifications list: the selection and
+// failure marks, then the id.
+var notificationRowRE = regexp.MustCompile(`^[> ][! ]\s+(\d+) `)
+
 // notificationRows reads the notification ids of the listed rows, top to
 // bottom, and which row is a callback of an unknown order.
 func notificationRows(screen string) (ids []string, unknownOrder int) {
 	unknownOrder = -1
-	idRE := regexp.MustCompile(`^[> ][! ]\s+(\d+) `)
 	for _, l := range strings.Split(screen, "\n") {
-		m := idRE.FindStringSubmatch(l)
+		m := notificationRowRE.FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
@@ -435,7 +454,9 @@ func TestFirstRunShowsTheConsoleFast(t *testing.T) {
 	t.Logf("first run: the console (first-run hint) showed %.1f s after enter, the orders listed %.1f s after it (issue 8: at most 10 s)",
 		hint.Seconds(), listed.Seconds())
 
+	quitAt := time.Now()
 	quitAndCheckTerminal(t, term)
+	t.Logf("q gave the shell its prompt back after %.1f s", time.Since(quitAt).Seconds())
 	// The demo went to the user cache folder, and the folder paydesk was
 	// started in is as empty as it was.
 	if left, _ := os.ReadDir(empty); len(left) != 0 {
