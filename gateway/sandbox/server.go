@@ -60,6 +60,11 @@ type Server struct {
 	faults map[tradeKey]*Fault // key with out == "" is the channel-wide fault
 
 	deliveries deliveryLog
+	// notifyTransport carries notifications to the merchant. It is the
+	// sandbox's own, so Close can close its idle connections: a merchant
+	// endpoint shutting down gracefully waits for a connection that never
+	// carried a request (Go's transport dials spares) as if one were coming.
+	notifyTransport *http.Transport
 
 	ln      net.Listener
 	httpSrv *http.Server
@@ -115,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		faults: map[tradeKey]*Fault{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.notifyTransport = http.DefaultTransport.(*http.Transport).Clone()
 	for _, ch := range cfg.Channels {
 		switch ch {
 		case gateway.Alipay:
@@ -174,6 +180,7 @@ func (s *Server) Close() error {
 		}
 	}
 	s.wg.Wait()
+	s.notifyTransport.CloseIdleConnections()
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -54,6 +55,10 @@ type Demo struct {
 	stopServe context.CancelFunc
 	served    chan error
 	logFile   *os.File
+	// platformTransport carries the workspace's platform calls; Close
+	// closes its idle connections first, or the sandbox, shutting down
+	// gracefully, would wait on a spare one that never carried a request.
+	platformTransport *http.Transport
 }
 
 // Service is the demo's operations service (operator "demo", admin).
@@ -133,7 +138,9 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Workspace, err = workspace.Open(cfg, workspace.Options{Operator: "demo", Role: ops.Admin, Logger: opt.Logger})
+	d.platformTransport = http.DefaultTransport.(*http.Transport).Clone()
+	d.Workspace, err = workspace.Open(cfg, workspace.Options{Operator: "demo", Role: ops.Admin, Logger: opt.Logger,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: d.platformTransport}})
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +198,9 @@ func freshDir() (string, error) {
 // workspace folder stays, so the data can be looked at afterwards.
 func (d *Demo) Close() error {
 	var errs []error
+	if d.platformTransport != nil {
+		d.platformTransport.CloseIdleConnections()
+	}
 	if d.Sandbox != nil {
 		errs = append(errs, d.Sandbox.Close())
 	}
