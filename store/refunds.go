@@ -34,14 +34,14 @@ type Refund struct {
 	RefundID     string               `json:"refund_id,omitempty"`
 	// TradeNo is set for the refund of a duplicate payment: the trade it
 	// returns money from (not the order's own trade).
-	TradeNo string       `json:"trade_no,omitempty"`
-	Source  RefundSource `json:"source"`
-	NeedsReview  bool                 `json:"needs_review"`
-	Operator     string               `json:"operator"`
-	Error        string               `json:"error,omitempty"`
-	CreatedAt    time.Time            `json:"created_at"`
-	UpdatedAt    time.Time            `json:"updated_at"`
-	RefundedAt   time.Time            `json:"refunded_at,omitzero"`
+	TradeNo     string       `json:"trade_no,omitempty"`
+	Source      RefundSource `json:"source"`
+	NeedsReview bool         `json:"needs_review"`
+	Operator    string       `json:"operator"`
+	Error       string       `json:"error,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	RefundedAt  time.Time    `json:"refunded_at,omitzero"`
 }
 
 // Errors of refund transitions.
