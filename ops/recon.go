@@ -219,7 +219,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	for _, d := range dups {
 		extra[d.OutTradeNo] = append(extra[d.OutTradeNo], recon.Payment{Channel: d.Channel, TradeNo: d.TradeNo, Amount: d.Amount, PaidAt: d.PaidAt})
 	}
-	toRecon := func(o store.Order) (recon.Order, error) {
+	toRecon := func(o store.PaidOrder) (recon.Order, error) {
 		r := recon.Order{OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: o.Amount, Status: recon.OrderStatus(o.Status),
 			TradeNo: o.TradeNo, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt, PaidVia: string(o.PaidVia),
 			NotifyRejected: rejected[o.OutTradeNo], ExtraTrades: extra[o.OutTradeNo]}
@@ -254,8 +254,8 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
-			err := s.store.EachPaidOrder(ctx, ch, start, end, func(o store.Order) error {
-				r, err := toRecon(o)
+			err := s.store.EachPaidOrderLean(ctx, ch, start, end, func(o *store.PaidOrder) error {
+				r, err := toRecon(*o)
 				if err != nil {
 					return err
 				}
@@ -284,7 +284,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 				if o.Channel == ch && !o.PaidAt.Before(start) && o.PaidAt.Before(end) {
 					continue // streamed above
 				}
-				r, err := toRecon(o)
+				r, err := toRecon(paidOrder(o))
 				if err != nil {
 					return err
 				}
@@ -300,7 +300,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 			if err != nil {
 				return recon.Order{}, false
 			}
-			r, err := toRecon(o)
+			r, err := toRecon(paidOrder(o))
 			return r, err == nil
 		},
 		LookupRefund: func(no string) (recon.Refund, bool) {
@@ -315,6 +315,11 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		in.Refunds = append(in.Refunds, toReconRefund(f))
 	}
 	return in, count, nil
+}
+
+func paidOrder(o store.Order) store.PaidOrder {
+	return store.PaidOrder{OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: o.Amount, Status: o.Status, TradeNo: o.TradeNo,
+		PaidVia: o.PaidVia, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt}
 }
 
 func duplicateOn(ps []recon.Payment, ch gateway.Channel, start, end time.Time) bool {

@@ -76,7 +76,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w: the file is at schema version %d, this build knows up to %d; use a newer paydesk", ErrNewerSchema, current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.txAlone(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}

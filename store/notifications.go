@@ -97,7 +97,7 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 	}
 	var id int64
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`,
+		r, err := s.txExec(ctx, tx, insertNotificationSQL,
 			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
 		if err != nil {
 			return err
@@ -146,8 +146,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 		detail = a.VerifyError
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+		if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
 			return err
 		}
 		var amount any
@@ -157,16 +156,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 		// Facts from verification only overwrite when this attempt learned
 		// them, so a later failed replay does not blank what an earlier
 		// verified attempt recorded.
-		r, err := tx.ExecContext(ctx, `UPDATE notifications SET
-			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
-			event = CASE WHEN ? <> '' THEN ? ELSE event END,
-			notify_id = CASE WHEN ? <> '' THEN ? ELSE notify_id END,
-			out_trade_no = CASE WHEN ? <> '' THEN ? ELSE out_trade_no END,
-			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
-			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
-			amount = coalesce(?, amount),
-			attempts = attempts + 1, last_attempt_at = ?
-			WHERE id = ?`,
+		r, err := s.txExec(ctx, tx, updateNotificationSQL,
 			a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
 			a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
 			a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
@@ -318,3 +308,20 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 	}
 	return out, rows.Err()
 }
+
+// The callback path's statements (see hotWrites).
+const (
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`
+	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`
+	updateNotificationSQL = `UPDATE notifications SET
+			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
+			event = CASE WHEN ? <> '' THEN ? ELSE event END,
+			notify_id = CASE WHEN ? <> '' THEN ? ELSE notify_id END,
+			out_trade_no = CASE WHEN ? <> '' THEN ? ELSE out_trade_no END,
+			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
+			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
+			amount = coalesce(?, amount),
+			attempts = attempts + 1, last_attempt_at = ?
+			WHERE id = ?`
+)

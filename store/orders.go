@@ -220,7 +220,7 @@ func insertOrdersSQL(rows int) string {
 // lands, or (when fill or an insert fails) none does.
 func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txAlone(ctx, func(tx *sql.Tx) error {
 		full, err := tx.PrepareContext(ctx, insertOrdersSQL(importBatch))
 		if err != nil {
 			return err
@@ -257,7 +257,7 @@ func isUniqueViolation(err error) bool {
 
 // GetOrder returns one order by its merchant number.
 func (s *Store) GetOrder(ctx context.Context, outTradeNo string) (Order, error) {
-	o, err := scanOrder(s.r.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, outTradeNo))
+	o, err := scanOrder(s.readRow(ctx, selectOrderSQL, outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Order{}, fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
 	}

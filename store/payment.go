@@ -57,7 +57,7 @@ var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
 	var res PaymentResult
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+		o, err := scanOrder(s.txQueryRow(ctx, tx, selectOrderSQL, p.OutTradeNo))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
 		}
@@ -72,8 +72,7 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 		case o.Status == OrderPending || o.Status == OrderClosed:
 			// The channel follows the payment: an order offered on both
 			// platforms belongs to the one the buyer used.
-			_, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
-				WHERE id = ? AND status = ?`, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+			_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
 			if err != nil {
 				return err
 			}
@@ -158,3 +157,16 @@ func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time
 	})
 	return changed, err
 }
+
+const (
+	selectOrderSQL = `SELECT ` + orderColumns + ` FROM orders WHERE out_trade_no = ?`
+	markPaidSQL    = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+				WHERE id = ? AND status = ?`
+)
+
+// hotWrites and hotReads are prepared at open: the statements every
+// callback runs.
+var (
+	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, selectOrderSQL, markPaidSQL}
+	hotReads  = []string{selectOrderSQL}
+)

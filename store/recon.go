@@ -139,7 +139,7 @@ func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Find
 // SaveRunSettling is SaveRun that also resolves, in the same transaction,
 // the open CROSS_DAY findings of earlier days that this run's bill settled.
 func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, findings, settle []Finding) (Run, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txAlone(ctx, func(tx *sql.Tx) error {
 		if bill.ID == 0 {
 			stated, _ := json.Marshal(bill.Stated)
 			computed, _ := json.Marshal(bill.Computed)

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -137,4 +140,148 @@ func (s *Store) FailedNotificationOrders(ctx context.Context, since time.Time) (
 		out[n] = true
 	}
 	return out, rows.Err()
+}
+
+// PaidOrder is an order as reconciliation reads it: only the columns a
+// match needs, so a million-order day loads in a fraction of the time full
+// Orders would take.
+type PaidOrder struct {
+	OutTradeNo string
+	Channel    gateway.Channel
+	Amount     gateway.Money
+	Status     OrderStatus
+	TradeNo    string
+	PaidVia    PaidVia
+	CreatedAt  time.Time
+	PaidAt     time.Time
+}
+
+// EachPaidOrderLean is EachPaidOrder reading PaidOrder. The short strings
+// (channel, status, paid_via) are mapped to their constants instead of
+// being allocated per row, and the day is read in slices on several reader
+// connections at once: row iteration in the driver is the run's biggest
+// cost at a million orders, and it parallelizes. fn is called from one
+// goroutine at a time, in no particular order.
+func (s *Store) EachPaidOrderLean(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
+	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0)`
+	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
+	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slices := max(2, runtime.GOMAXPROCS(0))
+	batches := make(chan []PaidOrder, 2*slices)
+	errs := make(chan error, slices+1)
+	var wg sync.WaitGroup
+	step := end.Sub(start) / time.Duration(slices)
+	for i := range slices {
+		from, to := start.Add(time.Duration(i)*step), start.Add(time.Duration(i+1)*step)
+		if i == slices-1 {
+			to = end
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.scanPaidOrders(ctx, byPaid, []any{ms(from), ms(to), ch}, batches)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs <- s.scanPaidOrders(ctx, unpaidTime, []any{ms(start), ms(end), ch}, batches)
+	}()
+	go func() {
+		wg.Wait()
+		close(batches)
+	}()
+	var fnErr error
+	for b := range batches {
+		if fnErr != nil {
+			continue // drain so the scanners can finish
+		}
+		for i := range b {
+			if fnErr = fn(&b[i]); fnErr != nil {
+				cancel()
+				break
+			}
+		}
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil && fnErr == nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return fnErr
+}
+
+// scanPaidOrders runs one slice's query and sends its rows in batches.
+func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out chan<- []PaidOrder) error {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	const batch = 1024
+	b := make([]PaidOrder, 0, batch)
+	var chB, statusB, viaB sql.RawBytes
+	var created, paid int64
+	for rows.Next() {
+		var o PaidOrder
+		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid); err != nil {
+			return err
+		}
+		o.Channel, o.Status, o.PaidVia = internChannel(chB), internStatus(statusB), PaidVia(internVia(viaB))
+		o.CreatedAt = fromMS(created)
+		if paid != 0 {
+			o.PaidAt = fromMS(paid)
+		}
+		b = append(b, o)
+		if len(b) == batch {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			b = make([]PaidOrder, 0, batch)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b) > 0 {
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func internChannel(b []byte) gateway.Channel {
+	for _, c := range gateway.Channels {
+		if string(b) == string(c) {
+			return c
+		}
+	}
+	return gateway.Channel(b)
+}
+
+func internStatus(b []byte) OrderStatus {
+	for _, st := range OrderStatuses {
+		if string(b) == string(st) {
+			return st
+		}
+	}
+	return OrderStatus(b)
+}
+
+func internVia(b []byte) string {
+	for _, v := range []PaidVia{ViaNotify, ViaQuery, ViaImport} {
+		if string(b) == string(v) {
+			return string(v)
+		}
+	}
+	return string(b)
 }

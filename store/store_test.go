@@ -418,3 +418,47 @@ func TestOrderCountsFollowImportsAndTransitions(t *testing.T) {
 func newerThan(a, b Cursor) bool {
 	return a.CreatedAt.After(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID > b.ID)
 }
+
+// TestGroupCommitIsolatesEachWriter: many writers committed together; the
+// ones that fail leave no trace and do not take the others down.
+func TestGroupCommitIsolatesEachWriter(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var orders []Order
+	for i := range 200 {
+		orders = append(orders, pending(fmt.Sprintf("G%04d", i), 100))
+	}
+	seed(t, s, orders...)
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			amount := gateway.Money(100)
+			if i%2 == 1 {
+				amount = 99 // refused: the order is 1.00
+			}
+			_, errs[i] = s.MarkPaid(ctx, Payment{OutTradeNo: fmt.Sprintf("G%04d", i), Channel: gateway.Alipay, TradeNo: fmt.Sprint("T", i), Amount: amount, Via: ViaNotify})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		o, _ := s.GetOrder(ctx, fmt.Sprintf("G%04d", i))
+		switch {
+		case i%2 == 0 && (err != nil || o.Status != OrderPaid):
+			t.Fatalf("%d: %v %s", i, err, o.Status)
+		case i%2 == 1 && (!errors.Is(err, ErrAmountMismatch) || o.Status != OrderPending):
+			t.Fatalf("%d: %v %s", i, err, o.Status)
+		}
+	}
+	if n, _ := s.CountOrders(ctx, OrderFilter{Status: OrderPaid}); n != 100 {
+		t.Fatalf("order_counts says %d paid", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "G0000"}); err == nil {
+		t.Fatal("a write after Close succeeded")
+	}
+}

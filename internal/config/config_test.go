@@ -109,3 +109,26 @@ func TestLoadErrorsAreClear(t *testing.T) {
 func wechatWith(apiv3 string) string {
 	return "[wechat]\nmchid = \"1\"\nappid = \"wx1\"\nmerchant_serial_no = \"S\"\nprivate_key_file = \"k.pem\"\nplatform_public_key_id = \"P\"\nplatform_public_key_file = \"k.pem\"\n" + apiv3 + "\n"
 }
+
+// TestExampleConfigLoads keeps paydesk.example.toml in step with the
+// loader: every key in it must be one Load knows.
+func TestExampleConfigLoads(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "paydesk.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, k := range []string{"keys/alipay_app_private.pem", "keys/alipay_public.pem", "keys/apiclient_key.pem", "keys/wechatpay_pub.pem"} {
+		write(t, dir, k, secretPEM)
+	}
+	t.Setenv("PAYDESK_WECHAT_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+	t.Setenv(EnvDB, "")
+	t.Setenv(EnvOperator, "")
+	c, err := Load(write(t, dir, "paydesk.toml", string(example)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Alipay == nil || c.WeChat == nil || c.Operator.Role != "support" || c.Query.QPS != 10 || len(c.Serve.TrustedProxies) != 1 {
+		t.Fatalf("%+v", c)
+	}
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Reconciliation benchmark: `paydesk recon run` end to end on N orders and an
+# N-line Alipay bill (GBK zip, 25 columns, 0.3% perturbed), and in the same
+# run the same comparison by DuckDB (@duckdb/node-api, plain CSVs) and by the
+# sqlite3 CLI (.import + join). Wall time and peak RSS of each, best of R.
+# Usage: bench/recon-bench.sh [N] [R]       (N default 1000000, R default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+R=${2:-3}
+OUT=bench/out/recon-$N
+mkdir -p "$OUT"
+go build -o bench/out/paydesk .
+go build -o bench/out/recongen ./bench/recongen
+if [ ! -f "$OUT/bill.zip" ]; then bench/out/recongen -dir "$OUT" -n "$N"; fi
+(cd bench && [ -d node_modules/@duckdb/node-api ] || npm install --no-audit --no-fund --silent)
+command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: apt-get install sqlite3"; exit 1; }
+
+measure() { # name, command...: prints "name seconds maxrss_mb"
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
+  read -r secs kb < "$OUT/time.txt"
+  echo "$name $secs $((kb / 1024))"
+}
+best() { sort -k2 -n | head -1; }
+
+: > "$OUT/results.txt"
+for _ in $(seq "$R"); do
+  cp "$OUT/template.db" "$OUT/paydesk.db"; rm -rf "$OUT/bills"
+  measure paydesk bench/out/paydesk --config "$OUT/paydesk.toml" recon run --channel alipay --date 2026-11-22 --bill "$OUT/bill.zip" --json >> "$OUT/results.txt"
+  measure duckdb node bench/duckdb-recon.mjs "$OUT" >> "$OUT/results.txt"
+  measure sqlite3 sh -c "cd $OUT && sqlite3 < ../../sqlite3-recon.sql" >> "$OUT/results.txt"
+done
+p=$(grep ^paydesk "$OUT/results.txt" | best); d=$(grep ^duckdb "$OUT/results.txt" | best); s=$(grep ^sqlite3 "$OUT/results.txt" | best)
+echo "N=$N  best of $R (seconds, peak RSS MB)"
+echo "$p"; echo "$d"; echo "$s"
+awk -v p="$p" -v d="$d" -v s="$s" 'BEGIN { split(p,a," "); split(d,b," "); split(s,c," ");
+  printf "paydesk/duckdb = %.2f   paydesk/sqlite3 = %.2f\n", a[2]/b[2], a[2]/c[2] }'
+grep -h "findings" "$OUT"/duckdb.out "$OUT"/sqlite3.out || true
+python3 -c "import json,sys; r=json.load(open('$OUT/paydesk.out')); print('paydesk findings=%d' % len(r['findings']))" 2>/dev/null || true

@@ -1,0 +1,52 @@
+// Command reconprof profiles one reconciliation run (a development aid for
+// bench/recon-bench.sh): reconprof -dir bench/out/recon-1000000 -cpuprofile cpu.out
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/config"
+	"github.com/paydesk/paydesk/internal/workspace"
+	"github.com/paydesk/paydesk/ops"
+)
+
+func main() {
+	dir := flag.String("dir", "bench/out/recon-1000000", "data folder made by recongen")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
+	flag.Parse()
+	cfg, err := config.Load(filepath.Join(*dir, "paydesk.toml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ws, err := workspace.Open(cfg, workspace.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ws.Close()
+	if *cpu != "" {
+		f, _ := os.Create(*cpu)
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	last := start
+	run, err := ws.Service.RunRecon(context.Background(), ops.ReconRequest{Channel: gateway.Alipay,
+		Day: time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai), BillFile: filepath.Join(*dir, "bill.zip")},
+		func(p ops.ReconProgress) {
+			if p.Message != "" {
+				log.Printf("%6.2fs (+%.2f) %-8s %s", time.Since(start).Seconds(), time.Since(last).Seconds(), p.Stage, p.Message)
+				last = time.Now()
+			}
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("run %d: %d lines, %d orders in %s", run.ID, run.Lines, run.Orders, time.Since(start))
+}
