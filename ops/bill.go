@@ -19,12 +19,6 @@ import (
 	"github.com/paydesk/paydesk/store"
 )
 
-// billFile is a bill kept in the workspace: the bytes in a file named by
-// their hash, so the same bill fetched twice is one file.
-type billFile struct {
-	bill store.Bill // ID 0 until a run or FetchBill stores the row
-}
-
 // billsDir is where bills are kept: beside the database.
 func (s *Service) billsDir(ch gateway.Channel) string {
 	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
@@ -42,16 +36,18 @@ func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gatewa
 }
 
 // acquireBill puts the bill of (ch, day) into the workspace: downloaded
-// through the platform when path is empty, else copied from path. It
-// returns the kept file; a bill with the same bytes is kept once.
-func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (billFile, error) {
+// through the platform when path is empty, else copied from path. The bytes
+// are kept in a file named by their hash, so the same bill fetched twice is
+// one file. The returned bill's ID is 0 until a run or FetchBill stores its
+// row (or the row of an identical bill stored before).
+func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (store.Bill, error) {
 	dir := s.billsDir(ch)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	tmp, err := os.CreateTemp(dir, ".incoming-*")
 	if err != nil {
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	defer os.Remove(tmp.Name()) // after the rename this removes nothing
 	h := sha256.New()
@@ -62,54 +58,54 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 		p, ok := s.platforms[ch]
 		if !ok {
 			tmp.Close()
-			return billFile{}, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
+			return store.Bill{}, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
 		}
 		f, err := p.DownloadBill(ctx, day, w)
 		if err != nil {
 			tmp.Close()
-			return billFile{}, fmt.Errorf("download the %s bill of %s: %w", ch, b.Day, err)
+			return store.Bill{}, fmt.Errorf("download the %s bill of %s: %w", ch, b.Day, err)
 		}
 		b.Source, b.FileName = "download", f.Name
 	} else {
 		src, err := os.Open(path)
 		if err != nil {
 			tmp.Close()
-			return billFile{}, err
+			return store.Bill{}, err
 		}
 		_, err = io.Copy(w, src)
 		src.Close()
 		if err != nil {
 			tmp.Close()
-			return billFile{}, fmt.Errorf("read %s: %w", path, err)
+			return store.Bill{}, fmt.Errorf("read %s: %w", path, err)
 		}
 		b.Source, b.FileName = "file", filepath.Base(path)
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	if err := tmp.Close(); err != nil {
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	b.SHA256, b.Size = hex.EncodeToString(h.Sum(nil)), counter.n
 	if b.Size == 0 {
-		return billFile{}, fmt.Errorf("%s: the bill is empty", b.FileName)
+		return store.Bill{}, fmt.Errorf("%s: the bill is empty", b.FileName)
 	}
 	b.Path = filepath.Join(dir, fmt.Sprintf("%s-%s%s", b.Day, b.SHA256[:16], billExt(b.FileName)))
 	if err := os.Rename(tmp.Name(), b.Path); err != nil {
-		return billFile{}, err
+		return store.Bill{}, err
 	}
 	progress(ReconProgress{Stage: StageDownload, Done: b.Size, Total: b.Size, Message: fmt.Sprintf("%s (%s)", b.FileName, humanBytes(b.Size))})
 	if known, ok, err := s.store.FindBill(ctx, ch, b.Day, b.SHA256); err != nil {
-		return billFile{}, err
+		return store.Bill{}, err
 	} else if ok {
-		return billFile{bill: known}, nil
+		return known, nil
 	}
-	return billFile{bill: b}, nil
+	return b, nil
 }
 
 // billExt keeps the kind of file a bill is (so a person opening the folder
@@ -173,19 +169,19 @@ func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Tim
 
 func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
 	day, _ = gateway.Day(day, s.zone)
-	bf, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
+	b, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
 	if err != nil {
 		return store.Bill{}, err
 	}
-	if bf.bill.ID != 0 {
-		return bf.bill, nil
+	if b.ID != 0 {
+		return b, nil
 	}
-	f, err := os.Open(bf.bill.Path)
+	f, err := os.Open(b.Path)
 	if err != nil {
 		return store.Bill{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, bf.bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, err := s.OpenBill(ch, b.FileName, bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return store.Bill{}, err
 	}
@@ -200,6 +196,6 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		}
 		n++
 	}
-	bf.bill.Stated, bf.bill.Computed, bf.bill.Lines = br.Stated(), br.Computed(), n
-	return s.store.SaveBill(ctx, bf.bill)
+	b.Stated, b.Computed, b.Lines = br.Stated(), br.Computed(), n
+	return s.store.SaveBill(ctx, b)
 }

@@ -86,16 +86,16 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bf, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	bill, err := s.acquireBill(ctx, ch, day, billPath, progress)
 	if err != nil {
 		return store.Run{}, err
 	}
-	f, err := os.Open(bf.bill.Path)
+	f, err := os.Open(bill.Path)
 	if err != nil {
 		return store.Run{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, bf.bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, err := s.OpenBill(ch, bill.FileName, bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -138,7 +138,6 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	res := m.Finish()
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
-	bill := bf.bill
 	bill.Stated, bill.Computed, bill.Lines = br.Stated(), br.Computed(), lines
 	carry, err := json.Marshal(res.Carry)
 	if err != nil {
