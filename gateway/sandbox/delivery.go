@@ -93,7 +93,7 @@ func (s *Server) deliver(d *Delivery, ev Event) {
 	if delays == nil {
 		delays = defaultRetryDelays(ev.Trade.Channel)
 	}
-	client := &http.Client{Timeout: s.cfg.DeliveryTimeout}
+	client := &http.Client{Timeout: s.cfg.DeliveryTimeout, Transport: s.transport}
 	for attempt := 0; ; attempt++ {
 		status, body, err := s.post(client, sd, d.URL, ev)
 		acked := err == nil && sd.acknowledged(status, body)

@@ -60,6 +60,11 @@ type Server struct {
 	faults map[tradeKey]*Fault // key with out == "" is the channel-wide fault
 
 	deliveries deliveryLog
+	// transport carries the notifications. It is the sandbox's own so that
+	// Close can close its connections: left in a shared pool, they keep the
+	// merchant's endpoint from shutting down gracefully (net/http waits up
+	// to 5 s for a connection that was opened and never sent a request).
+	transport *http.Transport
 
 	ln      net.Listener
 	httpSrv *http.Server
@@ -114,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		trades: map[tradeKey]*Trade{},
 		faults: map[tradeKey]*Fault{},
 	}
+	s.transport = http.DefaultTransport.(*http.Transport).Clone()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, ch := range cfg.Channels {
 		switch ch {
@@ -174,6 +180,8 @@ func (s *Server) Close() error {
 		}
 	}
 	s.wg.Wait()
+	// Deliveries are over: no connection to a merchant is needed again.
+	s.transport.CloseIdleConnections()
 	return err
 }
 
