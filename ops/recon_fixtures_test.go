@@ -565,3 +565,88 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
+
+// TestReconRejectsABrokenHandMadeBill: a bill whose stated totals disagree
+// with its lines, or that is in an encoding its platform never uses, fails
+// the run with an error naming the file and line, and leaves the store and
+// the workspace as they were: the day's earlier run stands, no run, finding
+// or bill is added, and no copy of the file is kept.
+func TestReconRejectsABrokenHandMadeBill(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Serve: true})
+	buildFixtureWorld(t, env)
+	ctx := context.Background()
+	good := map[gateway.Channel]string{gateway.Alipay: "alipay_20261122.zip", gateway.WeChat: "wechat_all_20261122.txt"}
+	runs := map[gateway.Channel]store.Run{}
+	for ch, file := range good {
+		run, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: ch, Day: fixtureDay, BillFile: testdataPath("recon", file)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[ch] = run
+	}
+	kept := billFiles(t, env)
+
+	for _, c := range []struct {
+		ch   gateway.Channel
+		file string
+		want []string // in the error, besides the file's name and line
+	}{
+		{gateway.Alipay, "alipay_totals_disagree.csv", []string{":25: ", "totals disagree", "643.10", "634.10"}},
+		{gateway.WeChat, "wechat_totals_disagree.txt", []string{":21: ", "totals disagree", "总交易单数 states 19 rows, the file has 18"}},
+		{gateway.Alipay, "alipay_utf16.csv", []string{":1: ", "neither GBK nor UTF-8"}},
+		{gateway.WeChat, "wechat_all_gbk.txt", []string{":1: ", "not UTF-8"}},
+	} {
+		_, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fixtureDay, BillFile: testdataPath("recon", c.file)}, nil)
+		if err == nil {
+			t.Errorf("%s: the run succeeded", c.file)
+			continue
+		}
+		for _, s := range append([]string{c.file}, c.want...) {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: error %q does not say %q", c.file, err, s)
+			}
+		}
+		audit, aerr := env.Service.ListAudit(ctx, store.AuditFilter{Action: string(ops.ActReconcile)}, 0, 1)
+		if aerr != nil || len(audit) != 1 || audit[0].Outcome != store.AuditError || !strings.Contains(audit[0].Error, c.file) {
+			t.Errorf("%s: the failed run is not in the audit log as an error naming the file: %+v %v", c.file, audit, aerr)
+		}
+		// Keeping the file as a bill downloaded by hand refuses it alike.
+		if _, err := env.Service.ImportBill(ctx, c.ch, fixtureDay, testdataPath("recon", c.file)); err == nil || !strings.Contains(err.Error(), c.file) {
+			t.Errorf("%s: import: %v; want an error naming the file", c.file, err)
+		}
+	}
+
+	all, err := env.Service.ReconRuns(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Errorf("%d runs after the broken bills, want the 2 good ones", len(all))
+	}
+	for ch, before := range runs {
+		after, err := env.Service.LatestRecon(ctx, ch)
+		if err != nil || after.ID != before.ID || after.Superseded != 0 {
+			t.Errorf("%s: the day's good run %d was replaced or superseded: %+v %v", ch, before.ID, after, err)
+		}
+		fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: before.ID})
+		if want, _ := fixtureWants(ch); err != nil || len(fs) != len(want.findings) {
+			t.Errorf("%s: %d findings left of the good run, want %d (%v)", ch, len(fs), len(want.findings), err)
+		}
+	}
+	if got := billFiles(t, env); fmt.Sprint(got) != fmt.Sprint(kept) {
+		t.Errorf("bill files kept in the workspace:\n got  %v\n want %v (only the good runs' bills)", got, kept)
+	}
+}
+
+// billFiles lists the bill files kept in the workspace.
+func billFiles(t *testing.T, env *testenv.Env) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(env.Dir, "bills", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		files[i] = strings.TrimPrefix(f, env.Dir)
+	}
+	return files
+}
