@@ -3,8 +3,12 @@ package ops_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -649,4 +653,79 @@ func billFiles(t *testing.T, env *testenv.Env) []string {
 		files[i] = strings.TrimPrefix(f, env.Dir)
 	}
 	return files
+}
+
+// readBill parses a bill of testdata/recon through ops, to its end (where
+// the reader has checked the bill against its own totals).
+func readBill(t *testing.T, svc *ops.Service, ch gateway.Channel, name string) ([]gateway.BillLine, gateway.BillTotals) {
+	t.Helper()
+	f, err := os.Open(testdataPath("recon", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	br, err := svc.OpenBill(ch, name, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []gateway.BillLine
+	for {
+		l, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, *l)
+	}
+	if br.Stated().Payments != br.Computed().Payments || br.Stated().Refunds != br.Computed().Refunds {
+		t.Fatalf("%s: stated %+v, computed %+v", name, br.Stated(), br.Computed())
+	}
+	return lines, br.Stated()
+}
+
+// TestHandMadeLayoutsAgree: the layouts of one channel's bill hold the same
+// rows, so TestReconHandMadeBills can expect the same findings of each; and
+// the WeChat REFUND bill books exactly the refunds of the ALL bill, dated by
+// 退款成功时间 as the ALL bill dates them by 交易时间.
+func TestHandMadeLayoutsAgree(t *testing.T) {
+	svc := testenv.New(t, testenv.Options{}).Service
+	for _, pair := range []struct {
+		ch   gateway.Channel
+		a, b string
+	}{
+		{gateway.Alipay, "alipay_20261122.zip", "alipay_20261122.csv"},
+		{gateway.Alipay, "alipay_20261123.zip", "alipay_20261123.csv"},
+		{gateway.WeChat, "wechat_all_20261122.txt.gz", "wechat_all_20261122.txt"},
+		{gateway.WeChat, "wechat_all_20261123.txt.gz", "wechat_all_20261123.txt"},
+	} {
+		la, sa := readBill(t, svc, pair.ch, pair.a)
+		lb, sb := readBill(t, svc, pair.ch, pair.b)
+		if !reflect.DeepEqual(la, lb) || sa != sb {
+			t.Errorf("%s and %s differ:\n %+v %+v\n %+v %+v", pair.a, pair.b, sa, la, sb, lb)
+		}
+	}
+
+	all, _ := readBill(t, svc, gateway.WeChat, "wechat_all_20261122.txt")
+	refunds, stated := readBill(t, svc, gateway.WeChat, "wechat_refund_20261122.txt")
+	var want []gateway.BillLine
+	for _, l := range all {
+		if l.Kind == gateway.LineRefund {
+			want = append(want, l)
+		}
+	}
+	if len(refunds) != len(want) || len(want) != 3 {
+		t.Fatalf("REFUND bill has %d lines, the ALL bill %d refunds (want 3)", len(refunds), len(want))
+	}
+	for i := range want {
+		got := refunds[i]
+		got.Line = want[i].Line // the files differ in where each row is
+		if !reflect.DeepEqual(got, want[i]) || !got.Time.Equal(want[i].Time) {
+			t.Errorf("refund %s:\n REFUND %+v\n ALL    %+v", want[i].OutRequestNo, got, want[i])
+		}
+	}
+	if wantTotals := (gateway.BillTotals{Refunds: 3, RefundAmount: 2700, Fees: -16, Net: -2700}); stated != wantTotals {
+		t.Errorf("REFUND bill totals %+v, want %+v", stated, wantTotals)
+	}
 }
