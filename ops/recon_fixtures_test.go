@@ -400,6 +400,7 @@ func fixtureWants(ch gateway.Channel) (day, next wantDay) {
 // hand-made bills, in every layout, and checks each finding field by field,
 // that nothing else is flagged, and the run's counts, totals, fees and net.
 func TestReconHandMadeBills(t *testing.T) {
+	t.Parallel()
 	layouts := []struct {
 		name      string
 		ch        gateway.Channel
@@ -576,6 +577,7 @@ func firstNonEmpty(s ...string) string {
 // the workspace as they were: the day's earlier run stands, no run, finding
 // or bill is added, and no copy of the file is kept.
 func TestReconRejectsABrokenHandMadeBill(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{Serve: true})
 	buildFixtureWorld(t, env)
 	ctx := context.Background()
