@@ -138,9 +138,9 @@ func (s *Server) CreateTrade(spec TradeSpec) (*Trade, error) {
 	if spec.TradeNo != "" {
 		// Queries find trades by trade number too: two trades under one
 		// number would make the answer depend on which is found first.
-		for _, ok := range s.order {
-			if ok.ch == spec.Channel && s.trades[ok].TradeNo == spec.TradeNo {
-				return nil, fmt.Errorf("%w: %s trade number %s is %s's", ErrTradeExists, spec.Channel, spec.TradeNo, ok.out)
+		for _, other := range s.order {
+			if other.ch == spec.Channel && s.trades[other].TradeNo == spec.TradeNo {
+				return nil, fmt.Errorf("%w: %s trade number %s is %s's", ErrTradeExists, spec.Channel, spec.TradeNo, other.out)
 			}
 		}
 	}
