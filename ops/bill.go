@@ -108,6 +108,24 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	return b, nil
 }
 
+// discardBill removes the file acquireBill put into the workspace for a
+// bill that was then refused (it disagrees with itself, cannot be read, or
+// the run failed): a bill file is kept only with the stored record that
+// names it, and bad input changes nothing (DESIGN §3 rule 7). A bill that
+// was already stored, or that another run stored meanwhile with the same
+// bytes, keeps its file.
+func (s *Service) discardBill(ctx context.Context, b store.Bill) {
+	if b.ID != 0 {
+		return
+	}
+	if _, stored, err := s.store.FindBill(context.WithoutCancel(ctx), b.Channel, b.Day, b.SHA256); err != nil || stored {
+		return
+	}
+	if err := os.Remove(b.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("refused bill not removed from the workspace", "path", b.Path, "err", err)
+	}
+}
+
 // billExt keeps the kind of file a bill is (so a person opening the folder
 // knows), from its name.
 func billExt(name string) string {
@@ -167,7 +185,7 @@ func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Tim
 	return b, err
 }
 
-func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
+func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (_ store.Bill, err error) {
 	day, _ = gateway.Day(day, s.zone)
 	b, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
 	if err != nil {
@@ -176,6 +194,11 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 	if b.ID != 0 {
 		return b, nil
 	}
+	defer func() {
+		if err != nil {
+			s.discardBill(ctx, b)
+		}
+	}()
 	f, err := os.Open(b.Path)
 	if err != nil {
 		return store.Bill{}, err

@@ -82,7 +82,7 @@ func countsSummary(c map[string]store.CategoryTotal) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (store.Run, error) {
+func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (_ store.Run, err error) {
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
@@ -90,6 +90,11 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err != nil {
 		return store.Run{}, err
 	}
+	defer func() {
+		if err != nil {
+			s.discardBill(ctx, bill)
+		}
+	}()
 	f, err := os.Open(bill.Path)
 	if err != nil {
 		return store.Run{}, err

@@ -111,6 +111,10 @@ type TradeSpec struct {
 	CreatedAt  time.Time // defaults to now
 	BuyerID    string    // defaults to a made-up buyer
 	NotifyURL  string    // defaults to the channel's configured notify URL
+	// TradeNo is the platform's trade number; empty makes a new one in the
+	// platform's shape. Tests that reconcile against a bill written by hand
+	// set it, so the bill and the notifications name the same trade.
+	TradeNo string
 }
 
 // CreateTrade creates a trade waiting for payment, as the merchant's
@@ -131,6 +135,15 @@ func (s *Server) CreateTrade(spec TradeSpec) (*Trade, error) {
 	if _, ok := s.trades[k]; ok {
 		return nil, fmt.Errorf("%w: %s %s", ErrTradeExists, spec.Channel, spec.OutTradeNo)
 	}
+	if spec.TradeNo != "" {
+		// Queries find trades by trade number too: two trades under one
+		// number would make the answer depend on which is found first.
+		for _, other := range s.order {
+			if other.ch == spec.Channel && s.trades[other].TradeNo == spec.TradeNo {
+				return nil, fmt.Errorf("%w: %s trade number %s is %s's", ErrTradeExists, spec.Channel, spec.TradeNo, other.out)
+			}
+		}
+	}
 	t := &Trade{
 		Channel:    spec.Channel,
 		OutTradeNo: spec.OutTradeNo,
@@ -150,7 +163,10 @@ func (s *Server) CreateTrade(spec TradeSpec) (*Trade, error) {
 	if t.NotifyURL == "" {
 		t.NotifyURL = s.cfg.NotifyURL[spec.Channel]
 	}
-	t.TradeNo = s.sides[spec.Channel].newTradeNo(s.rand, t.CreatedAt)
+	t.TradeNo = spec.TradeNo
+	if t.TradeNo == "" {
+		t.TradeNo = s.sides[spec.Channel].newTradeNo(s.rand, t.CreatedAt)
+	}
 	s.trades[k] = t
 	s.order = append(s.order, k)
 	return t.clone(), nil

@@ -64,3 +64,22 @@ func TestConsoleRefundsNeverExceedThePaidAmount(t *testing.T) {
 		t.Fatalf("reused request number with another amount: %v", err)
 	}
 }
+
+func TestCreateTradeWithAGivenTradeNumber(t *testing.T) {
+	s := newBook(t)
+	tr, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: "G1", Amount: 100, TradeNo: "4200000101202611221000000001"})
+	if err != nil || tr.TradeNo != "4200000101202611221000000001" {
+		t.Fatalf("%+v %v", tr, err)
+	}
+	// Another trade of the channel cannot take the same number; the other
+	// channel has its own numbers.
+	if _, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: "G2", Amount: 100, TradeNo: tr.TradeNo}); !errors.Is(err, sandbox.ErrTradeExists) {
+		t.Fatalf("a second trade under the same number: %v", err)
+	}
+	if _, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.Alipay, OutTradeNo: "G2", Amount: 100, TradeNo: tr.TradeNo}); err != nil {
+		t.Fatal(err)
+	}
+	if other, _ := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: "G3", Amount: 100}); other == nil || other.TradeNo == "" || other.TradeNo == tr.TradeNo {
+		t.Fatalf("a trade without a given number: %+v", other)
+	}
+}
