@@ -100,11 +100,15 @@ func parseStatusWord(s string) (store.OrderStatus, bool) {
 	return st, err == nil
 }
 
-// orderQuery is a parsed Orders filter.
-type orderQuery struct {
-	f    store.OrderFilter
-	text string // the canonical form shown above the list
+// filterQuery is a parsed filter: the store filter F and the canonical
+// form shown above the list.
+type filterQuery[F any] struct {
+	f    F
+	text string
 }
+
+// orderQuery is a parsed Orders filter.
+type orderQuery = filterQuery[store.OrderFilter]
 
 func parseOrderFilter(s string, zone *time.Location) (orderQuery, error) {
 	var q orderQuery
@@ -174,10 +178,7 @@ func parseOrderFilter(s string, zone *time.Location) (orderQuery, error) {
 }
 
 // notificationQuery is a parsed Notifications filter.
-type notificationQuery struct {
-	f    store.NotificationFilter
-	text string
-}
+type notificationQuery = filterQuery[store.NotificationFilter]
 
 func parseNotificationFilter(s string, zone *time.Location) (notificationQuery, error) {
 	var q notificationQuery
@@ -234,10 +235,7 @@ func parseNotificationFilter(s string, zone *time.Location) (notificationQuery, 
 }
 
 // refundQuery is a parsed Refunds filter.
-type refundQuery struct {
-	f    store.RefundFilter
-	text string
-}
+type refundQuery = filterQuery[store.RefundFilter]
 
 func parseRefundFilter(s string, zone *time.Location) (refundQuery, error) {
 	var q refundQuery
@@ -293,10 +291,7 @@ func parseRefundStatus(s string) (gateway.RefundStatus, bool) {
 }
 
 // auditQuery is a parsed Audit filter.
-type auditQuery struct {
-	f    store.AuditFilter
-	text string
-}
+type auditQuery = filterQuery[store.AuditFilter]
 
 func parseAuditFilter(s string, zone *time.Location) (auditQuery, error) {
 	var q auditQuery
