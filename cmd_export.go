@@ -45,6 +45,15 @@ func (f *exportFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 }
 
+// open checks the flags, then opens the workspace: a wrong -o is reported
+// before the database is touched.
+func (f *exportFlags) open(a *app) (*ops.Service, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return a.service()
+}
+
 func (f *exportFlags) check() error {
 	if f.out == "" {
 		return usagef("-o FILE.xlsx is required")
@@ -104,10 +113,7 @@ func newExportReconCmd(a *app) *cobra.Command {
 			if err != nil || id <= 0 {
 				return usagef("RUN_ID %q: want a run number (see paydesk recon show)", args[0])
 			}
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
@@ -128,10 +134,7 @@ func newExportOrdersCmd(a *app) *cobra.Command {
 		Short: "Write the orders a filter selects (all of them by default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
@@ -157,10 +160,7 @@ func newExportNotificationsCmd(a *app) *cobra.Command {
 		Short: "Write the stored payment callbacks and their outcome (never their raw bodies)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
@@ -186,10 +186,7 @@ func newExportAuditCmd(a *app) *cobra.Command {
 		Short: "Write the audit log: who did what, when, and how it ended",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
