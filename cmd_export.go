@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -44,6 +43,15 @@ func (f *exportFlags) add(cmd *cobra.Command) {
 	fl.StringVarP(&f.out, "output", "o", "", "the workbook to write (FILE.xlsx)")
 	fl.BoolVar(&f.force, "force", false, "replace the file if it exists")
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+}
+
+// open checks the flags, then opens the workspace: a wrong -o is reported
+// before the database is touched.
+func (f *exportFlags) open(a *app) (*ops.Service, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return a.service()
 }
 
 func (f *exportFlags) check() error {
@@ -105,10 +113,7 @@ func newExportReconCmd(a *app) *cobra.Command {
 			if err != nil || id <= 0 {
 				return usagef("RUN_ID %q: want a run number (see paydesk recon show)", args[0])
 			}
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
@@ -123,34 +128,18 @@ func newExportReconCmd(a *app) *cobra.Command {
 
 func newExportOrdersCmd(a *app) *cobra.Command {
 	var ef exportFlags
-	var status, channel, since, until, number string
+	var of orderFilterFlags
 	cmd := &cobra.Command{
 		Use:   "orders [--status S] [--channel C] [--since D] [--until D] [--number PREFIX] -o FILE.xlsx",
 		Short: "Write the orders a filter selects (all of them by default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
-			f := store.OrderFilter{Number: number}
-			if status != "" {
-				if f.Status, err = store.ParseOrderStatus(status); err != nil {
-					return usageError{fmt.Errorf("--status: %w", err)}
-				}
-			}
-			if channel != "" {
-				if f.Channel, err = gateway.ParseChannel(channel); err != nil {
-					return usageError{fmt.Errorf("--channel: %w", err)}
-				}
-			}
-			if f.Since, err = parseDay("since", since, svc.Zone()); err != nil {
-				return err
-			}
-			if f.Until, err = parseDay("until", until, svc.Zone()); err != nil {
+			f, err := of.filter(svc.Zone())
+			if err != nil {
 				return err
 			}
 			return ef.run(cmd, func(force bool) (ops.ExportResult, error) {
@@ -158,50 +147,33 @@ func newExportOrdersCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&status, "status", "", "PENDING, PAID, PARTIALLY_REFUNDED, REFUNDED or CLOSED")
-	fl.StringVar(&channel, "channel", "", "alipay or wechat")
-	fl.StringVar(&since, "since", "", "created on or after this date (YYYY-MM-DD, business zone) or RFC 3339 time")
-	fl.StringVar(&until, "until", "", "created before this date or time")
-	fl.StringVar(&number, "number", "", "prefix of the merchant order number or the platform trade number")
+	of.add(cmd)
 	ef.add(cmd)
 	return cmd
 }
 
 func newExportNotificationsCmd(a *app) *cobra.Command {
 	var ef exportFlags
-	var failed bool
-	var since, channel string
+	var nf notificationFilterFlags
 	cmd := &cobra.Command{
 		Use:   "notifications [--failed] [--since D] [--channel C] -o FILE.xlsx",
 		Short: "Write the stored payment callbacks and their outcome (never their raw bodies)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}
-			f := store.NotificationFilter{Failed: failed}
-			if f.Since, err = parseDay("since", since, svc.Zone()); err != nil {
+			f, err := nf.filter(svc.Zone())
+			if err != nil {
 				return err
-			}
-			if channel != "" {
-				if f.Channel, err = gateway.ParseChannel(channel); err != nil {
-					return usageError{fmt.Errorf("--channel: %w", err)}
-				}
 			}
 			return ef.run(cmd, func(force bool) (ops.ExportResult, error) {
 				return svc.ExportNotifications(cmd.Context(), f, ef.out, force)
 			})
 		},
 	}
-	fl := cmd.Flags()
-	fl.BoolVar(&failed, "failed", false, "only callbacks that need attention (rejected, unknown order, failed, ...)")
-	fl.StringVar(&since, "since", "", "received on or after this date (YYYY-MM-DD) or time")
-	fl.StringVar(&channel, "channel", "", "alipay or wechat")
+	nf.add(cmd, "only callbacks that need attention (rejected, unknown order, failed, ...)")
 	ef.add(cmd)
 	return cmd
 }
@@ -214,10 +186,7 @@ func newExportAuditCmd(a *app) *cobra.Command {
 		Short: "Write the audit log: who did what, when, and how it ended",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := ef.check(); err != nil {
-				return err
-			}
-			svc, err := a.service()
+			svc, err := ef.open(a)
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -18,8 +17,8 @@ func newNotifyCmd(a *app) *cobra.Command {
 }
 
 func newNotifyListCmd(a *app) *cobra.Command {
-	var failed, asJSON bool
-	var since, channel string
+	var nf notificationFilterFlags
+	var asJSON bool
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -30,14 +29,9 @@ func newNotifyListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f := store.NotificationFilter{Failed: failed}
-			if f.Since, err = parseDay("since", since, svc.Zone()); err != nil {
+			f, err := nf.filter(svc.Zone())
+			if err != nil {
 				return err
-			}
-			if channel != "" {
-				if f.Channel, err = gateway.ParseChannel(channel); err != nil {
-					return usageError{fmt.Errorf("--channel: %w", err)}
-				}
 			}
 			list, err := svc.ListNotifications(cmd.Context(), f, 0, limit)
 			if err != nil {
@@ -59,10 +53,8 @@ func newNotifyListCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	nf.add(cmd, "only callbacks that were not applied (rejected, unknown order, failed, ...)")
 	fl := cmd.Flags()
-	fl.BoolVar(&failed, "failed", false, "only callbacks that were not applied (rejected, unknown order, failed, ...)")
-	fl.StringVar(&since, "since", "", "received on or after this date (YYYY-MM-DD) or time")
-	fl.StringVar(&channel, "channel", "", "alipay or wechat")
 	fl.IntVar(&limit, "limit", 100, "how many to list")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -54,9 +54,9 @@ A bad row stops the import, names its file, line and column, and imports nothing
 
 func newOrdersListCmd(a *app) *cobra.Command {
 	var (
-		status, channel, since, until, number string
-		limit                                 int
-		all, asJSON                           bool
+		of          orderFilterFlags
+		limit       int
+		all, asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -67,21 +67,8 @@ func newOrdersListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f := store.OrderFilter{Number: number}
-			if status != "" {
-				if f.Status, err = store.ParseOrderStatus(status); err != nil {
-					return usageError{fmt.Errorf("--status: %w", err)}
-				}
-			}
-			if channel != "" {
-				if f.Channel, err = gateway.ParseChannel(channel); err != nil {
-					return usageError{fmt.Errorf("--channel: %w", err)}
-				}
-			}
-			if f.Since, err = parseDay("since", since, svc.Zone()); err != nil {
-				return err
-			}
-			if f.Until, err = parseDay("until", until, svc.Zone()); err != nil {
+			f, err := of.filter(svc.Zone())
+			if err != nil {
 				return err
 			}
 			if limit < 1 {
@@ -143,12 +130,8 @@ func newOrdersListCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	of.add(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&status, "status", "", "PENDING, PAID, PARTIALLY_REFUNDED, REFUNDED or CLOSED")
-	fl.StringVar(&channel, "channel", "", "alipay or wechat")
-	fl.StringVar(&since, "since", "", "created on or after this date (YYYY-MM-DD, business zone) or RFC 3339 time")
-	fl.StringVar(&until, "until", "", "created before this date or time")
-	fl.StringVar(&number, "number", "", "prefix of the merchant order number or the platform trade number")
 	fl.IntVar(&limit, "limit", 100, "how many orders to print")
 	fl.BoolVar(&all, "all", false, "print every matching order")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")

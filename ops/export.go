@@ -75,10 +75,6 @@ func (s *Service) exportRecon(ctx context.Context, runID int64, path string, for
 // for a number filter), paged by keyset so that any number of orders
 // streams.
 func (s *Service) ExportOrders(ctx context.Context, f store.OrderFilter, path string, force bool) (ExportResult, error) {
-	target := exportTarget(path)
-	if err := s.allow(ctx, ActExport, target); err != nil {
-		return ExportResult{}, err
-	}
 	var cur *store.Cursor
 	done := false
 	next := func() ([]exports.OrderRow, error) {
@@ -105,67 +101,65 @@ func (s *Service) ExportOrders(ctx context.Context, f store.OrderFilter, path st
 		}
 		return rows, nil
 	}
-	filter := describeOrderFilter(f, s.zone)
-	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
-		return exports.Orders(w, next, s.about(filter))
-	})
-	s.auditResult(ctx, ActExport, target, exportDetail("orders: "+orEverything(filter), res, err), err)
-	return res, err
+	return exportListing(s, ctx, path, force, "orders", describeOrderFilter(f, s.zone), next, exports.Orders)
 }
 
 // ExportNotifications writes the stored callbacks a filter selects, newest
 // first, without their raw headers and bodies.
 func (s *Service) ExportNotifications(ctx context.Context, f store.NotificationFilter, path string, force bool) (ExportResult, error) {
-	target := exportTarget(path)
-	if err := s.allow(ctx, ActExport, target); err != nil {
-		return ExportResult{}, err
-	}
-	var before int64
-	done := false
+	page := pagesBeforeID(func(before int64) ([]store.Notification, error) {
+		return s.store.ListNotifications(ctx, f, before, exportPage)
+	}, func(n store.Notification) int64 { return n.ID })
 	next := func() ([]store.Notification, error) {
-		if done {
-			return nil, nil
-		}
-		page, err := s.store.ListNotifications(ctx, f, before, exportPage)
-		if err != nil {
-			return nil, err
-		}
-		if len(page) < exportPage {
-			done = true
-		}
-		if len(page) > 0 {
-			before = page[len(page)-1].ID
-		}
-		for i := range page {
+		rows, err := page()
+		for i := range rows {
 			// Never carried further than this function: the raw request
 			// holds the platform's signature and the buyer's identity.
-			page[i].Header, page[i].Body = nil, nil
+			rows[i].Header, rows[i].Body = nil, nil
 		}
-		return page, nil
+		return rows, err
 	}
-	filter := describeNotificationFilter(f, s.zone)
-	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
-		return exports.Notifications(w, next, s.about(filter))
-	})
-	s.auditResult(ctx, ActExport, target, exportDetail("notifications: "+orEverything(filter), res, err), err)
-	return res, err
+	return exportListing(s, ctx, path, force, "notifications", describeNotificationFilter(f, s.zone), next, exports.Notifications)
 }
 
 // ExportAudit writes the audit log entries a filter selects, newest first.
 // The export's own audit record is written after the file, so it is not in
 // it.
 func (s *Service) ExportAudit(ctx context.Context, f store.AuditFilter, path string, force bool) (ExportResult, error) {
+	next := pagesBeforeID(func(before int64) ([]store.AuditEntry, error) {
+		return s.store.ListAudit(ctx, f, before, exportPage)
+	}, func(e store.AuditEntry) int64 { return e.ID })
+	return exportListing(s, ctx, path, force, "audit log", describeAuditFilter(f, s.zone), next, exports.Audit)
+}
+
+// exportListing is what every filtered export does around its rows: the
+// role is checked first, the workbook reads the rows a page at a time
+// through next as it writes them, and the outcome is audited with what was
+// exported and the filter in words.
+func exportListing[T any](s *Service, ctx context.Context, path string, force bool, what, filter string,
+	next func() ([]T, error), write func(io.Writer, func() ([]T, error), exports.About) (exports.Result, error)) (ExportResult, error) {
 	target := exportTarget(path)
 	if err := s.allow(ctx, ActExport, target); err != nil {
 		return ExportResult{}, err
 	}
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
+		return write(w, next, s.about(filter))
+	})
+	s.auditResult(ctx, ActExport, target, exportDetail(what+": "+orEverything(filter), res, err), err)
+	return res, err
+}
+
+// pagesBeforeID reads a newest-first list by id, exportPage rows at a time,
+// each page before the last id of the one above; a short page is the last,
+// so the store is not asked again for an empty one.
+func pagesBeforeID[T any](list func(before int64) ([]T, error), idOf func(T) int64) func() ([]T, error) {
 	var before int64
 	done := false
-	next := func() ([]store.AuditEntry, error) {
+	return func() ([]T, error) {
 		if done {
 			return nil, nil
 		}
-		page, err := s.store.ListAudit(ctx, f, before, exportPage)
+		page, err := list(before)
 		if err != nil {
 			return nil, err
 		}
@@ -173,16 +167,10 @@ func (s *Service) ExportAudit(ctx context.Context, f store.AuditFilter, path str
 			done = true
 		}
 		if len(page) > 0 {
-			before = page[len(page)-1].ID
+			before = idOf(page[len(page)-1])
 		}
 		return page, nil
 	}
-	filter := describeAuditFilter(f, s.zone)
-	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
-		return exports.Audit(w, next, s.about(filter))
-	})
-	s.auditResult(ctx, ActExport, target, exportDetail("audit log: "+orEverything(filter), res, err), err)
-	return res, err
 }
 
 // export writes one workbook to path through a temporary file (see

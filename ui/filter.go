@@ -91,6 +91,42 @@ func showDays(since, until time.Time, zone *time.Location) string {
 	return since.In(zone).Format(time.DateOnly) + ".." + last.In(zone).Format(time.DateOnly)
 }
 
+// dayBoundTerm applies since:DAY or until:DAY to a [since, until) window
+// of business days: until: names the last day, so the window ends at the
+// start of the day after.
+func dayBoundTerm(t filterTerm, zone *time.Location, since, until *time.Time) error {
+	d, err := parseDayValue(t.key, t.value, zone)
+	if err != nil {
+		return err
+	}
+	if t.key == "since" {
+		*since = d
+	} else {
+		*until = d.AddDate(0, 0, 1)
+	}
+	return nil
+}
+
+// dayOrChannel reads a bare word that is a day, a range of days or a
+// channel into a filter's fields. It reports false for any other word (a
+// number, free text), which each list reads its own way; a word that
+// looks like a day but is not a date is an error.
+func dayOrChannel(w string, zone *time.Location, since, until *time.Time, ch *gateway.Channel) (bool, error) {
+	s, u, isDay, err := dayRange(w, zone)
+	switch {
+	case err != nil:
+		return true, err
+	case isDay:
+		*since, *until = s, u
+		return true, nil
+	}
+	if c, err := gateway.ParseChannel(w); err == nil {
+		*ch = c
+		return true, nil
+	}
+	return false, nil
+}
+
 func parseStatusWord(s string) (store.OrderStatus, bool) {
 	switch strings.ToLower(s) {
 	case "partial", "partially_refunded", "partially-refunded":
@@ -100,11 +136,15 @@ func parseStatusWord(s string) (store.OrderStatus, bool) {
 	return st, err == nil
 }
 
-// orderQuery is a parsed Orders filter.
-type orderQuery struct {
-	f    store.OrderFilter
-	text string // the canonical form shown above the list
+// filterQuery is a parsed filter: the store filter F and the canonical
+// form shown above the list.
+type filterQuery[F any] struct {
+	f    F
+	text string
 }
+
+// orderQuery is a parsed Orders filter.
+type orderQuery = filterQuery[store.OrderFilter]
 
 func parseOrderFilter(s string, zone *time.Location) (orderQuery, error) {
 	var q orderQuery
@@ -122,38 +162,27 @@ func parseOrderFilter(s string, zone *time.Location) (orderQuery, error) {
 				return q, err
 			}
 			q.f.Channel = ch
-		case "since":
-			d, err := parseDayValue(t.key, t.value, zone)
-			if err != nil {
+		case "since", "until":
+			if err := dayBoundTerm(t, zone, &q.f.Since, &q.f.Until); err != nil {
 				return q, err
 			}
-			q.f.Since = d
-		case "until":
-			d, err := parseDayValue(t.key, t.value, zone)
-			if err != nil {
-				return q, err
-			}
-			q.f.Until = d.AddDate(0, 0, 1)
 		case "no", "order", "number":
 			if q.f.Number != "" {
 				return q, fmt.Errorf("one number prefix at a time (have %s)", q.f.Number)
 			}
 			q.f.Number = t.value
 		case "":
-			since, until, isDay, err := dayRange(t.value, zone)
-			switch {
-			case err != nil:
-				return q, err
-			case isDay:
-				q.f.Since, q.f.Until = since, until
-				continue
-			}
+			// No status word looks like a day or is a channel, so asking
+			// for a status first reads every word as before.
 			if st, ok := parseStatusWord(t.value); ok {
 				q.f.Status = st
 				continue
 			}
-			if ch, err := gateway.ParseChannel(t.value); err == nil {
-				q.f.Channel = ch
+			ok, err := dayOrChannel(t.value, zone, &q.f.Since, &q.f.Until, &q.f.Channel)
+			if err != nil {
+				return q, err
+			}
+			if ok {
 				continue
 			}
 			if q.f.Number != "" {
@@ -174,10 +203,7 @@ func parseOrderFilter(s string, zone *time.Location) (orderQuery, error) {
 }
 
 // notificationQuery is a parsed Notifications filter.
-type notificationQuery struct {
-	f    store.NotificationFilter
-	text string
-}
+type notificationQuery = filterQuery[store.NotificationFilter]
 
 func parseNotificationFilter(s string, zone *time.Location) (notificationQuery, error) {
 	var q notificationQuery
@@ -191,36 +217,22 @@ func parseNotificationFilter(s string, zone *time.Location) (notificationQuery, 
 			q.f.Channel = ch
 		case "order", "no":
 			q.f.OutTradeNo = t.value
-		case "since":
-			d, err := parseDayValue(t.key, t.value, zone)
-			if err != nil {
+		case "since", "until":
+			if err := dayBoundTerm(t, zone, &q.f.Since, &q.f.Until); err != nil {
 				return q, err
 			}
-			q.f.Since = d
-		case "until":
-			d, err := parseDayValue(t.key, t.value, zone)
-			if err != nil {
-				return q, err
-			}
-			q.f.Until = d.AddDate(0, 0, 1)
 		case "":
 			if strings.EqualFold(t.value, "failed") {
 				q.f.Failed = true
 				continue
 			}
-			since, until, isDay, err := dayRange(t.value, zone)
-			switch {
-			case err != nil:
+			ok, err := dayOrChannel(t.value, zone, &q.f.Since, &q.f.Until, &q.f.Channel)
+			if err != nil {
 				return q, err
-			case isDay:
-				q.f.Since, q.f.Until = since, until
-				continue
 			}
-			if ch, err := gateway.ParseChannel(t.value); err == nil {
-				q.f.Channel = ch
-				continue
+			if !ok {
+				q.f.OutTradeNo = t.value
 			}
-			q.f.OutTradeNo = t.value
 		default:
 			return q, fmt.Errorf("unknown filter %s: (try failed, channel:, order:, a date)", t.key)
 		}
@@ -234,10 +246,7 @@ func parseNotificationFilter(s string, zone *time.Location) (notificationQuery, 
 }
 
 // refundQuery is a parsed Refunds filter.
-type refundQuery struct {
-	f    store.RefundFilter
-	text string
-}
+type refundQuery = filterQuery[store.RefundFilter]
 
 func parseRefundFilter(s string, zone *time.Location) (refundQuery, error) {
 	var q refundQuery
@@ -262,19 +271,13 @@ func parseRefundFilter(s string, zone *time.Location) (refundQuery, error) {
 				q.f.Status = st
 				continue
 			}
-			since, until, isDay, err := dayRange(t.value, zone)
-			switch {
-			case err != nil:
+			ok, err := dayOrChannel(t.value, zone, &q.f.Since, &q.f.Until, &q.f.Channel)
+			if err != nil {
 				return q, err
-			case isDay:
-				q.f.Since, q.f.Until = since, until
-				continue
 			}
-			if ch, err := gateway.ParseChannel(t.value); err == nil {
-				q.f.Channel = ch
-				continue
+			if !ok {
+				q.f.OutTradeNo = t.value
 			}
-			q.f.OutTradeNo = t.value
 		default:
 			return q, fmt.Errorf("unknown filter %s: (try status:, channel:, order:, a date)", t.key)
 		}
@@ -293,10 +296,7 @@ func parseRefundStatus(s string) (gateway.RefundStatus, bool) {
 }
 
 // auditQuery is a parsed Audit filter.
-type auditQuery struct {
-	f    store.AuditFilter
-	text string
-}
+type auditQuery = filterQuery[store.AuditFilter]
 
 func parseAuditFilter(s string, zone *time.Location) (auditQuery, error) {
 	var q auditQuery

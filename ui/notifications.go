@@ -16,14 +16,10 @@ import (
 // request (buyer ids masked) with its attempts, and replays one, or every
 // failed one in the filter after saying how many.
 type notificationsView struct {
-	c             *programContext
-	width, height int
-	filter        filterBox
-	q             notificationQuery
-	list          idPager[store.Notification]
-	total         int
-	counted       bool
-	detail        *notificationDetail
+	pagedList[store.Notification, store.NotificationFilter]
+	total   int
+	counted bool
+	detail  *notificationDetail
 }
 
 type notificationDetail struct {
@@ -76,20 +72,15 @@ func (replayProgress) target() viewID       { return notificationsTab }
 func (replayAllDoneMsg) target() viewID     { return notificationsTab }
 
 func newNotificationsView(c *programContext) *notificationsView {
-	v := &notificationsView{c: c, filter: newFilterBox("failed channel:alipay order:PD2026… 2026-11-22")}
-	v.list.idOf = func(n store.Notification) int64 { return n.ID }
+	v := &notificationsView{}
+	v.init(c, notificationsTab, "failed channel:alipay order:PD2026… 2026-11-22",
+		func(n store.Notification) int64 { return n.ID }, (*ops.Service).ListNotifications, parseNotificationFilter)
+	v.restart = v.reload
 	return v
 }
 
-func (v *notificationsView) fetch() fetchFunc[store.Notification] {
-	c, f := v.c, v.q.f
-	return func(before int64, limit int) ([]store.Notification, error) {
-		return c.svc.ListNotifications(c.ctx, f, before, limit)
-	}
-}
-
-func (v *notificationsView) Init() tea.Cmd { return v.reload() }
-
+// reload starts the list from its newest row and counts what the filter
+// matches, both under the list's new generation.
 func (v *notificationsView) reload() tea.Cmd {
 	cmd := v.list.reset(notificationsTab, v.fetch())
 	c, f, gen := v.c, v.q.f, v.list.gen
@@ -99,15 +90,6 @@ func (v *notificationsView) reload() tea.Cmd {
 		return notificationCountMsg{gen: gen, n: n, err: err}
 	})
 }
-
-func (v *notificationsView) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.filter.input.Width = max(10, w-12)
-}
-
-func (v *notificationsView) Focused() bool { return v.filter.active }
-
-func (v *notificationsView) rowsHeight() int { return max(1, v.height-2) }
 
 func (v *notificationsView) replayKey() key.Binding {
 	return only(v.c.keys.Replay, v.c.can(ops.ActReplay))
@@ -120,10 +102,7 @@ func (v *notificationsView) replayAllKey() key.Binding {
 func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case listPageMsg[store.Notification]:
-		v.list.apply(msg, v.rowsHeight())
-		if msg.err != nil && msg.gen == v.list.gen {
-			return v, errToast("list notifications", msg.err)
-		}
+		return v, v.pageLoaded(msg, "list notifications")
 	case notificationCountMsg:
 		if msg.gen != v.list.gen {
 			return v, nil
@@ -144,7 +123,7 @@ func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		v.detail.page.lines = v.detailLines(msg.n, msg.attempts)
 		v.detail.page.scroll = keep
 	case replayDoneMsg:
-		cmds := []tea.Cmd{v.list.refresh(notificationsTab, v.fetch())}
+		cmds := []tea.Cmd{v.refreshPage()}
 		if v.detail != nil && v.detail.n.ID == msg.id {
 			cmds = append(cmds, v.open(msg.id))
 		}
@@ -190,7 +169,7 @@ func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			plural(len(msg.results), "notification", "notifications"), fixed, still)))
 	case tea.KeyMsg:
 		if v.filter.active {
-			return v, v.filter.update(msg, v.applyFilter)
+			return v, v.filterKey(msg)
 		}
 		if v.detail != nil {
 			return v, v.updateDetail(msg)
@@ -198,52 +177,18 @@ func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return v, v.updateList(msg)
 	case tea.MouseMsg:
 		if v.detail == nil {
-			switch msg.Button {
-			case tea.MouseButtonWheelDown:
-				return v, v.list.move(notificationsTab, v.fetch(), 3, v.rowsHeight())
-			case tea.MouseButtonWheelUp:
-				return v, v.list.move(notificationsTab, v.fetch(), -3, v.rowsHeight())
-			}
+			return v, v.wheel(msg)
 		}
 	}
 	return v, nil
 }
 
-func (v *notificationsView) applyFilter(s string) (tea.Cmd, error) {
-	q, err := parseNotificationFilter(s, v.c.zone)
-	if err != nil {
-		return nil, err
-	}
-	v.q = q
-	return v.reload(), nil
-}
-
 func (v *notificationsView) updateList(msg tea.KeyMsg) tea.Cmd {
+	if cmd, ok := v.navigate(msg); ok {
+		return cmd
+	}
 	k := v.c.keys
-	h := v.rowsHeight()
 	switch {
-	case key.Matches(msg, k.Filter):
-		v.filter.open(v.q.text)
-	case key.Matches(msg, k.Down):
-		return v.list.move(notificationsTab, v.fetch(), 1, h)
-	case key.Matches(msg, k.Up):
-		return v.list.move(notificationsTab, v.fetch(), -1, h)
-	case key.Matches(msg, k.PageDown):
-		return v.list.move(notificationsTab, v.fetch(), h, h)
-	case key.Matches(msg, k.PageUp):
-		return v.list.move(notificationsTab, v.fetch(), -h, h)
-	case key.Matches(msg, k.Top):
-		if len(v.list.back) > 0 {
-			return v.list.reset(notificationsTab, v.fetch())
-		}
-		return v.list.move(notificationsTab, v.fetch(), -len(v.list.rows), h)
-	case key.Matches(msg, k.Bottom):
-		return v.list.move(notificationsTab, v.fetch(), len(v.list.rows)-1-v.list.sel, h)
-	case key.Matches(msg, k.Back):
-		if v.q.text != "" {
-			v.q = notificationQuery{}
-			return v.reload()
-		}
 	case key.Matches(msg, k.Enter):
 		if n, ok := v.list.selected(); ok {
 			return v.open(n.ID)
@@ -350,72 +295,22 @@ func (v *notificationsView) View() string {
 	if v.detail != nil {
 		return v.detail.page.view(v.width, v.height)
 	}
-	t := v.c.theme
-	var b strings.Builder
-	if v.filter.active {
-		b.WriteString(v.filter.view(v.c, v.width))
-	} else {
-		parts := []string{"all notifications"}
-		if v.q.text != "" {
-			parts[0] = "filter: " + v.q.text
-		}
-		if v.counted {
-			parts = append(parts, plural(v.total, "notification", "notifications"))
-		}
-		parts = append(parts, "page "+itoa(v.list.pageNo()))
-		if v.list.loading {
-			parts = append(parts, "loading…")
-		}
-		b.WriteString(truncateLines(t.Dim.Render(strings.Join(parts, " · ")), v.width))
+	var counts []string
+	if v.counted {
+		counts = []string{plural(v.total, "notification", "notifications")}
 	}
-	b.WriteByte('\n')
-	cols := fitColumns(notificationColumns, v.width)
-	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
-	b.WriteByte('\n')
-	rows := v.list.rows
-	if len(rows) == 0 {
-		switch {
-		case v.list.loading:
-			b.WriteString(t.Dim.Render("  loading…"))
-		case v.list.err != "":
-			b.WriteString(t.Bad.Render("  error: " + v.list.err))
-		case v.q.text != "":
-			b.WriteString("  No notifications match " + v.q.text + ". Press / to change the filter, esc to clear it.")
-		default:
-			b.WriteString("  No callbacks stored yet. `paydesk serve` receives them from the platforms.")
-		}
-		return padLines(b.String(), v.height)
-	}
-	end := min(v.list.top+v.rowsHeight(), len(rows))
-	cells := make([]string, len(notificationColumns))
-	var line strings.Builder
-	for i := v.list.top; i < end; i++ {
-		n := rows[i]
-		mark := []byte("  ")
-		if i == v.list.sel {
-			mark[0] = '>'
-		}
-		failed := n.ApplyStatus.Failed()
-		if failed {
-			mark[1] = '!'
-		}
-		cells[0], cells[1], cells[2], cells[3] = string(mark), itoa(int(n.ID)), v.c.local(n.ReceivedAt, "01-02 15:04:05"), string(n.Channel)
-		cells[4], cells[5], cells[6], cells[7], cells[8] = dash(n.OutTradeNo), dash(string(n.Event)), string(n.VerifyStatus), string(n.ApplyStatus), itoa(n.Attempts)
-		line.Reset()
-		formatRow(&line, cols, selectCells(notificationColumns, cols, cells))
-		s := line.String()
-		switch {
-		case i == v.list.sel:
-			s = t.Selected.Render(s)
-		case failed:
-			s = t.Bad.Render(s)
-		}
-		b.WriteString(s)
-		if i < end-1 {
-			b.WriteByte('\n')
-		}
-	}
-	return padLines(b.String(), v.height)
+	return v.view(listLook[store.Notification]{
+		cols: notificationColumns, title: "all notifications", counts: counts, noun: "notifications",
+		empty: "  No callbacks stored yet. `paydesk serve` receives them from the platforms.",
+		row: func(n store.Notification, cells []string) rowTone {
+			cells[1], cells[2], cells[3] = itoa(int(n.ID)), v.c.local(n.ReceivedAt, "01-02 15:04:05"), string(n.Channel)
+			cells[4], cells[5], cells[6], cells[7], cells[8] = dash(n.OutTradeNo), dash(string(n.Event)), string(n.VerifyStatus), string(n.ApplyStatus), itoa(n.Attempts)
+			if n.ApplyStatus.Failed() {
+				return toneBad
+			}
+			return tonePlain
+		},
+	})
 }
 
 // detailLines lays out one notification: outcome, headers, the payload

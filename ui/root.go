@@ -293,10 +293,10 @@ func (m *Model) switchTo(id viewID) tea.Cmd {
 	case *auditView:
 		return v.refresh()
 	case *refundsView:
-		return v.list.refresh(refundsTab, v.fetch())
+		return v.refreshPage()
 	case *notificationsView:
 		if v.detail == nil {
-			return v.list.refresh(notificationsTab, v.fetch())
+			return v.refreshPage()
 		}
 	}
 	return nil
