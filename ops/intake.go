@@ -82,8 +82,7 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
 		return res
 	}
-	s.verifyAndApply(ctx, cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
-	s.record(ctx, id, store.AttemptIntake, "", &res)
+	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
 	res.Reply = s.reply(cb.Channel, res.replyCause())
 	return res
 }
@@ -111,11 +110,15 @@ func (s *Service) reply(ch gateway.Channel, cause error) gateway.Reply {
 	return gateway.Reply{Status: http.StatusServiceUnavailable, ContentType: "text/plain; charset=utf-8", Body: []byte("channel not configured")}
 }
 
-// verifyAndApply fills res with the verification and apply outcome.
-func (s *Service) verifyAndApply(ctx context.Context, ch gateway.Channel, header http.Header, body []byte, receivedAt time.Time, res *IntakeResult) {
+// process verifies a stored notification, applies it exactly once and
+// records the attempt (kind, by operator), filling res. A payment is applied
+// and recorded in one transaction.
+func (s *Service) process(ctx context.Context, id int64, kind store.AttemptKind, operator string, ch gateway.Channel,
+	header http.Header, body []byte, receivedAt time.Time, res *IntakeResult) {
 	p, ok := s.platforms[ch]
 	if !ok {
 		res.Apply, res.Detail = store.ApplyFailed, fmt.Sprintf("%s is not configured in paydesk.toml", ch)
+		s.record(ctx, id, kind, operator, res)
 		return
 	}
 	n, err := p.VerifyNotification(header, body, receivedAt)
@@ -126,10 +129,47 @@ func (s *Service) verifyAndApply(ctx context.Context, ch gateway.Channel, header
 			res.Apply = store.ApplyFailed
 		}
 		res.Detail, res.verifyErr = err.Error(), err
+		s.record(ctx, id, kind, operator, res)
 		return
 	}
 	res.Verify, res.Notification = store.Verified, &n
-	res.Apply, res.Detail = s.apply(ctx, n)
+	if n.Event != gateway.EventPayment {
+		res.Apply, res.Detail = s.apply(ctx, n)
+		s.record(ctx, id, kind, operator, res)
+		return
+	}
+	pay := store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo, Amount: n.Amount, PaidAt: n.PaidAt,
+		Via: store.ViaNotify, Currency: n.Currency}
+	_, _, err = s.store.MarkPaidRecording(ctx, pay, id, func(r store.PaymentResult, refused error) store.Attempt {
+		res.Apply, res.Detail = s.paymentOutcome(n, r, refused)
+		return s.attempt(kind, operator, res)
+	})
+	if err != nil {
+		// Nothing was applied or recorded: record the failure alone.
+		res.Apply, res.Detail = store.ApplyFailed, err.Error()
+		s.record(ctx, id, kind, operator, res)
+	}
+}
+
+// paymentOutcome names what applying a verified payment did.
+func (s *Service) paymentOutcome(n gateway.Notification, r store.PaymentResult, refused error) (store.ApplyStatus, string) {
+	switch {
+	case errors.Is(refused, store.ErrAmountMismatch):
+		return store.ApplyAmountMismatch, refused.Error()
+	case refused != nil:
+		return orderErrorStatus(refused)
+	}
+	switch r.Outcome {
+	case store.PaymentApplied:
+		if r.Reopened {
+			return store.ApplyApplied, "paid after the order was closed locally"
+		}
+		return store.ApplyApplied, ""
+	case store.PaymentAlreadyApplied:
+		return store.ApplyDuplicate, "already paid by this trade"
+	}
+	s.log.Warn("duplicate payment", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "paid_by", r.Order.TradeNo)
+	return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)
 }
 
 // apply makes a verified notification's fact true in the store, exactly
@@ -137,34 +177,6 @@ func (s *Service) verifyAndApply(ctx context.Context, ch gateway.Channel, header
 func (s *Service) apply(ctx context.Context, n gateway.Notification) (store.ApplyStatus, string) {
 	now := s.now()
 	switch n.Event {
-	case gateway.EventPayment:
-		o, err := s.store.GetOrder(ctx, n.OutTradeNo)
-		if err != nil {
-			return orderErrorStatus(err)
-		}
-		if n.Currency != "" && n.Currency != o.Currency {
-			return store.ApplyAmountMismatch, fmt.Sprintf("paid in %s, the order is in %s", n.Currency, o.Currency)
-		}
-		r, err := s.store.MarkPaid(ctx, store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo,
-			Amount: n.Amount, PaidAt: n.PaidAt, Via: store.ViaNotify})
-		switch {
-		case errors.Is(err, store.ErrAmountMismatch):
-			return store.ApplyAmountMismatch, err.Error()
-		case err != nil:
-			return orderErrorStatus(err)
-		}
-		switch r.Outcome {
-		case store.PaymentApplied:
-			if r.Reopened {
-				return store.ApplyApplied, "paid after the order was closed locally"
-			}
-			return store.ApplyApplied, ""
-		case store.PaymentAlreadyApplied:
-			return store.ApplyDuplicate, "already paid by this trade"
-		default:
-			s.log.Warn("duplicate payment", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "paid_by", r.Order.TradeNo)
-			return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)
-		}
 	case gateway.EventRefund:
 		if n.OutRequestNo == "" {
 			return store.ApplyFailed, "refund notification without a request number"
@@ -209,9 +221,8 @@ func orderErrorStatus(err error) (store.ApplyStatus, string) {
 	return store.ApplyFailed, err.Error()
 }
 
-// record writes the attempt; a failure to write it is logged (the reply
-// still goes out: the raw notification is already safe).
-func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, operator string, res *IntakeResult) {
+// attempt is the record of one processing of a notification.
+func (s *Service) attempt(kind store.AttemptKind, operator string, res *IntakeResult) store.Attempt {
 	a := store.Attempt{Kind: kind, Operator: operator, At: s.now(), VerifyStatus: res.Verify, ApplyStatus: res.Apply, Detail: res.Detail}
 	if res.Verify == store.Rejected {
 		a.VerifyError = res.Detail
@@ -223,7 +234,13 @@ func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, 
 		}
 		a.Event, a.NotifyID, a.OutTradeNo, a.TradeNo, a.OutRequestNo, a.Amount = n.Event, n.NotifyID, n.OutTradeNo, n.TradeNo, n.OutRequestNo, &amount
 	}
-	if err := s.store.RecordAttempt(ctx, id, a); err != nil {
+	return a
+}
+
+// record writes the attempt; a failure to write it is logged (the reply
+// still goes out: the raw notification is already safe).
+func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, operator string, res *IntakeResult) {
+	if err := s.store.RecordAttempt(ctx, id, s.attempt(kind, operator, res)); err != nil {
 		s.log.Error("notification attempt not recorded", "id", id, "err", err)
 	}
 }
@@ -240,11 +257,7 @@ func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
 	}
 	for _, n := range pending {
 		res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
-		s.verifyAndApply(ctx, n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
-		if res.Detail == "" {
-			res.Detail = "finished after an interrupted intake"
-		}
-		s.record(ctx, n.ID, store.AttemptIntake, "recovery", &res)
+		s.process(ctx, n.ID, store.AttemptIntake, "recovery", n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
 	}
 	if len(pending) > 0 {
 		s.log.Warn("finished notifications an interrupted intake left undecided", "count", len(pending))

@@ -24,8 +24,7 @@ func (s *Service) ReplayNotification(ctx context.Context, id int64) (IntakeResul
 		return IntakeResult{}, err
 	}
 	res := IntakeResult{NotificationID: id, Verify: store.Unverified, Apply: store.ApplyPending}
-	s.verifyAndApply(context.WithoutCancel(ctx), n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
-	s.record(context.WithoutCancel(ctx), id, store.AttemptReplay, s.operator.Name, &res)
+	s.process(context.WithoutCancel(ctx), id, store.AttemptReplay, s.operator.Name, n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
 	detail := fmt.Sprintf("%s %s", res.Verify, res.Apply)
 	if res.Detail != "" {
 		detail += ": " + res.Detail

@@ -141,33 +141,35 @@ type Attempt struct {
 // RecordAttempt logs an attempt and makes its outcome the notification's
 // current one.
 func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
+}
+
+func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Attempt) error {
 	detail := a.Detail
 	if a.VerifyError != "" && detail == "" {
 		detail = a.VerifyError
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
-			return err
-		}
-		var amount any
-		if a.Amount != nil {
-			amount = int64(*a.Amount)
-		}
-		// Facts from verification only overwrite when this attempt learned
-		// them, so a later failed replay does not blank what an earlier
-		// verified attempt recorded.
-		r, err := s.txExec(ctx, tx, updateNotificationSQL,
-			a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
-			a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
-			a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return fmt.Errorf("notification %d not found", id)
-		}
-		return nil
-	})
+	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+		return err
+	}
+	var amount any
+	if a.Amount != nil {
+		amount = int64(*a.Amount)
+	}
+	// Facts from verification only overwrite when this attempt learned
+	// them, so a later failed replay does not blank what an earlier
+	// verified attempt recorded.
+	r, err := s.txExec(ctx, tx, updateNotificationSQL,
+		a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
+		a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
+		a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("notification %d not found", id)
+	}
+	return nil
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,

@@ -19,6 +19,8 @@ type Payment struct {
 	Amount     gateway.Money
 	PaidAt     time.Time
 	Via        PaidVia
+	// Currency, when set, must be the order's.
+	Currency string
 }
 
 // PaymentOutcome says what MarkPaid did.
@@ -47,7 +49,8 @@ type PaymentResult struct {
 	FirstSeen bool
 }
 
-// ErrAmountMismatch refuses a payment whose amount is not the order's.
+// ErrAmountMismatch refuses a payment whose amount (or currency) is not
+// the order's.
 var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 
 // MarkPaid applies a payment exactly once. Inside one write transaction it
@@ -56,44 +59,74 @@ var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 // duplicate payment; refuses an amount that is not the order's.
 func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
 	var res PaymentResult
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		o, err := scanOrder(s.txQueryRow(ctx, tx, selectOrderSQL, p.OutTradeNo))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
-		}
-		if err != nil {
-			return err
-		}
-		if p.Amount != o.Amount {
-			return fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
-		}
-		now := ms(time.Now())
-		switch {
-		case o.Status == OrderPending || o.Status == OrderClosed:
-			// The channel follows the payment: an order offered on both
-			// platforms belongs to the one the buyer used.
-			_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
-			if err != nil {
-				return err
-			}
-			res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
-			o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
-		case o.TradeNo == p.TradeNo && o.Channel == p.Channel:
-			res.Outcome = PaymentAlreadyApplied
-		default:
-			r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
-				o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
-			if err != nil {
-				return err
-			}
-			n, _ := r.RowsAffected()
-			res.Outcome, res.FirstSeen = PaymentDuplicate, n == 1
-		}
-		res.Order = o
-		return nil
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p)
+		return err
 	})
 	return res, err
+}
+
+// MarkPaidRecording is MarkPaid for a notification: in the same
+// transaction it records the attempt that attempt makes of the outcome, so
+// a payment is never applied without its notification saying so (a crash
+// cannot fall between the two). A refusal of the payment (an unknown
+// order, another amount) is returned as refused and recorded; err is a
+// failure of the transaction itself, which records nothing.
+func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, refused = s.markPaidTx(ctx, tx, p)
+		if refused != nil && !errors.Is(refused, ErrOrderNotFound) && !errors.Is(refused, ErrAmountMismatch) {
+			return refused
+		}
+		return s.recordAttemptTx(ctx, tx, id, attempt(res, refused))
+	})
+	if err != nil {
+		return PaymentResult{}, nil, err
+	}
+	return res, refused, nil
+}
+
+// markPaidTx is MarkPaid's work inside a transaction. It refuses before it
+// writes anything.
+func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res PaymentResult, err error) {
+	o, err := scanOrder(s.txQueryRow(ctx, tx, selectOrderSQL, p.OutTradeNo))
+	if errors.Is(err, sql.ErrNoRows) {
+		return res, fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
+	}
+	if err != nil {
+		return res, err
+	}
+	if p.Currency != "" && p.Currency != o.Currency {
+		return res, fmt.Errorf("%w: paid in %s, order %s is in %s", ErrAmountMismatch, p.Currency, o.OutTradeNo, o.Currency)
+	}
+	if p.Amount != o.Amount {
+		return res, fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
+	}
+	now := ms(time.Now())
+	switch {
+	case o.Status == OrderPending || o.Status == OrderClosed:
+		// The channel follows the payment: an order offered on both
+		// platforms belongs to the one the buyer used.
+		_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+		if err != nil {
+			return res, err
+		}
+		res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
+		o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
+	case o.TradeNo == p.TradeNo && o.Channel == p.Channel:
+		res.Outcome = PaymentAlreadyApplied
+	default:
+		r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
+			o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+		if err != nil {
+			return res, err
+		}
+		n, _ := r.RowsAffected()
+		res.Outcome, res.FirstSeen = PaymentDuplicate, n == 1
+	}
+	res.Order = o
+	return res, nil
 }
 
 // DuplicatePayment is a payment of an already paid order by another trade.
