@@ -92,9 +92,6 @@ func newOrdersListCmd(a *app) *cobra.Command {
 					break
 				}
 				cur = &page.Last
-				if !all && len(rows)+1000 > limit {
-					continue
-				}
 			}
 			if !all && len(rows) > limit {
 				rows = rows[:limit]

@@ -39,9 +39,6 @@ type IntakeResult struct {
 	verifyErr error
 }
 
-// errForbiddenSender is the reply cause for callbacks outside the allowlist.
-var errForbiddenSender = errors.New("sender not in the allowlist")
-
 // errNotApplied asks the platform to send again: the notification was
 // stored but could not be applied now (unknown order, a transient failure).
 var errNotApplied = errors.New("not applied")

@@ -39,7 +39,11 @@ func (s *Service) QueryTrade(ctx context.Context, outTradeNo string) (QueryResul
 	if err := s.allow(ctx, ActQuery, outTradeNo); err != nil {
 		return QueryResult{OutTradeNo: outTradeNo}, err
 	}
-	r, err := s.queryTrade(ctx, outTradeNo)
+	r := QueryResult{OutTradeNo: outTradeNo}
+	o, err := s.store.GetOrder(ctx, outTradeNo)
+	if err == nil {
+		r, err = s.queryTrade(ctx, o)
+	}
 	detail := r.Note
 	if r.Trade != nil {
 		detail = fmt.Sprintf("platform %s; %s", r.Trade.PlatformState, r.Note)
@@ -48,13 +52,10 @@ func (s *Service) QueryTrade(ctx context.Context, outTradeNo string) (QueryResul
 	return r, err
 }
 
-func (s *Service) queryTrade(ctx context.Context, outTradeNo string) (QueryResult, error) {
-	res := QueryResult{OutTradeNo: outTradeNo}
-	o, err := s.store.GetOrder(ctx, outTradeNo)
-	if err != nil {
-		return res, err
-	}
-	res.Local, res.Channel = o, o.Channel
+// queryTrade queries the platform about a local order.
+func (s *Service) queryTrade(ctx context.Context, o store.Order) (QueryResult, error) {
+	outTradeNo := o.OutTradeNo
+	res := QueryResult{OutTradeNo: outTradeNo, Local: o, Channel: o.Channel}
 	p, ok := s.platforms[o.Channel]
 	if !ok {
 		return res, fmt.Errorf("%s is not configured in paydesk.toml; cannot query %s", o.Channel, outTradeNo)
@@ -88,6 +89,7 @@ func (s *Service) queryTrade(ctx context.Context, outTradeNo string) (QueryResul
 		res.Err = qerr.Error()
 		return res, qerr
 	}
+	var err error
 	res.Note, res.Applied, res.Disagrees, err = s.reconcileQuery(ctx, o, t)
 	if res.Applied {
 		if o2, err := s.store.GetOrder(ctx, outTradeNo); err == nil {
@@ -195,7 +197,7 @@ func (s *Service) limitedQuery(ctx context.Context, no string, limiters map[gate
 			return QueryResult{OutTradeNo: no, Channel: o.Channel, Err: err.Error()}
 		}
 	}
-	r, err := s.queryTrade(ctx, no)
+	r, err := s.queryTrade(ctx, o)
 	detail := r.Note
 	if r.Trade != nil {
 		detail = fmt.Sprintf("platform %s; %s", r.Trade.PlatformState, r.Note)

@@ -223,20 +223,24 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	for _, d := range dups {
 		extra[d.OutTradeNo] = append(extra[d.OutTradeNo], recon.Payment{Channel: d.Channel, TradeNo: d.TradeNo, Amount: d.Amount, PaidAt: d.PaidAt})
 	}
-	toRecon := func(o store.PaidOrder) (recon.Order, error) {
-		r := recon.Order{OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: o.Amount, Status: recon.OrderStatus(o.Status),
+	toRecon := func(o store.PaidOrder) recon.Order {
+		return recon.Order{OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: o.Amount, Status: recon.OrderStatus(o.Status),
 			TradeNo: o.TradeNo, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt, PaidVia: string(o.PaidVia),
-			NotifyRejected: rejected[o.OutTradeNo], ExtraTrades: extra[o.OutTradeNo]}
-		// Only an order paid some other way needs the look-up: paid via
-		// notify means a verified notification was applied.
+			NotifyVerified: o.NotifyVerified, NotifyRejected: rejected[o.OutTradeNo], ExtraTrades: extra[o.OutTradeNo]}
+	}
+	// An order read by number (not by the day's scan) gets its
+	// notification fact the same way, one look-up each: lines name few of
+	// them.
+	byNumber := func(o store.Order) (recon.Order, error) {
+		po := paidOrder(o)
 		if o.Status.IsPaid() && o.PaidVia != store.ViaNotify {
 			v, err := s.store.VerifiedPaymentNotices(ctx, []string{o.OutTradeNo})
 			if err != nil {
-				return r, err
+				return recon.Order{}, err
 			}
-			r.NotifyVerified = v[o.OutTradeNo]
+			po.NotifyVerified = v[o.OutTradeNo]
 		}
-		return r, nil
+		return toRecon(po), nil
 	}
 	refunds, err := s.store.RefundsBetween(ctx, ch, start, end)
 	if err != nil {
@@ -258,11 +262,8 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
-			err := s.store.EachPaidOrderLean(ctx, ch, start, end, func(o *store.PaidOrder) error {
-				r, err := toRecon(*o)
-				if err != nil {
-					return err
-				}
+			err := s.store.EachPaidOrder(ctx, ch, start, end, func(o *store.PaidOrder) error {
+				r := toRecon(*o)
 				*count++
 				if *count%100000 == 0 {
 					progress(ReconProgress{Stage: StageLoad, Done: int64(*count)})
@@ -288,7 +289,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 				if o.Channel == ch && !o.PaidAt.Before(start) && o.PaidAt.Before(end) {
 					continue // streamed above
 				}
-				r, err := toRecon(paidOrder(o))
+				r, err := byNumber(o)
 				if err != nil {
 					return err
 				}
@@ -304,7 +305,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 			if err != nil {
 				return recon.Order{}, false
 			}
-			r, err := toRecon(paidOrder(o))
+			r, err := byNumber(o)
 			return r, err == nil
 		},
 		LookupRefund: func(no string) (recon.Refund, bool) {

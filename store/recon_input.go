@@ -12,40 +12,6 @@ import (
 	"github.com/paydesk/paydesk/gateway"
 )
 
-// EachPaidOrder calls fn for every order paid on channel ch within [start,
-// end): by paid_at, or by created_at for paid orders imported without a
-// payment time. It streams, so a million-order day is never a slice.
-func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(Order) error) error {
-	for _, q := range []string{
-		`SELECT ` + orderColumns + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`,
-		`SELECT ` + orderColumns + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
-			AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`,
-	} {
-		if err := s.eachOrder(ctx, q, []any{ms(start), ms(end), ch}, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Store) eachOrder(ctx context.Context, q string, args []any, fn func(Order) error) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // DuplicatePaymentsPaidBetween lists duplicate payments whose payment (or,
 // without a payment time, recording) falls within [start, end).
 func (s *Store) DuplicatePaymentsPaidBetween(ctx context.Context, start, end time.Time) ([]DuplicatePayment, error) {
@@ -104,7 +70,7 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
 			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
-			AND apply_status IN ('APPLIED', 'DUPLICATE', 'DUPLICATE_PAYMENT')`, args...)
+			AND apply_status IN `+appliedStatuses, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +86,10 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 	}
 	return out, nil
 }
+
+// appliedStatuses are the outcomes of a verified payment notification that
+// count as the callback path working.
+const appliedStatuses = `('APPLIED', 'DUPLICATE', 'DUPLICATE_PAYMENT')`
 
 // FailedNotificationOrders returns the orders named by notifications
 // received since then that were verified but not applied: the orders whose
@@ -154,16 +124,27 @@ type PaidOrder struct {
 	PaidVia    PaidVia
 	CreatedAt  time.Time
 	PaidAt     time.Time
+	// NotifyVerified: a payment notification for the order verified and
+	// was applied (or found already applied).
+	NotifyVerified bool
 }
 
-// EachPaidOrderLean is EachPaidOrder reading PaidOrder. The short strings
-// (channel, status, paid_via) are mapped to their constants instead of
-// being allocated per row, and the day is read in slices on several reader
-// connections at once: row iteration in the driver is the run's biggest
-// cost at a million orders, and it parallelizes. fn is called from one
-// goroutine at a time, in no particular order.
-func (s *Store) EachPaidOrderLean(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
-	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0)`
+// EachPaidOrder calls fn for every order paid on channel ch within [start,
+// end): by paid_at, or by created_at for paid orders imported without a
+// payment time. It streams, so a million-order day is never a slice. Only
+// the columns a match needs are read; the short strings (channel, status,
+// paid_via) are mapped to their constants instead of being allocated per
+// row; and the day is read in slices on several reader connections at
+// once: row iteration in the driver is the run's biggest cost at a million
+// orders, and it parallelizes. fn is called from one goroutine at a time,
+// in no particular order.
+func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
+	// notify_verified is looked up only for orders not paid by a
+	// notification (OR short-circuits), inside the same query: paid via
+	// notify means a verified notification was applied.
+	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0),
+		(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
+			AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
 	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
 	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
 		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
@@ -228,7 +209,7 @@ func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out ch
 	var created, paid int64
 	for rows.Next() {
 		var o PaidOrder
-		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid); err != nil {
+		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid, &o.NotifyVerified); err != nil {
 			return err
 		}
 		o.Channel, o.Status, o.PaidVia = internChannel(chB), internStatus(statusB), PaidVia(internVia(viaB))

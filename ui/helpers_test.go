@@ -82,8 +82,6 @@ type fixture struct {
 	dir string
 }
 
-func storeOf(t testing.TB, f *fixture) *store.Store { return f.st }
-
 // alipayTrade is what the Alipay sandbox holds for an order.
 func (f *fixture) alipayTrade(t testing.TB, no string) *sandbox.Trade {
 	t.Helper()
@@ -145,14 +143,15 @@ func importFixture(t testing.TB, env *testenv.Env) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := env.Sandbox.CreateTrade(sandbox.TradeSpec{Channel: gateway.Alipay, OutTradeNo: o.no, Amount: amount, Subject: o.subject,
+			_, err = env.Sandbox.CreateTrade(sandbox.TradeSpec{Channel: gateway.Alipay, OutTradeNo: o.no, Amount: amount, Subject: o.subject,
 				CreatedAt: shanghai(t, o.created)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			switch o.onAlipay {
 			case "paid":
-				if tr, err = env.Sandbox.Pay(gateway.Alipay, o.no, shanghai(t, o.paidAt)); err != nil {
+				tr, err := env.Sandbox.Pay(gateway.Alipay, o.no, shanghai(t, o.paidAt))
+				if err != nil {
 					t.Fatal(err)
 				}
 				tradeNo = tr.TradeNo

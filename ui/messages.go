@@ -65,19 +65,10 @@ type taskMsg struct {
 	msg tea.Msg
 }
 
-// taskStartedMsg and taskEndedMsg tell the root to show and clear a task in
-// the status bar.
+// taskStartedMsg tells the root to show a task in the status bar.
 type taskStartedMsg struct {
 	id    int
 	label string
-}
-
-type taskEndedMsg struct{ id int }
-
-// taskProgressMsg updates the status bar's progress for a task.
-type taskProgressMsg struct {
-	id          int
-	done, total int
 }
 
 // startTask runs work in a goroutine. work reports progress with report

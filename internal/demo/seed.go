@@ -125,17 +125,26 @@ func (s *seeder) planDays() {
 	}
 }
 
-// pick returns a paid plan of the channel on the day that has no fault yet.
+// pick returns a paid plan of the channel on the day that has no fault
+// yet, scanning from a random place; when every one is taken (a tiny demo)
+// it adds one, so seeding always ends.
 func (s *seeder) pick(ch gateway.Channel, day time.Time) *plan {
 	start, end := gateway.Day(day, s.zone)
-	for {
-		p := s.plans[s.rng.IntN(len(s.plans))]
+	from := s.rng.IntN(len(s.plans))
+	for i := range s.plans {
+		p := s.plans[(from+i)%len(s.plans)]
 		if p.ch == ch && !p.paid.IsZero() && !p.created.Before(start) && p.created.Before(end) &&
 			!p.taken && p.charged == p.amount && p.imported && !p.late && p.paid.Before(end.Add(-time.Hour)) {
 			p.taken = true
 			return p
 		}
 	}
+	created := start.Add(time.Duration(9+s.rng.IntN(10)) * time.Hour)
+	p := &plan{ch: ch, amount: 2800, charged: 2800, subject: "拿铁 中杯", created: created, paid: created.Add(30 * time.Second),
+		imported: true, taken: true}
+	p.no = s.newNo(created)
+	s.plans = append(s.plans, p)
+	return p
 }
 
 func (s *seeder) add(f Fault) { s.faults = append(s.faults, f) }
