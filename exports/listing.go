@@ -35,6 +35,9 @@ func writeListing[T any](w io.Writer, title string, cols []column, totals bool, 
 	if err != nil {
 		return Result{}, err
 	}
+	// A failed export must not leave excelize's stream spill files behind
+	// (Close is idempotent, and write calls it on success too).
+	defer b.f.Close()
 	t := b.newTable(title, cols, totals)
 	for {
 		page, err := next()

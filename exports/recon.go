@@ -72,6 +72,7 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer b.f.Close() // a failed export leaves no spill files
 	if err := b.addSheet(SummarySheet); err != nil {
 		return Result{}, err
 	}

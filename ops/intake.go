@@ -179,14 +179,16 @@ func (s *Service) apply(ctx context.Context, n gateway.Notification) (store.Appl
 			return store.ApplyFailed, "refund notification without a request number"
 		}
 		out, f, err := s.store.RecordPlatformRefund(ctx, store.PlatformRefund{OutTradeNo: n.OutTradeNo, OutRequestNo: n.OutRequestNo,
-			RefundID: n.RefundID, Amount: n.RefundAmount, Total: n.RefundTotal, RefundedAt: n.RefundedAt}, now)
+			TradeNo: n.TradeNo, RefundID: n.RefundID, Amount: n.RefundAmount, Total: n.RefundTotal, RefundedAt: n.RefundedAt}, now)
 		switch {
-		case errors.Is(err, store.ErrOrderNotFound):
-			return orderErrorStatus(err)
-		case err != nil:
+		case errors.Is(err, store.ErrRefundConflict), errors.Is(err, store.ErrRefundCeiling):
 			// The platform refunded something that does not fit what we
 			// hold: a person must look; resending will not change it.
 			return store.ApplyAmountMismatch, err.Error()
+		case err != nil:
+			// Unknown order, or our side failed (a busy or closed store):
+			// the platform sends it again.
+			return orderErrorStatus(err)
 		}
 		switch out {
 		case store.PlatformRefundFinished:
@@ -248,16 +250,26 @@ func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, 
 // kill -9 loses nothing the platform will not resend anyway. Applying is
 // exactly-once, so finishing one whose payment did land changes nothing.
 func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
-	pending, err := s.store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyPending}, 0, 100000)
-	if err != nil {
-		return 0, err
+	done := 0
+	var before int64
+	for {
+		// A page at a time: raw bodies are not all held at once.
+		page, err := s.store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyPending}, before, 500)
+		if err != nil {
+			return done, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, n := range page {
+			res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
+			s.process(ctx, n.ID, store.AttemptIntake, "recovery", n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+			done++
+		}
+		before = page[len(page)-1].ID
 	}
-	for _, n := range pending {
-		res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
-		s.process(ctx, n.ID, store.AttemptIntake, "recovery", n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+	if done > 0 {
+		s.log.Warn("finished notifications an interrupted intake left undecided", "count", done)
 	}
-	if len(pending) > 0 {
-		s.log.Warn("finished notifications an interrupted intake left undecided", "count", len(pending))
-	}
-	return len(pending), nil
+	return done, nil
 }

@@ -78,7 +78,7 @@ func (s *Service) queryTrade(ctx context.Context, o store.Order) (QueryResult, e
 		s.log.Error("trade query not logged", "out_trade_no", outTradeNo, "err", err)
 	}
 	if errors.Is(qerr, gateway.ErrTradeNotFound) {
-		res.Disagrees = o.Status.IsPaid()
+		res.Disagrees = Disagrees(o, log)
 		res.Note = "the platform has no such trade"
 		if res.Disagrees {
 			res.Note += " although it is paid locally (suspect a forged callback)"
@@ -90,45 +90,47 @@ func (s *Service) queryTrade(ctx context.Context, o store.Order) (QueryResult, e
 		return res, qerr
 	}
 	var err error
-	res.Note, res.Applied, res.Disagrees, err = s.reconcileQuery(ctx, o, t)
+	res.Note, res.Applied, err = s.reconcileQuery(ctx, o, t)
 	if res.Applied {
 		if o2, err := s.store.GetOrder(ctx, outTradeNo); err == nil {
 			res.Local = o2
 		}
 	}
+	// The same verdict the order listing shows beside this query.
+	res.Disagrees = Disagrees(res.Local, log)
 	return res, err
 }
 
-// reconcileQuery compares a live answer with the local order.
-func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.Trade) (note string, applied, disagrees bool, err error) {
+// reconcileQuery applies the paid transition a live answer proves, and
+// says in a sentence how the answer compares with the local order.
+func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.Trade) (note string, applied bool, err error) {
 	switch {
 	case t.IsPaid() && !o.Status.IsPaid():
 		r, err := s.store.MarkPaid(ctx, store.Payment{OutTradeNo: o.OutTradeNo, Channel: o.Channel, TradeNo: t.TradeNo,
-			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery})
+			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery, Currency: t.Currency})
 		switch {
 		case errors.Is(err, store.ErrAmountMismatch):
-			return fmt.Sprintf("the platform says paid %s but the order is %s: not applied", t.Amount, o.Amount), false, true, nil
+			return fmt.Sprintf("the platform says paid %s %s but the order is %s %s: not applied", t.Amount, t.Currency, o.Amount, o.Currency), false, nil
 		case err != nil:
-			return "", false, true, err
+			return "", false, err
 		case r.Outcome == store.PaymentApplied:
 			note = "paid at the platform: order marked PAID"
 			if t.State == gateway.TradeRefunded {
 				note += "; the platform also shows a refund the store lacks"
-				return note, true, true, nil
 			}
-			return note, true, false, nil
+			return note, true, nil
 		}
-		return "already paid", false, false, nil
+		return "already paid", false, nil
 	case o.Status.IsPaid() && !t.IsPaid():
-		return fmt.Sprintf("paid locally but %s at the platform", t.PlatformState), false, true, nil
+		return fmt.Sprintf("paid locally but %s at the platform", t.PlatformState), false, nil
 	case o.Status.IsPaid() && t.TradeNo != "" && o.TradeNo != "" && t.TradeNo != o.TradeNo:
-		return fmt.Sprintf("the platform's trade %s is not the local %s", t.TradeNo, o.TradeNo), false, true, nil
+		return fmt.Sprintf("the platform's trade %s is not the local %s", t.TradeNo, o.TradeNo), false, nil
 	case t.State == gateway.TradeRefunded && o.Refunded == 0:
-		return "the platform shows a refund the store lacks: review, not applied", false, true, nil
+		return "the platform shows a refund the store lacks: review, not applied", false, nil
 	case t.State == gateway.TradeClosed && o.Status == store.OrderPending:
-		return "closed at the platform, still pending here", false, true, nil
+		return "closed at the platform, still pending here", false, nil
 	}
-	return "agrees", false, false, nil
+	return "agrees", false, nil
 }
 
 // QueryOptions bound a bulk query.

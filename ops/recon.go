@@ -115,6 +115,14 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		defer close(chunks)
 		parsed <- s.parseInto(ctx, br, chunks, progress)
 	}()
+	// On an early return the parser is stopped and waited for before the
+	// bill file closes (defers run last-in first-out) and before RunRecon
+	// returns, so it never reads a closed file or reports afterwards.
+	defer func() {
+		cancel()
+		for range chunks {
+		}
+	}()
 
 	in, orders, err := s.reconInput(ctx, ch, day, progress)
 	if err != nil {

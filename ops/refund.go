@@ -56,10 +56,9 @@ func (s *Service) PlanRefund(ctx context.Context, outTradeNo string, amount gate
 	case amount > p.Refundable:
 		return p, fmt.Errorf("%w: %s is more than the refundable %s (paid %s, refunded %s, pending %s)",
 			ErrRefundInput, amount.Yuan(), p.Refundable.Yuan(), c.Paid.Yuan(), c.Succeeded.Yuan(), c.Pending.Yuan())
-	case reason == "":
-		return p, fmt.Errorf("%w: a reason is required (it goes to the platform and the audit log)", ErrRefundInput)
-	case len(reason) > 256:
-		return p, fmt.Errorf("%w: the reason is %d bytes; the platforms accept 256", ErrRefundInput, len(reason))
+	}
+	if err := checkReason(reason); err != nil {
+		return p, err
 	}
 	p.After = store.OrderPartiallyRefunded
 	if o.Refunded+amount == o.Amount {
@@ -244,8 +243,9 @@ func (s *Service) PlanDuplicateRefund(ctx context.Context, ch gateway.Channel, t
 		return p, fmt.Errorf("%w: the amount must be positive", ErrRefundInput)
 	case amount > p.Refundable:
 		return p, fmt.Errorf("%w: %s is more than the %s the duplicate payment %s can still refund", ErrRefundInput, amount.Yuan(), p.Refundable.Yuan(), tradeNo)
-	case reason == "":
-		return p, fmt.Errorf("%w: a reason is required (it goes to the platform and the audit log)", ErrRefundInput)
+	}
+	if err := checkReason(reason); err != nil {
+		return p, err
 	}
 	return p, nil
 }
@@ -293,4 +293,15 @@ func (s *Service) ListAudit(ctx context.Context, f store.AuditFilter, beforeID i
 		return nil, err
 	}
 	return s.store.ListAudit(ctx, f, beforeID, limit)
+}
+
+// checkReason applies what both platforms require of a refund reason.
+func checkReason(reason string) error {
+	switch {
+	case reason == "":
+		return fmt.Errorf("%w: a reason is required (it goes to the platform and the audit log)", ErrRefundInput)
+	case len(reason) > 256:
+		return fmt.Errorf("%w: the reason is %d bytes; the platforms accept 256", ErrRefundInput, len(reason))
+	}
+	return nil
 }

@@ -33,7 +33,12 @@ func (s *Service) ReplayNotification(ctx context.Context, id int64) (IntakeResul
 		target = res.Notification.OutTradeNo
 		detail = fmt.Sprintf("notification %d %s", id, detail)
 	}
-	s.audit(ctx, ActReplay, target, detail, store.AuditOK, nil)
+	// The replay itself worked; whether it applied anything is its outcome.
+	outcome := store.AuditOK
+	if res.Apply.Failed() {
+		outcome = store.AuditError
+	}
+	s.audit(ctx, ActReplay, target, detail, outcome, nil)
 	return res, nil
 }
 

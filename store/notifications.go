@@ -96,7 +96,7 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 		body = []byte{} // NOT NULL: an empty body is still a body that arrived
 	}
 	var id int64
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := s.txExec(ctx, tx, insertNotificationSQL,
 			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
 		if err != nil {
@@ -141,7 +141,7 @@ type Attempt struct {
 // RecordAttempt logs an attempt and makes its outcome the notification's
 // current one.
 func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
 }
 
 func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Attempt) error {

@@ -59,7 +59,7 @@ var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 // duplicate payment; refuses an amount that is not the order's.
 func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
 	var res PaymentResult
-	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		res, err = s.markPaidTx(ctx, tx, p)
 		return err
 	})
@@ -73,7 +73,7 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 // order, another amount) is returned as refused and recorded; err is a
 // failure of the transaction itself, which records nothing.
 func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, refused = s.markPaidTx(ctx, tx, p)
 		if refused != nil && !errors.Is(refused, ErrOrderNotFound) && !errors.Is(refused, ErrAmountMismatch) {
 			return refused
@@ -170,7 +170,7 @@ var ErrNotClosable = errors.New("order is not pending")
 // Closing a closed order again is a no-op reporting false.
 func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
 	var changed bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var status OrderStatus
 		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -422,7 +422,7 @@ func (s *Store) ResolveFinding(ctx context.Context, id int64, resolution, note, 
 	if resolution != "resolved" && resolution != "ignored" {
 		return Finding{}, fmt.Errorf("resolution %q: want resolved or ignored", resolution)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE findings SET resolution = ?, note = ?, resolver = ?, resolved_at = ? WHERE id = ?`,
 			resolution, note, resolver, ms(now), id)
 		if err != nil {

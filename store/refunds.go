@@ -104,7 +104,7 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, outTradeNo))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
@@ -174,7 +174,7 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 		return Refund{}, fmt.Errorf("finish refund %s: status %q is not final", outRequestNo, out.Status)
 	}
 	var f Refund
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -238,6 +238,11 @@ func addRefundedTo(ctx context.Context, tx *sql.Tx, f Refund, now time.Time) err
 	return nil
 }
 
+// ErrRefundConflict means a refund the platform reports does not fit the
+// local record (another order, another amount, an ambiguous total): a
+// person must look, and resending the notification will not change it.
+var ErrRefundConflict = errors.New("the platform's refund does not fit the local record")
+
 // ErrNoDuplicate is returned for a trade that is not a recorded duplicate.
 var ErrNoDuplicate = errors.New("no such duplicate payment")
 
@@ -253,8 +258,10 @@ func duplicateCeilingTx(ctx context.Context, q interface {
 	var paidAt sql.NullInt64
 	var created int64
 	var c Ceiling
+	// An empty channel finds the trade on either platform (a refund
+	// notification names the trade, and trade numbers do not collide).
 	err := q.QueryRowContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded FROM duplicate_payments
-		WHERE channel = ? AND trade_no = ?`, ch, tradeNo).Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &c.Succeeded)
+		WHERE (channel = ? OR ? = '') AND trade_no = ? LIMIT 1`, ch, ch, tradeNo).Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &c.Succeeded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, c, fmt.Errorf("%w: %s %s", ErrNoDuplicate, ch, tradeNo)
 	}
@@ -263,7 +270,7 @@ func duplicateCeilingTx(ctx context.Context, q interface {
 	}
 	d.PaidAt, d.CreatedAt, d.Refunded = fromNullMS(paidAt), fromMS(created), c.Succeeded
 	c.Paid = d.Amount
-	err = q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, ch, tradeNo).Scan(&c.Pending)
+	err = q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, d.Channel, tradeNo).Scan(&c.Pending)
 	return d, c, err
 }
 
@@ -274,7 +281,7 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		d, c, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
 		if err != nil {
 			return err
@@ -300,7 +307,10 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 
 // PlatformRefund is a refund the platform reports that paydesk may not know.
 type PlatformRefund struct {
-	OutTradeNo   string
+	OutTradeNo string
+	// TradeNo is the platform trade refunded, when the notification says:
+	// a refund of a duplicate payment names the duplicate's trade.
+	TradeNo      string
 	OutRequestNo string
 	RefundID     string
 	// Amount is this refund's amount. Zero when the platform states only
@@ -330,7 +340,7 @@ const (
 func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	var outcome PlatformRefundOutcome
 	var f Refund
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
 		if err == nil && p.Amount == 0 {
@@ -338,12 +348,12 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 		}
 		switch {
 		case err == nil && f.OutTradeNo != p.OutTradeNo:
-			return fmt.Errorf("refund %s belongs to order %s, the platform says %s", p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
+			return fmt.Errorf("%w: refund %s belongs to order %s, the platform says %s", ErrRefundConflict, p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
 		case err == nil && f.Status == gateway.RefundSuccess:
 			outcome = PlatformRefundKnown
 			return nil
 		case err == nil && f.Amount != p.Amount:
-			return fmt.Errorf("refund %s is %s locally, the platform refunded %s", p.OutRequestNo, f.Amount, p.Amount)
+			return fmt.Errorf("%w: refund %s is %s locally, the platform refunded %s", ErrRefundConflict, p.OutRequestNo, f.Amount, p.Amount)
 		case err == nil:
 			// PENDING, or FAILED locally though the platform says it
 			// succeeded: the platform's word about money wins.
@@ -365,23 +375,46 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 		if err != nil {
 			return err
 		}
-		if p.Amount == 0 {
-			// Only the cumulative total is known: this refund is what the
-			// total adds to what the order already shows refunded.
-			p.Amount = p.Total - o.Refunded
-			if p.Amount <= 0 {
-				return fmt.Errorf("refund %s: the platform's refunded total %s adds nothing to the %s already recorded", p.OutRequestNo, p.Total, o.Refunded)
+		// What the refund comes out of: the order's own payment, or the
+		// duplicate payment whose trade the platform names.
+		channel, trade, refunded := o.Channel, "", o.Refunded
+		if p.TradeNo != "" && o.TradeNo != "" && p.TradeNo != o.TradeNo {
+			d, c, err := duplicateCeilingTx(ctx, tx, "", p.TradeNo)
+			if err != nil && !errors.Is(err, ErrNoDuplicate) {
+				return err
+			}
+			if err == nil {
+				channel, trade, refunded = d.Channel, d.TradeNo, c.Succeeded
 			}
 		}
-		if err := addRefundedTx(ctx, tx, o.OutTradeNo, p.Amount, now); err != nil {
-			return err
+		if p.Amount == 0 {
+			// Only the cumulative total is known: this refund is what the
+			// total adds to what is already recorded refunded. A pending
+			// local refund makes that ambiguous (it may be part of the
+			// total): a person settles it first, then replays.
+			var pending int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refunds WHERE out_trade_no = ? AND trade_no = ? AND status = 'PENDING'`,
+				o.OutTradeNo, trade).Scan(&pending); err != nil {
+				return err
+			}
+			if pending > 0 {
+				return fmt.Errorf("%w: refund %s states only the refunded total %s while %d local refund(s) of %s are pending: settle them (paydesk refund --retry), then replay",
+					ErrRefundConflict, p.OutRequestNo, p.Total, pending, o.OutTradeNo)
+			}
+			p.Amount = p.Total - refunded
+			if p.Amount <= 0 {
+				return fmt.Errorf("%w: refund %s: the platform's refunded total %s adds nothing to the %s already recorded", ErrRefundConflict, p.OutRequestNo, p.Total, refunded)
+			}
 		}
-		f = Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: o.OutTradeNo, Channel: o.Channel, Amount: p.Amount,
+		f = Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: o.OutTradeNo, Channel: channel, TradeNo: trade, Amount: p.Amount,
 			Reason: "refunded at the platform", Status: gateway.RefundSuccess, RefundID: p.RefundID, Source: SourcePlatform,
 			NeedsReview: true, CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond), RefundedAt: p.RefundedAt}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, source, needs_review, created_at, updated_at, refunded_at)
-			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, 'platform', 1, ?, ?, ?)`,
-			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, ms(now), ms(now), msOrNull(f.RefundedAt))
+		if err := addRefundedTo(ctx, tx, f, now); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, created_at, updated_at, refunded_at)
+			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, 'platform', 1, ?, ?, ?)`,
+			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, f.TradeNo, ms(now), ms(now), msOrNull(f.RefundedAt))
 		if err != nil {
 			return err
 		}
@@ -460,7 +493,7 @@ func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64,
 // NoteRefundAttempt records what the last platform call about a PENDING
 // refund said (a timeout, a 5xx) without changing its status.
 func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ? WHERE out_request_no = ? AND status = 'PENDING'`, note, ms(now), outRequestNo)
 		return err
 	})

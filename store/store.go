@@ -177,7 +177,11 @@ func (s *Store) txAlone(ctx context.Context, f func(*sql.Tx) error) error {
 // if it ran alone; a commit failure fails every caller of the batch. The
 // callback endpoint writes three times per notification, and one commit
 // for many of them is what lets it keep up with a platform's bursts.
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+//
+// f gets the context its statements must use: the caller's, or, once its
+// job has started inside a shared transaction, one the caller can no
+// longer cancel.
+func (s *Store) tx(ctx context.Context, f func(context.Context, *sql.Tx) error) error {
 	j := &writeJob{ctx: ctx, fn: f, done: make(chan error, 1)}
 	s.closeMu.RLock()
 	if s.closed {
@@ -197,7 +201,7 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 
 type writeJob struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(context.Context, *sql.Tx) error
 	done chan error
 }
 
@@ -230,7 +234,8 @@ func (s *Store) startCommitter() {
 
 func (s *Store) commitBatch(batch []*writeJob) {
 	if len(batch) == 1 {
-		batch[0].done <- s.txAlone(batch[0].ctx, batch[0].fn)
+		j := batch[0]
+		j.done <- s.txAlone(j.ctx, func(tx *sql.Tx) error { return j.fn(j.ctx, tx) })
 		return
 	}
 	tx, err := s.w.BeginTx(context.Background(), nil)
@@ -249,7 +254,10 @@ func (s *Store) commitBatch(batch []*writeJob) {
 			errs[i] = err
 			continue
 		}
-		if errs[i] = j.fn(tx); errs[i] != nil {
+		// A caller that gives up must not interrupt a statement of the
+		// shared transaction (SQLite would roll all of it back): its job
+		// was checked above, and once started it runs to the end.
+		if errs[i] = j.fn(context.WithoutCancel(j.ctx), tx); errs[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
 				s.failBatch(tx, batch, fmt.Errorf("roll back a failed write: %w (after %v)", err, errs[i]))
 				return

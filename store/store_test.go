@@ -462,3 +462,96 @@ func TestGroupCommitIsolatesEachWriter(t *testing.T) {
 		t.Fatal("a write after Close succeeded")
 	}
 }
+
+// TestGroupCommitRollsBackOnlyTheFailedWriter: writers queued behind a
+// busy one are committed as one batch; those that write and then fail must
+// leave nothing, and the others everything.
+func TestGroupCommitRollsBackOnlyTheFailedWriter(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		_ = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
+			<-release // hold the committer so the next writers queue up
+			return nil
+		})
+	}()
+	<-started
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, operator, action, target, outcome) VALUES (0, 'test', 'write', ?, 'ok')`, fmt.Sprint(i)); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return fmt.Errorf("writer %d fails after writing", i)
+				}
+				return nil
+			})
+		}()
+	}
+	// Let them all queue behind the held batch, then release it.
+	for len(s.jobs) < n {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	entries, err := s.ListAudit(ctx, AuditFilter{Action: "write"}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]bool{}
+	for _, e := range entries {
+		kept[e.Target] = true
+	}
+	for i := range n {
+		switch {
+		case i%2 == 0 && (errs[i] != nil || !kept[fmt.Sprint(i)]):
+			t.Errorf("writer %d: %v, kept %v", i, errs[i], kept[fmt.Sprint(i)])
+		case i%2 == 1 && (errs[i] == nil || kept[fmt.Sprint(i)]):
+			t.Errorf("writer %d failed but its row is kept (%v) or no error came back", i, kept[fmt.Sprint(i)])
+		}
+	}
+}
+
+func TestPlatformRefundOfADuplicateAndAnAmbiguousTotal(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 1000))
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 1000, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W1", Amount: 1000, Via: ViaNotify}); err != nil {
+		t.Fatal(err)
+	}
+	// A console refund of the WeChat (duplicate) payment comes out of it,
+	// not out of the order's own payment.
+	out, f, err := s.RecordPlatformRefund(ctx, PlatformRefund{OutTradeNo: "T1", TradeNo: "W1", OutRequestNo: "C1", Amount: 1000}, t0)
+	if err != nil || out != PlatformRefundAdded || f.TradeNo != "W1" || f.Channel != gateway.WeChat {
+		t.Fatalf("%s %+v %v", out, f, err)
+	}
+	o, _ := s.GetOrder(ctx, "T1")
+	d, _ := s.DuplicatePayments(ctx, "T1")
+	if o.Refunded != 0 || o.Status != OrderPaid || d[0].Refunded != 1000 {
+		t.Fatalf("order %+v, duplicate %+v", o, d)
+	}
+	// Only a cumulative total, while a local refund is pending: which
+	// money it covers is ambiguous, so nothing is booked.
+	if _, err := s.BeginRefund(ctx, "T1", 300, "r", "op", t0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.RecordPlatformRefund(ctx, PlatformRefund{OutTradeNo: "T1", OutRequestNo: "C2", Total: 500}, t0)
+	if !errors.Is(err, ErrRefundConflict) {
+		t.Fatalf("ambiguous total: %v", err)
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Refunded != 0 {
+		t.Fatalf("an ambiguous refund was booked: %+v", o)
+	}
+}

@@ -396,7 +396,10 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 	q, err := c.QueryRefund(ctx, rsp.OutTradeNo, req.OutRequestNo)
 	if err == nil && q.Status == gateway.RefundSuccess {
 		if q.Amount != req.Amount {
-			return gateway.RefundResult{}, fmt.Errorf("alipay %s: request %s was refunded for %s, not %s", method, req.OutRequestNo, q.Amount, req.Amount)
+			// Money moved under this request number, but not what we
+			// asked: never a definite refusal (that would free the
+			// ceiling); the refund stays pending for a person.
+			return gateway.RefundResult{}, fmt.Errorf("%w: alipay %s: request %s was refunded for %s, not %s", gateway.ErrUnknownOutcome, method, req.OutRequestNo, q.Amount, req.Amount)
 		}
 		q.OutTradeNo = rsp.OutTradeNo
 		return q, nil
