@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -23,6 +24,10 @@ type Options struct {
 	// paydesk.toml); zero means ops' defaults.
 	QueryQPS         float64
 	QueryConcurrency int
+	// Input and Output are the terminal the console runs on; nil means the
+	// process's own stdin and stdout.
+	Input  io.Reader
+	Output io.Writer
 	// Title is shown in the header beside the name, e.g. "demo workspace".
 	Title string
 	// Workspace is shown in the header instead of the store path (the demo

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -18,6 +19,14 @@ func Run(ctx context.Context, svc *ops.Service, opts Options) error {
 	// program's input reader and swallows the operator's first keys.
 	lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
 	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
+	// Bubble Tea's default input falls back to /dev/tty when stdin is piped;
+	// naming os.Stdin explicitly would lose that.
+	if opts.Input != nil && opts.Input != os.Stdin {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
 	if opts.Mouse {
 		popts = append(popts, tea.WithMouseCellMotion())
 	}

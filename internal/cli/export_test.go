@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 )
 
 func TestExportCommands(t *testing.T) {
+	t.Parallel()
 	cfg := testWorkspace(t, "admin")
 	dir := t.TempDir()
 	orders := filepath.Join(dir, "orders.csv")

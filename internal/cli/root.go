@@ -1,9 +1,9 @@
-package main
+package cli
 
 import (
 	"errors"
+	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -28,10 +28,12 @@ type app struct {
 	svc   *ops.Service
 	// logger is where ops logs; commands that log (serve) set it first.
 	logger *slog.Logger
+	// stderr is Run's error stream: where the default logger writes.
+	stderr io.Writer
 }
 
-func newRootCmd() *cobra.Command {
-	a := &app{}
+func newRootCmd(stderr io.Writer) *cobra.Command {
+	a := &app{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "paydesk",
 		Short: "Payment operations console for Alipay and WeChat Pay",
@@ -95,7 +97,7 @@ func (a *app) service() (*ops.Service, error) {
 		return nil, err
 	}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ws, err := workspace.Open(cfg, workspace.Options{DBPath: a.flags.db, Operator: a.flags.operator, Logger: a.logger})
 	if errors.Is(err, workspace.ErrNoStore) && cfg.File == "" {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ Drive it with paydesk itself, or with its control API:
   GET    /sandbox/deliveries`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return err
 			}

@@ -1,8 +1,7 @@
-package main
+package cli
 
 import (
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +27,7 @@ Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.
 			if err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			a.logger = logger
 			svc, err := a.service()
 			if err != nil {

@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -48,6 +47,8 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	mouse, _ := cmd.Flags().GetBool("mouse")
 	hint, _ := cmd.Flags().GetBool("hint")
 	err = ui.Run(cmd.Context(), svc, ui.Options{
+		Input:              cmd.InOrStdin(),
+		Output:             cmd.OutOrStdout(),
 		Mouse:              mouse,
 		FirstRunHint:       hint,
 		RefundConfirmAbove: threshold,
@@ -55,7 +56,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 		QueryConcurrency:   cfg.Query.Concurrency,
 	})
 	if logs.Len() > 0 {
-		fmt.Fprint(os.Stderr, logs.String())
+		fmt.Fprint(cmd.ErrOrStderr(), logs.String())
 	}
 	return err
 }

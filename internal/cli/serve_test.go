@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -27,7 +27,12 @@ const runMainEnv = "PAYDESK_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		os.Exit(run(os.Args[1:]))
+		os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	// A developer's own workspace must not leak into the tests, which
+	// name theirs with --config and --db.
+	for _, v := range []string{"PAYDESK_CONFIG", "PAYDESK_DB", "PAYDESK_OPERATOR"} {
+		os.Unsetenv(v)
 	}
 	os.Exit(m.Run())
 }

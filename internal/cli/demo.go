@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -47,6 +47,8 @@ func (a *app) openDemo(cmd *cobra.Command, dir string) error {
 	mouse, _ := cmd.Flags().GetBool("mouse")
 	cfg := d.Workspace.Config
 	err = ui.Run(cmd.Context(), d.Service(), ui.Options{
+		Input:            cmd.InOrStdin(),
+		Output:           cmd.OutOrStdout(),
 		Mouse:            mouse,
 		FirstRunHint:     true,
 		Title:            "demo workspace",

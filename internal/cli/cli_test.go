@@ -1,9 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,24 +11,12 @@ import (
 )
 
 // runCLI runs paydesk in-process with args and returns exit code, stdout
-// and stderr.
+// and stderr. Each call has its own streams, so tests run in parallel.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	oldOut, oldErr := os.Stdout, os.Stderr
-	outR, outW, _ := os.Pipe()
-	errR, errW, _ := os.Pipe()
-	os.Stdout, os.Stderr = outW, errW
-	var outB, errB bytes.Buffer
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(&outB, outR); done <- struct{}{} }()
-	go func() { io.Copy(&errB, errR); done <- struct{}{} }()
-	code := run(args)
-	outW.Close()
-	errW.Close()
-	<-done
-	<-done
-	os.Stdout, os.Stderr = oldOut, oldErr
-	return code, outB.String(), errB.String()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
 // testWorkspace writes a paydesk.toml for an admin and returns its path.
@@ -39,13 +27,11 @@ func testWorkspace(t *testing.T, role string) string {
 	if err := os.WriteFile(cfg, []byte("[store]\npath = \"paydesk.db\"\n[operator]\nname = \"carol\"\nrole = \""+role+"\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PAYDESK_DB", "")
-	t.Setenv("PAYDESK_OPERATOR", "")
-	t.Setenv("PAYDESK_CONFIG", "")
 	return cfg
 }
 
 func TestOrdersCommands(t *testing.T) {
+	t.Parallel()
 	cfg := testWorkspace(t, "admin")
 	csv := filepath.Join(t.TempDir(), "orders.csv")
 	os.WriteFile(csv, []byte("out_trade_no,channel,amount,created_at,status,trade_no,subject\n"+
@@ -86,6 +72,7 @@ func TestOrdersCommands(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	cfg := testWorkspace(t, "viewer")
 	cases := []struct {
 		args []string
