@@ -17,14 +17,15 @@ import (
 // from (sign_type MD5 is the legacy one's). Either may be absent: a
 // partner that never made an OpenAPI app only receives notifications.
 type Merchant struct {
-	api  *Client // nil: no OpenAPI app configured
-	mapi *Mapi   // nil: no legacy partner configured
+	api  gateway.Platform // the OpenAPI client; nil: no app configured
+	mapi *Mapi            // nil: no legacy partner configured
 }
 
 var _ gateway.Platform = (*Merchant)(nil)
 
-// NewMerchant puts the two together; at least one must be given.
-func NewMerchant(api *Client, mapi *Mapi) (*Merchant, error) {
+// NewMerchant puts the two together; at least one must be given. api is
+// the OpenAPI platform (a *Client), or nil.
+func NewMerchant(api gateway.Platform, mapi *Mapi) (*Merchant, error) {
 	if api == nil && mapi == nil {
 		return nil, errors.New("alipay: neither an OpenAPI app nor a legacy partner is configured")
 	}

@@ -25,8 +25,8 @@ const (
 // to APIv3 receives both for a while.
 type Merchant struct {
 	calls gateway.Platform
-	v3    *Client   // nil: no APIv3 keys configured
-	v2    *V2Client // nil: no v2 API key configured
+	v3    gateway.Platform // the APIv3 client; nil: no APIv3 keys configured
+	v2    *V2Client        // nil: no v2 API key configured
 }
 
 var (
@@ -35,8 +35,9 @@ var (
 )
 
 // NewMerchant puts a merchant's clients together; api ("v3" or "v2", ""
-// meaning v3) names the one calls go through, which must be given.
-func NewMerchant(api string, v3 *Client, v2 *V2Client) (*Merchant, error) {
+// meaning v3) names the one calls go through, which must be given. v3 is
+// the APIv3 platform (a *Client), or nil.
+func NewMerchant(api string, v3 gateway.Platform, v2 *V2Client) (*Merchant, error) {
 	m := &Merchant{v3: v3, v2: v2}
 	switch api {
 	case APIv3, "":
