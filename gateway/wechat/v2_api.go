@@ -167,6 +167,9 @@ func (c *V2Client) Refund(ctx context.Context, req gateway.RefundRequest) (gatew
 	if req.Reason != "" {
 		bm.Set("refund_desc", req.Reason)
 	}
+	if c.cfg.RefundNotifyURL != "" {
+		bm.Set("notify_url", c.cfg.RefundNotifyURL)
+	}
 	unknown := func(err error) (gateway.RefundResult, error) {
 		return gateway.RefundResult{}, fmt.Errorf("wechat v2 refund %s: %w: %w", req.OutRequestNo, gateway.ErrUnknownOutcome, err)
 	}

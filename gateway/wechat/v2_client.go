@@ -42,6 +42,9 @@ type V2Config struct {
 	// BaseURL is where the API is (default DefaultBaseURL); the sandbox's
 	// https URL in tests and the demo.
 	BaseURL string
+	// RefundNotifyURL is sent with each refund as notify_url: v2 sends a
+	// refund's result notification only when the refund names where.
+	RefundNotifyURL string
 	// RootCAs verify the API server's TLS certificate; nil means the
 	// system's roots (WeChat's own server). The sandbox's CA otherwise.
 	RootCAs *x509.CertPool

@@ -31,7 +31,7 @@ import (
 // builds it for production (isProd true); only its base URL is the
 // sandbox's HTTPS one, and its HTTP clients trust the sandbox's CA, through
 // the SDK's own setters.
-func gopayClient(t *testing.T, s *sandbox.Server) *gpwechat.Client {
+func gopayClient(t testing.TB, s *sandbox.Server) *gpwechat.Client {
 	t.Helper()
 	k := testkit.SandboxKeys(t)
 	c := gpwechat.NewClient(k.WeChatAppID, k.WeChatMchID, k.WeChatV2APIKey, true)

@@ -54,7 +54,7 @@ func wechatPlatform(w *config.WeChat, v3 gateway.Platform, zone *time.Location, 
 		}
 	}
 	v2, err := wechat.NewV2(wechat.V2Config{MchID: w.MchID, AppID: w.AppID, APIKey: string(w.APIKey), SignType: w.SignType,
-		CertPEM: cert, KeyPEM: key, BaseURL: w.BaseURL, RootCAs: roots, HTTPClient: hc, Zone: zone})
+		CertPEM: cert, KeyPEM: key, BaseURL: w.BaseURL, RootCAs: roots, RefundNotifyURL: w.RefundNotifyURL, HTTPClient: hc, Zone: zone})
 	if err != nil {
 		return nil, err
 	}
