@@ -192,8 +192,9 @@ func (m *Mapi) normalize(f map[string]string) (gateway.Notification, error) {
 	case "TRADE_CLOSED":
 		n.Event = gateway.EventClosed
 	default:
-		// WAIT_BUYER_PAY, and refund_status updates (REFUND_SUCCESS):
-		// the legacy gateway names no refund request in them.
+		// WAIT_BUYER_PAY and statuses the gateway may add. A refund shows
+		// only as refund_status/gmt_refund on the trade's own status,
+		// naming no refund request: nothing to apply from it.
 		n.Event = gateway.EventOther
 	}
 	return n, nil

@@ -71,18 +71,19 @@ func (m *Merchant) DownloadBill(ctx context.Context, day time.Time, dst io.Write
 }
 
 // VerifyNotification hands an MD5-signed body to the legacy verifier and
-// anything else to the OpenAPI one. One whose verifier is not configured
-// cannot be checked: paydesk's failure, so Alipay sends it again and a
-// replay verifies it once the keys are there.
+// anything else to the OpenAPI one; with only one configured, it takes
+// everything (and refuses what is not its own). A legacy notification when
+// no partner is configured cannot be checked: paydesk's failure, so Alipay
+// sends it again and a replay verifies it once the key is there.
 func (m *Merchant) VerifyNotification(header http.Header, body []byte, receivedAt time.Time) (gateway.Notification, error) {
+	if m.api == nil {
+		return m.mapi.VerifyNotification(header, body, receivedAt)
+	}
 	if isMapiNotification(body) {
 		if m.mapi == nil {
 			return gateway.Notification{}, errors.New("alipay: a legacy (sign_type=MD5) notification arrived but no partner is configured ([alipay] pid and md5_key_file)")
 		}
 		return m.mapi.VerifyNotification(header, body, receivedAt)
-	}
-	if m.api == nil {
-		return gateway.Notification{}, errors.New("alipay: an OpenAPI notification arrived but no app is configured ([alipay] app_id and its keys)")
 	}
 	return m.api.VerifyNotification(header, body, receivedAt)
 }

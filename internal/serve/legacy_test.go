@@ -136,6 +136,20 @@ func TestWeChatV2MerchantEndToEnd(t *testing.T) {
 	if err != nil || q.Trade == nil || q.Trade.State != gateway.TradePaid || q.Trade.Amount != 2500 {
 		t.Fatalf("query through v2: %+v %v", q, err)
 	}
+	// A callback for an order imported late waits, and a replay applies
+	// it (v2 has no freshness window to lapse).
+	late := testenv.Order{OutTradeNo: "PDV2LATE001", Channel: gateway.WeChat, Amount: 300}
+	env.Pay(t, late, time.Time{})
+	env.WaitDelivered(t, 30*time.Second)
+	env.ImportOrders(t, late)
+	waiting, err := env.Store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyUnknownOrder}, 0, 10)
+	if err != nil || len(waiting) == 0 {
+		t.Fatalf("the late order's callback: %d %v", len(waiting), err)
+	}
+	if res, err := env.Service.ReplayNotification(ctx, waiting[0].ID); err != nil || res.Apply != store.ApplyApplied || orderStatus(t, env, late.OutTradeNo) != store.OrderPaid {
+		t.Fatalf("replay: %+v %v", res, err)
+	}
+
 	run, err := env.Service.RunRecon(ctx, ops_ReconRequest(gateway.WeChat, yesterday), nil)
 	if err != nil {
 		t.Fatal(err)
