@@ -160,14 +160,12 @@ func (m *Mapi) notifyVerify(notifyID string) error {
 }
 
 func (m *Mapi) normalize(f map[string]string) (gateway.Notification, error) {
-	for _, need := range []string{"out_trade_no", "trade_no", "trade_status", "total_fee"} {
-		if f[need] == "" {
-			return gateway.Notification{}, fmt.Errorf("%w: no %s", gateway.ErrMalformed, need)
-		}
+	if err := requireFields(f, "out_trade_no", "trade_no", "trade_status", "total_fee"); err != nil {
+		return gateway.Notification{}, err
 	}
-	amount, err := gateway.ParseMoney(f["total_fee"])
+	amount, err := yuanField(f, "total_fee") // yuan, as the OpenAPI's total_amount
 	if err != nil {
-		return gateway.Notification{}, fmt.Errorf("%w: total_fee: %w", gateway.ErrMalformed, err)
+		return gateway.Notification{}, err
 	}
 	n := gateway.Notification{
 		Channel:       gateway.Alipay,
@@ -186,26 +184,12 @@ func (m *Mapi) normalize(f map[string]string) (gateway.Notification, error) {
 		}
 		n.PaidAt = at.UTC()
 	}
-	switch f["trade_status"] {
-	case "TRADE_SUCCESS", "TRADE_FINISHED":
-		n.Event = gateway.EventPayment
-	case "TRADE_CLOSED":
-		n.Event = gateway.EventClosed
-	default:
-		// WAIT_BUYER_PAY and statuses the gateway may add. A refund shows
-		// only as refund_status/gmt_refund on the trade's own status,
-		// naming no refund request: nothing to apply from it.
-		n.Event = gateway.EventOther
-	}
+	// A refund shows only as refund_status/gmt_refund beside the trade's
+	// own status, naming no refund request: nothing to apply from it.
+	n.Event = tradeStatusEvent(f["trade_status"])
 	return n, nil
 }
 
-// NotifyReply is what the legacy gateway expects back: the plain text
-// "success" ends the retries, anything else makes it send again.
-func (m *Mapi) NotifyReply(err error) gateway.Reply {
-	body := "success"
-	if err != nil {
-		body = "fail"
-	}
-	return gateway.Reply{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(body)}
-}
+// NotifyReply is what the legacy gateway expects back: "success" ends the
+// retries, anything else makes it send again.
+func (m *Mapi) NotifyReply(err error) gateway.Reply { return notifyReply(err) }

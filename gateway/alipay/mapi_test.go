@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,49 +32,6 @@ func newMapi(t testing.TB, s *sandbox.Server, mutate ...func(*alipay.MapiConfig)
 		t.Fatal(err)
 	}
 	return m
-}
-
-// mapiEndpoint verifies what the sandbox delivers with a platform and
-// answers with its reply.
-type mapiEndpoint struct {
-	mu       sync.Mutex
-	verified []gateway.Notification
-	rejected []error
-	bodies   [][]byte
-}
-
-// notifier is what an endpoint needs of a verifier.
-type notifier interface {
-	VerifyNotification(http.Header, []byte, time.Time) (gateway.Notification, error)
-	NotifyReply(error) gateway.Reply
-}
-
-func (e *mapiEndpoint) serve(t *testing.T, s *sandbox.Server, p notifier) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		n, err := p.VerifyNotification(r.Header, body, time.Now())
-		e.mu.Lock()
-		e.bodies = append(e.bodies, body)
-		if err != nil {
-			e.rejected = append(e.rejected, err)
-		} else {
-			e.verified = append(e.verified, n)
-		}
-		e.mu.Unlock()
-		reply := p.NotifyReply(err)
-		w.WriteHeader(reply.Status)
-		_, _ = w.Write(reply.Body)
-	}))
-	t.Cleanup(srv.Close)
-	s.SetNotifyURL(gateway.Alipay, srv.URL)
-}
-
-func (e *mapiEndpoint) take() ([]gateway.Notification, []error, [][]byte) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, r, b := e.verified, e.rejected, e.bodies
-	e.verified, e.rejected, e.bodies = nil, nil, nil
-	return v, r, b
 }
 
 func payLegacy(t *testing.T, s *sandbox.Server, out string, amount gateway.Money, f sandbox.Fault) *sandbox.Trade {
@@ -100,10 +56,9 @@ func payLegacy(t *testing.T, s *sandbox.Server, out string, amount gateway.Money
 func TestMapiNotificationVerifiesWithNotifyVerify(t *testing.T) {
 	s := testkit.StartSandbox(t)
 	m := newMapi(t, s)
-	ep := &mapiEndpoint{}
-	ep.serve(t, s, m)
+	ep := testkit.ServeEndpoint(t, s, gateway.Alipay, m)
 	tr := payLegacy(t, s, "MAPI-OK", 12345, sandbox.Fault{})
-	v, r, bodies := ep.take()
+	v, r, bodies := ep.Take()
 	if len(v) != 1 || len(r) != 0 {
 		t.Fatalf("verified %+v, rejected %v", v, r)
 	}
@@ -158,17 +113,9 @@ func TestMapiForgedOrDeniedNotificationsAreRefused(t *testing.T) {
 		{"another partner", newMapi(t, s, func(c *alipay.MapiConfig) { c.PID = "2088999999999999" }), sandbox.Fault{}, gateway.ErrWrongMerchant},
 		{"another partner's key", newMapi(t, s, func(c *alipay.MapiConfig) { c.MD5Key = strings.Repeat("z", 32) }), sandbox.Fault{}, gateway.ErrBadSignature},
 	} {
-		ep := &mapiEndpoint{}
-		ep.serve(t, s, c.p)
+		ep := testkit.ServeEndpoint(t, s, gateway.Alipay, c.p)
 		payLegacy(t, s, "MAPI-"+strings.ReplaceAll(c.name, " ", "-"), 12345, c.fault)
-		v, r, _ := ep.take()
-		if len(v) != 0 || len(r) == 0 {
-			t.Fatalf("%s: verified %+v", c.name, v)
-		}
-		for _, err := range r {
-			if !errors.Is(err, c.want) {
-				t.Errorf("%s: %v, want %v", c.name, err, c.want)
-			}
+		for _, err := range ep.Refused(t, c.name, c.want) {
 			if strings.Contains(err.Error(), k.AlipayMD5Key) {
 				t.Errorf("%s: the error shows the key", c.name)
 			}
@@ -213,8 +160,7 @@ func TestMerchantTakesBothAlipayGateways(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep := &mapiEndpoint{}
-	ep.serve(t, s, m)
+	ep := testkit.ServeEndpoint(t, s, gateway.Alipay, m)
 	payLegacy(t, s, "BOTH-LEGACY", 100, sandbox.Fault{})
 	paid(t, s, "BOTH-OPENAPI", 200, time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -222,7 +168,7 @@ func TestMerchantTakesBothAlipayGateways(t *testing.T) {
 	if err := s.WaitDelivered(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v, r, _ := ep.take()
+	v, r, _ := ep.Take()
 	if len(v) != 2 || len(r) != 0 {
 		t.Fatalf("verified %+v, rejected %v", v, r)
 	}

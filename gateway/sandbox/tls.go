@@ -28,13 +28,13 @@ import (
 // material they need.
 func fillLegacyKeys(k *Keys) error {
 	if k.WeChatV2APIKey == "" {
-		k.WeChatV2APIKey = randomAlnum(32)
+		k.WeChatV2APIKey = wechatToken(32)
 	}
 	if k.AlipayPID == "" {
 		k.AlipayPID = pidFromAppID(k.AlipayAppID)
 	}
 	if k.AlipayMD5Key == "" {
-		k.AlipayMD5Key = randomAlnum(32)
+		k.AlipayMD5Key = wechatToken(32)
 	}
 	if k.TLSCAKey == nil {
 		var err error
@@ -61,16 +61,6 @@ func pidFromAppID(id string) string {
 		digits[i], digits[j] = digits[j], digits[i]
 	}
 	return "2088" + string(digits)
-}
-
-func randomAlnum(n int) string {
-	const symbols = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = symbols[int(b[i])%len(symbols)]
-	}
-	return string(b)
 }
 
 func ecKeyPEM(k *ecdsa.PrivateKey) string {

@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,44 +17,6 @@ import (
 	"github.com/paydesk/paydesk/gateway/wechat"
 	"github.com/paydesk/paydesk/internal/testkit"
 )
-
-// v2Endpoint is a merchant notification endpoint on a platform: it
-// verifies what arrives and answers in the body's protocol, as paydesk
-// serve does.
-type v2Endpoint struct {
-	mu       sync.Mutex
-	verified []gateway.Notification
-	rejected []error
-}
-
-func (e *v2Endpoint) handler(p gateway.Platform) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		n, err := p.VerifyNotification(r.Header, body, time.Now())
-		e.mu.Lock()
-		if err != nil {
-			e.rejected = append(e.rejected, err)
-		} else {
-			e.verified = append(e.verified, n)
-		}
-		e.mu.Unlock()
-		reply := p.NotifyReply(err)
-		if br, ok := p.(gateway.BodyReplier); ok {
-			reply = br.NotifyReplyTo(body, err)
-		}
-		w.Header().Set("Content-Type", reply.ContentType)
-		w.WriteHeader(reply.Status)
-		_, _ = w.Write(reply.Body)
-	})
-}
-
-func (e *v2Endpoint) take() ([]gateway.Notification, []error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, r := e.verified, e.rejected
-	e.verified, e.rejected = nil, nil
-	return v, r
-}
 
 func waitDelivered(t *testing.T, s *sandbox.Server) {
 	t.Helper()
@@ -73,15 +32,12 @@ func TestV2NotificationsFromTheSandboxVerify(t *testing.T) {
 		t.Run(st, func(t *testing.T) {
 			s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.WeChatAPI, c.WeChatV2SignType = "v2", st })
 			c := newV2(t, v2Config(t, s, st))
-			ep := &v2Endpoint{}
-			srv := httptest.NewServer(ep.handler(c))
-			defer srv.Close()
-			s.SetNotifyURL(gateway.WeChat, srv.URL)
+			ep := testkit.ServeEndpoint(t, s, gateway.WeChat, c)
 
 			paidAt := time.Now().Add(-time.Minute).Truncate(time.Second)
 			tr := paidTrade(t, s, "V2N-OK", 1999, paidAt)
 			waitDelivered(t, s)
-			v, r := ep.take()
+			v, r, _ := ep.Take()
 			if len(v) != 1 || len(r) != 0 {
 				t.Fatalf("verified %+v, rejected %v", v, r)
 			}
@@ -95,7 +51,7 @@ func TestV2NotificationsFromTheSandboxVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitDelivered(t, s)
-			v, r = ep.take()
+			v, r, _ = ep.Take()
 			if len(v) != 1 || len(r) != 0 {
 				t.Fatalf("refund notification: verified %+v, rejected %v", v, r)
 			}
@@ -129,23 +85,12 @@ func TestV2ForgedNotificationsAreRefused(t *testing.T) {
 		{"another merchant", newV2(t, other), sandbox.Fault{}, gateway.ErrWrongMerchant},
 	}
 	for i, c := range cases {
-		ep := &v2Endpoint{}
-		srv := httptest.NewServer(ep.handler(c.p))
-		s.SetNotifyURL(gateway.WeChat, srv.URL)
+		ep := testkit.ServeEndpoint(t, s, gateway.WeChat, c.p)
 		out := "V2F-" + string(rune('A'+i))
 		s.SetFault(gateway.WeChat, out, c.fault)
 		paidTrade(t, s, out, 2000, time.Now())
 		waitDelivered(t, s)
-		srv.Close()
-		v, r := ep.take()
-		if len(v) != 0 || len(r) == 0 {
-			t.Fatalf("%s: verified %+v", c.name, v)
-		}
-		for _, err := range r {
-			if !errors.Is(err, c.want) {
-				t.Errorf("%s: %v, want %v", c.name, err, c.want)
-			}
-		}
+		ep.Refused(t, c.name, c.want)
 	}
 	for _, d := range s.Deliveries() {
 		if d.Acked {
@@ -154,21 +99,16 @@ func TestV2ForgedNotificationsAreRefused(t *testing.T) {
 	}
 
 	// A refund notification encrypted under another key does not open.
-	ep := &v2Endpoint{}
-	srv := httptest.NewServer(ep.handler(good))
-	defer srv.Close()
-	s.SetNotifyURL(gateway.WeChat, srv.URL)
+	ep := testkit.ServeEndpoint(t, s, gateway.WeChat, good)
 	paidTrade(t, s, "V2F-REFUND", 3000, time.Now())
 	waitDelivered(t, s)
-	ep.take()
+	ep.Take()
 	s.SetFault(gateway.WeChat, "V2F-REFUND", sandbox.Fault{BadSignature: true})
 	if _, err := good.Refund(context.Background(), gateway.RefundRequest{OutTradeNo: "V2F-REFUND", OutRequestNo: "V2F-R", Amount: 100, Total: 3000}); err != nil {
 		t.Fatal(err)
 	}
 	waitDelivered(t, s)
-	if v, r := ep.take(); len(v) != 0 || len(r) == 0 || !errors.Is(r[0], gateway.ErrBadSignature) {
-		t.Fatalf("a refund under another key: verified %+v, rejected %v", v, r)
-	}
+	ep.Refused(t, "a refund under another key", gateway.ErrBadSignature)
 }
 
 // Hostile XML is refused as malformed before anything reads its fields:
@@ -268,15 +208,12 @@ func TestMerchantTellsTheGenerationsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep := &v2Endpoint{}
-	srv := httptest.NewServer(ep.handler(m))
-	defer srv.Close()
-	s.SetNotifyURL(gateway.WeChat, srv.URL)
+	ep := testkit.ServeEndpoint(t, s, gateway.WeChat, m)
 	paidTrade(t, s, "GEN-V3", 100, time.Now())
 	s.SetFault(gateway.WeChat, "GEN-V2", sandbox.Fault{WeChatV2: wechat.SignHMACSHA256})
 	paidTrade(t, s, "GEN-V2", 200, time.Now())
 	waitDelivered(t, s)
-	if v, r := ep.take(); len(v) != 2 || len(r) != 0 {
+	if v, r, _ := ep.Take(); len(v) != 2 || len(r) != 0 {
 		t.Fatalf("verified %+v, rejected %v", v, r)
 	}
 	if r := m.NotifyReplyTo([]byte("<xml/>"), nil); !strings.Contains(string(r.Body), "SUCCESS") || r.Status != 200 {

@@ -138,17 +138,7 @@ func TestWeChatV2MerchantEndToEnd(t *testing.T) {
 	}
 	// A callback for an order imported late waits, and a replay applies
 	// it (v2 has no freshness window to lapse).
-	late := testenv.Order{OutTradeNo: "PDV2LATE001", Channel: gateway.WeChat, Amount: 300}
-	env.Pay(t, late, time.Time{})
-	env.WaitDelivered(t, 30*time.Second)
-	env.ImportOrders(t, late)
-	waiting, err := env.Store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyUnknownOrder}, 0, 10)
-	if err != nil || len(waiting) == 0 {
-		t.Fatalf("the late order's callback: %d %v", len(waiting), err)
-	}
-	if res, err := env.Service.ReplayNotification(ctx, waiting[0].ID); err != nil || res.Apply != store.ApplyApplied || orderStatus(t, env, late.OutTradeNo) != store.OrderPaid {
-		t.Fatalf("replay: %+v %v", res, err)
-	}
+	replayLateOrder(t, env, testenv.Order{OutTradeNo: "PDV2LATE001", Channel: gateway.WeChat, Amount: 300}, sandbox.Fault{})
 
 	run, err := env.Service.RunRecon(ctx, ops_ReconRequest(gateway.WeChat, yesterday), nil)
 	if err != nil {
@@ -288,16 +278,24 @@ func TestLegacyAlipayEndToEnd(t *testing.T) {
 
 	// A legacy notification for an order imported late waits, and is
 	// applied by a replay while the gateway still vouches for it.
-	late := testenv.Order{OutTradeNo: "PDMAPILATE1", Channel: gateway.Alipay, Amount: 800}
-	env.Sandbox.SetFault(gateway.Alipay, late.OutTradeNo, sandbox.Fault{AlipayMapi: true})
+	replayLateOrder(t, env, testenv.Order{OutTradeNo: "PDMAPILATE1", Channel: gateway.Alipay, Amount: 800}, sandbox.Fault{AlipayMapi: true})
+}
+
+// replayLateOrder pays an order the store does not have yet: its callback
+// waits as UNKNOWN_ORDER, and once the order is imported a replay applies
+// it.
+func replayLateOrder(t *testing.T, env *testenv.Env, late testenv.Order, f sandbox.Fault) {
+	t.Helper()
+	ctx := context.Background()
+	env.Sandbox.SetFault(late.Channel, late.OutTradeNo, f)
 	env.Pay(t, late, time.Time{})
 	env.WaitDelivered(t, 30*time.Second)
 	env.ImportOrders(t, late)
-	failed, err := env.Store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyUnknownOrder}, 0, 10)
-	if err != nil || len(failed) == 0 {
-		t.Fatalf("unknown-order notifications: %d %v", len(failed), err)
+	waiting, err := env.Store.ListNotifications(ctx, store.NotificationFilter{OutTradeNo: late.OutTradeNo, Apply: store.ApplyUnknownOrder}, 0, 10)
+	if err != nil || len(waiting) == 0 {
+		t.Fatalf("the late order's callback: %d %v", len(waiting), err)
 	}
-	res, err := env.Service.ReplayNotification(ctx, failed[0].ID)
+	res, err := env.Service.ReplayNotification(ctx, waiting[0].ID)
 	if err != nil || res.Apply != store.ApplyApplied || orderStatus(t, env, late.OutTradeNo) != store.OrderPaid {
 		t.Fatalf("replay: %+v %v", res, err)
 	}
