@@ -17,7 +17,8 @@ import (
 //
 // Files: wechat_auth.go (request checks, response signing), wechat_api.go
 // (trade and refund routes), wechat_notify.go (notifications),
-// wechat_bill.go (bill writer and bill routes).
+// wechat_bill.go (bill writer and bill routes); v2 (XML) in wechat_v2.go
+// (routes) and wechat_v2_notify.go (notifications).
 type wechatSide struct {
 	s *Server
 
