@@ -61,11 +61,7 @@ func v2Payment(t *testing.T, out string, fen int64, key string, after func(f map
 		"nonce_str": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", "openid": "oUpF8uMEb4qRXf22hE3X68TekukE", "trade_type": "NATIVE",
 		"bank_type": "OTHERS", "total_fee": strconv.FormatInt(fen, 10), "fee_type": "CNY", "cash_fee": strconv.FormatInt(fen, 10),
 		"transaction_id": "4200000123202601011234567890", "out_trade_no": out, "time_end": time.Now().In(gateway.Shanghai).Format("20060102150405")}
-	bm := gopay.BodyMap{}
-	for k, v := range f {
-		bm.Set(k, v)
-	}
-	f["sign"] = gpwechat.GetReleaseSign(key, gpwechat.SignType_MD5, bm)
+	resign(f, key)
 	if after != nil {
 		after(f)
 	}
@@ -81,6 +77,17 @@ func v2Payment(t *testing.T, out string, fen int64, key string, after func(f map
 	}
 	b.WriteString("</xml>")
 	return []byte(b.String())
+}
+
+// resign signs v2 fields (MD5) with key, as the platform would.
+func resign(f map[string]string, key string) {
+	bm := gopay.BodyMap{}
+	for k, v := range f {
+		if k != "sign" {
+			bm.Set(k, v)
+		}
+	}
+	f["sign"] = gpwechat.GetReleaseSign(key, gpwechat.SignType_MD5, bm)
 }
 
 // A v2-only merchant end to end: callbacks signed both ways pay orders
@@ -169,13 +176,7 @@ func TestWeChatV2BadCallbacksChangeNothing(t *testing.T) {
 		{"wrong key", v2Payment(t, out, 1999, strings.Repeat("w", 32), nil), 200, "signature"},
 		{"other mch_id", v2Payment(t, out, 1999, k.WeChatV2APIKey, func(f map[string]string) {
 			f["mch_id"] = "1900000999"
-			bm := gopay.BodyMap{}
-			for k, v := range f {
-				if k != "sign" {
-					bm.Set(k, v)
-				}
-			}
-			f["sign"] = gpwechat.GetReleaseSign(testkit.SandboxKeys(t).WeChatV2APIKey, "MD5", bm) // correctly signed for another merchant
+			resign(f, k.WeChatV2APIKey) // correctly signed, for another merchant
 		}), 200, "not addressed to this merchant"},
 		{"wrong total_fee", v2Payment(t, out, 1999, k.WeChatV2APIKey, func(f map[string]string) { f["total_fee"] = "1" }), 200, "signature"},
 		{"XML bomb", []byte(bomb), 200, "DOCTYPE"},
@@ -212,6 +213,17 @@ func TestWeChatV2BadCallbacksChangeNothing(t *testing.T) {
 	by, _ := countBy(t, env.Store)
 	if code != "SUCCESS" || by[store.ApplyAmountMismatch] != 1 || orderStatus(t, env, out) != store.OrderPending {
 		t.Fatalf("amount mismatch: %s %v %s", code, by, orderStatus(t, env, out))
+	}
+	// The right fen in another currency (fee_type) is no payment of it
+	// either.
+	usd := func(f map[string]string) {
+		f["fee_type"] = "USD"
+		resign(f, k.WeChatV2APIKey)
+	}
+	_, code, _ = postXML(t, url, v2Payment(t, out, 1999, k.WeChatV2APIKey, usd))
+	by, _ = countBy(t, env.Store)
+	if code != "SUCCESS" || by[store.ApplyAmountMismatch] != 2 || orderStatus(t, env, out) != store.OrderPending {
+		t.Fatalf("fee_type USD: %s %v %s", code, by, orderStatus(t, env, out))
 	}
 }
 
