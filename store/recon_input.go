@@ -122,8 +122,10 @@ type PaidOrder struct {
 	Status     OrderStatus
 	TradeNo    string
 	PaidVia    PaidVia
-	CreatedAt  time.Time
-	PaidAt     time.Time
+	// PaidAt is when the order was paid; CreatedAt, set only for an order
+	// without a payment time, is what the day's scan dated it by.
+	PaidAt    time.Time
+	CreatedAt time.Time
 	// NotifyVerified: a payment notification for the order verified and
 	// was applied (or found already applied).
 	NotifyVerified bool
@@ -135,19 +137,30 @@ type PaidOrder struct {
 // the columns a match needs are read; the short strings (channel, status,
 // paid_via) are mapped to their constants instead of being allocated per
 // row; and the day is read in slices on several reader connections at
-// once: row iteration in the driver is the run's biggest cost at a million
-// orders, and it parallelizes. fn is called from one goroutine at a time,
-// in no particular order.
+// once: row iteration is the run's biggest cost at a million orders, and it
+// parallelizes. On SQLite the slices are read beneath database/sql
+// (scanPaidSQLite). fn is called from one goroutine at a time, in no
+// particular order; the *PaidOrder is fn's only until it returns, its
+// strings stay valid.
 func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
-	// notify_verified is looked up only for orders not paid by a
-	// notification (OR short-circuits), inside the same query: paid via
-	// notify means a verified notification was applied.
-	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0),
-		(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
-			AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
-	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
-	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
-		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+	return eachPaidSlice(ctx, ch, start, end, s.scanPaidSQLite, fn)
+}
+
+// paidSlice is one part of a day's scan: the orders paid within [from,
+// to), or (unpaidTime) the paid orders without a payment time created
+// within it.
+type paidSlice struct {
+	ch         gateway.Channel
+	from, to   time.Time
+	unpaidTime bool
+}
+
+// paidScanner reads one slice and sends its rows in batches.
+type paidScanner func(ctx context.Context, sl paidSlice, out chan<- []PaidOrder) error
+
+// eachPaidSlice runs the slices of [start, end) on scan at once and calls
+// fn with every row, from this goroutine.
+func eachPaidSlice(ctx context.Context, ch gateway.Channel, start, end time.Time, scan paidScanner, fn func(*PaidOrder) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slices := max(2, runtime.GOMAXPROCS(0))
@@ -155,22 +168,22 @@ func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, en
 	errs := make(chan error, slices+1)
 	var wg sync.WaitGroup
 	step := end.Sub(start) / time.Duration(slices)
+	parts := make([]paidSlice, 0, slices+1)
 	for i := range slices {
 		from, to := start.Add(time.Duration(i)*step), start.Add(time.Duration(i+1)*step)
 		if i == slices-1 {
 			to = end
 		}
+		parts = append(parts, paidSlice{ch: ch, from: from, to: to})
+	}
+	parts = append(parts, paidSlice{ch: ch, from: start, to: end, unpaidTime: true})
+	for _, sl := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.scanPaidOrders(ctx, byPaid, []any{ms(from), ms(to), ch}, batches)
+			errs <- scan(ctx, sl, batches)
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs <- s.scanPaidOrders(ctx, unpaidTime, []any{ms(start), ms(end), ch}, batches)
-	}()
 	go func() {
 		wg.Wait()
 		close(batches)
@@ -196,9 +209,21 @@ func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, en
 	return fnErr
 }
 
-// scanPaidOrders runs one slice's query and sends its rows in batches.
-func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out chan<- []PaidOrder) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+// scanPaidSQL reads a slice through database/sql: the engine-neutral path,
+// and the reference the SQLite path is tested against.
+func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, out chan<- []PaidOrder) error {
+	// notify_verified is looked up only for orders not paid by a
+	// notification (OR short-circuits), inside the same query: paid via
+	// notify means a verified notification was applied.
+	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0), ` + notifyVerifiedSQL
+	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
+	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+	q := byPaid
+	if sl.unpaidTime {
+		q = unpaidTime
+	}
+	rows, err := s.r.QueryContext(ctx, q, ms(sl.from), ms(sl.to), sl.ch)
 	if err != nil {
 		return err
 	}
@@ -213,16 +238,15 @@ func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out ch
 			return err
 		}
 		o.Channel, o.Status, o.PaidVia = internChannel(chB), internStatus(statusB), PaidVia(internVia(viaB))
-		o.CreatedAt = fromMS(created)
 		if paid != 0 {
 			o.PaidAt = fromMS(paid)
+		} else {
+			o.CreatedAt = fromMS(created)
 		}
 		b = append(b, o)
 		if len(b) == batch {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := sendBatch(ctx, out, b); err != nil {
+				return err
 			}
 			b = make([]PaidOrder, 0, batch)
 		}
@@ -231,13 +255,23 @@ func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out ch
 		return err
 	}
 	if len(b) > 0 {
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return sendBatch(ctx, out, b)
 	}
 	return nil
+}
+
+// notifyVerifiedSQL says whether a verified payment notification for the
+// order was applied (or found already applied).
+const notifyVerifiedSQL = `(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
+	AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
+
+func sendBatch(ctx context.Context, out chan<- []PaidOrder, b []PaidOrder) error {
+	select {
+	case out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func internChannel(b []byte) gateway.Channel {
