@@ -156,7 +156,65 @@ type paidSlice struct {
 }
 
 // paidScanner reads one slice and sends its rows in batches.
-type paidScanner func(ctx context.Context, sl paidSlice, out chan<- []PaidOrder) error
+type paidScanner func(ctx context.Context, sl paidSlice, q *paidQueue) error
+
+// paidBatch is a batch of rows and the bytes their strings point into.
+type paidBatch struct {
+	orders []PaidOrder
+	text   []byte
+}
+
+// paidBatchRows is how many rows a batch holds, paidBatchText how many
+// bytes of numbers: a batch and its text stay within the CPU's caches, and
+// the consumer hands them back to be filled again (no garbage per row).
+const (
+	paidBatchRows = 1024
+	paidBatchText = 96 << 10
+)
+
+// paidQueue carries batches from the scanners to EachPaidOrder's caller
+// and back.
+type paidQueue struct {
+	full chan *paidBatch
+	free chan *paidBatch
+}
+
+func newPaidQueue(n int) *paidQueue {
+	return &paidQueue{full: make(chan *paidBatch, n), free: make(chan *paidBatch, 2*n)}
+}
+
+// get returns an empty batch.
+func (q *paidQueue) get() *paidBatch {
+	select {
+	case b := <-q.free:
+		b.orders, b.text = b.orders[:0], b.text[:0]
+		return b
+	default:
+		return &paidBatch{orders: make([]PaidOrder, 0, paidBatchRows), text: make([]byte, 0, paidBatchText)}
+	}
+}
+
+// room reports whether b takes one more row with n bytes of numbers.
+func (b *paidBatch) room(n int) bool {
+	return len(b.orders) < cap(b.orders) && len(b.text)+n <= cap(b.text)
+}
+
+func (q *paidQueue) send(ctx context.Context, b *paidBatch) error {
+	select {
+	case q.full <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (q *paidQueue) recycle(b *paidBatch) {
+	clear(b.orders) // drop the strings a generic scan allocated
+	select {
+	case q.free <- b:
+	default:
+	}
+}
 
 // eachPaidSlice runs the slices of [start, end) on scan at once and calls
 // fn with every row, from this goroutine.
@@ -164,7 +222,7 @@ func eachPaidSlice(ctx context.Context, ch gateway.Channel, start, end time.Time
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slices := max(2, runtime.GOMAXPROCS(0))
-	batches := make(chan []PaidOrder, 2*slices)
+	q := newPaidQueue(2 * slices)
 	errs := make(chan error, slices+1)
 	var wg sync.WaitGroup
 	step := end.Sub(start) / time.Duration(slices)
@@ -181,24 +239,25 @@ func eachPaidSlice(ctx context.Context, ch gateway.Channel, start, end time.Time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- scan(ctx, sl, batches)
+			errs <- scan(ctx, sl, q)
 		}()
 	}
 	go func() {
 		wg.Wait()
-		close(batches)
+		close(q.full)
 	}()
 	var fnErr error
-	for b := range batches {
+	for b := range q.full {
 		if fnErr != nil {
 			continue // drain so the scanners can finish
 		}
-		for i := range b {
-			if fnErr = fn(&b[i]); fnErr != nil {
+		for i := range b.orders {
+			if fnErr = fn(&b.orders[i]); fnErr != nil {
 				cancel()
 				break
 			}
 		}
+		q.recycle(b)
 	}
 	close(errs)
 	for err := range errs {
@@ -211,7 +270,7 @@ func eachPaidSlice(ctx context.Context, ch gateway.Channel, start, end time.Time
 
 // scanPaidSQL reads a slice through database/sql: the engine-neutral path,
 // and the reference the SQLite path is tested against.
-func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, out chan<- []PaidOrder) error {
+func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, q *paidQueue) error {
 	// notify_verified is looked up only for orders not paid by a
 	// notification (OR short-circuits), inside the same query: paid via
 	// notify means a verified notification was applied.
@@ -219,17 +278,16 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, out chan<- []Paid
 	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
 	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
 		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
-	q := byPaid
+	query := byPaid
 	if sl.unpaidTime {
-		q = unpaidTime
+		query = unpaidTime
 	}
-	rows, err := s.r.QueryContext(ctx, q, ms(sl.from), ms(sl.to), sl.ch)
+	rows, err := s.r.QueryContext(ctx, query, ms(sl.from), ms(sl.to), sl.ch)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	const batch = 1024
-	b := make([]PaidOrder, 0, batch)
+	b := q.get()
 	var chB, statusB, viaB sql.RawBytes
 	var created, paid int64
 	for rows.Next() {
@@ -243,19 +301,19 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, out chan<- []Paid
 		} else {
 			o.CreatedAt = fromMS(created)
 		}
-		b = append(b, o)
-		if len(b) == batch {
-			if err := sendBatch(ctx, out, b); err != nil {
+		b.orders = append(b.orders, o)
+		if !b.room(0) {
+			if err := q.send(ctx, b); err != nil {
 				return err
 			}
-			b = make([]PaidOrder, 0, batch)
+			b = q.get()
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(b) > 0 {
-		return sendBatch(ctx, out, b)
+	if len(b.orders) > 0 {
+		return q.send(ctx, b)
 	}
 	return nil
 }
@@ -264,15 +322,6 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, out chan<- []Paid
 // order was applied (or found already applied).
 const notifyVerifiedSQL = `(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
 	AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
-
-func sendBatch(ctx context.Context, out chan<- []PaidOrder, b []PaidOrder) error {
-	select {
-	case out <- b:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 func internChannel(b []byte) gateway.Channel {
 	for _, c := range gateway.Channels {

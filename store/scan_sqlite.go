@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"unsafe"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -27,24 +28,21 @@ const (
 		AND apply_status IN ` + appliedStatuses + ` LIMIT 1`
 )
 
-// paidBatch is how many orders travel together to EachPaidOrder's caller.
-const paidBatch = 1024
-
 // scanPaidSQLite reads one slice on a connection of its own. A row's
 // columns are read where SQLite holds them; the two numbers are copied into
 // one block of memory per batch (the strings point into it and it is never
 // written again), and the short strings are mapped to their constants.
-func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, out chan<- []PaidOrder) error {
+func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, q *paidQueue) error {
 	c, err := openRaw(s.path, false)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	q := byPaidSQLite
+	query := byPaidSQLite
 	if sl.unpaidTime {
-		q = unpaidTimeSQLite
+		query = unpaidTimeSQLite
 	}
-	st, err := c.prepare(q)
+	st, err := c.prepare(query)
 	if err != nil {
 		return err
 	}
@@ -63,8 +61,7 @@ func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, out chan<- []P
 	if err := st.bindInt64(3, ms(sl.to)); err != nil {
 		return err
 	}
-	b := make([]PaidOrder, 0, paidBatch)
-	var text []byte
+	b := q.get()
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -79,11 +76,17 @@ func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, out chan<- []P
 			break
 		}
 		no, trade := st.text(0), st.text(2)
-		if cap(text)-len(text) < len(no)+len(trade) {
-			text = make([]byte, 0, max(64<<10, len(no)+len(trade)))
+		if !b.room(len(no) + len(trade)) {
+			if len(b.orders) == 0 {
+				return fmt.Errorf("order %.64q: numbers of %d bytes", no, len(no)+len(trade))
+			}
+			if err := q.send(ctx, b); err != nil {
+				return err
+			}
+			b = q.get()
 		}
-		base := len(text)
-		text = append(append(text, no...), trade...)
+		base := len(b.text)
+		b.text = append(append(b.text, no...), trade...)
 		o := PaidOrder{
 			Channel: sl.ch,
 			Amount:  gateway.Money(st.int64(1)),
@@ -91,10 +94,10 @@ func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, out chan<- []P
 			PaidVia: PaidVia(internVia(st.text(4))),
 		}
 		if len(no) > 0 {
-			o.OutTradeNo = unsafe.String(&text[base], len(no))
+			o.OutTradeNo = unsafe.String(&b.text[base], len(no))
 		}
 		if len(trade) > 0 {
-			o.TradeNo = unsafe.String(&text[base+len(no)], len(trade))
+			o.TradeNo = unsafe.String(&b.text[base+len(no)], len(trade))
 		}
 		if sl.unpaidTime {
 			o.CreatedAt = fromMS(st.int64(5))
@@ -106,16 +109,10 @@ func (s *Store) scanPaidSQLite(ctx context.Context, sl paidSlice, out chan<- []P
 				return err
 			}
 		}
-		b = append(b, o)
-		if len(b) == paidBatch {
-			if err := sendBatch(ctx, out, b); err != nil {
-				return err
-			}
-			b = make([]PaidOrder, 0, paidBatch)
-		}
+		b.orders = append(b.orders, o)
 	}
-	if len(b) > 0 {
-		return sendBatch(ctx, out, b)
+	if len(b.orders) > 0 {
+		return q.send(ctx, b)
 	}
 	return nil
 }
