@@ -28,6 +28,7 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 : > "$OUT/results.txt"
 for _ in $(seq "$R"); do
   cp "$OUT/template.db" "$OUT/paydesk.db"; rm -rf "$OUT/bills"
+  sync # the copy's writeback is not the run's
   measure paydesk bench/out/paydesk --config "$OUT/paydesk.toml" recon run --channel alipay --date 2026-11-22 --bill "$OUT/bill.zip" --json >> "$OUT/results.txt"
   measure duckdb node bench/duckdb-recon.mjs "$OUT" >> "$OUT/results.txt"
   measure sqlite3 sh -c "cd $OUT && sqlite3 < ../../sqlite3-recon.sql" >> "$OUT/results.txt"

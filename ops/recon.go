@@ -85,6 +85,31 @@ func countsSummary(c map[string]store.CategoryTotal) string {
 func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (_ store.Run, err error) {
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The day's orders load (and their index is built) while the bill is
+	// kept and parsed: the two are independent, and keeping the bill
+	// waits on the disk.
+	loading := make(chan loadedMatcher, 1)
+	go func() {
+		var lm loadedMatcher
+		var in recon.Input
+		if in, lm.orders, lm.err = s.reconInput(ctx, ch, day, progress); lm.err == nil {
+			lm.m, lm.err = recon.NewMatcher(in)
+		}
+		loading <- lm
+	}()
+	// On an early return the load is stopped and waited for, so it never
+	// reads the store or reports after RunRecon returns.
+	var loaded *loadedMatcher
+	defer func() {
+		if loaded == nil {
+			cancel()
+			<-loading
+		}
+	}()
+
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
 	bill, err := s.acquireBill(ctx, ch, day, billPath, progress)
 	if err != nil {
@@ -105,10 +130,8 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 
-	// The bill is parsed while the day's orders load: the two are
-	// independent and each is about half the run on a million lines.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The bill is parsed while the day's orders load: each is about half
+	// the run on a million lines.
 	chunks := make(chan []gateway.BillLine, 8)
 	parsed := make(chan error, 1)
 	go func() {
@@ -124,14 +147,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	in, orders, err := s.reconInput(ctx, ch, day, progress)
-	if err != nil {
-		return store.Run{}, err
+	lm := <-loading
+	loaded = &lm
+	if lm.err != nil {
+		return store.Run{}, lm.err
 	}
-	m, err := recon.NewMatcher(in)
-	if err != nil {
-		return store.Run{}, err
-	}
+	m, orders := lm.m, lm.orders
 	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
 	lines := 0
 	var cats []recon.Category
@@ -170,6 +191,13 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	progress(ReconProgress{Stage: StageSave, Done: 1, Total: 1, Message: fmt.Sprintf("run %d saved", run.ID)})
 	return s.store.GetRun(ctx, run.ID)
+}
+
+// loadedMatcher is the day's orders loaded into a matcher.
+type loadedMatcher struct {
+	m      *recon.Matcher
+	orders *int
+	err    error
 }
 
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
