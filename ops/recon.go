@@ -169,7 +169,10 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err := <-parsed; err != nil {
 		return store.Run{}, err
 	}
-	res := m.Finish()
+	res, err := m.Close()
+	if err != nil {
+		return store.Run{}, err
+	}
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	bill.Stated, bill.Computed, bill.Lines = br.Stated(), br.Computed(), lines
@@ -295,6 +298,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	count := new(int)
 	in := recon.Input{
 		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays,
+		Spill: func() (recon.SpillFile, error) { return s.spillFile(ch) },
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -305,7 +309,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 					progress(ReconProgress{Stage: StageLoad, Done: int64(*count)})
 				}
 				if len(r.ExtraTrades) > 0 {
-					seen[o.OutTradeNo] = true
+					seen[strings.Clone(o.OutTradeNo)] = true // o is the scan's until fn returns
 				}
 				return fn(r)
 			})
@@ -356,6 +360,28 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		in.Refunds = append(in.Refunds, toReconRefund(f))
 	}
 	return in, count, nil
+}
+
+// spillFile is a temporary file for a day too large to match in memory,
+// beside the kept bills (the store's disk, not a RAM-backed /tmp), removed
+// when the matcher closes it.
+func (s *Service) spillFile(ch gateway.Channel) (recon.SpillFile, error) {
+	dir := s.billsDir(ch)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".recon-spill-*")
+	if err != nil {
+		return nil, err
+	}
+	return removeOnClose{f}, nil
+}
+
+// removeOnClose is a file removed when closed.
+type removeOnClose struct{ *os.File }
+
+func (f removeOnClose) Close() error {
+	return errors.Join(f.File.Close(), os.Remove(f.Name()))
 }
 
 func paidOrder(o store.Order) store.PaidOrder {

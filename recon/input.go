@@ -150,6 +150,15 @@ type Input struct {
 	// bill line must be to be held as CROSS_DAY rather than reported missing
 	// (0 means DefaultCrossDayWindow).
 	CrossDayWindow time.Duration
+
+	// Spill, when set, makes a new empty temporary file each time it is
+	// called; a day of MemoryOrders orders or more is then matched in parts
+	// through such files instead of in memory (see spill.go), and the run
+	// must be finished with Close. nil matches every day in memory.
+	Spill func() (SpillFile, error)
+	// MemoryOrders is how many orders are indexed at once when Spill is set
+	// (0 means DefaultMemoryOrders).
+	MemoryOrders int
 }
 
 // ErrInput is wrapped by every error about an Input.

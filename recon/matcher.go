@@ -51,6 +51,14 @@ type Matcher struct {
 	settled  []Finding
 	notices  []Finding
 
+	// spill is set once the day outgrew memory (spill.go); replay is set
+	// while its lines are matched back, whose totals were counted when
+	// they came.
+	spill   *spillState
+	replay  bool
+	lineBuf []byte
+	recBuf  []byte
+
 	finished bool
 	result   Result
 	// sink keeps the batch warm-up loads of Lines from being optimized away.
@@ -178,9 +186,17 @@ var ErrFinished = errors.New("recon: matcher already finished")
 // must come in file order (the first of two payments for one order is
 // judged as its payment, the second as the duplicate). The matcher does
 // not keep line; the parser may reuse it.
+//
+// A matcher that spilled (Input.Spill) judges payment lines at Close: their
+// category here is empty.
 func (m *Matcher) Line(line *gateway.BillLine) (Category, error) {
 	if line == nil {
 		return "", fmt.Errorf("recon: nil bill line")
+	}
+	if m.spill != nil {
+		var cats [1]Category
+		err := m.Lines([]gateway.BillLine{*line}, cats[:])
+		return cats[0], err
 	}
 	return m.line(line, 0, false)
 }
@@ -194,11 +210,49 @@ const linesBatch = 128
 // as Line does, one line after the other, but first looks up the whole
 // batch so that the memory reads of many lines overlap: with a million
 // orders it matches lines about twice as fast as calling Line per line. On
-// an error, the lines before the failing one have been matched.
+// an error, the lines before the failing one have been matched. A matcher
+// that spilled (Input.Spill) judges refund lines now and payment lines at
+// Close: their categories are left empty.
 func (m *Matcher) Lines(lines []gateway.BillLine, cats []Category) error {
 	if cats != nil && len(cats) < len(lines) {
 		return fmt.Errorf("recon: %d categories for %d lines", len(cats), len(lines))
 	}
+	if m.spill != nil {
+		return m.routeLines(lines, cats)
+	}
+	return m.lines(lines, cats)
+}
+
+// routeLines matches the refund lines of a spilled day and writes its
+// payment lines to the spill, counting them in the bill's totals now.
+func (m *Matcher) routeLines(lines []gateway.BillLine, cats []Category) error {
+	for i := range lines {
+		l := &lines[i]
+		var c Category
+		var err error
+		switch {
+		case m.finished:
+			return ErrFinished
+		case l.Kind != gateway.LinePayment:
+			c, err = m.line(l, 0, false)
+		case l.Amount < 0:
+			_, err = m.line(l, 0, false) // its error
+		default:
+			m.computed.Add(l)
+			err = m.spillLine(l)
+		}
+		if err != nil {
+			return err
+		}
+		if cats != nil {
+			cats[i] = c
+		}
+	}
+	return nil
+}
+
+// lines matches lines against the index in memory.
+func (m *Matcher) lines(lines []gateway.BillLine, cats []Category) error {
 	var hashes, slots [linesBatch]uint64
 	for len(lines) > 0 {
 		n := min(len(lines), linesBatch)
@@ -245,7 +299,9 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 		}
 		// The common case first, touching only the order's index record.
 		if off, ok := m.orders.findHashed(line.OutTradeNo, h); ok {
-			m.computed.Add(line)
+			if !m.replay {
+				m.computed.Add(line)
+			}
 			if m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
 				t := &m.tally[matchedIndex]
 				t.Count++
@@ -266,7 +322,9 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 	default:
 		return "", fmt.Errorf("recon: bill line %d: unknown kind %q", line.Line, line.Kind)
 	}
-	m.computed.Add(line)
+	if !m.replay {
+		m.computed.Add(line)
+	}
 	return cat, nil
 }
 
@@ -285,14 +343,20 @@ func bookedFrom(line *gateway.BillLine) booked {
 
 // Finish closes the run: it reports the local bookings of the day that no
 // line paired, settles or ages the suspense, and returns the result. Calling
-// it again returns the same result.
+// it again returns the same result. A matcher given Input.Spill is finished
+// with Close instead (Finish panics once it has spilled).
 func (m *Matcher) Finish() Result {
 	if m.finished {
 		return m.result
 	}
+	if m.spill != nil && !m.spill.done {
+		panic("recon: a matcher that spilled is finished with Close")
+	}
 	m.finished = true
 	// Bill-side suspense first: a local booking it settles is not missing.
-	m.settleBillSide()
+	// A spilled day settled the payments held for its orders group by
+	// group (matchSpilled), and its index is empty now.
+	m.settleBillSide(func(s *suspenseItem) bool { return m.spill == nil || s.f.Kind != gateway.LinePayment })
 	m.unpairedOrders()
 	m.unpairedRefunds()
 	m.ageSuspense()
@@ -316,6 +380,24 @@ func (m *Matcher) Finish() Result {
 		Notices:  m.notices,
 	}
 	return m.result
+}
+
+// Close finishes the run as Finish does, first matching a spilled day's
+// parts (which can fail reading the spill back), and closes the spill.
+func (m *Matcher) Close() (Result, error) {
+	if m.finished {
+		return m.result, nil
+	}
+	if sp := m.spill; sp != nil {
+		err := m.matchSpilled()
+		if cerr := sp.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	return m.Finish(), nil
 }
 
 // Match runs a whole bill held in memory (tests, small bills); a bill read
@@ -385,8 +467,17 @@ func (m *Matcher) indexOrders() error {
 			}
 		}
 		r.day = int8(m.dayOf(orDate(o.PaidAt, o)))
-		m.orders.add(&r)
 		ordinal++
+		if m.spill != nil {
+			m.recBuf = slices.Grow(m.recBuf[:0], recordSize(len(r.key), len(r.tradeNo)))
+			rec := m.recBuf[:recordSize(len(r.key), len(r.tradeNo))]
+			encodeRecord(rec, &r)
+			return m.spillRecord(rec)
+		}
+		m.orders.add(&r)
+		if m.in.Spill != nil && m.orders.n >= m.memoryOrders() {
+			return m.startSpill()
+		}
 		return nil
 	}
 	switch {
@@ -405,6 +496,10 @@ func (m *Matcher) indexOrders() error {
 	}
 	// The slice is not needed any more; the caller may drop it.
 	m.in.Orders = nil
+	if m.spill != nil {
+		m.orders.seal() // empty: the groups are indexed at Close
+		return nil
+	}
 	if dup := m.orders.seal(); dup >= 0 {
 		return inputErr("order %s appears twice", m.orders.key(dup))
 	}
