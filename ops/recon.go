@@ -111,10 +111,11 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}()
 
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bill, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	bill, durable, err := s.acquireBill(ctx, ch, day, billPath, progress)
 	if err != nil {
 		return store.Run{}, err
 	}
+	defer durable() // the background sync ends before RunRecon returns
 	defer func() {
 		if err != nil {
 			s.discardBill(ctx, bill)
@@ -187,6 +188,9 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
+	}
+	if err := durable(); err != nil {
+		return store.Run{}, fmt.Errorf("keep the bill: %w", err)
 	}
 	run, err = s.store.SaveRunSettling(context.WithoutCancel(ctx), bill, run, storeFindings(res.Findings, 0), storeFindings(res.Settled, 0))
 	if err != nil {
