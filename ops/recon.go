@@ -134,10 +134,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	// The bill is parsed while the day's orders load: each is about half
 	// the run on a million lines.
 	chunks := make(chan []gateway.BillLine, 8)
+	// Matched chunks go back to the parser to be filled again.
+	spent := make(chan []gateway.BillLine, 10)
 	parsed := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		parsed <- s.parseInto(ctx, br, chunks, progress)
+		parsed <- s.parseInto(ctx, br, chunks, spent, progress)
 	}()
 	// On an early return the parser is stopped and waited for before the
 	// bill file closes (defers run last-in first-out) and before RunRecon
@@ -156,15 +158,15 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	m, orders := lm.m, lm.orders
 	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
 	lines := 0
-	var cats []recon.Category
 	for chunk := range chunks {
-		if cap(cats) < len(chunk) {
-			cats = make([]recon.Category, len(chunk))
-		}
-		if err := m.Lines(chunk, cats[:len(chunk)]); err != nil {
+		if err := m.Lines(chunk, nil); err != nil {
 			return store.Run{}, err
 		}
 		lines += len(chunk)
+		select {
+		case spent <- chunk:
+		default:
+		}
 		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 	}
 	if err := <-parsed; err != nil {
@@ -209,8 +211,17 @@ type loadedMatcher struct {
 
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
 // bill disagreeing with its own totals) fails the run.
-func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, progress func(ReconProgress)) error {
-	chunk := make([]gateway.BillLine, 0, chunkLines)
+func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, spent <-chan []gateway.BillLine,
+	progress func(ReconProgress)) error {
+	next := func() []gateway.BillLine {
+		select {
+		case c := <-spent:
+			return c[:0]
+		default:
+			return make([]gateway.BillLine, 0, chunkLines)
+		}
+	}
+	chunk := next()
 	n := 0
 	for {
 		l, err := br.Next()
@@ -231,7 +242,7 @@ func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks c
 			if n%(64*chunkLines) == 0 {
 				progress(ReconProgress{Stage: StageParse, Done: int64(n)})
 			}
-			chunk = make([]gateway.BillLine, 0, chunkLines)
+			chunk = next()
 		}
 	}
 	if len(chunk) > 0 {

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/klauspost/compress/flate"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
@@ -258,9 +258,12 @@ func (cs closers) Close() error {
 }
 
 // openEntry opens a zip entry whose bytes are all in data. A deflated entry
-// is inflated straight from a bytes.Reader, which compress/flate reads
+// is inflated straight from a bytes.Reader, which the inflater reads
 // through its fast path, a quarter quicker than the section reader
-// archive/zip hands it; the CRC-32 and size are checked all the same.
+// archive/zip hands it; the CRC-32 and size are checked all the same. The
+// inflater is klauspost/compress's: it reads the same deflate format a
+// third faster than compress/flate, and inflating is most of the parse at a
+// million lines (bench/README.md).
 func openEntry(f *zip.File, data []byte) (io.ReadCloser, error) {
 	if f.Method != zip.Deflate && f.Method != zip.Store {
 		return f.Open()
