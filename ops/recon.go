@@ -44,6 +44,11 @@ type ReconProgress struct {
 	Message string
 }
 
+// spoolMemory is how many bytes of parsed lines wait in memory for the
+// day's orders to be indexed (a million-line bill's lines fit); more wait
+// in a spill file.
+const spoolMemory = 128 << 20
+
 // chunkLines is how many parsed lines travel together from the parser to
 // the matcher: big enough for the matcher's batched look-ups, small enough
 // that a buffered handful is a few MB.
@@ -91,23 +96,32 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	// The day's orders load (and their index is built) while the bill is
 	// kept and parsed: the two are independent, and keeping the bill
 	// waits on the disk.
+	// Lines parsed before the orders are indexed wait in a spool.
+	spool := recon.NewLineSpool(func() (recon.SpillFile, error) { return s.spillFile(ch) }, spoolMemory)
 	loading := make(chan loadedMatcher, 1)
 	go func() {
 		var lm loadedMatcher
 		var in recon.Input
 		if in, lm.orders, lm.err = s.reconInput(ctx, ch, day, progress); lm.err == nil {
+			in.Spool = spool
 			lm.m, lm.err = recon.NewMatcher(in)
 		}
 		loading <- lm
 	}()
 	// On an early return the load is stopped and waited for, so it never
-	// reads the store or reports after RunRecon returns.
+	// reads the store or reports after RunRecon returns, and whatever was
+	// spilled is removed.
 	var loaded *loadedMatcher
 	defer func() {
 		if loaded == nil {
 			cancel()
-			<-loading
+			lm := <-loading
+			loaded = &lm
 		}
+		if loaded.m != nil {
+			loaded.m.Release()
+		}
+		spool.Close()
 	}()
 
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
@@ -150,24 +164,43 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	lm := <-loading
-	loaded = &lm
-	if lm.err != nil {
-		return store.Run{}, lm.err
-	}
-	m, orders := lm.m, lm.orders
-	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
+	// Lines go to the spool until the matcher is ready, which then takes
+	// them, and to the matcher from then on.
+	var m *recon.Matcher
+	var orders *int
 	lines := 0
-	for chunk := range chunks {
-		if err := m.Lines(chunk, nil); err != nil {
-			return store.Run{}, err
-		}
-		lines += len(chunk)
+	for parsing, waiting := chunks, loading; parsing != nil || m == nil; {
 		select {
-		case spent <- chunk:
-		default:
+		case lm := <-waiting:
+			loaded, waiting = &lm, nil
+			if lm.err != nil {
+				return store.Run{}, lm.err
+			}
+			m, orders = lm.m, lm.orders
+			progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
+			if err := m.TakeLines(spool); err != nil {
+				return store.Run{}, err
+			}
+		case chunk, ok := <-parsing:
+			if !ok {
+				parsing = nil
+				continue
+			}
+			if m == nil {
+				err = spool.Add(chunk)
+			} else {
+				err = m.Lines(chunk, nil)
+			}
+			if err != nil {
+				return store.Run{}, err
+			}
+			lines += len(chunk)
+			select {
+			case spent <- chunk:
+			default:
+			}
+			progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 		}
-		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 	}
 	if err := <-parsed; err != nil {
 		return store.Run{}, err

@@ -122,15 +122,21 @@ func run(t testing.TB, in recon.Input, lines []gateway.BillLine) ([]recon.Catego
 	}
 	res := m.Finish()
 	if in.Spill == nil {
-		spilled := runSpilled(t, in, lines, 1)
+		spilled := runSpilled(t, in, lines, 1, 0)
 		sameResult(t, "in memory", res, "spilled in parts of one order", spilled)
+		spooled := runSpilled(t, in, lines, 1<<30, 1<<30)
+		sameResult(t, "in memory", res, "in memory after a spool", spooled)
+		both := runSpilled(t, in, lines, 1, 1)
+		sameResult(t, "in memory", res, "spilled in parts after a spilled spool", both)
 	}
 	return cats, res
 }
 
 // runSpilled matches a day through in-memory spill files, at most
-// memoryOrders orders indexed at once.
-func runSpilled(t testing.TB, in recon.Input, lines []gateway.BillLine, memoryOrders int) recon.Result {
+// memoryOrders orders indexed at once. With spool > 0 the first half of
+// the lines goes through a LineSpool holding up to spool bytes in memory,
+// the rest to Line.
+func runSpilled(t testing.TB, in recon.Input, lines []gateway.BillLine, memoryOrders, spool int) recon.Result {
 	t.Helper()
 	var files []*memSpill
 	in.Spill = func() (recon.SpillFile, error) {
@@ -139,11 +145,24 @@ func runSpilled(t testing.TB, in recon.Input, lines []gateway.BillLine, memoryOr
 		return f, nil
 	}
 	in.MemoryOrders = memoryOrders
+	early := 0
+	if spool > 0 {
+		in.Spool = recon.NewLineSpool(in.Spill, spool)
+		early = len(lines) / 2
+		if err := in.Spool.Add(lines[:early]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	m, err := recon.NewMatcher(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range lines {
+	if in.Spool != nil {
+		if err := m.TakeLines(in.Spool); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := early; i < len(lines); i++ {
 		if _, err := m.Line(&lines[i]); err != nil {
 			t.Fatal(err)
 		}

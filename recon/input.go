@@ -159,6 +159,10 @@ type Input struct {
 	// MemoryOrders is how many orders are indexed at once when Spill is set
 	// (0 means DefaultMemoryOrders).
 	MemoryOrders int
+	// Spool, when set, holds the bill's lines read while NewMatcher indexes
+	// the orders; the caller gives it to TakeLines once NewMatcher returns,
+	// before any further Lines. NewMatcher does not read it.
+	Spool *LineSpool
 }
 
 // ErrInput is wrapped by every error about an Input.

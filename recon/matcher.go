@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -51,11 +52,10 @@ type Matcher struct {
 	settled  []Finding
 	notices  []Finding
 
-	// spill is set once the day outgrew memory (spill.go); replay is set
-	// while its lines are matched back, whose totals were counted when
-	// they came.
+	// spill is set once the day outgrew memory (spill.go); seed places
+	// order numbers in its buckets.
 	spill   *spillState
-	replay  bool
+	seed    maphash.Seed
 	lineBuf []byte
 	recBuf  []byte
 
@@ -144,7 +144,10 @@ func NewMatcher(in Input) (*Matcher, error) {
 			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
 	}
 	m := &Matcher{in: in, start: start, end: end, zone: zone,
-		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays}
+		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays, seed: maphash.MakeSeed()}
+	if in.Spool != nil {
+		m.seed = in.Spool.seed // its payment lines are in the same buckets as the orders
+	}
 	switch {
 	case m.window == 0:
 		m.window = DefaultCrossDayWindow
@@ -159,6 +162,7 @@ func NewMatcher(in Input) (*Matcher, error) {
 	}
 
 	if err := m.indexOrders(); err != nil {
+		m.Release()
 		return nil, err
 	}
 	m.refundIdx = make(map[string]int32, len(in.Refunds))
@@ -224,7 +228,7 @@ func (m *Matcher) Lines(lines []gateway.BillLine, cats []Category) error {
 }
 
 // routeLines matches the refund lines of a spilled day and writes its
-// payment lines to the spill, counting them in the bill's totals now.
+// payment lines to the spill, to be judged and counted with their group.
 func (m *Matcher) routeLines(lines []gateway.BillLine, cats []Category) error {
 	for i := range lines {
 		l := &lines[i]
@@ -238,7 +242,6 @@ func (m *Matcher) routeLines(lines []gateway.BillLine, cats []Category) error {
 		case l.Amount < 0:
 			_, err = m.line(l, 0, false) // its error
 		default:
-			m.computed.Add(l)
 			err = m.spillLine(l)
 		}
 		if err != nil {
@@ -299,9 +302,7 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 		}
 		// The common case first, touching only the order's index record.
 		if off, ok := m.orders.findHashed(line.OutTradeNo, h); ok {
-			if !m.replay {
-				m.computed.Add(line)
-			}
+			m.computed.Add(line)
 			if m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
 				t := &m.tally[matchedIndex]
 				t.Count++
@@ -322,9 +323,7 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 	default:
 		return "", fmt.Errorf("recon: bill line %d: unknown kind %q", line.Line, line.Kind)
 	}
-	if !m.replay {
-		m.computed.Add(line)
-	}
+	m.computed.Add(line)
 	return cat, nil
 }
 
@@ -398,6 +397,18 @@ func (m *Matcher) Close() (Result, error) {
 		}
 	}
 	return m.Finish(), nil
+}
+
+// Release closes the spill files of a matcher that will not be finished
+// (its run failed); Close does it for one that is. It does nothing for a
+// matcher that never spilled.
+func (m *Matcher) Release() {
+	if m.spill != nil {
+		m.spill.close()
+	}
+	if s := m.in.Spool; s != nil && !s.taken {
+		s.store.close()
+	}
 }
 
 // Match runs a whole bill held in memory (tests, small bills); a bill read

@@ -48,53 +48,53 @@ const (
 // spillState is a matcher's spill once its day outgrew memory.
 type spillState struct {
 	seed   maphash.Seed
-	orders *spillFile // order records (orderIndex layout) by bucket
-	lines  *spillFile // payment lines (encodeLine) by bucket
+	orders *bucketStore // order records (orderIndex layout) by bucket
+	lines  *bucketStore // payment lines (encodeLine) by bucket; a spool's once taken
 	counts [spillBuckets]int
 	done   bool // the groups have been matched
 }
 
-func (sp *spillState) bucket(key string) int {
-	return int(maphash.String(sp.seed, key) >> (64 - spillBucketBits))
-}
-
 func (sp *spillState) close() error {
-	var errs []error
-	for _, f := range []*spillFile{sp.orders, sp.lines} {
-		if f != nil {
-			errs = append(errs, f.f.Close())
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(sp.orders.close(), sp.lines.close())
 }
 
-// spillFile holds records by bucket: each bucket's records are buffered
-// and written in blocks, and read back block by block in the order they
-// were added.
-type spillFile struct {
-	f      SpillFile
+func bucketOf(seed maphash.Seed, key string) int {
+	return int(maphash.String(seed, key) >> (64 - spillBucketBits))
+}
+
+// otherLines is the bucket of a spool that holds the lines that are not
+// payments (refunds): they name requests, not orders.
+const otherLines = spillBuckets
+
+// bucketStore holds records by bucket, in blocks, in the order they were
+// added: in memory up to a bound of bytes, and in a spill file from the
+// first block past it (the blocks held until then move to the file).
+type bucketStore struct {
+	open   func() (SpillFile, error)
+	memory int // bytes of blocks held in memory; 0 writes every block to the file
+	held   int
+	f      SpillFile // nil until a block goes to the file
 	size   int64
-	buf    [spillBuckets][]byte
-	blocks [spillBuckets][]spillBlock
+	buf    [spillBuckets + 1][]byte
+	blocks [spillBuckets + 1][]storeBlock
 }
 
-type spillBlock struct {
+// storeBlock is a block held in memory (mem), or n bytes at off in the
+// file.
+type storeBlock struct {
+	mem []byte
 	off int64
 	n   int
 }
 
-func newSpillFile(open func() (SpillFile, error)) (*spillFile, error) {
-	f, err := open()
-	if err != nil {
-		return nil, fmt.Errorf("recon: spill file: %w", err)
-	}
-	return &spillFile{f: f}, nil
+func newBucketStore(open func() (SpillFile, error), memory int) *bucketStore {
+	return &bucketStore{open: open, memory: memory}
 }
 
 // add appends one record to bucket b; a record never spans two blocks.
-func (s *spillFile) add(b int, rec []byte) error {
+func (s *bucketStore) add(b int, rec []byte) error {
 	if len(s.buf[b])+len(rec) > spillBlockSize && len(s.buf[b]) > 0 {
-		if err := s.flush(b); err != nil {
+		if err := s.seal(b); err != nil {
 			return err
 		}
 	}
@@ -105,21 +105,56 @@ func (s *spillFile) add(b int, rec []byte) error {
 	return nil
 }
 
-func (s *spillFile) flush(b int) error {
-	n, err := s.f.Write(s.buf[b])
-	if err != nil {
-		return fmt.Errorf("recon: writing the spill: %w", err)
+// seal ends bucket b's block in progress: held in memory while the bound
+// allows, else written to the file.
+func (s *bucketStore) seal(b int) error {
+	blk := s.buf[b]
+	if s.f == nil && s.held+len(blk) <= s.memory {
+		s.blocks[b] = append(s.blocks[b], storeBlock{mem: blk, n: len(blk)})
+		s.held += len(blk)
+		s.buf[b] = nil // the block is never written again
+		return nil
 	}
-	s.blocks[b] = append(s.blocks[b], spillBlock{s.size, n})
-	s.size += int64(n)
-	s.buf[b] = s.buf[b][:0]
+	if s.f == nil {
+		f, err := s.open()
+		if err != nil {
+			return fmt.Errorf("recon: spill file: %w", err)
+		}
+		s.f = f
+		for i := range s.blocks {
+			for j := range s.blocks[i] {
+				if err := s.write(&s.blocks[i][j]); err != nil {
+					return err
+				}
+			}
+		}
+		s.held = 0
+	}
+	s.blocks[b] = append(s.blocks[b], storeBlock{mem: blk, n: len(blk)})
+	if err := s.write(&s.blocks[b][len(s.blocks[b])-1]); err != nil {
+		return err
+	}
+	s.buf[b] = blk[:0]
 	return nil
 }
 
-// each calls fn with bucket b's blocks in order. With a scratch buffer the
-// block is fn's only until it returns; with nil, each block is new memory
-// that nothing else writes (strings may point into it).
-func (s *spillFile) each(b int, scratch *[]byte, fn func([]byte) error) error {
+// write moves a block held in memory to the end of the file.
+func (s *bucketStore) write(blk *storeBlock) error {
+	if blk.mem == nil {
+		return nil
+	}
+	if _, err := s.f.Write(blk.mem); err != nil {
+		return fmt.Errorf("recon: writing the spill: %w", err)
+	}
+	blk.off, blk.mem = s.size, nil
+	s.size += int64(blk.n)
+	return nil
+}
+
+// each calls fn with bucket b's blocks in order. With a scratch buffer a
+// block read from the file is fn's only until it returns; with nil, every
+// block is memory that nothing writes again (strings may point into it).
+func (s *bucketStore) each(b int, scratch *[]byte, fn func([]byte) error) error {
 	get := func(n int) []byte {
 		if scratch == nil {
 			return make([]byte, n)
@@ -130,9 +165,12 @@ func (s *spillFile) each(b int, scratch *[]byte, fn func([]byte) error) error {
 		return (*scratch)[:n]
 	}
 	for _, blk := range s.blocks[b] {
-		p := get(blk.n)
-		if _, err := s.f.ReadAt(p, blk.off); err != nil {
-			return fmt.Errorf("recon: reading the spill back: %w", err)
+		p := blk.mem
+		if p == nil {
+			p = get(blk.n)
+			if _, err := s.f.ReadAt(p, blk.off); err != nil {
+				return fmt.Errorf("recon: reading the spill back: %w", err)
+			}
 		}
 		if err := fn(p); err != nil {
 			return err
@@ -146,18 +184,132 @@ func (s *spillFile) each(b int, scratch *[]byte, fn func([]byte) error) error {
 	return nil
 }
 
+func (s *bucketStore) close() error {
+	if s == nil || s.f == nil {
+		return nil
+	}
+	f := s.f
+	s.f = nil
+	return f.Close()
+}
+
+// LineSpool holds a bill's lines while the day's orders are still being
+// indexed (the two are read at once), for the matcher to take them once it
+// is ready: by bucket, as a spilled day needs them, in memory up to a bound
+// and in a spill file beyond it. It is used by one goroutine at a time, and
+// is made before the matcher it is given to (Input.Spool).
+type LineSpool struct {
+	seed  maphash.Seed
+	store *bucketStore
+	buf   []byte
+	taken bool
+}
+
+// NewLineSpool makes a spool that holds up to memory bytes of lines before
+// it writes them to a file made by spill.
+func NewLineSpool(spill func() (SpillFile, error), memory int) *LineSpool {
+	return &LineSpool{seed: maphash.MakeSeed(), store: newBucketStore(spill, memory)}
+}
+
+// Add holds lines; they are judged once a matcher takes them, and counted
+// in the bill's totals then.
+func (s *LineSpool) Add(lines []gateway.BillLine) error {
+	if s.taken {
+		return errors.New("recon: lines added to a spool a matcher has taken")
+	}
+	for i := range lines {
+		l := &lines[i]
+		b := otherLines
+		if l.Kind == gateway.LinePayment {
+			b = bucketOf(s.seed, l.OutTradeNo)
+		}
+		s.buf = encodeLine(s.buf[:0], l)
+		if err := s.store.add(b, s.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close releases a spool no matcher took (a run that failed before).
+func (s *LineSpool) Close() error {
+	if s.taken {
+		return nil
+	}
+	return s.store.close()
+}
+
+// TakeLines judges the lines a spool holds, which came before the lines
+// given to Lines from now on: a day in memory matches them all now; a
+// spilled day matches the lines that are not payments now and keeps the
+// spool's payment lines for their groups at Close. The spool must be the
+// one given as Input.Spool.
+func (m *Matcher) TakeLines(s *LineSpool) error {
+	if s != m.in.Spool || s.taken {
+		return errors.New("recon: TakeLines takes the spool of Input.Spool, once")
+	}
+	s.taken = true
+	var lines []gateway.BillLine
+	replay := func(b int) error {
+		if err := s.store.each(b, nil, func(block []byte) error {
+			var err error
+			lines, err = m.replay(block, lines)
+			return err
+		}); err != nil {
+			return err
+		}
+		err := m.lines(lines, nil)
+		lines = lines[:0]
+		return err
+	}
+	if err := replay(otherLines); err != nil {
+		s.store.close()
+		return err
+	}
+	if m.spill != nil {
+		m.spill.lines = s.store // closed with the spill
+		return nil
+	}
+	defer s.store.close()
+	for b := range spillBuckets {
+		if err := replay(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replay decodes the lines of a block and matches them in batches, leaving
+// the last ones in lines for the caller to match.
+func (m *Matcher) replay(block []byte, lines []gateway.BillLine) ([]gateway.BillLine, error) {
+	if lines == nil {
+		lines = make([]gateway.BillLine, 0, 8*linesBatch)
+	}
+	for len(block) > 0 {
+		var err error
+		lines = lines[:len(lines)+1]
+		if block, err = m.decodeLine(block, &lines[len(lines)-1]); err != nil {
+			return lines, err
+		}
+		if len(lines) == cap(lines) {
+			if err := m.lines(lines, nil); err != nil {
+				return lines, err
+			}
+			lines = lines[:0]
+		}
+	}
+	return lines, nil
+}
+
 // startSpill moves the orders indexed so far into the spill; from now on
 // add writes there.
 func (m *Matcher) startSpill() error {
-	sp := &spillState{seed: maphash.MakeSeed()}
-	var err error
-	if sp.orders, err = newSpillFile(m.in.Spill); err != nil {
-		return err
+	sp := &spillState{seed: m.seed, orders: newBucketStore(m.in.Spill, 0)}
+	if m.in.Spool == nil {
+		sp.lines = newBucketStore(m.in.Spill, 0)
 	}
 	m.spill = sp // closed by Close from here on
-	if sp.lines, err = newSpillFile(m.in.Spill); err != nil {
-		return err
-	}
+	var err error
 	x := m.orders
 	x.each(func(off int) {
 		if err == nil {
@@ -171,15 +323,16 @@ func (m *Matcher) startSpill() error {
 // spillRecord writes one order record to its bucket.
 func (m *Matcher) spillRecord(rec []byte) error {
 	kl := int(binary.LittleEndian.Uint16(rec[recKeyLen:]))
-	b := m.spill.bucket(string(rec[recHeader : recHeader+kl]))
+	b := bucketOf(m.spill.seed, string(rec[recHeader:recHeader+kl]))
 	m.spill.counts[b]++
 	return m.spill.orders.add(b, rec)
 }
 
-// spillLine writes one payment line to its bucket.
+// spillLine writes one payment line to its bucket, to be judged (and
+// counted in the bill's totals) with its group.
 func (m *Matcher) spillLine(l *gateway.BillLine) error {
 	m.lineBuf = encodeLine(m.lineBuf[:0], l)
-	return m.spill.lines.add(m.spill.bucket(l.OutTradeNo), m.lineBuf)
+	return m.spill.lines.add(bucketOf(m.spill.seed, l.OutTradeNo), m.lineBuf)
 }
 
 // matchSpilled matches the spilled day group by group: a group's orders
@@ -189,7 +342,7 @@ func (m *Matcher) matchSpilled() error {
 	sp := m.spill
 	limit := m.memoryOrders()
 	var scratch []byte
-	lines := make([]gateway.BillLine, 0, 8*linesBatch)
+	var lines []gateway.BillLine
 	for first := 0; first < spillBuckets; {
 		last, n := first, 0
 		for last < spillBuckets && (last == first || n+sp.counts[last] <= limit) {
@@ -214,25 +367,12 @@ func (m *Matcher) matchSpilled() error {
 			return inputErr("order %s appears twice", x.key(dup))
 		}
 		m.orders = x
-		m.replay = true
 		for b := first; b < last; b++ {
-			err := sp.lines.each(b, nil, func(block []byte) error {
-				for len(block) > 0 {
-					var err error
-					lines = lines[:len(lines)+1]
-					if block, err = m.decodeLine(block, &lines[len(lines)-1]); err != nil {
-						return err
-					}
-					if len(lines) == cap(lines) {
-						if err := m.lines(lines, nil); err != nil {
-							return err
-						}
-						lines = lines[:0]
-					}
-				}
-				return nil
-			})
-			if err != nil {
+			if err := sp.lines.each(b, nil, func(block []byte) error {
+				var err error
+				lines, err = m.replay(block, lines)
+				return err
+			}); err != nil {
 				return err
 			}
 		}
@@ -240,12 +380,11 @@ func (m *Matcher) matchSpilled() error {
 			return err
 		}
 		lines = lines[:0]
-		m.replay = false
 		m.settleBillSide(func(s *suspenseItem) bool {
 			if s.f.Kind != gateway.LinePayment {
 				return false
 			}
-			b := sp.bucket(s.f.OutTradeNo)
+			b := bucketOf(sp.seed, s.f.OutTradeNo)
 			return b >= first && b < last
 		})
 		m.unpairedOrders()

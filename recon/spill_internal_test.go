@@ -43,3 +43,55 @@ func TestSpillKeepsEveryLineField(t *testing.T) {
 		}
 	}
 }
+
+// memFile is a spill file in memory.
+type memFile struct {
+	b      []byte
+	closed bool
+}
+
+func (f *memFile) Write(p []byte) (int, error) { f.b = append(f.b, p...); return len(p), nil }
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	return copy(p, f.b[off:]), nil
+}
+func (f *memFile) Close() error { f.closed = true; return nil }
+
+// A bucket store gives back every bucket's records in the order they were
+// added, from memory, from the file, and across the move from one to the
+// other; it opens its file only past its memory bound.
+func TestBucketStoreKeepsOrder(t *testing.T) {
+	for _, memory := range []int{0, 3 * spillBlockSize, 1 << 30} {
+		var files []*memFile
+		s := newBucketStore(func() (SpillFile, error) {
+			f := &memFile{}
+			files = append(files, f)
+			return f, nil
+		}, memory)
+		want := make([][]byte, spillBuckets+1)
+		buckets := []int{0, 5, otherLines}
+		for i := range 200000 {
+			b := buckets[i%3]
+			rec := []byte{byte(i), byte(i >> 8), byte(b), 0, 0, 0, 0, 0}[:3+i%5]
+			want[b] = append(want[b], rec...)
+			if err := s.add(b, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for b := range want {
+			var got []byte
+			scratch := []byte{}
+			if err := s.each(b, &scratch, func(p []byte) error { got = append(got, p...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want[b]) {
+				t.Fatalf("memory %d: bucket %d came back with %d bytes, want %d", memory, b, len(got), len(want[b]))
+			}
+		}
+		if fileUsed := len(files) > 0; fileUsed != (memory < 1<<20) {
+			t.Fatalf("memory %d: file used %v", memory, fileUsed)
+		}
+		if err := s.close(); err != nil || (len(files) > 0 && !files[0].closed) {
+			t.Fatal("the file was not closed")
+		}
+	}
+}

@@ -15,8 +15,10 @@ func TestSpilledDayEqualsInMemory(t *testing.T) {
 		s := generate(20000, 3, seed)
 		_, want := run(t, s.input(), s.lines)
 		for _, limit := range []int{1, 700, 5000, 40000} {
-			got := runSpilled(t, s.input(), s.lines, limit)
-			sameResult(t, "in memory", want, "spilled", got)
+			for _, spool := range []int{0, 1, 200 << 10, 1 << 30} {
+				got := runSpilled(t, s.input(), s.lines, limit, spool)
+				sameResult(t, "in memory", want, "spilled", got)
+			}
 		}
 		in := s.input()
 		var names []string
@@ -43,8 +45,8 @@ func TestSpilledDayEqualsInMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameResult(t, "in memory", want, "spilled to files", got)
-		if len(names) != 2 {
-			t.Fatalf("%d spill files, want 2 (orders and lines)", len(names))
+		if len(names) > 2 {
+			t.Fatalf("%d spill files, want at most 2 (orders and lines)", len(names))
 		}
 	}
 }
