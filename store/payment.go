@@ -53,14 +53,15 @@ type PaymentResult struct {
 // the order's.
 var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 
-// MarkPaid applies a payment exactly once. Inside one write transaction it
-// re-reads the order and: moves PENDING (or CLOSED) to PAID; treats the same
-// trade again as a no-op; records a different trade for a paid order as a
-// duplicate payment; refuses an amount that is not the order's.
-func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
+// MarkPaid applies a payment exactly once, at now. Inside one write
+// transaction it re-reads the order, locked, and: moves PENDING (or CLOSED)
+// to PAID; treats the same trade again as a no-op; records a different
+// trade for a paid order as a duplicate payment; refuses an amount that is
+// not the order's.
+func (s *Store) MarkPaid(ctx context.Context, p Payment, now time.Time) (PaymentResult, error) {
 	var res PaymentResult
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		res, err = s.markPaidTx(ctx, tx, p)
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p, now)
 		return err
 	})
 	return res, err
@@ -72,9 +73,9 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 // cannot fall between the two). A refusal of the payment (an unknown
 // order, another amount) is returned as refused and recorded; err is a
 // failure of the transaction itself, which records nothing.
-func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, refused = s.markPaidTx(ctx, tx, p)
+func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, now time.Time, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
+	err = s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		res, refused = s.markPaidTx(ctx, tx, p, now)
 		if refused != nil && !errors.Is(refused, ErrOrderNotFound) && !errors.Is(refused, ErrAmountMismatch) {
 			return refused
 		}
@@ -88,8 +89,8 @@ func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, atte
 
 // markPaidTx is MarkPaid's work inside a transaction. It refuses before it
 // writes anything.
-func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res PaymentResult, err error) {
-	o, err := scanOrder(s.txQueryRow(ctx, tx, selectOrderSQL, p.OutTradeNo))
+func (s *Store) markPaidTx(ctx context.Context, tx *Tx, p Payment, at time.Time) (res PaymentResult, err error) {
+	o, err := scanOrder(s.txQueryRow(ctx, tx, lockOrderSQL, p.OutTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
 	}
@@ -102,14 +103,18 @@ func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res Paym
 	if p.Amount != o.Amount {
 		return res, fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
 	}
-	now := ms(time.Now())
+	now := ms(at)
 	switch {
 	case o.Status == OrderPending || o.Status == OrderClosed:
 		// The channel follows the payment: an order offered on both
 		// platforms belongs to the one the buyer used.
-		_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+		r, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
 		if err != nil {
 			return res, err
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			// The row was locked above: a changed status here is a bug.
+			return res, fmt.Errorf("order %s changed under its lock (%d rows, %v)", o.OutTradeNo, n, err)
 		}
 		res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
 		o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
@@ -141,26 +146,20 @@ type DuplicatePayment struct {
 	Refunded   gateway.Money   `json:"refunded"`
 }
 
+const duplicateColumns = `out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded`
+
+func scanDuplicate(r rowScanner) (DuplicatePayment, error) {
+	var d DuplicatePayment
+	var paidAt sql.NullInt64
+	var created int64
+	err := r.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &d.Refunded)
+	d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
+	return d, err
+}
+
 // DuplicatePayments lists the duplicate payments of one order.
 func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]DuplicatePayment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded
-		FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, outTradeNo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DuplicatePayment
-	for rows.Next() {
-		var d DuplicatePayment
-		var paidAt sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &d.Refunded); err != nil {
-			return nil, err
-		}
-		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+duplicateColumns+` FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, scanDuplicate, outTradeNo)
 }
 
 // ErrNotClosable refuses to close an order that is not PENDING.
@@ -170,9 +169,10 @@ var ErrNotClosable = errors.New("order is not pending")
 // Closing a closed order again is a no-op reporting false.
 func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
 	var changed bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		changed = false
 		var status OrderStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
+		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ? FOR UPDATE`, outTradeNo).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
 		}
@@ -193,13 +193,18 @@ func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time
 
 const (
 	selectOrderSQL = `SELECT ` + orderColumns + ` FROM orders WHERE out_trade_no = ?`
-	markPaidSQL    = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+	// lockOrderSQL reads an order a transition is about to change: on
+	// PostgreSQL it waits for, then holds, the row's lock, so two
+	// transitions of one order (on any connection of any host) run one
+	// after the other and the second sees what the first did.
+	lockOrderSQL = selectOrderSQL + ` FOR UPDATE`
+	markPaidSQL     = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
 				WHERE id = ? AND status = ?`
 )
 
 // hotWrites and hotReads are prepared at open: the statements every
 // callback runs.
 var (
-	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, selectOrderSQL, markPaidSQL}
+	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, lockOrderSQL, markPaidSQL}
 	hotReads  = []string{selectOrderSQL}
 )

@@ -74,14 +74,12 @@ type Ceiling struct {
 // Remaining is the refundable amount now.
 func (c Ceiling) Remaining() gateway.Money { return c.Paid - c.Succeeded - c.Pending }
 
-func ceilingTx(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, o Order) (Ceiling, error) {
+func ceilingTx(ctx context.Context, q querier, o Order) (Ceiling, error) {
 	c := Ceiling{Succeeded: o.Refunded}
 	if o.Status.IsPaid() {
 		c.Paid = o.Amount
 	}
-	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE out_trade_no = ? AND trade_no = '' AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
+	err := q.QueryRowContext(ctx, `SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM refunds WHERE out_trade_no = ? AND trade_no = '' AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
 	return c, err
 }
 
@@ -104,8 +102,11 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, outTradeNo))
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		// The order's lock is held until commit: a concurrent refund of the
+		// same order, from any connection, waits here and then counts this
+		// one as pending.
+		o, err := scanOrder(tx.QueryRowContext(ctx, lockOrderSQL, outTradeNo))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
 		}
@@ -128,14 +129,9 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 			Reason: reason, Status: gateway.RefundPending, Source: SourceLocal, Operator: operator,
 			CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, source, operator, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'PENDING', 'local', ?, ?, ?)`,
-			f.OutRequestNo, outTradeNo, o.Channel, int64(amount), reason, operator, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		f.ID, err = r.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', 'local', ?, ?, ?) RETURNING id`,
+			f.OutRequestNo, outTradeNo, o.Channel, int64(amount), reason, operator, ms(now), ms(now)).Scan(&f.ID)
 	})
 	return f, err
 }
@@ -174,9 +170,9 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 		return Refund{}, fmt.Errorf("finish refund %s: status %q is not final", outRequestNo, out.Status)
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+		f, err = lockRefund(ctx, tx, outRequestNo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrRefundNotFound, outRequestNo)
 		}
@@ -206,8 +202,34 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 	return f, err
 }
 
+// lockRefund reads a refund for a transition. The lock taken is its order's
+// (see lockOrderSQL), always before the refund's own: every transition of an
+// order, its refunds and its duplicate payments takes that one lock first,
+// so two of them never wait on each other in opposite order.
+func lockRefund(ctx context.Context, tx *Tx, outRequestNo string) (Refund, error) {
+	f, err := scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+	if err != nil {
+		return f, err
+	}
+	if err := lockOrder(ctx, tx, f.OutTradeNo); err != nil {
+		return f, err
+	}
+	return scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ? FOR UPDATE`, outRequestNo))
+}
+
+// lockOrder takes an order's lock (see lockOrderSQL) without reading it; an
+// order that does not exist locks nothing.
+func lockOrder(ctx context.Context, tx *Tx, outTradeNo string) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE out_trade_no = ? FOR UPDATE`, outTradeNo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
 // addRefundedTx adds a succeeded refund to its order's total.
-func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount gateway.Money, now time.Time) error {
+func addRefundedTx(ctx context.Context, tx *Tx, outTradeNo string, amount gateway.Money, now time.Time) error {
 	r, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + ?,
 		status = CASE WHEN refunded + ? >= amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END, updated_at = ?
 		WHERE out_trade_no = ? AND status IN ('PAID', 'PARTIALLY_REFUNDED') AND refunded + ? <= amount`,
@@ -223,7 +245,7 @@ func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount ga
 
 // addRefundedTo adds a succeeded refund to what it refunds: the duplicate
 // payment it names, or else its order.
-func addRefundedTo(ctx context.Context, tx *sql.Tx, f Refund, now time.Time) error {
+func addRefundedTo(ctx context.Context, tx *Tx, f Refund, now time.Time) error {
 	if f.TradeNo == "" {
 		return addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now)
 	}
@@ -251,9 +273,7 @@ func (s *Store) DuplicateCeiling(ctx context.Context, ch gateway.Channel, tradeN
 	return duplicateCeilingTx(ctx, s.r, ch, tradeNo)
 }
 
-func duplicateCeilingTx(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
+func duplicateCeilingTx(ctx context.Context, q querier, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
 	var d DuplicatePayment
 	var paidAt sql.NullInt64
 	var created int64
@@ -270,7 +290,7 @@ func duplicateCeilingTx(ctx context.Context, q interface {
 	}
 	d.PaidAt, d.CreatedAt, d.Refunded = fromNullMS(paidAt), fromMS(created), c.Succeeded
 	c.Paid = d.Amount
-	err = q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, d.Channel, tradeNo).Scan(&c.Pending)
+	err = q.QueryRowContext(ctx, `SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, d.Channel, tradeNo).Scan(&c.Pending)
 	return d, c, err
 }
 
@@ -281,7 +301,16 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		d, _, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
+		if err != nil {
+			return err
+		}
+		// The order's lock guards its duplicate payments too (lockRefund):
+		// read the ceiling again under it.
+		if err := lockOrder(ctx, tx, d.OutTradeNo); err != nil {
+			return err
+		}
 		d, c, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
 		if err != nil {
 			return err
@@ -293,14 +322,9 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 		at := now.UTC().Truncate(time.Millisecond)
 		f = Refund{OutRequestNo: newRequestNo(now), OutTradeNo: d.OutTradeNo, Channel: ch, Amount: amount, Reason: reason,
 			Status: gateway.RefundPending, TradeNo: tradeNo, Source: SourceLocal, Operator: operator, CreatedAt: at, UpdatedAt: at}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, trade_no, source, operator, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 'local', ?, ?, ?)`,
-			f.OutRequestNo, f.OutTradeNo, ch, int64(amount), reason, tradeNo, operator, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		f.ID, err = r.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, trade_no, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 'local', ?, ?, ?) RETURNING id`,
+			f.OutRequestNo, f.OutTradeNo, ch, int64(amount), reason, tradeNo, operator, ms(now), ms(now)).Scan(&f.ID)
 	})
 	return f, err
 }
@@ -340,9 +364,15 @@ const (
 func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	var outcome PlatformRefundOutcome
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	given := p
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		p := given // a retried transaction starts from what was given
+		// The order first, then the refund (see lockRefund).
+		if err := lockOrder(ctx, tx, p.OutTradeNo); err != nil {
+			return err
+		}
 		var err error
-		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
+		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ? FOR UPDATE`, p.OutRequestNo))
 		if err == nil && p.Amount == 0 {
 			p.Amount = f.Amount // a known request: its amount is ours
 		}
@@ -368,7 +398,7 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+		o, err := scanOrder(tx.QueryRowContext(ctx, lockOrderSQL, p.OutTradeNo))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
 		}
@@ -412,13 +442,12 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 		if err := addRefundedTo(ctx, tx, f, now); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, created_at, updated_at, refunded_at)
-			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, 'platform', 1, ?, ?, ?)`,
-			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, f.TradeNo, ms(now), ms(now), msOrNull(f.RefundedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, created_at, updated_at, refunded_at)
+			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, 'platform', 1, ?, ?, ?) RETURNING id`,
+			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, f.TradeNo, ms(now), ms(now), msOrNull(f.RefundedAt)).Scan(&f.ID)
 		if err != nil {
 			return err
 		}
-		f.ID, _ = r.LastInsertId()
 		outcome = PlatformRefundAdded
 		return nil
 	})
@@ -474,26 +503,13 @@ func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64,
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Refund
-	for rows.Next() {
-		f, err := scanRefund(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, q, scanRefund, args...)
 }
 
 // NoteRefundAttempt records what the last platform call about a PENDING
 // refund said (a timeout, a 5xx) without changing its status.
 func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string, now time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ? WHERE out_request_no = ? AND status = 'PENDING'`, note, ms(now), outRequestNo)
 		return err
 	})
