@@ -72,4 +72,3 @@ func TestMigrationsArePairedAcrossEngines(t *testing.T) {
 		t.Fatalf("migrations differ:\nsqlite:\n%s\npostgres (migrations_postgres):\n%s", names(lite), names(pg))
 	}
 }
-

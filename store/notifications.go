@@ -289,7 +289,7 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 const (
 	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, intake_owner) VALUES (?, ?, ?, ?, ?, ?)
 			RETURNING id`
-	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
+	insertAttemptSQL = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,

@@ -198,7 +198,7 @@ const (
 	// transitions of one order (on any connection of any host) run one
 	// after the other and the second sees what the first did.
 	lockOrderSQL = selectOrderSQL + ` FOR UPDATE`
-	markPaidSQL     = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+	markPaidSQL  = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
 				WHERE id = ? AND status = ?`
 )
 
