@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -21,6 +22,8 @@ type Service struct {
 	log       *slog.Logger
 	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
 	suspenseDays int
+	// billsRoot is the folder bills are kept in, one subfolder a channel.
+	billsRoot string
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -34,6 +37,11 @@ type Options struct {
 	// SuspenseDays: how many later bills a CROSS_DAY item waits for
 	// ([recon] suspense_days); default 3.
 	SuspenseDays int
+	// BillsDir is where bills are kept ([store] bills_dir); default: a
+	// bills folder beside the SQLite file. A PostgreSQL store has no such
+	// file: without BillsDir, work that keeps a bill fails with
+	// ErrNoBillsDir.
+	BillsDir string
 }
 
 // New makes a Service.
@@ -62,8 +70,11 @@ func New(o Options) (*Service, error) {
 	if o.SuspenseDays <= 0 {
 		o.SuspenseDays = 3
 	}
+	if o.BillsDir == "" && o.Store.Dir() != "" {
+		o.BillsDir = filepath.Join(o.Store.Dir(), "bills")
+	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays}, nil
+		suspenseDays: o.SuspenseDays, billsRoot: o.BillsDir}, nil
 }
 
 // Operator is who this service acts as.
@@ -83,7 +94,8 @@ func (s *Service) Channels() []gateway.Channel {
 	return out
 }
 
-// StorePath is the database file the service works on.
+// StorePath is the database the service works on: the SQLite file, or the
+// PostgreSQL URL without its password.
 func (s *Service) StorePath() string { return s.store.Path() }
 
 // Can reports whether the operator may perform an action (the console uses

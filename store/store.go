@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +64,15 @@ func (s *Store) Engine() Engine { return s.engine }
 // Path is the database file, or for PostgreSQL its URL without the
 // password: what the console shows as the workspace.
 func (s *Store) Path() string { return s.path }
+
+// Dir is the folder of the SQLite file, where files kept with the store
+// (bills) go by default; "" on PostgreSQL, which has no such folder.
+func (s *Store) Dir() string {
+	if s.engine == SQLite {
+		return filepath.Dir(s.path)
+	}
+	return ""
+}
 
 // Close closes the store. Writes still queued are committed first.
 func (s *Store) Close() error {
@@ -190,14 +199,4 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.r.QueryRowContext(ctx, query, args...)
-}
-
-// Engines lists the engines a store can run on, the default first.
-var Engines = []Engine{SQLite, Postgres}
-
-func (e Engine) String() string { return string(e) }
-
-// describe names the store for error messages.
-func (s *Store) describe() string {
-	return fmt.Sprintf("%s %s", s.engine, s.path)
 }
