@@ -37,6 +37,8 @@ const (
 	ActReplay       Action = "replay"
 	ActResolve      Action = "resolve"
 	ActImportOrders Action = "import-orders"
+	// ActCopyStore moves the whole workspace to another database: admin only.
+	ActCopyStore Action = "copy-store"
 )
 
 // Finance staff reconcile as viewers: a run reads the platform's bill and

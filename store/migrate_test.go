@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"strings"
@@ -70,5 +71,23 @@ func TestMigrationsArePairedAcrossEngines(t *testing.T) {
 	}
 	if names(lite) != names(pg) {
 		t.Fatalf("migrations differ:\nsqlite:\n%s\npostgres (migrations_postgres):\n%s", names(lite), names(pg))
+	}
+}
+func TestPostgresSchemaHasTheSQLiteColumns(t *testing.T) {
+	lite := openTemp(t)
+	pg := openDSN(t, dbtest.PostgresDB(t))
+	ctx := context.Background()
+	for _, table := range copyTables {
+		a, err := columnsOf(ctx, lite, table.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := columnsOf(ctx, pg, table.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(a, ",") != strings.Join(b, ",") {
+			t.Errorf("%s: sqlite has %v, postgres %v", table.name, a, b)
+		}
 	}
 }

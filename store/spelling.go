@@ -85,12 +85,19 @@ func (sp *spelling) args(args []any) []any {
 	}
 	for i, a := range args {
 		if s, ok := a.(string); ok && !pgText(s) {
-			args[i] = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD")
+			args[i] = pgSafe(s)
 		}
 	}
 	return args
 }
 
+// pgText reports whether PostgreSQL takes s as text as it is.
 func pgText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// pgSafe replaces what PostgreSQL's text refuses (NUL, bytes that are not
+// UTF-8) with U+FFFD.
+func pgSafe(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD")
 }
