@@ -115,11 +115,6 @@ func (s *Service) allow(ctx context.Context, a Action, target string) error {
 // audit records an operator action. A failure to write the audit log is
 // logged; it does not undo the action it describes.
 func (s *Service) audit(ctx context.Context, a Action, target, detail string, outcome store.AuditOutcome, cause error) {
-	s.auditIn(ctx, s.store, a, target, detail, outcome, cause)
-}
-
-// auditIn records an operator action in the audit log of st.
-func (s *Service) auditIn(ctx context.Context, st *store.Store, a Action, target, detail string, outcome store.AuditOutcome, cause error) {
 	e := store.AuditEntry{
 		At: s.now(), Operator: s.operator.Name, Role: string(s.operator.Role),
 		Action: string(a), Target: target, Detail: detail, Outcome: outcome,
@@ -127,7 +122,7 @@ func (s *Service) auditIn(ctx context.Context, st *store.Store, a Action, target
 	if cause != nil {
 		e.Error = cause.Error()
 	}
-	if err := st.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		s.log.Error("audit write failed", "action", a, "target", target, "err", err)
 	}
 }

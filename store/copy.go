@@ -51,18 +51,22 @@ var copyChunk = 20000
 
 // CopyProgress reports a table's progress.
 type CopyProgress struct {
-	Table          string
-	Copied, Total  int64 // rows in the destination, rows in the source
-	AlreadyThere   int64 // rows a previous, interrupted copy had moved
-	SanitizedTexts int64 // text values PostgreSQL would refuse as they were (see spelling.args)
+	Table  string `json:"table"`
+	Copied int64  `json:"copied"` // rows in the destination
+	Total  int64  `json:"total"`  // rows in the source
+	// AlreadyThere: rows a previous, interrupted copy had moved.
+	AlreadyThere int64 `json:"already_there"`
+	// SanitizedTexts: text values PostgreSQL would refuse as they were
+	// (see spelling.args), stored with the bad bytes replaced.
+	SanitizedTexts int64 `json:"sanitized_texts"`
 }
 
 // CopyReport is what a finished copy verified, table by table.
 type CopyReport struct {
-	Tables []CopyProgress
+	Tables []CopyProgress `json:"tables"`
 	// Sums are the money totals, "table.column" → fen, equal on both
 	// sides.
-	Sums map[string]int64
+	Sums map[string]int64 `json:"sums"`
 }
 
 // ErrCopyTarget refuses a destination that holds data other than an
