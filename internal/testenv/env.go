@@ -31,7 +31,7 @@ import (
 type Options struct {
 	// DB is the store to open: an SQLite path or a PostgreSQL URL (see
 	// internal/dbtest). Default: an SQLite file in the environment's folder.
-	DB string
+	DB   string
 	Role ops.Role // default admin
 	// Operator names the service's operator in the audit log; default
 	// "tester".
