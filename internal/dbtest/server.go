@@ -28,8 +28,10 @@ type Server struct {
 
 // Start initializes and starts a server. PostgreSQL refuses to run as root:
 // when this process is root, the server runs as the postgres user (which
-// Debian's package creates), owning its temp folder.
-func Start() (*Server, error) {
+// Debian's package creates), owning its temp folder. For tests durability is
+// off (no fsync); settings ("name=value") override that and the rest, as
+// benchmarks of commit costs must.
+func Start(settings ...string) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -70,9 +72,13 @@ func Start() (*Server, error) {
 	}
 	// Durability is not what tests measure: no fsync, so a database is
 	// made in milliseconds.
-	s.proc = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
+	args := []string{"-D", data, "-k", dir, "-c", "listen_addresses=",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300", "-c", "shared_buffers=64MB")
+		"-c", "max_connections=300", "-c", "shared_buffers=64MB"}
+	for _, kv := range settings {
+		args = append(args, "-c", kv) // the last of a name wins
+	}
+	s.proc = exec.Command(filepath.Join(bin, "postgres"), args...)
 	s.proc.SysProcAttr = sysProcAttr(cred)
 	s.proc.Stdout, s.proc.Stderr = logf, logf
 	if err := s.proc.Start(); err != nil {
@@ -99,6 +105,10 @@ func Start() (*Server, error) {
 		}
 	}
 }
+
+// Durable are the settings of a server that keeps every commit: what a
+// production server does, and what a benchmark of commits must measure.
+var Durable = []string{"fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=256MB"}
 
 // URL is the URL of database name on the server.
 func (s *Server) URL(name string) string { return withDatabase(s.url, name) }
