@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -119,6 +120,9 @@ func TestChangesMoveWithEveryWrite(t *testing.T) {
 			if _, err := svc.FindingDetail(ctx, f.ID); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := svc.FindingBillLine(ctx, f.ID); err != nil && !errors.Is(err, ops.ErrNoBillLine) {
+				t.Fatal(err)
+			}
 		}
 		if _, err := svc.CountOrdersUpTo(ctx, store.OrderFilter{Number: "PD"}); err != nil {
 			t.Fatal(err)
@@ -191,9 +195,9 @@ func TestFindingDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := fd.Line
-	if l == nil || l.Line != unpaid.BillLine || !strings.HasPrefix(l.File, run.Bill.FileName) || len(l.Fields) != len(l.Columns) || len(l.Columns) < 10 {
-		t.Fatalf("bill line: %+v (%s)", l, fd.LineErr)
+	l, err := svc.FindingBillLine(ctx, unpaid.ID)
+	if err != nil || l.Line != unpaid.BillLine || !strings.HasPrefix(l.File, run.Bill.FileName) || len(l.Fields) != len(l.Columns) || len(l.Columns) < 10 {
+		t.Fatalf("bill line: %+v (%v)", l, err)
 	}
 	col := map[string]string{}
 	for i, c := range l.Columns {
@@ -211,8 +215,11 @@ func TestFindingDetail(t *testing.T) {
 		t.Fatalf("the foreign payment's finding: %+v", foreign)
 	}
 	fd, err = svc.FindingDetail(ctx, foreign.ID)
-	if err != nil || fd.Order != nil || fd.Line == nil || len(fd.Callbacks) == 0 {
-		t.Fatalf("foreign payment: order %v, line %v, %d callbacks, %v", fd.Order, fd.Line, len(fd.Callbacks), err)
+	if err != nil || fd.Order != nil || len(fd.Callbacks) == 0 {
+		t.Fatalf("foreign payment: order %v, %d callbacks, %v", fd.Order, len(fd.Callbacks), err)
+	}
+	if l, err := svc.FindingBillLine(ctx, foreign.ID); err != nil || !strings.Contains(l.Text, "PDFDFOREIGN") {
+		t.Fatalf("foreign payment's line: %+v %v", l, err)
 	}
 	for _, n := range fd.Callbacks {
 		if n.OutTradeNo != "PDFDFOREIGN" || n.ApplyStatus != store.ApplyUnknownOrder {
@@ -233,8 +240,7 @@ func TestFindingDetail(t *testing.T) {
 	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fd, err = svc.FindingDetail(ctx, unpaid.ID)
-	if err != nil || fd.Line != nil || !strings.Contains(fd.LineErr, "has changed since the run") {
-		t.Fatalf("changed bill: %+v %q %v", fd.Line, fd.LineErr, err)
+	if l, err := svc.FindingBillLine(ctx, unpaid.ID); err == nil || !strings.Contains(err.Error(), "has changed since the run") {
+		t.Fatalf("changed bill: %+v %v", l, err)
 	}
 }

@@ -13,16 +13,11 @@ import (
 )
 
 // FindingDetail is what a person needs to decide about one finding: the
-// bill line as the platform wrote it, the local order with its timeline,
-// the callbacks, the live queries, and the usual next step.
+// local order with its timeline, the callbacks, the live queries, and the
+// usual next step. The bill line as the platform wrote it is read apart
+// (FindingBillLine): it means reading the kept bill up to that line.
 type FindingDetail struct {
 	Finding store.Finding `json:"finding"`
-	// Line is the finding's bill line, read again from the kept bill file
-	// (the store keeps a reference, not the lines). Nil when the finding
-	// names no line (a local booking the bill lacks); LineErr then says
-	// why, when there was a line that could not be read.
-	Line    *gateway.LineText `json:"bill_line,omitempty"`
-	LineErr string            `json:"bill_line_error,omitempty"`
 	// Order is the local order with its timeline, callbacks and queries;
 	// nil when paydesk has no order of that number.
 	Order *OrderDetail `json:"order,omitempty"`
@@ -58,14 +53,6 @@ func (s *Service) FindingDetail(ctx context.Context, id int64) (FindingDetail, e
 		return FindingDetail{}, err
 	}
 	d := FindingDetail{Finding: f, Action: recon.Category(f.Category).Action()}
-	if f.BillLine > 0 {
-		line, err := s.billLine(ctx, f)
-		if err != nil {
-			d.LineErr = err.Error()
-		} else {
-			d.Line = &line
-		}
-	}
 	if f.OutTradeNo == "" {
 		return d, nil
 	}
@@ -84,10 +71,26 @@ func (s *Service) FindingDetail(ctx context.Context, id int64) (FindingDetail, e
 	return d, nil
 }
 
-// billLine reads a finding's line from the bill it came from: its day's
-// bill, or for an item carried from an earlier day (FirstDay), that day's.
-// The file must still be the one reconciled (same sha256).
-func (s *Service) billLine(ctx context.Context, f store.Finding) (gateway.LineText, error) {
+// ErrNoBillLine is returned for a finding that names no bill line: a
+// local booking the bill lacks.
+var ErrNoBillLine = errors.New("the finding names no bill line (the bill has no such booking)")
+
+// FindingBillLine reads a finding's bill line as the platform wrote it,
+// again from the kept bill file (the store keeps a reference, not the
+// lines): its day's bill, or for an item carried from an earlier day
+// (FirstDay), that day's. The file must still be the one reconciled (same
+// sha256), or the line is not given.
+func (s *Service) FindingBillLine(ctx context.Context, id int64) (gateway.LineText, error) {
+	if err := s.allow(ctx, ActRead, "finding "+strconv.FormatInt(id, 10)); err != nil {
+		return gateway.LineText{}, err
+	}
+	f, err := s.store.GetFinding(ctx, id)
+	if err != nil {
+		return gateway.LineText{}, err
+	}
+	if f.BillLine <= 0 {
+		return gateway.LineText{}, ErrNoBillLine
+	}
 	day := f.Day
 	if f.FirstDay != "" {
 		day = f.FirstDay

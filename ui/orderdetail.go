@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 )
 
@@ -42,7 +43,7 @@ func (v *orderDetailView) build() {
 	t := v.c.theme
 	o := v.d.Order
 	var l []string
-	l = append(l, t.Title.Render("Order "+o.OutTradeNo)+"  "+t.Dim.Render(o.Subject))
+	l = append(l, t.Title.Render("Order "+o.OutTradeNo)+"  "+t.Dim.Render(gateway.MaskBuyerIDs(o.Subject)))
 	field := func(name, value string) { l = append(l, fmt.Sprintf("  %-12s %s", name, value)) }
 	field("Channel", string(o.Channel))
 	field("Amount", o.Amount.Yuan()+" "+o.Currency)
@@ -66,7 +67,7 @@ func (v *orderDetailView) build() {
 		if e.Bad {
 			mark = "!"
 		}
-		line := fmt.Sprintf("%s %s  %-12s %s", mark, v.c.local(e.At, "01-02 15:04:05"), e.Kind, e.Text)
+		line := fmt.Sprintf("%s %s  %-12s %s", mark, v.c.local(e.At, "01-02 15:04:05"), e.Kind, gateway.MaskBuyerIDs(e.Text))
 		if e.Bad {
 			line = t.Bad.Render(line)
 		}
