@@ -25,21 +25,23 @@ import (
 // first and last character, and the shortest are starred whole.
 
 // buyerFields are the names platforms give buyer identifiers in callbacks
-// and API answers: Alipay's buyer_id/buyer_open_id (2088… or an OpenID),
+// and API answers — Alipay's buyer_id/buyer_open_id (2088… or an OpenID),
 // buyer_logon_id (a phone number or an e-mail, which Alipay itself masks
-// only partly), WeChat's openid/sub_openid/sp_openid, and the payer ids
-// of both.
+// only partly), WeChat's openid/sub_openid/sp_openid, the payer ids of
+// both — and the bill columns that hold them: WeChat's 用户标识 (the
+// openid) and Alipay's 对方账户 (the buyer's logon id).
 var buyerFields = map[string]bool{
 	"buyer_id": true, "buyer_logon_id": true, "buyer_open_id": true, "buyer_user_id": true,
 	"openid": true, "sub_openid": true, "sp_openid": true,
 	"payer_account": true, "payer_logon_id": true, "payer_user_id": true, "payer_id": true,
+	"用户标识": true, "对方账户": true,
 }
 
 // IsBuyerField reports whether a field of that name holds a buyer
 // identifier. Every field of WeChat's "payer" object is one too; callers
 // walking a payload pass inPayer for those.
 func IsBuyerField(name string, inPayer bool) bool {
-	return inPayer || buyerFields[strings.ToLower(name)]
+	return inPayer || buyerFields[strings.ToLower(strings.TrimSpace(name))]
 }
 
 // MaskBuyerID masks one buyer identifier, known to be one: the first 3

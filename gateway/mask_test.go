@@ -52,7 +52,7 @@ func TestMaskBuyerIDsInText(t *testing.T) {
 }
 
 func TestIsBuyerField(t *testing.T) {
-	for _, name := range []string{"buyer_id", "buyer_logon_id", "buyer_open_id", "openid", "sub_openid", "sp_openid", "payer_id", "Buyer_Logon_Id"} {
+	for _, name := range []string{"buyer_id", "buyer_logon_id", "buyer_open_id", "openid", "sub_openid", "sp_openid", "payer_id", "Buyer_Logon_Id", "用户标识", "对方账户 "} {
 		if !IsBuyerField(name, false) {
 			t.Errorf("%s is not a buyer field", name)
 		}

@@ -139,8 +139,9 @@ func (v *findingDetailView) build() {
 	case v.line == nil:
 		add(t.Title.Render("Bill line")+fmt.Sprintf("  line %d", f.BillLine), t.Bad.Render("! "+v.lineErr))
 	default:
-		add(t.Title.Render("Bill line") + "  " + v.line.File + ":" + itoa(v.line.Line) + t.Dim.Render("  (as the platform wrote it; TAB shown as \\t)"))
-		for _, s := range hardWrap(visibleTabs(v.line.Text), w-2) {
+		add(t.Title.Render("Bill line") + "  " + v.line.File + ":" + itoa(v.line.Line) + t.Dim.Render("  (as the platform wrote it; TAB shown as \\t, buyer ids masked)"))
+		text, fields := maskedLine(*v.line)
+		for _, s := range hardWrap(visibleTabs(text), w-2) {
 			add("  " + t.Dim.Render(s))
 		}
 		nameW := 0
@@ -149,11 +150,7 @@ func (v *findingDetailView) build() {
 		}
 		nameW = min(nameW, 28)
 		for i, c := range v.line.Columns {
-			val := ""
-			if i < len(v.line.Fields) {
-				val = v.line.Fields[i]
-			}
-			add("  " + fit(strings.TrimSpace(c), nameW, false) + "  " + gateway.MaskBuyerIDs(visibleTabs(val)))
+			add("  " + fit(strings.TrimSpace(c), nameW, false) + "  " + visibleTabs(fields[i]))
 		}
 	}
 
@@ -258,6 +255,27 @@ func (v *findingDetailView) actions(d *ops.FindingDetail) []string {
 		out = append(out, "o open the order in Orders")
 	}
 	return append(out, "esc back")
+}
+
+// maskedLine is a bill line with its buyer's identity masked: the values
+// of buyer columns (用户标识, 对方账户) whatever their shape, and any id in
+// the text by its shape.
+func maskedLine(l gateway.LineText) (text string, fields []string) {
+	text = l.Text
+	fields = make([]string, len(l.Columns))
+	for i, c := range l.Columns {
+		if i >= len(l.Fields) {
+			continue
+		}
+		v := l.Fields[i]
+		if id := strings.TrimSpace(v); gateway.IsBuyerField(c, false) && id != "" {
+			masked := gateway.MaskBuyerID(id)
+			v = strings.Replace(v, id, masked, 1)
+			text = strings.ReplaceAll(text, id, masked)
+		}
+		fields[i] = gateway.MaskBuyerIDs(v)
+	}
+	return gateway.MaskBuyerIDs(text), fields
 }
 
 func firstOf(s ...string) string {

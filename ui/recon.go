@@ -217,6 +217,14 @@ func (v *reconView) watches(old, now ops.Changes) bool {
 	return old.Runs != now.Runs || old.Audit != now.Audit
 }
 
+// reloadDetail reads the open finding again after an action on it.
+func (v *reconView) reloadDetail() tea.Cmd {
+	if v.detail == nil {
+		return nil
+	}
+	return v.detail.reload()
+}
+
 // reloadShown reads the day's run again without blanking the screen, and
 // the open finding. A run in progress here reloads when it ends.
 func (v *reconView) reloadShown() tea.Cmd {
@@ -269,14 +277,14 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		v.applyFilter()
-		return v, toastCmd(toastOK, fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))
+		return v, tea.Batch(v.reloadDetail(), toastCmd(toastOK, gateway.MaskBuyerIDs(fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))))
 	case reconActionMsg:
 		if msg.err != nil {
-			return v, errToast(msg.what, msg.err)
+			return v, tea.Batch(v.reloadDetail(), errToast(msg.what, msg.err))
 		}
-		return v, toastCmd(msg.kind, msg.text)
+		return v, tea.Batch(v.reloadDetail(), toastCmd(msg.kind, msg.text))
 	case refundDoneMsg:
-		return v, refundToast(msg)
+		return v, tea.Batch(v.reloadDetail(), refundToast(msg))
 	case billFileMsg:
 		v.billFile = string(msg)
 	case exportDoneMsg:
