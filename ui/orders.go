@@ -768,6 +768,7 @@ var orderColumns = []column{
 	{title: "", width: 3},
 	{title: "CREATED", width: 11},
 	{title: "OUT_TRADE_NO", width: 18, flex: true, number: true},
+	{title: "TRADE_NO", width: 19, prio: 5, number: true},
 	{title: "CH", width: 6, prio: 1},
 	{title: "AMOUNT", width: 11, right: true},
 	{title: "LOCAL", width: 8},
@@ -775,7 +776,6 @@ var orderColumns = []column{
 	{title: "CALLBACK", width: 9, prio: 2},
 	{title: "REFUNDED", width: 10, right: true, prio: 3},
 	{title: "SUBJECT", width: 10, flex: true, prio: 4},
-	{title: "TRADE_NO", width: 19, prio: 5, number: true},
 }
 
 // columns fits the columns to the width; on a wide terminal the number
@@ -859,9 +859,9 @@ func (v *ordersView) View() string {
 		if r.Callback != "" {
 			callback = string(r.Callback)
 		}
-		cells[0], cells[1], cells[2], cells[3] = marker, v.c.local(r.CreatedAt, "01-02 15:04"), r.OutTradeNo, string(r.Channel)
-		cells[4], cells[5], cells[6], cells[7], cells[8] = r.Amount.Yuan(), shortStatus(r.Status), v.platformCell(r), callback, refunded
-		cells[9], cells[10] = gateway.MaskBuyerIDs(r.Subject), dash(r.TradeNo)
+		cells[0], cells[1], cells[2], cells[3], cells[4] = marker, v.c.local(r.CreatedAt, "01-02 15:04"), r.OutTradeNo, dash(r.TradeNo), string(r.Channel)
+		cells[5], cells[6], cells[7], cells[8], cells[9] = r.Amount.Yuan(), shortStatus(r.Status), v.platformCell(r), callback, refunded
+		cells[10] = gateway.MaskBuyerIDs(r.Subject)
 		line.Reset()
 		formatRow(&line, cols, selectCells(orderColumns, cols, cells))
 		s := line.String()
