@@ -171,17 +171,7 @@ func (v *findingDetailView) build() {
 		}
 		add(t.Title.Render("Local order "+o.OutTradeNo) + fmt.Sprintf("  %s · %s · %s · trade %s%s", o.Channel, o.Status, o.Amount.Yuan(), dash(o.TradeNo), paid))
 		add(fmt.Sprintf("  Timeline (%d events)", len(d.Order.Timeline)))
-		for _, e := range d.Order.Timeline {
-			m := " "
-			if e.Bad {
-				m = "!"
-			}
-			s := fmt.Sprintf("  %s %s  %-12s %s", m, v.c.local(e.At, "01-02 15:04:05"), e.Kind, gateway.MaskBuyerIDs(e.Text))
-			if e.Bad {
-				s = t.Bad.Render(s)
-			}
-			add(s)
-		}
+		add(timelineLines(v.c, d.Order.Timeline, "  ")...)
 	}
 	if d != nil {
 		add("", t.Title.Render(fmt.Sprintf("Callbacks (%d)", len(d.Callbacks))))

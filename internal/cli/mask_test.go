@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -139,7 +137,7 @@ func TestNoOutputPathLeaksABuyerID(t *testing.T) {
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(what, " ", "-")+".xlsx")
 		cli(append(args, path)...)
-		outputs[what] = unzipText(t, path)
+		outputs[what] = testkit.XLSXText(t, path)
 	}
 	logData, err := os.ReadFile(logPath)
 	if err != nil {
@@ -168,24 +166,4 @@ func TestNoOutputPathLeaksABuyerID(t *testing.T) {
 			}
 		}
 	}
-}
-
-// unzipText is the text of every part of an .xlsx.
-func unzipText(t *testing.T, path string) string {
-	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var b strings.Builder
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(&b, rc)
-		rc.Close()
-	}
-	return b.String()
 }
