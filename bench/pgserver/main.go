@@ -6,7 +6,7 @@
 // folder) on SIGINT or SIGTERM.
 //
 //	pgserver [-set name=value]...     e.g. -set synchronous_commit=off
-//	pgserver createdb -admin URL -name NAME    prints the new database's URL
+//	pgserver createdb -admin URL -name NAME [-template T]   prints the new database's URL
 package main
 
 import (
@@ -36,8 +36,9 @@ func main() {
 		fs := flag.NewFlagSet("createdb", flag.ExitOnError)
 		admin := fs.String("admin", "", "superuser URL")
 		name := fs.String("name", "", "database to create (dropped first if it exists)")
+		template := fs.String("template", "", "database to copy (default an empty one)")
 		_ = fs.Parse(os.Args[2:])
-		if err := createdb(*admin, *name); err != nil {
+		if err := createdb(*admin, *name, *template); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -56,7 +57,7 @@ func main() {
 	srv.Stop()
 }
 
-func createdb(admin, name string) error {
+func createdb(admin, name, template string) error {
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		return err
@@ -65,7 +66,11 @@ func createdb(admin, name string) error {
 	if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
 		return err
 	}
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if _, err := db.Exec(create); err != nil {
 		return err
 	}
 	u, err := url.Parse(admin)
