@@ -213,3 +213,36 @@ func TestShowOrderTimeline(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyStoreIsForAdminsAndAudited: moving the workspace is an admin's
+// act; a refusal is audited and copies nothing, a copy is audited in the
+// source and that record arrives in the destination too.
+func TestCopyStoreIsForAdminsAndAudited(t *testing.T) {
+	ctx := context.Background()
+	dst, err := store.Open(dbtest.PostgresDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	viewer := testService(t, Viewer, dbtest.SQLiteFile(t))
+	if _, err := viewer.CopyStore(ctx, dst, nil); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a viewer's copy: %v", err)
+	}
+	if n, _ := dst.CountOrders(ctx, store.OrderFilter{}); n != 0 {
+		t.Fatal("a refused copy wrote")
+	}
+	admin := testService(t, Admin, dbtest.SQLiteFile(t))
+	if _, err := admin.ImportOrders(ctx, writeFile(t, "o.csv", strings.Replace(goodCSV, `"1,000.00"`, "1000.00", 1))); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := admin.CopyStore(ctx, dst, nil)
+	if err != nil || rep.Sums["orders.amount"] != 1230+1+100000 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	for _, st := range []*store.Store{admin.store, dst} {
+		audit, _ := st.ListAudit(ctx, store.AuditFilter{Action: string(ActCopyStore)}, 0, 10)
+		if len(audit) != 1 || audit[0].Outcome != store.AuditOK || !strings.Contains(audit[0].Detail, "rows in 10 tables") {
+			t.Fatalf("%s: copy audited as %+v", st.Engine(), audit)
+		}
+	}
+}
