@@ -61,11 +61,7 @@ decision can never refund twice. Without --yes it shows what will happen and ask
 			}
 			if !yes {
 				cfg, _ := a.loadConfig()
-				threshold, err := gateway.ParseMoney(cfg.Refund.ConfirmAbove)
-				if err != nil {
-					return fmt.Errorf("config [refund] confirm_above: %w", err)
-				}
-				if err := confirmRefund(cmd.InOrStdin(), cmd.ErrOrStderr(), plan, threshold); err != nil {
+				if err := confirmRefund(cmd.InOrStdin(), cmd.ErrOrStderr(), plan, cfg.Refund.Threshold); err != nil {
 					return err
 				}
 			}

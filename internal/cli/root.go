@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -82,6 +83,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 	default:
 		if a.cfg, err = config.Load(path); err != nil {
 			return nil, err
+		}
+		for _, w := range a.cfg.Warnings {
+			fmt.Fprintln(a.stderr, "paydesk: warning:", w)
 		}
 	}
 	return a.cfg, nil
