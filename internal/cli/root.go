@@ -40,7 +40,9 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 		Short: "Payment operations console for Alipay and WeChat Pay",
 		Long: `paydesk reconciles each day's orders against the Alipay and WeChat Pay bills
 and the callback log, looks orders up and refunds them, and receives and replays
-payment callbacks. Run it without a command for the console.`,
+payment callbacks. Run it without a command for the console.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
