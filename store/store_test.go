@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -553,5 +554,54 @@ func TestPlatformRefundOfADuplicateAndAnAmbiguousTotal(t *testing.T) {
 	}
 	if o, _ := s.GetOrder(ctx, "T1"); o.Refunded != 0 {
 		t.Fatalf("an ambiguous refund was booked: %+v", o)
+	}
+}
+
+// TestOpenCreatesAPrivateFileAndRefusesAnEmptyOne: a new store and its
+// -wal and -shm are 0600 even under umask 0 (checked on a child process in
+// internal/cli); an empty file is refused and left as it was; a store
+// that could not be made leaves no file behind.
+func TestOpenCreatesAPrivateFileAndRefusesAnEmptyOne(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, s, pending("PDMODE00000001", 100))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v; want mode 0600", p, fi.Mode(), err)
+		}
+	}
+	s.Close()
+
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(empty); !errors.Is(err, ErrEmptyFile) || !strings.Contains(err.Error(), empty) {
+		t.Fatalf("empty file: %v; want ErrEmptyFile naming it", err)
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the refused file changed: %v %v", fi, err)
+	}
+	if _, err := os.Stat(empty + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a -wal appeared beside the refused file: %v", err)
+	}
+
+	// A file that is not a database is refused, and a file Open made
+	// for a store it could not finish is removed.
+	if _, err := Open(filepath.Join(dir, "missing-dir", "x.db")); err == nil {
+		t.Fatal("a store in a missing folder opened")
+	}
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte("not a database at all, but long enough to be read as a header ........................................"), 0o600)
+	if _, err := Open(junk); err == nil {
+		t.Fatal("a junk file opened as a store")
+	}
+	if b, _ := os.ReadFile(junk); !strings.HasPrefix(string(b), "not a database") {
+		t.Fatal("a junk file was overwritten")
 	}
 }
