@@ -85,9 +85,10 @@ func (t *orderText) Read(p []byte) (int, error) {
 const chunk = 32 << 10
 
 func (t *orderText) fill() {
-	in, perr := t.src.Peek(chunk)
-	// A reader with a smaller buffer hands out what it holds: not the end.
-	atEOF := perr != nil && !errors.Is(perr, bufio.ErrBufferFull)
+	// Never more than the buffer holds: Peek past it reports a full
+	// buffer, never the end of the file.
+	in, perr := t.src.Peek(min(chunk, t.src.Size()))
+	atEOF := perr != nil
 	if atEOF && len(in) == 0 {
 		t.err = io.EOF
 		if perr != io.EOF {
