@@ -89,7 +89,8 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 // nothing to do). Rejections and failures ask for a resend.
 func (r *IntakeResult) replyCause() error {
 	switch r.Apply {
-	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyIgnored, store.ApplyReview:
+	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyChannelMismatch,
+		store.ApplyIgnored, store.ApplyReview:
 		return nil
 	case store.ApplyRejected:
 		if r.verifyErr != nil {
@@ -164,6 +165,10 @@ func (s *Service) paymentOutcome(n gateway.Notification, r store.PaymentResult, 
 		return store.ApplyApplied, ""
 	case store.PaymentAlreadyApplied:
 		return store.ApplyDuplicate, "already paid by this trade"
+	case store.PaymentOtherChannel:
+		s.log.Warn("payment on another channel", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "order_channel", r.Order.Channel)
+		return store.ApplyChannelMismatch, fmt.Sprintf("order %s is a %s order; this %s payment (trade %s) is recorded, not applied: an order is paid on its own channel (refund it if it is not this order's)",
+			n.OutTradeNo, r.Order.Channel, n.Channel, n.TradeNo)
 	}
 	s.log.Warn("duplicate payment", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "paid_by", r.Order.TradeNo)
 	return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)

@@ -32,6 +32,7 @@ const (
 	ApplyDuplicate        ApplyStatus = "DUPLICATE"         // the same fact was applied before
 	ApplyDuplicatePayment ApplyStatus = "DUPLICATE_PAYMENT" // another trade had paid the order
 	ApplyAmountMismatch   ApplyStatus = "AMOUNT_MISMATCH"   // verified, but not the order's amount or currency
+	ApplyChannelMismatch  ApplyStatus = "CHANNEL_MISMATCH"  // verified, but on another channel than the unpaid order's: recorded, not applied
 	ApplyUnknownOrder     ApplyStatus = "UNKNOWN_ORDER"     // verified, but no such order here
 	ApplyIgnored          ApplyStatus = "IGNORED"           // verified, changes nothing (e.g. WAIT_BUYER_PAY)
 	ApplyRejected         ApplyStatus = "REJECTED"          // failed verification
@@ -51,7 +52,7 @@ func (a ApplyStatus) Failed() bool {
 }
 
 // failedStatuses is Failed as SQL.
-const failedStatuses = `('PENDING', 'AMOUNT_MISMATCH', 'UNKNOWN_ORDER', 'REJECTED', 'FORBIDDEN', 'FAILED')`
+const failedStatuses = `('PENDING', 'AMOUNT_MISMATCH', 'CHANNEL_MISMATCH', 'UNKNOWN_ORDER', 'REJECTED', 'FORBIDDEN', 'FAILED')`
 
 // RawNotification is a callback exactly as it arrived.
 type RawNotification struct {

@@ -140,6 +140,40 @@ func TestMarkPaidByAnotherTradeIsADuplicatePayment(t *testing.T) {
 	}
 }
 
+// TestPaymentOnAnotherChannelIsRecordedNotApplied: an unpaid Alipay order
+// paid on WeChat Pay stays unpaid and on Alipay; the payment is recorded
+// once (refundable by its own trade); the order's own payment then applies
+// and the recorded one is what it is: money taken twice.
+func TestPaymentOnAnotherChannelIsRecordedNotApplied(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 500))
+	other := Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W1", Amount: 500, Via: ViaNotify}
+	for i, first := range []bool{true, false} {
+		r, err := s.MarkPaid(ctx, other)
+		if err != nil || r.Outcome != PaymentOtherChannel || r.FirstSeen != first {
+			t.Fatalf("delivery %d: %+v, %v", i+1, r, err)
+		}
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderPending || o.Channel != gateway.Alipay || o.TradeNo != "" {
+		t.Fatalf("a payment on another channel changed the order: %+v", o)
+	}
+	// Not this order's payment, so not held to its amount either.
+	if r, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W2", Amount: 1, Via: ViaNotify}); err != nil || r.Outcome != PaymentOtherChannel {
+		t.Fatalf("another amount on another channel: %+v %v", r, err)
+	}
+	if r, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 500, Via: ViaNotify}); err != nil || r.Outcome != PaymentApplied {
+		t.Fatalf("its own payment: %+v %v", r, err)
+	}
+	d, err := s.DuplicatePayments(ctx, "T1")
+	if err != nil || len(d) != 2 || d[0].TradeNo != "W1" || d[1].Amount != 1 {
+		t.Fatalf("recorded payments: %+v %v", d, err)
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderPaid || o.Channel != gateway.Alipay || o.TradeNo != "A1" {
+		t.Fatalf("order: %+v", o)
+	}
+}
+
 func TestMarkPaidRefusesAnotherAmountAndUnknownOrders(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
@@ -389,14 +423,14 @@ func TestOrderCountsFollowImportsAndTransitions(t *testing.T) {
 		orders = append(orders, o)
 	}
 	seed(t, s, orders...)
-	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "C0000", Channel: gateway.Alipay, TradeNo: "X", Amount: 100, Via: ViaQuery}); err != nil {
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "C0000", Channel: gateway.WeChat, TradeNo: "X", Amount: 100, Via: ViaQuery}); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := s.BeginRefund(ctx, "C0000", 100, "r", "op", t0)
 	if _, err := s.FinishRefund(ctx, f.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess}, t0); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []OrderFilter{{}, {Status: OrderPending}, {Channel: gateway.WeChat}, {Channel: gateway.Alipay, Status: OrderRefunded}, {Status: OrderPaid}} {
+	for _, f := range []OrderFilter{{}, {Status: OrderPending}, {Channel: gateway.WeChat}, {Channel: gateway.WeChat, Status: OrderRefunded}, {Status: OrderPaid}} {
 		fast, err := s.CountOrders(ctx, f)
 		if err != nil {
 			t.Fatal(err)

@@ -43,12 +43,12 @@ func TestDemoSeedsEveryFaultWhereAPersonWillFindIt(t *testing.T) {
 		}
 		if f.Callback == store.ApplyRejected {
 			// A forged callback names its order only in its unverified
-			// body: find it there.
+			// body: find it there (listings carry no bodies; open each).
 			all, _ := svc.ListNotifications(ctx, store.NotificationFilter{Failed: true}, 0, 10000)
 			list = nil
 			for _, n := range all {
-				if strings.Contains(string(n.Body), f.OutTradeNo) {
-					list = append(list, n)
+				if raw, _, err := svc.Notification(ctx, n.ID); err == nil && strings.Contains(string(raw.Body), f.OutTradeNo) {
+					list = append(list, raw)
 				}
 			}
 		}
