@@ -55,6 +55,22 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 	if cb.ReceivedAt.IsZero() {
 		cb.ReceivedAt = s.now()
 	}
+	sender, size := senderKey(cb.RemoteAddr), rawSize(cb.Header, cb.Body)
+	tier := s.cap.admit(sender, size, cb.ReceivedAt)
+	if tier != tierWhole {
+		return s.intakeOverCap(ctx, cb, sender, tier)
+	}
+	res := s.intakeWhole(ctx, cb)
+	if res.Verify == store.Verified {
+		// Only unverified callbacks count against the sender's cap.
+		s.cap.release(sender, size, cb.ReceivedAt, tierWhole)
+	}
+	return res
+}
+
+// intakeWhole stores the whole request, then verifies, applies and
+// answers it.
+func (s *Service) intakeWhole(ctx context.Context, cb Callback) IntakeResult {
 	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyPending}
 	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
 		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: cb.Header, Body: cb.Body,
@@ -82,6 +98,71 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
 	res.Reply = s.reply(cb.Channel, res.replyCause())
 	return res
+}
+
+// intakeOverCap takes a callback from a sender over its cap on unverified
+// callbacks (see IntakeCap). It is verified in memory first: a real one is
+// stored whole and applied as any other. Otherwise only its first bytes
+// are stored (tierFirstBytes), or it is only counted (tierCount); either
+// way it is answered as the rejection it is.
+func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string, tier capTier) IntakeResult {
+	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyFailed}
+	switch p, ok := s.platforms[cb.Channel]; {
+	case cb.Forbidden:
+		res.Apply, res.Detail = store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
+	case cb.Oversized:
+		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted", len(cb.Body))
+		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
+	case !ok:
+		res.Detail = fmt.Sprintf("%s is not configured in paydesk.toml", cb.Channel)
+		res.Reply = s.reply(cb.Channel, nil)
+	default:
+		_, err := p.VerifyNotification(cb.Header, cb.Body, cb.ReceivedAt)
+		if err == nil {
+			s.cap.release(sender, 0, cb.ReceivedAt, tier)
+			return s.intakeWhole(ctx, cb)
+		}
+		if gateway.IsRejection(err) {
+			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
+		}
+		res.Detail, res.verifyErr = err.Error(), err
+		res.Reply = s.reply(cb.Channel, res.replyCause())
+	}
+	if tier == tierCount {
+		if err := s.store.CountOverflow(ctx, sender, cb.Channel, cb.ReceivedAt, int64(len(cb.Body))); err != nil {
+			s.log.Error("unverified callback over the cap not counted", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+		}
+		res.Detail += "; not stored, counted: " + sender + " is over its cap of unverified callbacks this minute"
+		return res
+	}
+	header, body := firstOf(cb.Header, cb.Body)
+	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
+		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: header, Body: body, Size: int64(len(cb.Body)),
+	})
+	if err != nil {
+		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
+		res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
+		return res
+	}
+	res.NotificationID = id
+	res.Detail += fmt.Sprintf("; kept the first %d of %d bytes: %s is over its cap of unverified callbacks this minute", len(body), len(cb.Body), sender)
+	s.record(ctx, id, store.AttemptIntake, "", &res)
+	return res
+}
+
+// processStored verifies and applies a stored notification again (replay,
+// crash recovery). One stored as its first bytes only cannot verify, and
+// says so rather than blaming its signature.
+func (s *Service) processStored(ctx context.Context, n store.Notification, kind store.AttemptKind, operator string, res *IntakeResult) {
+	if n.TruncatedFrom > 0 {
+		res.Verify, res.Apply = store.Rejected, store.ApplyRejected
+		res.Detail = fmt.Sprintf("only the first %d of %d bytes were kept (its sender was over the cap of unverified callbacks): it cannot be verified", len(n.Body), n.TruncatedFrom)
+		s.record(ctx, n.ID, kind, operator, res)
+		return
+	}
+	s.process(ctx, n.ID, kind, operator, n.Channel, n.Header, n.Body, n.ReceivedAt, res)
 }
 
 // replyCause is nil when the platform should stop sending: the notification
@@ -268,7 +349,7 @@ func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
 		}
 		for _, n := range page {
 			res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
-			s.process(ctx, n.ID, store.AttemptIntake, "recovery", n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+			s.processStored(ctx, n, store.AttemptIntake, "recovery", &res)
 			done++
 		}
 		before = page[len(page)-1].ID

@@ -24,7 +24,7 @@ func (s *Service) ReplayNotification(ctx context.Context, id int64) (IntakeResul
 		return IntakeResult{}, err
 	}
 	res := IntakeResult{NotificationID: id, Verify: store.Unverified, Apply: store.ApplyPending}
-	s.process(context.WithoutCancel(ctx), id, store.AttemptReplay, s.operator.Name, n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+	s.processStored(context.WithoutCancel(ctx), n, store.AttemptReplay, s.operator.Name, &res)
 	detail := fmt.Sprintf("%s %s", res.Verify, res.Apply)
 	if res.Detail != "" {
 		detail += ": " + res.Detail

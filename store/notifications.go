@@ -61,6 +61,10 @@ type RawNotification struct {
 	RemoteAddr string
 	Header     http.Header
 	Body       []byte
+	// Size, when set, is the size the body arrived with, of which Body
+	// holds only the first bytes (a sender over its cap on unverified
+	// callbacks).
+	Size int64
 }
 
 // Notification is a stored callback with its latest outcome.
@@ -83,6 +87,9 @@ type Notification struct {
 	Amount        *gateway.Money  `json:"amount,omitempty"`
 	Attempts      int             `json:"attempts"`
 	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+	// TruncatedFrom is the size the body arrived with when only its
+	// first bytes were kept; 0 when the body is whole.
+	TruncatedFrom int64 `json:"truncated_from,omitempty"`
 }
 
 // SaveRawNotification stores a callback before anything else is done with
@@ -96,10 +103,14 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty body is still a body that arrived
 	}
+	var size any
+	if n.Size > int64(len(body)) {
+		size = n.Size
+	}
 	var id int64
 	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := s.txExec(ctx, tx, insertNotificationSQL,
-			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
+			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size)
 		if err != nil {
 			return err
 		}
@@ -174,7 +185,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
-	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at`
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0)`
 
 // notificationColumnsWithoutRaw selects no header or body: 'null' reads
 // as no headers, NULL as no body.
@@ -186,7 +197,7 @@ func scanNotification(r rowScanner) (Notification, error) {
 	var headers string
 	var amount, last sql.NullInt64
 	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
-		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last)
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom)
 	if err != nil {
 		return n, err
 	}
@@ -330,7 +341,7 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size) VALUES (?, ?, ?, ?, ?, ?)`
 	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET

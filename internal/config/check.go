@@ -13,19 +13,6 @@ import (
 	"github.com/paydesk/paydesk/gateway"
 )
 
-// Defaults of the per-sender cap on unverified callbacks ([serve]).
-const (
-	// DefaultUnverifiedBytesPerMinute: about thirty real callbacks a
-	// minute from one address kept whole even when every one of them
-	// fails verification (a key misconfigured on our side), and a flood
-	// of 64 KB junk kept whole for one request a minute.
-	DefaultUnverifiedBytesPerMinute = 64 << 10
-	// DefaultUnverifiedRowsPerMinute: past the byte budget, this many
-	// more requests a minute keep their first bytes; the rest are only
-	// counted.
-	DefaultUnverifiedRowsPerMinute = 60
-)
-
 // check refuses values that cannot be meant, naming the key, before
 // anything reads them: a negative rate or a gateway that is not a web
 // address would otherwise surface later as a confusing failure, or never.

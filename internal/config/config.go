@@ -91,7 +91,7 @@ type Serve struct {
 	MaxBodyBytes   int64    `toml:"max_body_bytes"`
 	// UnverifiedBytesPerMinute and UnverifiedRowsPerMinute cap what one
 	// sender may add to the store per minute with callbacks that fail
-	// verification (see ops.IntakeNotification).
+	// verification (ops.IntakeCap; zero: its defaults).
 	UnverifiedBytesPerMinute int64 `toml:"unverified_bytes_per_minute"`
 	UnverifiedRowsPerMinute  int   `toml:"unverified_rows_per_minute"`
 
@@ -217,12 +217,6 @@ func (c *Config) resolve(dir string) error {
 	}
 	if c.Serve.MaxBodyBytes == 0 {
 		c.Serve.MaxBodyBytes = 64 << 10
-	}
-	if c.Serve.UnverifiedBytesPerMinute == 0 {
-		c.Serve.UnverifiedBytesPerMinute = DefaultUnverifiedBytesPerMinute
-	}
-	if c.Serve.UnverifiedRowsPerMinute == 0 {
-		c.Serve.UnverifiedRowsPerMinute = DefaultUnverifiedRowsPerMinute
 	}
 	if c.Query.QPS == 0 {
 		c.Query.QPS = 10

@@ -181,9 +181,12 @@ func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready 
 		Handler:           s.Handler(),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The platforms send a few hundred bytes of headers; the default
+		// 1 MB would let anyone store a megabyte per request in them.
+		MaxHeaderBytes: 64 << 10,
+		WriteTimeout:   s.cfg.WriteTimeout,
+		IdleTimeout:    60 * time.Second,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
