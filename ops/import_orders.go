@@ -61,7 +61,10 @@ func (s *Service) ImportOrders(ctx context.Context, path string) (ImportResult, 
 	res, err := s.importOrders(ctx, path)
 	detail := ""
 	if err == nil {
-		detail = fmt.Sprintf("%d orders (%s, %s)", res.Orders, res.Format, res.Encoding)
+		detail = fmt.Sprintf("%d orders (%s)", res.Orders, res.Format)
+		if res.Encoding != encodingUTF8 {
+			detail = fmt.Sprintf("%d orders (%s, %s)", res.Orders, res.Format, res.Encoding)
+		}
 	}
 	s.auditResult(ctx, ActImportOrders, path, detail, err)
 	return res, err

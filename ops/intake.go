@@ -60,7 +60,7 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 	if tier != tierWhole {
 		return s.intakeOverCap(ctx, cb, sender, tier)
 	}
-	res := s.intakeWhole(ctx, cb)
+	res := s.intakeWhole(ctx, cb, nil)
 	if res.Verify == store.Verified {
 		// Only unverified callbacks count against the sender's cap.
 		s.cap.release(sender, size, cb.ReceivedAt, tierWhole)
@@ -69,9 +69,13 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 }
 
 // intakeWhole stores the whole request, then verifies, applies and
-// answers it.
-func (s *Service) intakeWhole(ctx context.Context, cb Callback) IntakeResult {
+// answers it. verified, when set, is what verifying these very bytes gave
+// just before (intakeOverCap), so they are not verified twice.
+func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gateway.Notification) IntakeResult {
 	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyPending}
+	if verified != nil {
+		res.Verify, res.Notification = store.Verified, verified
+	}
 	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
 		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: cb.Header, Body: cb.Body,
 	})
@@ -118,10 +122,10 @@ func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string,
 		res.Detail = fmt.Sprintf("%s is not configured in paydesk.toml", cb.Channel)
 		res.Reply = s.reply(cb.Channel, nil)
 	default:
-		_, err := p.VerifyNotification(cb.Header, cb.Body, cb.ReceivedAt)
+		n, err := p.VerifyNotification(cb.Header, cb.Body, cb.ReceivedAt)
 		if err == nil {
 			s.cap.release(sender, 0, cb.ReceivedAt, tier)
-			return s.intakeWhole(ctx, cb)
+			return s.intakeWhole(ctx, cb, &n)
 		}
 		if gateway.IsRejection(err) {
 			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
@@ -200,7 +204,13 @@ func (s *Service) process(ctx context.Context, id int64, kind store.AttemptKind,
 		s.record(ctx, id, kind, operator, res)
 		return
 	}
-	n, err := p.VerifyNotification(header, body, receivedAt)
+	var n gateway.Notification
+	var err error
+	if res.Verify == store.Verified && res.Notification != nil {
+		n = *res.Notification // verified before it was stored
+	} else {
+		n, err = p.VerifyNotification(header, body, receivedAt)
+	}
 	if err != nil {
 		if gateway.IsRejection(err) {
 			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
