@@ -38,9 +38,9 @@ const (
 	ActResolve      Action = "resolve"
 	ActImportOrders Action = "import-orders"
 	// ActPrune deletes stored callbacks that never verified. Admin only:
-	// it removes raw records that rule 1 keeps, and deciding how long
-	// evidence is kept belongs to whoever owns the workspace, not to the
-	// engineers who replay callbacks or the staff who read them.
+	// it removes raw records that ARCHITECTURE.md §3 rule 1 keeps, and
+	// how long evidence is kept belongs to whoever owns the workspace, not
+	// to the engineers who replay callbacks or the staff who read them.
 	ActPrune Action = "prune"
 )
 

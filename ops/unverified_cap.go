@@ -12,10 +12,10 @@ import (
 // callbacks that fail verification (anyone can POST to the endpoint; 500
 // junk requests of 64 KB would otherwise add 32 MB).
 //
-// Rule 1 (keep everything raw) is kept where it matters: a callback that
-// verifies is always stored whole, before it is applied, whatever its
-// sender has sent. Only unverified traffic is capped, in three tiers per
-// sender and minute:
+// ARCHITECTURE.md §3 rule 1 (keep everything raw) holds where it
+// matters: a callback that verifies is always stored whole, before it is
+// applied, whatever its sender has sent. Only unverified traffic is
+// capped, in three tiers per sender and minute:
 //   - up to BytesPerMinute of it is stored whole, as every callback is;
 //   - past that, RowsPerMinute more requests keep their first bytes
 //     (body and headers) and the size they arrived with, so what they were
