@@ -80,11 +80,7 @@ func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gatewa
 		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: cb.Header, Body: cb.Body,
 	})
 	if err != nil {
-		// Not stored means not safe to acknowledge: the platform resends.
-		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
-		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
-		res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
-		return res
+		return s.notStored(cb, err, res)
 	}
 	res.NotificationID = id
 	if cb.Forbidden {
@@ -101,6 +97,15 @@ func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gatewa
 	}
 	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
 	res.Reply = s.reply(cb.Channel, res.replyCause())
+	return res
+}
+
+// notStored answers a callback the store could not take: not stored means
+// not safe to acknowledge, so the platform resends.
+func (s *Service) notStored(cb Callback, err error, res IntakeResult) IntakeResult {
+	s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+	res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
+	res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
 	return res
 }
 
@@ -145,10 +150,7 @@ func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string,
 		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: header, Body: body, Size: int64(len(cb.Body)),
 	})
 	if err != nil {
-		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
-		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
-		res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
-		return res
+		return s.notStored(cb, err, res)
 	}
 	res.NotificationID = id
 	res.Detail += fmt.Sprintf("; kept the first %d of %d bytes: %s is over its cap of unverified callbacks this minute", len(body), len(cb.Body), sender)
