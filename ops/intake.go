@@ -83,21 +83,36 @@ func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gatewa
 		return s.notStored(cb, err, res)
 	}
 	res.NotificationID = id
-	if cb.Forbidden {
-		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+	if s.refusedUnverified(cb, &res) {
 		s.record(ctx, id, store.AttemptIntake, "", &res)
-		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
-		return res
-	}
-	if cb.Oversized {
-		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted; stored truncated", len(cb.Body))
-		s.record(ctx, id, store.AttemptIntake, "", &res)
-		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
 		return res
 	}
 	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
-	res.Reply = s.reply(cb.Channel, res.replyCause())
+	res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
 	return res
+}
+
+// refusedUnverified classifies a callback refused without verification —
+// from outside the allowlist, or larger than accepted (stored truncated) —
+// and says so; false for any other.
+func (s *Service) refusedUnverified(cb Callback, res *IntakeResult) bool {
+	switch {
+	case cb.Forbidden:
+		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
+	case cb.Oversized:
+		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted; stored truncated", len(cb.Body))
+		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
+		if _, ok := s.platforms[cb.Channel].(gateway.BodyReplier); ok {
+			// A WeChat v2 sender reads only an XML return_code: it is
+			// refused in its own protocol, still as 413.
+			res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: body too large (%s)", gateway.ErrMalformed, res.Detail))
+			res.Reply.Status = http.StatusRequestEntityTooLarge
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // notStored answers a callback the store could not take: not stored means
@@ -105,7 +120,7 @@ func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gatewa
 func (s *Service) notStored(cb Callback, err error, res IntakeResult) IntakeResult {
 	s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
 	res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
-	res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
+	res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: %v", errNotApplied, err))
 	return res
 }
 
@@ -117,15 +132,10 @@ func (s *Service) notStored(cb Callback, err error, res IntakeResult) IntakeResu
 func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string, tier capTier) IntakeResult {
 	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyFailed}
 	switch p, ok := s.platforms[cb.Channel]; {
-	case cb.Forbidden:
-		res.Apply, res.Detail = store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
-		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
-	case cb.Oversized:
-		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted", len(cb.Body))
-		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
+	case s.refusedUnverified(cb, &res):
 	case !ok:
 		res.Detail = fmt.Sprintf("%s is not configured in paydesk.toml", cb.Channel)
-		res.Reply = s.reply(cb.Channel, nil)
+		res.Reply = s.reply(cb.Channel, cb.Body, nil)
 	default:
 		n, err := p.VerifyNotification(cb.Header, cb.Body, cb.ReceivedAt)
 		if err == nil {
@@ -136,7 +146,7 @@ func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string,
 			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
 		}
 		res.Detail, res.verifyErr = err.Error(), err
-		res.Reply = s.reply(cb.Channel, res.replyCause())
+		res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
 	}
 	if tier == tierCount {
 		if err := s.store.CountOverflow(ctx, sender, cb.Channel, cb.ReceivedAt, int64(len(cb.Body))); err != nil {
@@ -175,10 +185,10 @@ func (s *Service) processStored(ctx context.Context, n store.Notification, kind 
 // is applied or permanently classified (duplicate, amount mismatch,
 // nothing to do). Rejections and failures ask for a resend.
 func (r *IntakeResult) replyCause() error {
-	switch r.Apply {
-	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyChannelMismatch,
-		store.ApplyIgnored, store.ApplyReview:
+	if r.Apply.Settled() {
 		return nil
+	}
+	switch r.Apply {
 	case store.ApplyRejected:
 		if r.verifyErr != nil {
 			return r.verifyErr
@@ -188,7 +198,12 @@ func (r *IntakeResult) replyCause() error {
 	return fmt.Errorf("%w: %s", errNotApplied, r.Detail)
 }
 
-func (s *Service) reply(ch gateway.Channel, cause error) gateway.Reply {
+// reply answers in the platform's protocol; one that takes several
+// protocols on one URL answers in the one body is written in.
+func (s *Service) reply(ch gateway.Channel, body []byte, cause error) gateway.Reply {
+	if p, ok := s.platforms[ch].(gateway.BodyReplier); ok {
+		return p.NotifyReplyTo(body, cause)
+	}
 	if p, ok := s.platforms[ch]; ok {
 		return p.NotifyReply(cause)
 	}

@@ -82,7 +82,7 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 			m.platformName(), o.OutTradeNo, f.TradeNo, b.amount.Yuan())
 	case o.Channel != m.in.Channel:
 		f.Detail = fmt.Sprintf("Order %s was paid on %s (trade %s) and again on %s: %s booked %s (trade %s).",
-			o.OutTradeNo, channelName(o.Channel), o.TradeNo, m.platformName(), m.platformName(), b.amount.Yuan(), f.TradeNo)
+			o.OutTradeNo, o.Channel.DisplayName(), o.TradeNo, m.platformName(), m.platformName(), b.amount.Yuan(), f.TradeNo)
 	default:
 		f.Detail = fmt.Sprintf("Order %s was paid again: %s booked a second payment of %s (trade %s) besides the recorded one (trade %s).",
 			o.OutTradeNo, m.platformName(), b.amount.Yuan(), f.TradeNo, o.TradeNo)
@@ -115,7 +115,7 @@ func (m *Matcher) otherChannelPayment(o *Order, b *booked) Category {
 	f := m.platformOnly(MissingLocal, b)
 	f.LocalAmount, f.LocalStatus, f.NotifyStatus = o.Amount, string(o.Status), notifyStatus(o)
 	f.Detail = fmt.Sprintf("%s booked a payment of %s (trade %s) for order %s, but that is a %s order (paydesk has it as %s): a payment on another channel is never applied to an order. Refund it if it is not this order's; otherwise have the order system confirm the channel.%s",
-		m.platformName(), b.amount.Yuan(), f.TradeNo, o.OutTradeNo, channelName(o.Channel), o.Status, recorded)
+		m.platformName(), b.amount.Yuan(), f.TradeNo, o.OutTradeNo, o.Channel.DisplayName(), o.Status, recorded)
 	m.reportPair(f, b)
 	return MissingLocal
 }
@@ -165,7 +165,7 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 			why = append(why, "a notification for it was rejected")
 		}
 		if o.Channel != m.in.Channel {
-			why = append(why, "the order is for "+channelName(o.Channel))
+			why = append(why, "the order is for "+o.Channel.DisplayName())
 		}
 		f.Detail = fmt.Sprintf("%s booked a payment of %s for order %s, but paydesk still has the order as %s",
 			m.platformName(), b.amount.Yuan(), o.OutTradeNo, o.Status)
@@ -247,7 +247,7 @@ func (m *Matcher) unpairedExtras(o *Order) {
 			// the order's (see otherChannelPayment).
 			f.Category = MissingPlatform
 			f.Detail = fmt.Sprintf("A verified notification says %s received a payment of %s (trade %s, %s) for order %s, a %s order that is not paid; it was recorded, not applied, and %s's bill has no such payment.",
-				m.platformName(), e.Amount.Yuan(), e.TradeNo, m.stamp(local), o.OutTradeNo, channelName(o.Channel), m.platformName())
+				m.platformName(), e.Amount.Yuan(), e.TradeNo, m.stamp(local), o.OutTradeNo, o.Channel.DisplayName(), m.platformName())
 		} else {
 			f.Category = DuplicatePayment
 			f.Detail = fmt.Sprintf("Order %s was paid twice according to a verified notification (trade %s, %s, %s), but %s's bill has no line for the second payment.",

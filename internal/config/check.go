@@ -60,10 +60,10 @@ func (c *Config) check() error {
 		errs = append(errs, err)
 	}
 	if a := c.Alipay; a != nil {
-		errs = append(errs, checkURL("[alipay] gateway", a.Gateway))
+		errs = append(errs, checkURL("[alipay] gateway", a.Gateway), checkURL("[alipay] mapi_gateway", a.MapiGateway))
 	}
 	if w := c.WeChat; w != nil {
-		errs = append(errs, checkURL("[wechat] base_url", w.BaseURL))
+		errs = append(errs, checkURL("[wechat] base_url", w.BaseURL), checkURL("[wechat] refund_notify_url", w.RefundNotifyURL))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -31,7 +32,8 @@ func readSecret(section, key, path string, warnings *[]string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w := exposedSecret(section, key, path); w != "" {
+	// A file two keys name (v2 and APIv3 share private_key_file) warns once.
+	if w := exposedSecret(section, key, path); w != "" && !slices.Contains(*warnings, w) {
 		*warnings = append(*warnings, w)
 	}
 	return b, nil
