@@ -55,27 +55,53 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 	if cb.ReceivedAt.IsZero() {
 		cb.ReceivedAt = s.now()
 	}
+	sender, size := senderKey(cb.RemoteAddr), rawSize(cb.Header, cb.Body)
+	tier := s.cap.admit(sender, size, cb.ReceivedAt)
+	if tier != tierWhole {
+		return s.intakeOverCap(ctx, cb, sender, tier)
+	}
+	res := s.intakeWhole(ctx, cb, nil)
+	if res.Verify == store.Verified {
+		// Only unverified callbacks count against the sender's cap.
+		s.cap.release(sender, size, cb.ReceivedAt, tierWhole)
+	}
+	return res
+}
+
+// intakeWhole stores the whole request, then verifies, applies and
+// answers it. verified, when set, is what verifying these very bytes gave
+// just before (intakeOverCap), so they are not verified twice.
+func (s *Service) intakeWhole(ctx context.Context, cb Callback, verified *gateway.Notification) IntakeResult {
 	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyPending}
+	if verified != nil {
+		res.Verify, res.Notification = store.Verified, verified
+	}
 	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
 		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: cb.Header, Body: cb.Body,
 	})
 	if err != nil {
-		// Not stored means not safe to acknowledge: the platform resends.
-		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
-		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
-		res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: %v", errNotApplied, err))
-		return res
+		return s.notStored(cb, err, res)
 	}
 	res.NotificationID = id
-	if cb.Forbidden {
-		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+	if s.refusedUnverified(cb, &res) {
 		s.record(ctx, id, store.AttemptIntake, "", &res)
-		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
 		return res
 	}
-	if cb.Oversized {
+	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
+	res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
+	return res
+}
+
+// refusedUnverified classifies a callback refused without verification —
+// from outside the allowlist, or larger than accepted (stored truncated) —
+// and says so; false for any other.
+func (s *Service) refusedUnverified(cb Callback, res *IntakeResult) bool {
+	switch {
+	case cb.Forbidden:
+		res.Verify, res.Apply, res.Detail = store.Unverified, store.ApplyForbidden, "sender "+cb.RemoteAddr+" is not in [serve] allowed_cidrs"
+		res.Reply = gateway.Reply{Status: http.StatusForbidden, ContentType: "text/plain; charset=utf-8", Body: []byte("forbidden")}
+	case cb.Oversized:
 		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted; stored truncated", len(cb.Body))
-		s.record(ctx, id, store.AttemptIntake, "", &res)
 		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
 		if _, ok := s.platforms[cb.Channel].(gateway.BodyReplier); ok {
 			// A WeChat v2 sender reads only an XML return_code: it is
@@ -83,11 +109,76 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 			res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: body too large (%s)", gateway.ErrMalformed, res.Detail))
 			res.Reply.Status = http.StatusRequestEntityTooLarge
 		}
+	default:
+		return false
+	}
+	return true
+}
+
+// notStored answers a callback the store could not take: not stored means
+// not safe to acknowledge, so the platform resends.
+func (s *Service) notStored(cb Callback, err error, res IntakeResult) IntakeResult {
+	s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+	res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
+	res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: %v", errNotApplied, err))
+	return res
+}
+
+// intakeOverCap takes a callback from a sender over its cap on unverified
+// callbacks (see IntakeCap). It is verified in memory first: a real one is
+// stored whole and applied as any other. Otherwise only its first bytes
+// are stored (tierFirstBytes), or it is only counted (tierCount); either
+// way it is answered as the rejection it is.
+func (s *Service) intakeOverCap(ctx context.Context, cb Callback, sender string, tier capTier) IntakeResult {
+	res := IntakeResult{Verify: store.Unverified, Apply: store.ApplyFailed}
+	switch p, ok := s.platforms[cb.Channel]; {
+	case s.refusedUnverified(cb, &res):
+	case !ok:
+		res.Detail = fmt.Sprintf("%s is not configured in paydesk.toml", cb.Channel)
+		res.Reply = s.reply(cb.Channel, cb.Body, nil)
+	default:
+		n, err := p.VerifyNotification(cb.Header, cb.Body, cb.ReceivedAt)
+		if err == nil {
+			s.cap.release(sender, 0, cb.ReceivedAt, tier)
+			return s.intakeWhole(ctx, cb, &n)
+		}
+		if gateway.IsRejection(err) {
+			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
+		}
+		res.Detail, res.verifyErr = err.Error(), err
+		res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
+	}
+	if tier == tierCount {
+		if err := s.store.CountOverflow(ctx, sender, cb.Channel, cb.ReceivedAt, int64(len(cb.Body))); err != nil {
+			s.log.Error("unverified callback over the cap not counted", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
+		}
+		res.Detail += "; not stored, counted: " + sender + " is over its cap of unverified callbacks this minute"
 		return res
 	}
-	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
-	res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
+	header, body := firstOf(cb.Header, cb.Body)
+	id, err := s.store.SaveRawNotification(ctx, store.RawNotification{
+		Channel: cb.Channel, ReceivedAt: cb.ReceivedAt, RemoteAddr: cb.RemoteAddr, Header: header, Body: body, Size: int64(len(cb.Body)),
+	})
+	if err != nil {
+		return s.notStored(cb, err, res)
+	}
+	res.NotificationID = id
+	res.Detail += fmt.Sprintf("; kept the first %d of %d bytes: %s is over its cap of unverified callbacks this minute", len(body), len(cb.Body), sender)
+	s.record(ctx, id, store.AttemptIntake, "", &res)
 	return res
+}
+
+// processStored verifies and applies a stored notification again (replay,
+// crash recovery). One stored as its first bytes only cannot verify, and
+// says so rather than blaming its signature.
+func (s *Service) processStored(ctx context.Context, n store.Notification, kind store.AttemptKind, operator string, res *IntakeResult) {
+	if n.TruncatedFrom > 0 {
+		res.Verify, res.Apply = store.Rejected, store.ApplyRejected
+		res.Detail = fmt.Sprintf("only the first %d of %d bytes were kept (its sender was over the cap of unverified callbacks): it cannot be verified", len(n.Body), n.TruncatedFrom)
+		s.record(ctx, n.ID, kind, operator, res)
+		return
+	}
+	s.process(ctx, n.ID, kind, operator, n.Channel, n.Header, n.Body, n.ReceivedAt, res)
 }
 
 // replyCause is nil when the platform should stop sending: the notification
@@ -130,7 +221,13 @@ func (s *Service) process(ctx context.Context, id int64, kind store.AttemptKind,
 		s.record(ctx, id, kind, operator, res)
 		return
 	}
-	n, err := p.VerifyNotification(header, body, receivedAt)
+	var n gateway.Notification
+	var err error
+	if res.Verify == store.Verified && res.Notification != nil {
+		n = *res.Notification // verified before it was stored
+	} else {
+		n, err = p.VerifyNotification(header, body, receivedAt)
+	}
 	if err != nil {
 		if gateway.IsRejection(err) {
 			res.Verify, res.Apply = store.Rejected, store.ApplyRejected
@@ -176,6 +273,10 @@ func (s *Service) paymentOutcome(n gateway.Notification, r store.PaymentResult, 
 		return store.ApplyApplied, ""
 	case store.PaymentAlreadyApplied:
 		return store.ApplyDuplicate, "already paid by this trade"
+	case store.PaymentOtherChannel:
+		s.log.Warn("payment on another channel", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "order_channel", r.Order.Channel)
+		return store.ApplyChannelMismatch, fmt.Sprintf("order %s is a %s order; this %s payment (trade %s) is recorded, not applied: an order is paid on its own channel (refund it if it is not this order's)",
+			n.OutTradeNo, r.Order.Channel, n.Channel, n.TradeNo)
 	}
 	s.log.Warn("duplicate payment", "channel", n.Channel, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "paid_by", r.Order.TradeNo)
 	return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)
@@ -275,7 +376,7 @@ func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
 		}
 		for _, n := range page {
 			res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
-			s.process(ctx, n.ID, store.AttemptIntake, "recovery", n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+			s.processStored(ctx, n, store.AttemptIntake, "recovery", &res)
 			done++
 		}
 		before = page[len(page)-1].ID

@@ -175,7 +175,7 @@ func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail
 	d.Refundable = d.Ceiling.Remaining()
 	load := []func() error{
 		func() (err error) {
-			d.Notifications, err = s.store.ListNotifications(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
+			d.Notifications, err = s.store.ListNotificationsWithoutRaw(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
 			return
 		},
 		func() (err error) { d.Queries, err = s.store.TradeQueries(ctx, outTradeNo); return },

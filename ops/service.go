@@ -21,6 +21,8 @@ type Service struct {
 	log       *slog.Logger
 	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
 	suspenseDays int
+	// cap bounds unverified callbacks per sender (IntakeCap).
+	cap *senderCap
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -34,6 +36,9 @@ type Options struct {
 	// SuspenseDays: how many later bills a CROSS_DAY item waits for
 	// ([recon] suspense_days); default 3.
 	SuspenseDays int
+	// IntakeCap bounds unverified callbacks per sender ([serve]
+	// unverified_bytes_per_minute, unverified_rows_per_minute).
+	IntakeCap IntakeCap
 }
 
 // New makes a Service.
@@ -63,7 +68,7 @@ func New(o Options) (*Service, error) {
 		o.SuspenseDays = 3
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays}, nil
+		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap)}, nil
 }
 
 // Operator is who this service acts as.

@@ -33,6 +33,7 @@ const (
 	ApplyDuplicate        ApplyStatus = "DUPLICATE"         // the same fact was applied before
 	ApplyDuplicatePayment ApplyStatus = "DUPLICATE_PAYMENT" // another trade had paid the order
 	ApplyAmountMismatch   ApplyStatus = "AMOUNT_MISMATCH"   // verified, but not the order's amount or currency
+	ApplyChannelMismatch  ApplyStatus = "CHANNEL_MISMATCH"  // verified, but on another channel than the unpaid order's: recorded, not applied
 	ApplyUnknownOrder     ApplyStatus = "UNKNOWN_ORDER"     // verified, but no such order here
 	ApplyIgnored          ApplyStatus = "IGNORED"           // verified, changes nothing (e.g. WAIT_BUYER_PAY)
 	ApplyRejected         ApplyStatus = "REJECTED"          // failed verification
@@ -66,12 +67,15 @@ var applyClasses = map[ApplyStatus]applyClass{
 	// An amount that is not the order's will not change on a resend: the
 	// platform may stop, and a person must look.
 	ApplyAmountMismatch: {failed: true, settled: true},
-	ApplyUnknownOrder:   {failed: true},
-	ApplyIgnored:        {settled: true},
-	ApplyRejected:       {failed: true},
-	ApplyForbidden:      {failed: true},
-	ApplyFailed:         {failed: true},
-	ApplyReview:         {settled: true},
+	// Nor will a payment on another channel than the order's: recorded,
+	// not applied, for a person to decide.
+	ApplyChannelMismatch: {failed: true, settled: true},
+	ApplyUnknownOrder:    {failed: true},
+	ApplyIgnored:         {settled: true},
+	ApplyRejected:        {failed: true},
+	ApplyForbidden:       {failed: true},
+	ApplyFailed:          {failed: true},
+	ApplyReview:          {settled: true},
 }
 
 // Failed reports whether a notification needs attention: it did not end in
@@ -115,6 +119,10 @@ type RawNotification struct {
 	RemoteAddr string
 	Header     http.Header
 	Body       []byte
+	// Size, when set, is the size the body arrived with, of which Body
+	// holds only the first bytes (a sender over its cap on unverified
+	// callbacks).
+	Size int64
 }
 
 // Notification is a stored callback with its latest outcome.
@@ -137,6 +145,9 @@ type Notification struct {
 	Amount        *gateway.Money  `json:"amount,omitempty"`
 	Attempts      int             `json:"attempts"`
 	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+	// TruncatedFrom is the size the body arrived with when only its
+	// first bytes were kept; 0 when the body is whole.
+	TruncatedFrom int64 `json:"truncated_from,omitempty"`
 }
 
 // SaveRawNotification stores a callback before anything else is done with
@@ -150,10 +161,14 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty body is still a body that arrived
 	}
+	var size any
+	if n.Size > int64(len(body)) {
+		size = n.Size
+	}
 	var id int64
 	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := s.txExec(ctx, tx, insertNotificationSQL,
-			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
+			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size)
 		if err != nil {
 			return err
 		}
@@ -228,7 +243,11 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
-	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at`
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0)`
+
+// notificationColumnsWithoutRaw selects no header or body: 'null' reads
+// as no headers, NULL as no body.
+var notificationColumnsWithoutRaw = strings.Replace(notificationColumns, "headers, body,", "'null', NULL,", 1)
 
 func scanNotification(r rowScanner) (Notification, error) {
 	var n Notification
@@ -236,7 +255,7 @@ func scanNotification(r rowScanner) (Notification, error) {
 	var headers string
 	var amount, last sql.NullInt64
 	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
-		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last)
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom)
 	if err != nil {
 		return n, err
 	}
@@ -275,14 +294,26 @@ type NotificationFilter struct {
 }
 
 // ListNotifications returns notifications newest first, before id beforeID
-// (0: from the newest).
+// (0: from the newest), each with its raw request (headers and body).
 func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumns, f, beforeID, limit)
+}
+
+// ListNotificationsWithoutRaw is ListNotifications for listings and
+// exports: Header and Body are left empty and never read from the file,
+// so a page of callbacks costs their outcomes, not up to 64 KB of body
+// each.
+func (s *Store) ListNotificationsWithoutRaw(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumnsWithoutRaw, f, beforeID, limit)
+}
+
+func (s *Store) listNotifications(ctx context.Context, columns string, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
 	where, args := f.where()
 	if beforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, beforeID)
 	}
-	q := `SELECT ` + notificationColumns + ` FROM notifications`
+	q := `SELECT ` + columns + ` FROM notifications`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -374,7 +405,7 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size) VALUES (?, ?, ?, ?, ?, ?)`
 	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET

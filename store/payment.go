@@ -36,6 +36,11 @@ const (
 	// was received twice. It is recorded in duplicate_payments and the
 	// caller records a finding.
 	PaymentDuplicate PaymentOutcome = "DUPLICATE_PAYMENT"
+	// PaymentOtherChannel: a payment on another channel than the unpaid
+	// order's. It is recorded in duplicate_payments (money was received
+	// under the order's number and may have to be refunded by its own
+	// trade) and not applied: the order stays as it was.
+	PaymentOtherChannel PaymentOutcome = "CHANNEL_MISMATCH"
 )
 
 // PaymentResult is MarkPaid's report.
@@ -56,7 +61,8 @@ var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 // MarkPaid applies a payment exactly once. Inside one write transaction it
 // re-reads the order and: moves PENDING (or CLOSED) to PAID; treats the same
 // trade again as a no-op; records a different trade for a paid order as a
-// duplicate payment; refuses an amount that is not the order's.
+// duplicate payment; records a payment on another channel than an unpaid
+// order's without applying it; refuses an amount that is not the order's.
 func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
 	var res PaymentResult
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
@@ -96,37 +102,60 @@ func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res Paym
 	if err != nil {
 		return res, err
 	}
+	now := ms(time.Now())
+	unpaid := o.Status == OrderPending || o.Status == OrderClosed
+	if unpaid && p.Channel != o.Channel {
+		// An order is paid on the channel it was made for; its channel
+		// never changes. The same number on the other platform is not
+		// proof of the same sale (two systems of the merchant may number
+		// alike), and the money sits in another account than the order
+		// system books: a person decides (recon reports it). Its amount
+		// does not matter: it is not this order's payment.
+		first, err := s.insertOtherPayment(ctx, tx, o, p, now)
+		if err != nil {
+			return res, err
+		}
+		res.Outcome, res.FirstSeen, res.Order = PaymentOtherChannel, first, o
+		return res, nil
+	}
 	if p.Currency != "" && p.Currency != o.Currency {
 		return res, fmt.Errorf("%w: paid in %s, order %s is in %s", ErrAmountMismatch, p.Currency, o.OutTradeNo, o.Currency)
 	}
 	if p.Amount != o.Amount {
 		return res, fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
 	}
-	now := ms(time.Now())
 	switch {
-	case o.Status == OrderPending || o.Status == OrderClosed:
-		// The channel follows the payment: an order offered on both
-		// platforms belongs to the one the buyer used.
-		_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+	case unpaid:
+		_, err := s.txExec(ctx, tx, markPaidSQL, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
 		if err != nil {
 			return res, err
 		}
 		res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
-		o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
+		o.Status, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.TradeNo, p.PaidAt, p.Via
 	case o.TradeNo == p.TradeNo && o.Channel == p.Channel:
 		res.Outcome = PaymentAlreadyApplied
 	default:
-		r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
-			o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+		first, err := s.insertOtherPayment(ctx, tx, o, p, now)
 		if err != nil {
 			return res, err
 		}
-		n, _ := r.RowsAffected()
-		res.Outcome, res.FirstSeen = PaymentDuplicate, n == 1
+		res.Outcome, res.FirstSeen = PaymentDuplicate, first
 	}
 	res.Order = o
 	return res, nil
+}
+
+// insertOtherPayment records a payment of o that is not its payment, once
+// per trade; true when it was new.
+func (s *Store) insertOtherPayment(ctx context.Context, tx *sql.Tx, o Order, p Payment, now int64) (bool, error) {
+	r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
+		o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
 }
 
 // DuplicatePayment is a payment of an already paid order by another trade.
@@ -193,7 +222,7 @@ func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time
 
 const (
 	selectOrderSQL = `SELECT ` + orderColumns + ` FROM orders WHERE out_trade_no = ?`
-	markPaidSQL    = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+	markPaidSQL    = `UPDATE orders SET status = 'PAID', trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
 				WHERE id = ? AND status = ?`
 )
 

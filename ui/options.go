@@ -17,9 +17,9 @@ type Options struct {
 	// jobs (the demo and a fresh workspace set it).
 	FirstRunHint bool
 	// RefundConfirmAbove: a refund above this amount must be confirmed by
-	// typing the order number, not just y. Zero means ¥1,000.00 (the
-	// default of [refund] confirm_above).
-	RefundConfirmAbove gateway.Money
+	// typing the order number, not just y; zero means every refund. Nil
+	// means ¥1,000.00 (the default of [refund] confirm_above).
+	RefundConfirmAbove *gateway.Money
 	// QueryQPS and QueryConcurrency bound bulk live queries ([query] in
 	// paydesk.toml); zero means ops' defaults.
 	QueryQPS         float64
@@ -50,8 +50,9 @@ type Options struct {
 const defaultConfirmAbove gateway.Money = 100000
 
 func (o Options) withDefaults() Options {
-	if o.RefundConfirmAbove <= 0 {
-		o.RefundConfirmAbove = defaultConfirmAbove
+	if o.RefundConfirmAbove == nil {
+		limit := defaultConfirmAbove
+		o.RefundConfirmAbove = &limit
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -243,7 +243,7 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 	lines = append(lines, wrap("This will "+p.Describe()+".", 70)...)
 	lines = append(lines, wrap("A new refund request is recorded as PENDING before the platform is asked; if no answer comes it stays PENDING and is settled from Refunds (r), never sent twice.", 70)...)
 	typed := ""
-	if limit := f.c.opts.RefundConfirmAbove; p.Amount > limit {
+	if limit := *f.c.opts.RefundConfirmAbove; p.Amount > limit {
 		typed = p.Order.OutTradeNo
 		lines = append(lines, "", fmt.Sprintf("The amount is above %s.", limit.Yuan()))
 	}

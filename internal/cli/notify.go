@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +15,7 @@ import (
 
 func newNotifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "notify", Short: "List and replay stored payment callbacks"}
-	cmd.AddCommand(newNotifyListCmd(a), newNotifyReplayCmd(a))
+	cmd.AddCommand(newNotifyListCmd(a), newNotifyReplayCmd(a), newNotifyPruneCmd(a))
 	return cmd
 }
 
@@ -51,7 +53,19 @@ func newNotifyListCmd(a *app) *cobra.Command {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, localTime(n.ReceivedAt, svc.Zone()), n.Channel, dash(n.OutTradeNo),
 					dash(string(n.Event)), n.VerifyStatus, n.ApplyStatus, n.Attempts, truncate(firstNonEmpty(n.ApplyDetail, n.VerifyError), 60))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			// What the cap counted instead of storing is part of the log.
+			since := f.Since
+			if since.IsZero() {
+				since = time.Now().Add(-24 * time.Hour)
+			}
+			if o, err := svc.UnverifiedOverflow(cmd.Context(), since); err == nil && o.Requests > 0 {
+				fmt.Fprintf(out, "and %d unverified callback(s) (%d bytes) from %d sender(s) over the per-sender cap since %s: counted, not stored\n",
+					o.Requests, o.Bytes, o.Senders, localTime(since, svc.Zone()))
+			}
+			return nil
 		},
 	}
 	nf.add(cmd, "only callbacks that were not applied (rejected, unknown order, failed, ...)")
@@ -133,6 +147,57 @@ missing order, a key, the store.`,
 	}
 	cmd.Flags().BoolVar(&failed, "failed", false, "replay every callback that was not applied")
 	cmd.Flags().StringVar(&since, "since", "", "with --failed: only those received on or after this date")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newNotifyPruneCmd(a *app) *cobra.Command {
+	var rejected, asJSON bool
+	var before string
+	cmd := &cobra.Command{
+		Use:   "prune --rejected --before D",
+		Short: "Delete old stored callbacks that never verified (admin)",
+		Long: fmt.Sprintf(`Prune deletes the stored callbacks received before D that never verified:
+rejected (a bad signature, a body cut short) or refused from outside
+[serve] allowed_cidrs, with their attempts, and the counts of callbacks over the
+per-sender cap from before D. A callback that verified is never deleted, whatever
+became of it. D must be at least %d days ago: a rejection caused on our side (a
+key not yet updated) stays replayable until it has been fixed. Admin only;
+audited with what was removed. SQLite reuses the freed space; the file does not
+shrink.`, int(ops.PruneKeep.Hours()/24)),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !rejected {
+				return usagef("give --rejected: only callbacks that never verified can be pruned")
+			}
+			if before == "" {
+				return usagef("--before D is required")
+			}
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			at, err := parseDay("before", before, svc.Zone())
+			if err != nil {
+				return err
+			}
+			p, err := svc.PruneRejected(cmd.Context(), at)
+			if errors.Is(err, ops.ErrPruneTooRecent) {
+				return usageError{err}
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), p)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %d rejected callback(s) (%d bytes raw) and %d overflow count(s) from before %s\n",
+				p.Notifications, p.Bytes, p.Overflow, localTime(at, svc.Zone()))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&rejected, "rejected", false, "prune callbacks that never verified (the only kind that can be pruned)")
+	cmd.Flags().StringVar(&before, "before", "", "received before this date (YYYY-MM-DD) or time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -37,18 +37,10 @@ Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.
 			if len(svc.Channels()) == 0 {
 				return usagef("no platform is configured: add [alipay] and/or [wechat] to %s", cfg.File)
 			}
-			allow, err := serve.ParseCIDRs("allowed_cidrs", cfg.Serve.AllowedCIDRs)
-			if err != nil {
-				return err
-			}
-			proxies, err := serve.ParseCIDRs("trusted_proxies", cfg.Serve.TrustedProxies)
-			if err != nil {
-				return err
-			}
 			if listen == "" {
 				listen = cfg.Serve.Listen
 			}
-			srv := serve.New(svc, serve.Config{Listen: listen, AllowedCIDRs: allow, TrustedProxies: proxies,
+			srv := serve.New(svc, serve.Config{Listen: listen, AllowedCIDRs: cfg.Serve.Allowed, TrustedProxies: cfg.Serve.Proxies,
 				MaxBodyBytes: cfg.Serve.MaxBodyBytes, Logger: logger})
 			return srv.ListenAndServe(cmd.Context(), grace, nil)
 		},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,8 +26,15 @@ import (
 // serve` as a real process (and kill it) without a separate build.
 const runMainEnv = "PAYDESK_TEST_RUN_MAIN"
 
+// umaskEnv sets the child's umask (octal), so a test can show that the
+// files paydesk creates are private whatever the umask.
+const umaskEnv = "PAYDESK_TEST_UMASK"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
+		if m, err := strconv.ParseUint(os.Getenv(umaskEnv), 8, 32); err == nil {
+			syscall.Umask(int(m))
+		}
 		os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	// A developer's own workspace must not leak into the tests, which

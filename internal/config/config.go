@@ -8,12 +8,15 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/paydesk/paydesk/gateway"
 )
 
 // Config is a loaded paydesk.toml.
@@ -30,6 +33,10 @@ type Config struct {
 	Query    Query    `toml:"query"`
 	Refund   Refund   `toml:"refund"`
 	Recon    Recon    `toml:"recon"`
+
+	// Warnings are things worth saying that do not stop paydesk (a key
+	// file others may read). The CLI prints them once on stderr.
+	Warnings []string `toml:"-"`
 }
 
 type Store struct {
@@ -100,6 +107,15 @@ type Serve struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
 	MaxBodyBytes   int64    `toml:"max_body_bytes"`
+	// UnverifiedBytesPerMinute and UnverifiedRowsPerMinute cap what one
+	// sender may add to the store per minute with callbacks that fail
+	// verification (ops.IntakeCap; zero: its defaults).
+	UnverifiedBytesPerMinute int64 `toml:"unverified_bytes_per_minute"`
+	UnverifiedRowsPerMinute  int   `toml:"unverified_rows_per_minute"`
+
+	// Allowed and Proxies are AllowedCIDRs and TrustedProxies, parsed.
+	Allowed []netip.Prefix `toml:"-"`
+	Proxies []netip.Prefix `toml:"-"`
 }
 
 // Query limits live queries to what the platforms allow.
@@ -110,8 +126,10 @@ type Query struct {
 
 type Refund struct {
 	// ConfirmAbove: refunds above this yuan amount need the order number
-	// typed to confirm; default "1000.00".
+	// typed to confirm; default "1000.00". "0" means every refund does.
 	ConfirmAbove string `toml:"confirm_above"`
+	// Threshold is ConfirmAbove parsed; set on load.
+	Threshold gateway.Money `toml:"-"`
 }
 
 type Recon struct {
@@ -197,8 +215,8 @@ func (c *Config) applyEnv() {
 	}
 }
 
-// resolve fills defaults, makes paths absolute against dir, and reads the
-// key files.
+// resolve fills defaults, checks every value (an error names the key), makes
+// paths absolute against dir, and reads the key files.
 func (c *Config) resolve(dir string) error {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
@@ -224,43 +242,29 @@ func (c *Config) resolve(dir string) error {
 	if c.Query.Concurrency == 0 {
 		c.Query.Concurrency = 4
 	}
+	// Only an absent key takes the default: "0" is a choice (every
+	// refund is confirmed by typing the order number).
 	if c.Refund.ConfirmAbove == "" {
 		c.Refund.ConfirmAbove = "1000.00"
 	}
 	if c.Recon.SuspenseDays == 0 {
 		c.Recon.SuspenseDays = 3
 	}
+	if err := c.check(); err != nil {
+		return err
+	}
 	var errs []error
 	if a := c.Alipay; a != nil {
-		errs = append(errs, a.load(abs))
+		errs = append(errs, a.load(abs, &c.Warnings))
 	}
 	if w := c.WeChat; w != nil {
-		errs = append(errs, w.load(abs))
+		errs = append(errs, w.load(abs, &c.Warnings))
 	}
 	return errors.Join(errs...)
 }
 
-func readKey(section, key, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("[%s] %s: cannot read %s: %w", section, key, path, unwrapPathError(err))
-	}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil, fmt.Errorf("[%s] %s: %s is empty", section, key, path)
-	}
-	return b, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func (a *Alipay) load(abs func(string) string) error {
-	if err := a.loadMapi(abs); err != nil || !a.UsesOpenAPI() {
+func (a *Alipay) load(abs func(string) string, warnings *[]string) error {
+	if err := a.loadMapi(abs, warnings); err != nil || !a.UsesOpenAPI() {
 		return err
 	}
 	var missing []string
@@ -291,7 +295,7 @@ func (a *Alipay) load(abs func(string) string) error {
 		a.Gateway = "https://openapi.alipay.com/gateway.do"
 	}
 	var err error
-	if a.PrivateKey, err = readKey("alipay", "private_key_file", abs(a.PrivateKeyFile)); err != nil {
+	if a.PrivateKey, err = readSecret("alipay", "private_key_file", abs(a.PrivateKeyFile), warnings); err != nil {
 		return err
 	}
 	if !certMode {
@@ -308,8 +312,8 @@ func (a *Alipay) load(abs func(string) string) error {
 	return err
 }
 
-func (w *WeChat) load(abs func(string) string) error {
-	if err := w.loadV2(abs); err != nil || !w.UsesV3() {
+func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
+	if err := w.loadV2(abs, warnings); err != nil || !w.UsesV3() {
 		return err
 	}
 	var missing []string
@@ -330,7 +334,7 @@ func (w *WeChat) load(abs func(string) string) error {
 		w.BaseURL = "https://api.mch.weixin.qq.com"
 	}
 	var err error
-	if w.PrivateKey, err = readKey("wechat", "private_key_file", abs(w.PrivateKeyFile)); err != nil {
+	if w.PrivateKey, err = readSecret("wechat", "private_key_file", abs(w.PrivateKeyFile), warnings); err != nil {
 		return err
 	}
 	if w.PlatformPublicKey, err = readKey("wechat", "platform_public_key_file", abs(w.PlatformPublicKeyFile)); err != nil {
@@ -339,7 +343,7 @@ func (w *WeChat) load(abs func(string) string) error {
 	var key []byte
 	switch {
 	case w.APIv3KeyFile != "":
-		if key, err = readKey("wechat", "apiv3_key_file", abs(w.APIv3KeyFile)); err != nil {
+		if key, err = readSecret("wechat", "apiv3_key_file", abs(w.APIv3KeyFile), warnings); err != nil {
 			return err
 		}
 	default:

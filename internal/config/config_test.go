@@ -132,3 +132,100 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// TestLoadChecksValues: a value that cannot be meant is refused on load,
+// naming its key, whatever else the file says.
+func TestLoadChecksValues(t *testing.T) {
+	cases := map[string]struct{ toml, want string }{
+		"negative qps":         {"[query]\nqps = -1\n", "[query] qps: -1"},
+		"nan qps":              {"[query]\nqps = nan\n", "[query] qps: NaN"},
+		"negative concurrency": {"[query]\nconcurrency = -2\n", "[query] concurrency: -2"},
+		"negative suspense":    {"[recon]\nsuspense_days = -1\n", "[recon] suspense_days: -1"},
+		"confirm not money":    {"[refund]\nconfirm_above = \"lots\"\n", `[refund] confirm_above: "lots": want yuan`},
+		"confirm sub-fen":      {"[refund]\nconfirm_above = \"0.001\"\n", `[refund] confirm_above: "0.001"`},
+		"confirm negative":     {"[refund]\nconfirm_above = \"-5\"\n", `[refund] confirm_above: "-5" is negative`},
+		"negative body":        {"[serve]\nmax_body_bytes = -1\n", "[serve] max_body_bytes: -1 is negative"},
+		"negative cap":         {"[serve]\nunverified_bytes_per_minute = -1\n", "[serve] unverified_bytes_per_minute: -1"},
+		"negative rows":        {"[serve]\nunverified_rows_per_minute = -1\n", "[serve] unverified_rows_per_minute: -1"},
+		"listen":               {"[serve]\nlisten = \"8080\"\n", `[serve] listen: "8080"`},
+		"cidr":                 {"[serve]\nallowed_cidrs = [\"10.0.0.0/33\"]\n", `[serve] allowed_cidrs: "10.0.0.0/33"`},
+		"proxy":                {"[serve]\ntrusted_proxies = [\"localhost\"]\n", `[serve] trusted_proxies: "localhost"`},
+		"zone":                 {"zone = \"Mars/Olympus\"\n", `zone: "Mars/Olympus"`},
+		"alipay gateway ftp":   {alipayWith(`gateway = "ftp://openapi.alipay.com/gateway.do"`), `[alipay] gateway: "ftp://openapi.alipay.com/gateway.do": want an http:// or https:// address`},
+		"alipay gateway bare":  {alipayWith(`gateway = "openapi.alipay.com/gateway.do"`), `[alipay] gateway: "openapi.alipay.com/gateway.do"`},
+		"wechat base_url":      {wechatWith("apiv3_key_file = \"k32\"\nbase_url = \"api.mch.weixin.qq.com\""), `[wechat] base_url: "api.mch.weixin.qq.com"`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "k.pem", secretPEM)
+			write(t, dir, "k32", "0123456789abcdef0123456789abcdef")
+			_, err := Load(write(t, dir, "paydesk.toml", c.toml))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v; want it to contain %q", err, c.want)
+			}
+		})
+	}
+	// Zero keeps its meaning where it has one: confirm_above "0" confirms
+	// every refund; it is not the default.
+	dir := t.TempDir()
+	c, err := Load(write(t, dir, "paydesk.toml", "[refund]\nconfirm_above = \"0\"\n"))
+	if err != nil || c.Refund.Threshold != 0 || c.Refund.ConfirmAbove != "0" {
+		t.Fatalf("confirm_above 0: %+v %v", c.Refund, err)
+	}
+	c, err = Load(write(t, dir, "paydesk.toml", "[query]\nqps = 2.5\n"))
+	if err != nil || c.Refund.Threshold != 100000 || c.Query.QPS != 2.5 {
+		t.Fatalf("defaults: %+v %+v %v", c.Refund, c.Query, err)
+	}
+}
+
+func alipayWith(line string) string {
+	return "[alipay]\napp_id = \"1\"\nprivate_key_file = \"k.pem\"\nalipay_public_key_file = \"k.pem\"\n" + line + "\n"
+}
+
+// TestSecretKeyFilesOpenToOthersWarn: a private key or APIv3 key file that
+// group or others may read loads, with a warning naming the file; public
+// keys and certificates draw none; a private file draws none.
+func TestSecretKeyFilesOpenToOthersWarn(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "app.pem", secretPEM)
+	write(t, dir, "alipay_pub.pem", "PUB")
+	write(t, dir, "wx.pem", secretPEM)
+	write(t, dir, "wxpub.pem", "PUB")
+	write(t, dir, "apiv3", "0123456789abcdef0123456789abcdef")
+	for name, mode := range map[string]os.FileMode{"app.pem": 0o644, "alipay_pub.pem": 0o644, "wx.pem": 0o600, "wxpub.pem": 0o644, "apiv3": 0o640} {
+		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := write(t, dir, "paydesk.toml", `
+[alipay]
+app_id = "2021000000000000"
+private_key_file = "app.pem"
+alipay_public_key_file = "alipay_pub.pem"
+[wechat]
+mchid = "1900000001"
+appid = "wx0000000000000000"
+merchant_serial_no = "ABC"
+private_key_file = "wx.pem"
+apiv3_key_file = "apiv3"
+platform_public_key_id = "PUB_KEY_ID_1"
+platform_public_key_file = "wxpub.pem"
+`)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"[alipay] private_key_file: " + filepath.Join(dir, "app.pem") + " is open to group and others (mode 0644)",
+		"[wechat] apiv3_key_file: " + filepath.Join(dir, "apiv3") + " is open to its group (mode 0640)",
+	}
+	if len(c.Warnings) != len(want) {
+		t.Fatalf("warnings %q; want %d", c.Warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(c.Warnings[i], w) || !strings.Contains(c.Warnings[i], "chmod 600") {
+			t.Errorf("warning %q; want %q…chmod 600", c.Warnings[i], w)
+		}
+	}
+}
