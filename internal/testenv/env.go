@@ -43,6 +43,9 @@ type Options struct {
 	HTTPTimeout time.Duration
 	Now         func() time.Time
 	Sandbox     func(*sandbox.Config)
+	// RefundQueryAfter is the service's [refund] query_after; zero means
+	// none (tests retry at once unless they test the wait).
+	RefundQueryAfter time.Duration
 }
 
 // Env is a running test environment.
@@ -87,7 +90,11 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.Store = st
-	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now})
+	if opt.RefundQueryAfter == 0 {
+		opt.RefundQueryAfter = -1
+	}
+	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
+		RefundQueryAfter: opt.RefundQueryAfter})
 	if err != nil {
 		t.Fatal(err)
 	}
