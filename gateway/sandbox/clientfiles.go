@@ -17,8 +17,10 @@ type ClientFiles struct {
 
 // WriteClientFiles writes into dir what a merchant's paydesk needs to talk
 // to this sandbox, as a merchant would download them from the platforms'
-// consoles: the platform public keys, the merchant private keys the sandbox
-// accepts, the APIv3 key, and a paydesk.toml pointing at the sandbox's URL.
+// consoles: the platform public keys, the WeChat Pay platform certificate,
+// the merchant private keys the sandbox accepts, the APIv3 key, and a
+// paydesk.toml pointing at the sandbox's URL with the keys its sign modes
+// need.
 // dbPath goes into [store]; empty means "paydesk.db" beside the config.
 func (s *Server) WriteClientFiles(dir, dbPath string) (ClientFiles, error) {
 	if s.baseURL == "" {
@@ -31,6 +33,7 @@ func (s *Server) WriteClientFiles(dir, dbPath string) (ClientFiles, error) {
 		"keys/alipay_public.pem":         PublicKeyPEM(&k.AlipayPlatformKey.PublicKey),
 		"keys/apiclient_key.pem":         PrivateKeyPEM(k.WeChatMerchantKey),
 		"keys/wechatpay_pub.pem":         PublicKeyPEM(&k.WeChatPlatformKey.PublicKey),
+		"keys/wechatpay_cert.pem":        s.wechatCertPEM(),
 		"keys/wechat_apiv3_key":          []byte(k.WeChatAPIv3Key),
 		"keys/wechatpay_merchant_serial": []byte(k.WeChatMerchantSerialNo + "\n"),
 	}
@@ -41,14 +44,30 @@ func (s *Server) WriteClientFiles(dir, dbPath string) (ClientFiles, error) {
 	fmt.Fprintf(&cfg, "# paydesk configuration for the sandbox at %s (test keys: never use them for real money)\n\n", s.baseURL)
 	fmt.Fprintf(&cfg, "[store]\npath = %q\n\n", dbPath)
 	if _, ok := s.sides[gateway.Alipay]; ok {
-		fmt.Fprintf(&cfg, "[alipay]\napp_id = %q\nprivate_key_file = \"keys/alipay_app_private.pem\"\nalipay_public_key_file = \"keys/alipay_public.pem\"\ngateway = %q\n\n",
+		fmt.Fprintf(&cfg, "[alipay]\napp_id = %q\nprivate_key_file = \"keys/alipay_app_private.pem\"\nalipay_public_key_file = \"keys/alipay_public.pem\"\ngateway = %q\n",
 			k.AlipayAppID, s.baseURL+AlipayGatewayPath)
+		if s.cfg.AlipaySignType == alipaySignRSA {
+			cfg.WriteString("sign_type = \"RSA\"                  # this sandbox app signs with SHA1withRSA\n")
+		}
+		cfg.WriteString("\n")
 	}
 	if _, ok := s.sides[gateway.WeChat]; ok {
-		fmt.Fprintf(&cfg, "[wechat]\nmchid = %q\nappid = %q\nmerchant_serial_no = %q\nprivate_key_file = \"keys/apiclient_key.pem\"\napiv3_key_file = \"keys/wechat_apiv3_key\"\nplatform_public_key_id = %q\nplatform_public_key_file = \"keys/wechatpay_pub.pem\"\nbase_url = %q\n",
-			k.WeChatMchID, k.WeChatAppID, k.WeChatMerchantSerialNo, k.WeChatPlatformKeyID, s.baseURL)
+		fmt.Fprintf(&cfg, "[wechat]\nmchid = %q\nappid = %q\nmerchant_serial_no = %q\nprivate_key_file = \"keys/apiclient_key.pem\"\napiv3_key_file = \"keys/wechat_apiv3_key\"\n",
+			k.WeChatMchID, k.WeChatAppID, k.WeChatMerchantSerialNo)
+		// The keys the sign mode signs with: the public key, the platform
+		// certificate (a file; or platform_cert_download = true), or both.
+		if s.cfg.WeChatSign != WeChatSignCert {
+			fmt.Fprintf(&cfg, "platform_public_key_id = %q\nplatform_public_key_file = \"keys/wechatpay_pub.pem\"\n", k.WeChatPlatformKeyID)
+		}
+		if s.cfg.WeChatSign != WeChatSignPubKey {
+			cfg.WriteString("platform_cert_files = [\"keys/wechatpay_cert.pem\"]      # or: platform_cert_download = true\n")
+		}
+		fmt.Fprintf(&cfg, "base_url = %q\n", s.baseURL)
 	}
 	files["paydesk.toml"] = []byte(cfg.String())
+	if files["keys/wechatpay_cert.pem"] == nil {
+		delete(files, "keys/wechatpay_cert.pem")
+	}
 
 	out := ClientFiles{Config: "paydesk.toml"}
 	for name, data := range files {
@@ -68,4 +87,11 @@ func (s *Server) WriteClientFiles(dir, dbPath string) (ClientFiles, error) {
 		}
 	}
 	return out, nil
+}
+
+func (s *Server) wechatCertPEM() []byte {
+	if s.wechatCert == nil {
+		return nil
+	}
+	return s.wechatCert.PEM
 }

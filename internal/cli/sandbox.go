@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,9 +17,9 @@ import (
 )
 
 func newSandboxCmd() *cobra.Command {
-	var listen, dir, notify string
+	var listen, dir, notify, wechatSign, alipaySign, alipayCharset string
 	cmd := &cobra.Command{
-		Use:   "sandbox [--listen ADDR] [--dir DIR]",
+		Use:   "sandbox [--listen ADDR] [--dir DIR] [--wechat-sign pubkey|cert|mixed]",
 		Short: "Run simulated Alipay and WeChat Pay platforms on one listener",
 		Long: `Run both simulated platforms: the Alipay OpenAPI gateway and WeChat Pay APIv3, with
 their own keys, signed requests and responses, refunds, bills and notifications that
@@ -25,10 +27,20 @@ are retried until acknowledged. DIR receives the platform public keys, the merch
 keys the sandbox accepts and a paydesk.toml pointing at it; the sandbox's own keys
 are kept there too, so a restart keeps the same identities.
 
+--wechat-sign chooses the key WeChat Pay signs answers and callbacks with: its public
+key (PUB_KEY_ID_…), its platform certificate (also served at /v3/certificates), or
+mixed, each message signed by either at random, as during a merchant's move from
+certificates to the public key. --alipay-sign-type RSA makes the Alipay app an older
+RSA (SHA1withRSA) one; --alipay-charset gbk sends Alipay's callbacks in GBK.
+
 Drive it with paydesk itself, or with its control API:
   POST   /sandbox/trades     {"channel","out_trade_no","amount","subject","pay":true}
   POST   /sandbox/refunds    {"channel","out_trade_no","amount","reason"}  (a "web console" refund)
   POST   /sandbox/faults     {"channel","out_trade_no","fault":{...}}
+           fault: delay, hang, server_error, refund_pending, refund_ends (ABNORMAL|FAILED|SUCCESS),
+           refund_rate_limited, refund_system_error, refund_not_carried_out, drop_notify,
+           duplicate_notify, bad_signature, tamper_amount, stale_by, book_late,
+           notify_sign_type (RSA), notify_charset (gbk), answer_sign_type (RSA)
   DELETE /sandbox/faults
   GET    /sandbox/deliveries`,
 		Args: cobra.NoArgs,
@@ -47,11 +59,24 @@ Drive it with paydesk itself, or with its control API:
 			if err != nil {
 				return err
 			}
+			if keys.WeChatPlatformCertKey == nil {
+				// A folder from before the sandbox had platform certificates.
+				if keys.WeChatPlatformCertKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+					return err
+				}
+				if err := keys.SaveKeys(dir); err != nil {
+					return err
+				}
+			}
+			sign, err := sandbox.ParseWeChatSign(wechatSign)
+			if err != nil {
+				return usageError{fmt.Errorf("--wechat-sign: %w", err)}
+			}
 			sb, err := sandbox.New(sandbox.Config{Keys: keys, Logger: logger, NotifyURL: map[gateway.Channel]string{
 				gateway.Alipay: notify + "/notify/alipay", gateway.WeChat: notify + "/notify/wechat",
-			}})
+			}, WeChatSign: sign, AlipaySignType: alipaySign, AlipayCharset: alipayCharset})
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			if err := sb.Start(listen); err != nil {
 				return err
@@ -64,7 +89,7 @@ Drive it with paydesk itself, or with its control API:
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "sandbox listening on %s\n", sb.URL())
 			fmt.Fprintf(out, "  alipay gateway   %s%s\n", sb.URL(), sandbox.AlipayGatewayPath)
-			fmt.Fprintf(out, "  wechat base url  %s\n", sb.URL())
+			fmt.Fprintf(out, "  wechat base url  %s (signing with: %s)\n", sb.URL(), sign)
 			fmt.Fprintf(out, "  notifications to %s/notify/{alipay,wechat}\n", notify)
 			fmt.Fprintf(out, "  client config    %s\n", filepath.Join(dir, files.Config))
 			fmt.Fprintf(out, "try: paydesk --config %s serve --listen %s\n", filepath.Join(dir, files.Config), trimScheme(notify))
@@ -76,6 +101,9 @@ Drive it with paydesk itself, or with its control API:
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address the simulated platforms listen on")
 	cmd.Flags().StringVar(&dir, "dir", "sandbox", "folder for the keys and the client paydesk.toml")
 	cmd.Flags().StringVar(&notify, "notify", "http://127.0.0.1:8080", "base URL of the paydesk serve that receives notifications")
+	cmd.Flags().StringVar(&wechatSign, "wechat-sign", "pubkey", "key WeChat Pay signs with: pubkey, cert or mixed")
+	cmd.Flags().StringVar(&alipaySign, "alipay-sign-type", "RSA2", "the Alipay app's sign type: RSA2 or RSA (SHA1, older apps)")
+	cmd.Flags().StringVar(&alipayCharset, "alipay-charset", "utf-8", "charset of Alipay's callbacks: utf-8 or gbk")
 	return cmd
 }
 
