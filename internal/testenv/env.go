@@ -46,6 +46,10 @@ type Options struct {
 	// RefundQueryAfter is the service's [refund] query_after; zero means
 	// none (tests retry at once unless they test the wait).
 	RefundQueryAfter time.Duration
+	// WeChat and Alipay adjust the platform clients' configuration (keys,
+	// sign type, notify URL) before they are built, knowing the sandbox.
+	WeChat func(*sandbox.Server, *wechat.Config)
+	Alipay func(*sandbox.Server, *alipay.Config)
 }
 
 // Env is a running test environment.
@@ -77,7 +81,7 @@ func New(t testing.TB, opt Options) *Env {
 			opt.Sandbox(c)
 		}
 	})
-	e.Platforms = Platforms(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout})
+	e.Platforms = PlatformsWith(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout}, opt.Alipay, opt.WeChat)
 	if len(opt.Channels) > 0 {
 		for ch := range e.Platforms {
 			if !slices.Contains(opt.Channels, ch) {
@@ -129,22 +133,55 @@ func New(t testing.TB, opt Options) *Env {
 }
 
 // Platforms builds the real Alipay and WeChat Pay clients for a sandbox,
-// with the test keys.
+// with the test keys (WeChat in public-key mode).
 func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
 	t.Helper()
+	return PlatformsWith(t, sb, hc, nil, nil)
+}
+
+// PlatformsWith is Platforms with the clients' configuration adjusted.
+func PlatformsWith(t testing.TB, sb *sandbox.Server, hc *http.Client, ac func(*sandbox.Server, *alipay.Config), wc func(*sandbox.Server, *wechat.Config)) map[gateway.Channel]gateway.Platform {
+	t.Helper()
 	k := testkit.SandboxKeys(t)
-	a, err := alipay.New(alipay.Config{AppID: k.AlipayAppID, PrivateKeyPEM: sandbox.PrivateKeyPEM(k.AlipayAppKey),
-		AlipayPublicKeyPEM: sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey), GatewayURL: sb.URL() + sandbox.AlipayGatewayPath, HTTPClient: hc})
+	acfg := alipay.Config{AppID: k.AlipayAppID, PrivateKeyPEM: sandbox.PrivateKeyPEM(k.AlipayAppKey),
+		AlipayPublicKeyPEM: sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey), GatewayURL: sb.URL() + sandbox.AlipayGatewayPath, HTTPClient: hc}
+	if ac != nil {
+		ac(sb, &acfg)
+	}
+	a, err := alipay.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := wechat.New(wechat.Config{MchID: k.WeChatMchID, AppID: k.WeChatAppID, MerchantSerialNo: k.WeChatMerchantSerialNo,
+	wcfg := wechat.Config{MchID: k.WeChatMchID, AppID: k.WeChatAppID, MerchantSerialNo: k.WeChatMerchantSerialNo,
 		PrivateKeyPEM: sandbox.PrivateKeyPEM(k.WeChatMerchantKey), APIv3Key: k.WeChatAPIv3Key, PlatformPublicKeyID: k.WeChatPlatformKeyID,
-		PlatformPublicKeyPEM: sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey), BaseURL: sb.URL(), HTTPClient: hc})
+		PlatformPublicKeyPEM: sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey), BaseURL: sb.URL(), HTTPClient: hc}
+	if wc != nil {
+		wc(sb, &wcfg)
+	}
+	w, err := wechat.New(wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return map[gateway.Channel]gateway.Platform{gateway.Alipay: a, gateway.WeChat: w}
+}
+
+// CertOnly configures a WeChat client with the sandbox's platform
+// certificate file and no public key: a merchant in certificate mode.
+func CertOnly(sb *sandbox.Server, c *wechat.Config) {
+	c.PlatformPublicKeyID, c.PlatformPublicKeyPEM = "", nil
+	c.PlatformCertPEMs = [][]byte{sb.WeChatCert().PEM}
+}
+
+// CertDownload configures a WeChat client that downloads the platform
+// certificates through /v3/certificates and has no public key.
+func CertDownload(_ *sandbox.Server, c *wechat.Config) {
+	c.PlatformPublicKeyID, c.PlatformPublicKeyPEM, c.PlatformCertDownload = "", nil, true
+}
+
+// CertAndPubKey configures a WeChat client with both the platform public
+// key and the platform certificate: a merchant moving between them.
+func CertAndPubKey(sb *sandbox.Server, c *wechat.Config) {
+	c.PlatformCertPEMs = [][]byte{sb.WeChatCert().PEM}
 }
 
 // Order is a local order to import.
