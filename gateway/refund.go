@@ -1,6 +1,11 @@
 package gateway
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // RefundStatus is a refund's state, locally and at the platform.
 type RefundStatus string
@@ -18,6 +23,18 @@ const (
 	// API). Not a failure: the amount is not refundable again.
 	RefundAbnormal RefundStatus = "ABNORMAL"
 )
+
+// RefundStatuses lists every refund status.
+var RefundStatuses = []RefundStatus{RefundPending, RefundSuccess, RefundFailed, RefundAbnormal}
+
+// ParseRefundStatus reads a refund status as people type it ("abnormal").
+func ParseRefundStatus(s string) (RefundStatus, error) {
+	st := RefundStatus(strings.ToUpper(strings.TrimSpace(s)))
+	if slices.Contains(RefundStatuses, st) {
+		return st, nil
+	}
+	return "", fmt.Errorf("unknown refund status %q (want pending, success, failed or abnormal)", s)
+}
 
 // Holds says whether a refund in this status holds its amount out of the
 // order's refund ceiling without having refunded it: a refund whose outcome
