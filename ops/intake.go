@@ -39,6 +39,19 @@ type IntakeResult struct {
 	verifyErr error
 }
 
+// VerifyKey names the key that verified the callback, or the unknown
+// serial it named (listed so, the missing key is plain); "" otherwise.
+func (r *IntakeResult) VerifyKey() string {
+	if r.Notification != nil {
+		return r.Notification.VerifiedBy
+	}
+	var unknown *gateway.UnknownKeyError
+	if errors.As(r.verifyErr, &unknown) {
+		return "unknown serial " + unknown.Serial
+	}
+	return ""
+}
+
 // errNotApplied asks the platform to send again: the notification was
 // stored but could not be applied now (unknown order, a transient failure).
 var errNotApplied = errors.New("not applied")
@@ -284,13 +297,8 @@ func (s *Service) attempt(kind store.AttemptKind, operator string, res *IntakeRe
 			amount = n.RefundAmount
 		}
 		a.Event, a.NotifyID, a.OutTradeNo, a.TradeNo, a.OutRequestNo, a.Amount = n.Event, n.NotifyID, n.OutTradeNo, n.TradeNo, n.OutRequestNo, &amount
-		a.VerifyKey = n.VerifiedBy
 	}
-	var unknown *gateway.UnknownKeyError
-	if errors.As(res.verifyErr, &unknown) {
-		// Listed with the serial it named, so the missing key is plain.
-		a.VerifyKey = "unknown serial " + unknown.Serial
-	}
+	a.VerifyKey = res.VerifyKey()
 	return a
 }
 
