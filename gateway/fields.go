@@ -47,6 +47,26 @@ func (l FieldLimit) Check(ch Channel, value string) error {
 	return nil
 }
 
+// FieldValue is one value a request sends, with its field's limit.
+type FieldValue struct {
+	Limit FieldLimit
+	Value string
+}
+
+// CheckFields checks each value against its limit, in order; empty values
+// are not checked (a field the request does not send).
+func CheckFields(ch Channel, fields ...FieldValue) error {
+	for _, f := range fields {
+		if f.Value == "" {
+			continue
+		}
+		if err := f.Limit.Check(ch, f.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RefundChecker is implemented by platforms that can tell, without asking
 // them, that a refund request would be refused for its fields' lengths.
 // The caller checks before it records anything; empty fields are not

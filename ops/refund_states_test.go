@@ -28,6 +28,22 @@ func paidByCallback(t *testing.T, env *testenv.Env, o testenv.Order) {
 	}
 }
 
+// refundEndingAs refunds a paid WeChat order whose refund the platform
+// answers PROCESSING and then ends as ends, with its notification, and
+// returns the refund once that notification made it so.
+func refundEndingAs(t *testing.T, env *testenv.Env, o testenv.Order, amount gateway.Money, ends gateway.RefundStatus) store.Refund {
+	t.Helper()
+	paidByCallback(t, env, o)
+	env.Sandbox.SetFault(gateway.WeChat, o.OutTradeNo, sandbox.Fault{RefundEnds: ends})
+	defer env.Sandbox.ClearFaults()
+	out, err := env.Service.Refund(context.Background(), o.OutTradeNo, amount, "returned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.WaitDelivered(t, 10*time.Second)
+	return waitRefund(t, env, out.Refund.OutRequestNo, ends)
+}
+
 // waitRefund polls the store until the refund has the status, as its
 // notification makes it so.
 func waitRefund(t *testing.T, env *testenv.Env, no string, want gateway.RefundStatus) store.Refund {
@@ -56,21 +72,13 @@ func TestAbnormalRefundKeepsTheCeiling(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Serve: true})
 	ctx := context.Background()
 	o := testenv.Order{OutTradeNo: "PDABN0000001", Channel: gateway.WeChat, Amount: 10000}
-	paidByCallback(t, env, o)
-	env.Sandbox.SetFault(gateway.WeChat, o.OutTradeNo, sandbox.Fault{RefundEnds: gateway.RefundAbnormal})
-	out, err := env.Service.Refund(ctx, o.OutTradeNo, 6000, "buyer returned the goods")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.WaitDelivered(t, 10*time.Second)
-	f := waitRefund(t, env, out.Refund.OutRequestNo, gateway.RefundAbnormal)
+	f := refundEndingAs(t, env, o, 6000, gateway.RefundAbnormal)
 	if f.Error != "platform: ABNORMAL" {
 		t.Fatalf("abnormal refund: %+v", f)
 	}
-	env.Sandbox.ClearFaults()
 
 	// 6,000 held by the ABNORMAL refund: 4,001 more does not fit.
-	_, err = env.Service.Refund(ctx, o.OutTradeNo, 4001, "second refund")
+	_, err := env.Service.Refund(ctx, o.OutTradeNo, 4001, "second refund")
 	if !errors.Is(err, ops.ErrRefundInput) || !strings.Contains(err.Error(), "abnormal ¥60.00") {
 		t.Fatalf("a refund past the ceiling while one is ABNORMAL: %v", err)
 	}
@@ -108,19 +116,11 @@ func TestClosedRefundFreesTheCeiling(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Serve: true})
 	ctx := context.Background()
 	o := testenv.Order{OutTradeNo: "PDCLS0000001", Channel: gateway.WeChat, Amount: 5000}
-	paidByCallback(t, env, o)
-	env.Sandbox.SetFault(gateway.WeChat, o.OutTradeNo, sandbox.Fault{RefundEnds: gateway.RefundFailed})
-	out, err := env.Service.Refund(ctx, o.OutTradeNo, 5000, "cancelled")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.WaitDelivered(t, 10*time.Second)
-	f := waitRefund(t, env, out.Refund.OutRequestNo, gateway.RefundFailed)
+	f := refundEndingAs(t, env, o, 5000, gateway.RefundFailed)
 	ns, _ := env.Store.ListNotifications(ctx, store.NotificationFilter{OutTradeNo: o.OutTradeNo}, 0, 10)
 	if len(ns) == 0 || ns[0].Event != gateway.EventRefundClosed || ns[0].ApplyStatus != store.ApplyApplied {
 		t.Fatalf("REFUND.CLOSED notification: %+v", ns)
 	}
-	env.Sandbox.ClearFaults()
 	again, err := env.Service.Refund(ctx, o.OutTradeNo, 5000, "cancelled, second try")
 	if err != nil || again.Refund.Status != gateway.RefundSuccess || again.Refund.OutRequestNo == f.OutRequestNo {
 		t.Fatalf("refund after a closed one: %+v, %v", again, err)

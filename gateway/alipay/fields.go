@@ -21,15 +21,7 @@ var (
 // CheckRefund checks a refund request's fields against Alipay's documented
 // lengths before anything is recorded. Empty fields are not checked.
 func (c *Client) CheckRefund(req gateway.RefundRequest) error {
-	for _, f := range []struct {
-		l gateway.FieldLimit
-		v string
-	}{
-		{limitOutTradeNo, req.OutTradeNo}, {limitTradeNo, req.TradeNo}, {limitOutRequestNo, req.OutRequestNo}, {limitRefundReason, req.Reason},
-	} {
-		if err := f.l.Check(gateway.Alipay, f.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return gateway.CheckFields(gateway.Alipay, gateway.FieldValue{Limit: limitOutTradeNo, Value: req.OutTradeNo},
+		gateway.FieldValue{Limit: limitTradeNo, Value: req.TradeNo}, gateway.FieldValue{Limit: limitOutRequestNo, Value: req.OutRequestNo},
+		gateway.FieldValue{Limit: limitRefundReason, Value: req.Reason})
 }

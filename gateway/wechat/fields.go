@@ -31,18 +31,10 @@ var (
 // documented lengths before anything is recorded. Empty fields are not
 // checked.
 func (c *Client) CheckRefund(req gateway.RefundRequest) error {
-	for _, f := range []struct {
-		l gateway.FieldLimit
-		v string
-	}{
-		{limitOutTradeNo, req.OutTradeNo}, {limitTransactionID, req.TradeNo}, {limitOutRefundNo, req.OutRequestNo},
-		{limitReason, req.Reason}, {limitCurrency, req.Currency}, {limitNotifyURL, c.cfg.RefundNotifyURL},
-	} {
-		if err := f.l.Check(gateway.WeChat, f.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return gateway.CheckFields(gateway.WeChat, gateway.FieldValue{Limit: limitOutTradeNo, Value: req.OutTradeNo},
+		gateway.FieldValue{Limit: limitTransactionID, Value: req.TradeNo}, gateway.FieldValue{Limit: limitOutRefundNo, Value: req.OutRequestNo},
+		gateway.FieldValue{Limit: limitReason, Value: req.Reason}, gateway.FieldValue{Limit: limitCurrency, Value: req.Currency},
+		gateway.FieldValue{Limit: limitNotifyURL, Value: c.cfg.RefundNotifyURL})
 }
 
 // checkNotifyURL refuses a refund notify_url WeChat Pay would refuse: it
