@@ -298,6 +298,9 @@ func (c *Client) call(ctx context.Context, method string, do func(context.Contex
 // QueryTrade asks alipay.trade.query for the trade's live state.
 func (c *Client) QueryTrade(ctx context.Context, outTradeNo string) (gateway.Trade, error) {
 	const method = "alipay.trade.query"
+	if err := limitOutTradeNo.Check(gateway.Alipay, outTradeNo); err != nil {
+		return gateway.Trade{}, fmt.Errorf("alipay %s: %w", method, err)
+	}
 	var rsp *sdk.TradeQueryRsp
 	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeQuery(ctx, sdk.TradeQuery{OutTradeNo: outTradeNo})
@@ -456,6 +459,10 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 // [refund] query_after).
 func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo string) (gateway.RefundResult, error) {
 	const method = "alipay.trade.fastpay.refund.query"
+	if err := gateway.CheckFields(gateway.Alipay, gateway.FieldValue{Limit: limitOutTradeNo, Value: outTradeNo},
+		gateway.FieldValue{Limit: limitOutRequestNo, Value: outRequestNo}); err != nil {
+		return gateway.RefundResult{}, fmt.Errorf("alipay %s: %w", method, err)
+	}
 	var rsp *sdk.TradeFastPayRefundQueryRsp
 	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeFastPayRefundQuery(ctx, sdk.TradeFastPayRefundQuery{
