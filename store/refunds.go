@@ -185,7 +185,7 @@ type RefundOutcome struct {
 	Error      string // why it failed, or what the platform said
 }
 
-// refundMoves is the refund state machine (ARCHITECTURE.md): a PENDING
+// refundMoves is the refund state machine (ARCHITECTURE.md §4): a PENDING
 // refund ends SUCCESS, FAILED or ABNORMAL; an ABNORMAL one can still end
 // SUCCESS once the merchant has had WeChat Pay pay it out. Nothing else
 // moves: SUCCESS and FAILED are final, and an ABNORMAL refund is never
