@@ -82,6 +82,9 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d = &Demo{Dir: dir}
+	// The deferred cleanup holds its own reference: `return nil, err`
+	// sets d to nil before deferred functions run.
+	started := d
 	if opt.Logger == nil {
 		f, err := os.OpenFile(filepath.Join(dir, "paydesk.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
@@ -92,7 +95,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	}
 	defer func() {
 		if err != nil {
-			d.Close()
+			started.Close()
 			d = nil
 		}
 	}()
