@@ -87,7 +87,6 @@ type Client struct {
 	core      *core.Client
 	validator *validators.WechatPayResponseValidator // checks signed answers, also refusals
 	notify    *notifyVerifier
-	keys      *platformKeys
 }
 
 var _ gateway.Platform = (*Client)(nil)
@@ -178,7 +177,6 @@ func New(cfg Config) (*Client, error) {
 		core:      core.NewClientWithValidator(c, validator),
 		validator: validator,
 		notify:    nv,
-		keys:      keys,
 	}, nil
 }
 
