@@ -1,9 +1,16 @@
 package wechat_test
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -346,5 +353,58 @@ func TestFieldLimitsBeforeSending(t *testing.T) {
 	}
 	if tr, _ := s.Trade(gateway.WeChat, "FL-1"); len(tr.Refunds) != 0 {
 		t.Fatal("the platform got a refund paydesk should have refused")
+	}
+}
+
+// forgeSignature re-signs the answers of one path with a key that is not
+// WeChat Pay's, leaving their bodies as they were: a man in the middle
+// handing out certificates of his own would have to.
+type forgeSignature struct {
+	path string
+	key  *rsa.PrivateKey
+}
+
+func (f forgeSignature) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.URL.Path != f.path {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	h := resp.Header
+	sum := sha256.Sum256([]byte(h.Get("Wechatpay-Timestamp") + "\n" + h.Get("Wechatpay-Nonce") + "\n" + string(body) + "\n"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, f.key, crypto.SHA256, sum[:])
+	if err != nil {
+		return nil, err
+	}
+	h.Set("Wechatpay-Signature", base64.StdEncoding.EncodeToString(sig))
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// TestCertificateDownloadTrustsNothingUnverified: the first download of
+// /v3/certificates cannot be checked, so it is downloaded again and the
+// answer must verify under the certificate it delivered. A forged
+// signature on that answer leaves the client with no certificate: the
+// platform's certificate-signed answers do not verify.
+func TestCertificateDownloadTrustsNothingUnverified(t *testing.T) {
+	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.WeChatSign = sandbox.WeChatSignCert })
+	k := testkit.SandboxKeys(t)
+	paidTrade(t, s, "DLF-1", 500, yesterday())
+	c := newClient(t, s, func(cfg *wechat.Config) {
+		cfg.PlatformPublicKeyID, cfg.PlatformPublicKeyPEM, cfg.PlatformCertDownload = "", nil, true
+		cfg.HTTPClient = &http.Client{Transport: forgeSignature{path: "/v3/certificates", key: k.WeChatMerchantKey}}
+	})
+	if tr, err := c.QueryTrade(context.Background(), "DLF-1"); err == nil {
+		t.Fatalf("an answer verified under a certificate from a forged download: %+v", tr)
+	}
+	// The same client without the forger downloads and verifies.
+	if _, err := newClient(t, s, func(cfg *wechat.Config) {
+		cfg.PlatformPublicKeyID, cfg.PlatformPublicKeyPEM, cfg.PlatformCertDownload = "", nil, true
+	}).QueryTrade(context.Background(), "DLF-1"); err != nil {
+		t.Fatal(err)
 	}
 }
