@@ -150,10 +150,13 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 
 	srv := serve.New(d.Workspace.Service, serve.Config{Listen: "127.0.0.1:0", Logger: opt.Logger})
 	serveCtx, cancel := context.WithCancel(context.Background())
-	d.stopServe, d.served = cancel, make(chan error, 1)
+	served := make(chan error, 1)
+	d.stopServe, d.served = cancel, served
 	ready := make(chan string, 1)
 	go func() {
-		d.served <- srv.ListenAndServe(serveCtx, 5*time.Second, func(addr string) { ready <- addr })
+		// Not d.served: a failed Start has set d to nil by the time the
+		// endpoint stops.
+		served <- srv.ListenAndServe(serveCtx, 5*time.Second, func(addr string) { ready <- addr })
 		close(ready)
 	}()
 	addr, ok := <-ready
