@@ -9,7 +9,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
-	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/serve"
 	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/ops"
@@ -212,7 +212,7 @@ func TestRefundNotificationGoesToTheRefundsNotifyURL(t *testing.T) {
 	}()
 	refundURL := "http://" + <-ready + "/notify/wechat"
 	t.Cleanup(func() { cancel(); <-done })
-	platforms := testenv.PlatformsWith(t, env.Sandbox, nil, nil, func(_ *sandbox.Server, c *wechat.Config) { c.RefundNotifyURL = refundURL })
+	platforms := testenv.PlatformsWith(t, env.Sandbox, nil, func(_ *sandbox.Server, c *config.Config) { c.WeChat.RefundNotifyURL = refundURL })
 	svc, err := ops.New(ops.Options{Store: env.Store, Platforms: platforms, Operator: ops.Operator{Name: "tester", Role: ops.Admin}, RefundQueryAfter: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -25,3 +25,12 @@ func (c *Client) CheckRefund(req gateway.RefundRequest) error {
 		gateway.FieldValue{Limit: limitTradeNo, Value: req.TradeNo}, gateway.FieldValue{Limit: limitOutRequestNo, Value: req.OutRequestNo},
 		gateway.FieldValue{Limit: limitRefundReason, Value: req.Reason})
 }
+
+// CheckRefund checks a refund against the OpenAPI app's limits (refunds go
+// through it).
+func (m *Merchant) CheckRefund(req gateway.RefundRequest) error {
+	if rc, ok := m.api.(gateway.RefundChecker); ok {
+		return rc.CheckRefund(req)
+	}
+	return nil
+}

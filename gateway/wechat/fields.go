@@ -37,6 +37,35 @@ func (c *Client) CheckRefund(req gateway.RefundRequest) error {
 		gateway.FieldValue{Limit: limitNotifyURL, Value: c.cfg.RefundNotifyURL})
 }
 
+// The v2 refund API (申请退款, /secapi/pay/refund,
+// https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_4) documents
+// the same lengths under its own names: out_trade_no String(32),
+// transaction_id String(32), out_refund_no String(64), refund_desc
+// String(80), notify_url String(256), refund_fee_type String(8).
+var (
+	limitRefundDesc    = gateway.FieldLimit{Field: "refund_desc", What: "refund reason", Max: 80}
+	limitRefundFeeType = gateway.FieldLimit{Field: "refund_fee_type", What: "currency", Max: 8}
+	limitV2NotifyURL   = gateway.FieldLimit{Field: "notify_url", What: "refund notify URL", Max: 256}
+)
+
+// CheckRefund checks a v2 refund request's fields before anything is
+// recorded.
+func (c *V2Client) CheckRefund(req gateway.RefundRequest) error {
+	return gateway.CheckFields(gateway.WeChat, gateway.FieldValue{Limit: limitOutTradeNo, Value: req.OutTradeNo},
+		gateway.FieldValue{Limit: limitTransactionID, Value: req.TradeNo}, gateway.FieldValue{Limit: limitOutRefundNo, Value: req.OutRequestNo},
+		gateway.FieldValue{Limit: limitRefundDesc, Value: req.Reason}, gateway.FieldValue{Limit: limitRefundFeeType, Value: req.Currency},
+		gateway.FieldValue{Limit: limitV2NotifyURL, Value: c.cfg.RefundNotifyURL})
+}
+
+// CheckRefund checks a refund against the limits of the API refunds go
+// through.
+func (m *Merchant) CheckRefund(req gateway.RefundRequest) error {
+	if rc, ok := m.calls.(gateway.RefundChecker); ok {
+		return rc.CheckRefund(req)
+	}
+	return nil
+}
+
 // checkNotifyURL refuses a refund notify_url WeChat Pay would refuse: it
 // must be an absolute http(s) URL without a query ("不能携带参数") within
 // 256 bytes.

@@ -64,7 +64,7 @@ func TestSandboxCommandSignModes(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "signing with: cert") {
+	if !strings.Contains(out.String(), "v3 signing with: cert") {
 		t.Fatalf("output: %s", out.String())
 	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "paydesk.toml"))

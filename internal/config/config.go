@@ -57,12 +57,17 @@ type Alipay struct {
 	// older apps set up with an RSA (SHA1) key. Only this type is
 	// accepted from Alipay; the other is refused as a downgrade.
 	SignType string `toml:"sign_type"`
+	// The legacy mapi gateway (legacy.go).
+	PID         string `toml:"pid"`
+	MD5KeyFile  string `toml:"md5_key_file"`
+	MapiGateway string `toml:"mapi_gateway"`
 
 	PrivateKey      Secret `toml:"-"`
 	AlipayPublicKey []byte `toml:"-"`
 	AppCert         []byte `toml:"-"`
 	AlipayCert      []byte `toml:"-"`
 	AlipayRootCert  []byte `toml:"-"`
+	MD5Key          Secret `toml:"-"`
 }
 
 // WeChat is the [wechat] section. WeChat Pay signs with its platform
@@ -83,16 +88,27 @@ type WeChat struct {
 	PlatformCertFiles []string `toml:"platform_cert_files"`
 	// PlatformCertDownload fetches and refreshes the platform certificates
 	// through /v3/certificates.
-	PlatformCertDownload bool `toml:"platform_cert_download"`
-	// RefundNotifyURL is sent with each refund as its notify_url; default
-	// [serve] public_url + "/notify/wechat".
+	PlatformCertDownload bool   `toml:"platform_cert_download"`
+	BaseURL              string `toml:"base_url"`
+	// v2 (legacy.go).
+	API               string `toml:"api"`
+	APIKeyFile        string `toml:"api_key_file"`
+	SignType          string `toml:"sign_type"`
+	APIClientCertFile string `toml:"apiclient_cert_file"`
+	ServerCAFile      string `toml:"server_ca_file"`
+	// RefundNotifyURL is sent with each refund as its notify_url, APIv3
+	// and v2 alike (v2 opens refund notifications only for a refund that
+	// names it); default [serve] public_url + "/notify/wechat"
+	// (Config.WeChatRefundNotifyURL).
 	RefundNotifyURL string `toml:"refund_notify_url"`
-	BaseURL         string `toml:"base_url"`
 
 	PrivateKey        Secret   `toml:"-"`
 	APIv3Key          Secret   `toml:"-"`
 	PlatformPublicKey []byte   `toml:"-"`
 	PlatformCerts     [][]byte `toml:"-"`
+	APIKey            Secret   `toml:"-"`
+	APIClientCert     []byte   `toml:"-"`
+	ServerCA          []byte   `toml:"-"`
 }
 
 type Serve struct {
@@ -272,6 +288,8 @@ func (c *Config) resolve(dir string) error {
 	}
 	if w := c.WeChat; w != nil {
 		errs = append(errs, w.load(abs))
+		// Refunds of both APIs carry it: derived once here.
+		w.RefundNotifyURL = c.WeChatRefundNotifyURL()
 	}
 	return errors.Join(errs...)
 }
@@ -296,6 +314,9 @@ func unwrapPathError(err error) error {
 }
 
 func (a *Alipay) load(abs func(string) string) error {
+	if err := a.loadMapi(abs); err != nil || !a.UsesOpenAPI() {
+		return err
+	}
 	var missing []string
 	if a.AppID == "" {
 		missing = append(missing, "app_id")
@@ -353,6 +374,9 @@ func (a *Alipay) load(abs func(string) string) error {
 }
 
 func (w *WeChat) load(abs func(string) string) error {
+	if err := w.loadV2(abs); err != nil || !w.UsesV3() {
+		return err
+	}
 	var missing []string
 	for k, v := range map[string]string{"mchid": w.MchID, "appid": w.AppID, "merchant_serial_no": w.MerchantSerialNo,
 		"private_key_file": w.PrivateKeyFile} {

@@ -14,9 +14,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
 	"github.com/paydesk/paydesk/gateway/sandbox"
-	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/store"
@@ -42,15 +41,15 @@ func TestWeChatCertificateSignedCallbacks(t *testing.T) {
 	signCert := func(c *sandbox.Config) { c.WeChatSign = sandbox.WeChatSignCert }
 	for _, tc := range []struct {
 		name   string
-		client func(*sandbox.Server, *wechat.Config)
+		config func(*sandbox.Server, *config.Config)
 		paid   bool
 	}{
-		{"certificate file", testenv.CertOnly, true},
+		{"certificate file", nil, true}, // the sandbox's client config in certificate mode
 		{"certificate download", testenv.CertDownload, true},
-		{"public key only", nil, false},
+		{"public key only", testenv.PubKeyOnly, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := testenv.New(t, testenv.Options{Serve: true, Sandbox: signCert, WeChat: tc.client})
+			env := testenv.New(t, testenv.Options{Serve: true, Sandbox: signCert, Config: tc.config})
 			o := testenv.Order{OutTradeNo: "PDCERT000001", Channel: gateway.WeChat, Amount: 1200}
 			env.ImportOrders(t, o)
 			env.Pay(t, o, time.Time{})
@@ -96,9 +95,9 @@ func mixedPayments() int {
 // half; the merchant has both. Every order is PAID exactly once and no
 // callback is refused.
 func TestWeChatMixedSigning(t *testing.T) {
+	// The sandbox's client config in mixed mode has both keys.
 	env := testenv.New(t, testenv.Options{Serve: true,
-		Sandbox: func(c *sandbox.Config) { c.WeChatSign = sandbox.WeChatSignMixed; c.DeliveryTimeout = time.Minute },
-		WeChat:  testenv.CertAndPubKey})
+		Sandbox: func(c *sandbox.Config) { c.WeChatSign = sandbox.WeChatSignMixed; c.DeliveryTimeout = time.Minute }})
 	n := mixedPayments()
 	var orders []testenv.Order
 	for i := range n {
@@ -138,9 +137,11 @@ func TestWeChatMixedSigning(t *testing.T) {
 // SHA1-signed callbacks verify and apply, and its API calls (SHA1 requests,
 // SHA1 answers) work. Before issue 11 every such callback was refused.
 func TestAlipayRSAApp(t *testing.T) {
-	env := testenv.New(t, testenv.Options{Serve: true,
-		Sandbox: func(c *sandbox.Config) { c.AlipaySignType = "RSA" },
-		Alipay:  func(_ *sandbox.Server, c *alipay.Config) { c.SignType = alipay.SignRSA }})
+	// The sandbox's client config for an RSA app says sign_type = "RSA".
+	env := testenv.New(t, testenv.Options{Serve: true, Sandbox: func(c *sandbox.Config) { c.AlipaySignType = "RSA" }})
+	if env.Sandbox.Keys().AlipayAppID == "" {
+		t.Fatal("no Alipay app")
+	}
 	ctx := context.Background()
 	o := testenv.Order{OutTradeNo: "PDRSA1000001", Channel: gateway.Alipay, Amount: 2500}
 	env.ImportOrders(t, o)

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
 	"github.com/paydesk/paydesk/gateway/sandbox"
-	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/serve"
 	"github.com/paydesk/paydesk/internal/testkit"
+	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -43,13 +43,16 @@ type Options struct {
 	HTTPTimeout time.Duration
 	Now         func() time.Time
 	Sandbox     func(*sandbox.Config)
+	// WeChatAPI "v2" makes the merchant a WeChat v2-only one (XML
+	// notifications; queries, refunds and bills through v2).
+	WeChatAPI string
 	// RefundQueryAfter is the service's [refund] query_after; zero means
 	// none (tests retry at once unless they test the wait).
 	RefundQueryAfter time.Duration
-	// WeChat and Alipay adjust the platform clients' configuration (keys,
-	// sign type, notify URL) before they are built, knowing the sandbox.
-	WeChat func(*sandbox.Server, *wechat.Config)
-	Alipay func(*sandbox.Server, *alipay.Config)
+	// Config adjusts the paydesk.toml the sandbox wrote (keys, sign type,
+	// notify URL), as a merchant would edit theirs, before the clients
+	// are built from it.
+	Config func(*sandbox.Server, *config.Config)
 }
 
 // Env is a running test environment.
@@ -77,11 +80,12 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	e := &Env{Dir: t.TempDir()}
 	e.Sandbox = testkit.StartSandbox(t, func(c *sandbox.Config) {
+		c.WeChatAPI = opt.WeChatAPI
 		if opt.Sandbox != nil {
 			opt.Sandbox(c)
 		}
 	})
-	e.Platforms = PlatformsWith(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout}, opt.Alipay, opt.WeChat)
+	e.Platforms = PlatformsWith(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout}, opt.Config)
 	if len(opt.Channels) > 0 {
 		for ch := range e.Platforms {
 			if !slices.Contains(opt.Channels, ch) {
@@ -132,56 +136,54 @@ func New(t testing.TB, opt Options) *Env {
 	return e
 }
 
-// Platforms builds the real Alipay and WeChat Pay clients for a sandbox,
-// with the test keys (WeChat in public-key mode).
+// Platforms builds the platform clients for a sandbox the way the CLI
+// does: the sandbox writes the merchant's keys and a paydesk.toml (as a
+// merchant downloads them from the platforms' consoles), config.Load reads
+// them, and workspace.Platforms makes the real clients.
 func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
 	t.Helper()
-	return PlatformsWith(t, sb, hc, nil, nil)
+	return PlatformsWith(t, sb, hc, nil)
 }
 
-// PlatformsWith is Platforms with the clients' configuration adjusted.
-func PlatformsWith(t testing.TB, sb *sandbox.Server, hc *http.Client, ac func(*sandbox.Server, *alipay.Config), wc func(*sandbox.Server, *wechat.Config)) map[gateway.Channel]gateway.Platform {
+// PlatformsWith is Platforms with the loaded config adjusted first.
+func PlatformsWith(t testing.TB, sb *sandbox.Server, hc *http.Client, mutate func(*sandbox.Server, *config.Config)) map[gateway.Channel]gateway.Platform {
 	t.Helper()
-	k := testkit.SandboxKeys(t)
-	acfg := alipay.Config{AppID: k.AlipayAppID, PrivateKeyPEM: sandbox.PrivateKeyPEM(k.AlipayAppKey),
-		AlipayPublicKeyPEM: sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey), GatewayURL: sb.URL() + sandbox.AlipayGatewayPath, HTTPClient: hc}
-	if ac != nil {
-		ac(sb, &acfg)
-	}
-	a, err := alipay.New(acfg)
+	dir := t.TempDir()
+	files, err := sb.WriteClientFiles(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wcfg := wechat.Config{MchID: k.WeChatMchID, AppID: k.WeChatAppID, MerchantSerialNo: k.WeChatMerchantSerialNo,
-		PrivateKeyPEM: sandbox.PrivateKeyPEM(k.WeChatMerchantKey), APIv3Key: k.WeChatAPIv3Key, PlatformPublicKeyID: k.WeChatPlatformKeyID,
-		PlatformPublicKeyPEM: sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey), BaseURL: sb.URL(), HTTPClient: hc}
-	if wc != nil {
-		wc(sb, &wcfg)
+	cfg, err := config.Load(filepath.Join(dir, files.Config))
+	if err == nil && mutate != nil {
+		mutate(sb, cfg)
 	}
-	w, err := wechat.New(wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[gateway.Channel]gateway.Platform{gateway.Alipay: a, gateway.WeChat: w}
+	zone, err := time.LoadLocation(cfg.Zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := workspace.Platforms(cfg, zone, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
-// CertOnly configures a WeChat client with the sandbox's platform
-// certificate file and no public key: a merchant in certificate mode.
-func CertOnly(sb *sandbox.Server, c *wechat.Config) {
-	c.PlatformPublicKeyID, c.PlatformPublicKeyPEM = "", nil
-	c.PlatformCertPEMs = [][]byte{sb.WeChatCert().PEM}
+// PubKeyOnly configures WeChat with the platform public key alone: a
+// merchant in public-key mode, whatever the sandbox signs with.
+func PubKeyOnly(sb *sandbox.Server, c *config.Config) {
+	k := sb.Keys()
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = k.WeChatPlatformKeyID, sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey)
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, false
 }
 
-// CertDownload configures a WeChat client that downloads the platform
-// certificates through /v3/certificates and has no public key.
-func CertDownload(_ *sandbox.Server, c *wechat.Config) {
-	c.PlatformPublicKeyID, c.PlatformPublicKeyPEM, c.PlatformCertDownload = "", nil, true
-}
-
-// CertAndPubKey configures a WeChat client with both the platform public
-// key and the platform certificate: a merchant moving between them.
-func CertAndPubKey(sb *sandbox.Server, c *wechat.Config) {
-	c.PlatformCertPEMs = [][]byte{sb.WeChatCert().PEM}
+// CertDownload configures WeChat to download the platform certificates
+// through /v3/certificates, with no public key and no certificate file.
+func CertDownload(_ *sandbox.Server, c *config.Config) {
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = "", nil
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, true
 }
 
 // Order is a local order to import.
