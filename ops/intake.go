@@ -39,6 +39,19 @@ type IntakeResult struct {
 	verifyErr error
 }
 
+// VerifyKey names the key that verified the callback, or the unknown
+// serial it named (listed so, the missing key is plain); "" otherwise.
+func (r *IntakeResult) VerifyKey() string {
+	if r.Notification != nil {
+		return r.Notification.VerifiedBy
+	}
+	var unknown *gateway.UnknownKeyError
+	if errors.As(r.verifyErr, &unknown) {
+		return "unknown serial " + unknown.Serial
+	}
+	return ""
+}
+
 // errNotApplied asks the platform to send again: the notification was
 // stored but could not be applied now (unknown order, a transient failure).
 var errNotApplied = errors.New("not applied")
@@ -239,22 +252,35 @@ func (s *Service) process(ctx context.Context, id int64, kind store.AttemptKind,
 		return
 	}
 	res.Verify, res.Notification = store.Verified, &n
-	if n.Event != gateway.EventPayment {
-		res.Apply, res.Detail = s.apply(ctx, n)
+	switch {
+	case n.Event == gateway.EventPayment:
+		err = s.applyPayment(ctx, id, kind, operator, n, res)
+	case n.Event.IsRefund():
+		err = s.applyRefund(ctx, id, kind, operator, n, res)
+	case n.Event == gateway.EventClosed:
+		err = s.applyClose(ctx, id, kind, operator, n, res)
+	default:
+		res.Apply, res.Detail = store.ApplyIgnored, "nothing to apply for "+n.PlatformState
 		s.record(ctx, id, kind, operator, res)
 		return
 	}
-	pay := store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo, Amount: n.Amount, PaidAt: n.PaidAt,
-		Via: store.ViaNotify, Currency: n.Currency}
-	_, _, err = s.store.MarkPaidRecording(ctx, pay, id, func(r store.PaymentResult, refused error) store.Attempt {
-		res.Apply, res.Detail = s.paymentOutcome(n, r, refused)
-		return s.attempt(kind, operator, res)
-	})
 	if err != nil {
 		// Nothing was applied or recorded: record the failure alone.
 		res.Apply, res.Detail = store.ApplyFailed, err.Error()
 		s.record(ctx, id, kind, operator, res)
 	}
+}
+
+// applyPayment applies a verified payment and records the attempt in one
+// transaction; an error means neither happened.
+func (s *Service) applyPayment(ctx context.Context, id int64, kind store.AttemptKind, operator string, n gateway.Notification, res *IntakeResult) error {
+	pay := store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo, Amount: n.Amount, PaidAt: n.PaidAt,
+		Via: store.ViaNotify, Currency: n.Currency}
+	_, _, err := s.store.MarkPaidRecording(ctx, pay, id, func(r store.PaymentResult, refused error) store.Attempt {
+		res.Apply, res.Detail = s.paymentOutcome(n, r, refused)
+		return s.attempt(kind, operator, res)
+	})
+	return err
 }
 
 // paymentOutcome names what applying a verified payment did.
@@ -282,48 +308,87 @@ func (s *Service) paymentOutcome(n gateway.Notification, r store.PaymentResult, 
 	return store.ApplyDuplicatePayment, fmt.Sprintf("order already paid by %s %s; %s %s is a second payment", r.Order.Channel, r.Order.TradeNo, n.Channel, n.TradeNo)
 }
 
-// apply makes a verified notification's fact true in the store, exactly
-// once.
-func (s *Service) apply(ctx context.Context, n gateway.Notification) (store.ApplyStatus, string) {
-	now := s.now()
-	switch n.Event {
-	case gateway.EventRefund:
-		if n.OutRequestNo == "" {
-			return store.ApplyFailed, "refund notification without a request number"
-		}
-		out, f, err := s.store.RecordPlatformRefund(ctx, store.PlatformRefund{OutTradeNo: n.OutTradeNo, OutRequestNo: n.OutRequestNo,
-			TradeNo: n.TradeNo, RefundID: n.RefundID, Amount: n.RefundAmount, Total: n.RefundTotal, RefundedAt: n.RefundedAt}, now)
-		switch {
-		case errors.Is(err, store.ErrRefundConflict), errors.Is(err, store.ErrRefundCeiling):
-			// The platform refunded something that does not fit what we
-			// hold: a person must look; resending will not change it.
-			return store.ApplyAmountMismatch, err.Error()
-		case err != nil:
-			// Unknown order, or our side failed (a busy or closed store):
-			// the platform sends it again.
-			return orderErrorStatus(err)
-		}
-		switch out {
-		case store.PlatformRefundFinished:
-			return store.ApplyApplied, "refund " + f.OutRequestNo + " succeeded"
-		case store.PlatformRefundKnown:
-			return store.ApplyDuplicate, "refund " + f.OutRequestNo + " already recorded"
-		default:
-			return store.ApplyReview, fmt.Sprintf("refund %s of %s made at the platform, not through paydesk: recorded for review", f.OutRequestNo, f.Amount)
-		}
-	case gateway.EventClosed:
-		changed, err := s.store.MarkClosed(ctx, n.OutTradeNo, now)
-		switch {
-		case errors.Is(err, store.ErrNotClosable):
-			return store.ApplyIgnored, err.Error()
-		case err != nil:
-			return orderErrorStatus(err)
-		case !changed:
-			return store.ApplyDuplicate, "already closed"
-		}
-		return store.ApplyApplied, "closed"
+// refundStatusOf is the refund status a refund event reports.
+func refundStatusOf(e gateway.Event) gateway.RefundStatus {
+	switch e {
+	case gateway.EventRefundAbnormal:
+		return gateway.RefundAbnormal
+	case gateway.EventRefundClosed:
+		return gateway.RefundFailed
 	}
-	return store.ApplyIgnored, "nothing to apply for " + n.PlatformState
+	return gateway.RefundSuccess
+}
+
+// applyRefund makes a verified refund report true in the store exactly
+// once, and records the attempt in the same transaction: a refund is never
+// moved without its notification saying so, and a crash cannot fall between
+// the two.
+func (s *Service) applyRefund(ctx context.Context, id int64, kind store.AttemptKind, operator string, n gateway.Notification, res *IntakeResult) error {
+	if n.OutRequestNo == "" {
+		res.Apply, res.Detail = store.ApplyFailed, "refund notification without a request number"
+		s.record(ctx, id, kind, operator, res)
+		return nil
+	}
+	p := store.PlatformRefund{OutTradeNo: n.OutTradeNo, OutRequestNo: n.OutRequestNo, TradeNo: n.TradeNo, RefundID: n.RefundID,
+		Status: refundStatusOf(n.Event), Amount: n.RefundAmount, Total: n.RefundTotal, RefundedAt: n.RefundedAt}
+	if p.Status != gateway.RefundSuccess {
+		p.Note = "platform: " + n.PlatformState
+	}
+	_, _, _, err := s.store.RecordPlatformRefundRecording(ctx, p, s.now(), id, func(out store.PlatformRefundOutcome, f store.Refund, refused error) store.Attempt {
+		res.Apply, res.Detail = refundOutcome(p.Status, out, f, refused)
+		return s.attempt(kind, operator, res)
+	})
+	return err
+}
+
+// refundOutcome names what applying a refund report did.
+func refundOutcome(reported gateway.RefundStatus, out store.PlatformRefundOutcome, f store.Refund, refused error) (store.ApplyStatus, string) {
+	switch {
+	case errors.Is(refused, store.ErrRefundConflict), errors.Is(refused, store.ErrRefundCeiling):
+		// The platform reports a refund that does not fit what we hold: a
+		// person must look; resending will not change it.
+		return store.ApplyAmountMismatch, refused.Error()
+	case refused != nil:
+		// Unknown order: the platform sends it again.
+		return orderErrorStatus(refused)
+	}
+	switch out {
+	case store.PlatformRefundFinished:
+		switch reported {
+		case gateway.RefundAbnormal:
+			return store.ApplyApplied, "refund " + f.OutRequestNo + " is ABNORMAL: the money left the merchant but did not reach the buyer; it needs handling (see `paydesk refunds --needs-action`)"
+		case gateway.RefundFailed:
+			return store.ApplyApplied, "refund " + f.OutRequestNo + " was closed by the platform without being carried out: FAILED, its amount is refundable again"
+		}
+		return store.ApplyApplied, "refund " + f.OutRequestNo + " succeeded"
+	case store.PlatformRefundKnown:
+		return store.ApplyDuplicate, fmt.Sprintf("refund %s already recorded as %s", f.OutRequestNo, f.Status)
+	case store.PlatformRefundIgnored:
+		return store.ApplyIgnored, "closed refund " + f.OutRequestNo + " was not made through paydesk; closing it moved no money"
+	}
+	if reported == gateway.RefundAbnormal {
+		return store.ApplyReview, fmt.Sprintf("ABNORMAL refund %s of %s made at the platform, not through paydesk: recorded for review; it needs handling", f.OutRequestNo, f.Amount)
+	}
+	return store.ApplyReview, fmt.Sprintf("refund %s of %s made at the platform, not through paydesk: recorded for review", f.OutRequestNo, f.Amount)
+}
+
+// applyClose closes the order of a verified close notification and records
+// the attempt in the same transaction.
+func (s *Service) applyClose(ctx context.Context, id int64, kind store.AttemptKind, operator string, n gateway.Notification, res *IntakeResult) error {
+	_, _, err := s.store.MarkClosedRecording(ctx, n.OutTradeNo, s.now(), id, func(changed bool, refused error) store.Attempt {
+		switch {
+		case errors.Is(refused, store.ErrNotClosable):
+			res.Apply, res.Detail = store.ApplyIgnored, refused.Error()
+		case refused != nil:
+			res.Apply, res.Detail = orderErrorStatus(refused)
+		case !changed:
+			res.Apply, res.Detail = store.ApplyDuplicate, "already closed"
+		default:
+			res.Apply, res.Detail = store.ApplyApplied, "closed"
+		}
+		return s.attempt(kind, operator, res)
+	})
+	return err
 }
 
 func orderErrorStatus(err error) (store.ApplyStatus, string) {
@@ -341,11 +406,12 @@ func (s *Service) attempt(kind store.AttemptKind, operator string, res *IntakeRe
 	}
 	if n := res.Notification; n != nil {
 		amount := n.Amount
-		if n.Event == gateway.EventRefund {
+		if n.Event.IsRefund() {
 			amount = n.RefundAmount
 		}
 		a.Event, a.NotifyID, a.OutTradeNo, a.TradeNo, a.OutRequestNo, a.Amount = n.Event, n.NotifyID, n.OutTradeNo, n.TradeNo, n.OutRequestNo, &amount
 	}
+	a.VerifyKey = res.VerifyKey()
 	return a
 }
 

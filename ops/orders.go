@@ -144,6 +144,9 @@ type OrderDetail struct {
 	Duplicates    []store.DuplicatePayment `json:"duplicate_payments"`
 	Audit         []store.AuditEntry       `json:"audit"`
 	Timeline      []TimelineEntry          `json:"timeline"`
+	// Actions are the refunds a person must act on (ABNORMAL), each with
+	// what to do.
+	Actions []RefundNeedingAction `json:"actions,omitempty"`
 }
 
 // TimelineEntry is one dated event in an order's life.
@@ -195,6 +198,7 @@ func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail
 		}
 	}
 	d.Timeline = timeline(d)
+	d.Actions = refundsNeedingAction(d.Refunds)
 	return d, nil
 }
 
@@ -229,7 +233,11 @@ func timeline(d OrderDetail) []TimelineEntry {
 		if r.Reason != "" {
 			text += ": " + r.Reason
 		}
-		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text, Bad: r.Status == gateway.RefundFailed || r.NeedsReview})
+		if r.Status.NeedsAction() {
+			text += " — needs action: the money left but did not reach the buyer (异常退款); see actions"
+		}
+		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text,
+			Bad: r.Status == gateway.RefundFailed || r.Status.NeedsAction() || r.NeedsReview})
 	}
 	for _, dp := range d.Duplicates {
 		t = append(t, TimelineEntry{At: dp.CreatedAt, Kind: "duplicate", Text: fmt.Sprintf("paid AGAIN by %s %s (%s)", dp.Channel, dp.TradeNo, dp.Amount.Yuan()), Bad: true})

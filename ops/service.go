@@ -23,6 +23,9 @@ type Service struct {
 	suspenseDays int
 	// cap bounds unverified callbacks per sender (IntakeCap).
 	cap *senderCap
+	// refundQueryAfter is how long after an unknown refund outcome a
+	// refund query is trusted.
+	refundQueryAfter time.Duration
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -39,7 +42,17 @@ type Options struct {
 	// IntakeCap bounds unverified callbacks per sender ([serve]
 	// unverified_bytes_per_minute, unverified_rows_per_minute).
 	IntakeCap IntakeCap
+	// RefundQueryAfter is how long after a refund's outcome became unknown
+	// before a refund query about it is trusted ([refund] query_after):
+	// Alipay's refund query can miss a refund asked for moments ago, and a
+	// "not found" then would re-send it. Default DefaultRefundQueryAfter;
+	// negative means no wait (tests).
+	RefundQueryAfter time.Duration
 }
+
+// DefaultRefundQueryAfter is the wait Alipay's refund query documentation
+// asks for between a refund request and its query ("间隔10秒以上").
+const DefaultRefundQueryAfter = 10 * time.Second
 
 // New makes a Service.
 func New(o Options) (*Service, error) {
@@ -67,8 +80,14 @@ func New(o Options) (*Service, error) {
 	if o.SuspenseDays <= 0 {
 		o.SuspenseDays = 3
 	}
+	switch {
+	case o.RefundQueryAfter == 0:
+		o.RefundQueryAfter = DefaultRefundQueryAfter
+	case o.RefundQueryAfter < 0:
+		o.RefundQueryAfter = 0
+	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap)}, nil
+		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter}, nil
 }
 
 // Operator is who this service acts as.

@@ -127,24 +127,28 @@ type RawNotification struct {
 
 // Notification is a stored callback with its latest outcome.
 type Notification struct {
-	ID            int64           `json:"id"`
-	Channel       gateway.Channel `json:"channel"`
-	ReceivedAt    time.Time       `json:"received_at"`
-	RemoteAddr    string          `json:"remote_addr"`
-	Header        http.Header     `json:"-"`
-	Body          []byte          `json:"-"`
-	VerifyStatus  VerifyStatus    `json:"verify_status"`
-	VerifyError   string          `json:"verify_error,omitempty"`
-	ApplyStatus   ApplyStatus     `json:"apply_status"`
-	ApplyDetail   string          `json:"apply_detail,omitempty"`
-	Event         gateway.Event   `json:"event,omitempty"`
-	NotifyID      string          `json:"notify_id,omitempty"`
-	OutTradeNo    string          `json:"out_trade_no,omitempty"`
-	TradeNo       string          `json:"trade_no,omitempty"`
-	OutRequestNo  string          `json:"out_request_no,omitempty"`
-	Amount        *gateway.Money  `json:"amount,omitempty"`
-	Attempts      int             `json:"attempts"`
-	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+	ID           int64           `json:"id"`
+	Channel      gateway.Channel `json:"channel"`
+	ReceivedAt   time.Time       `json:"received_at"`
+	RemoteAddr   string          `json:"remote_addr"`
+	Header       http.Header     `json:"-"`
+	Body         []byte          `json:"-"`
+	VerifyStatus VerifyStatus    `json:"verify_status"`
+	VerifyError  string          `json:"verify_error,omitempty"`
+	ApplyStatus  ApplyStatus     `json:"apply_status"`
+	ApplyDetail  string          `json:"apply_detail,omitempty"`
+	Event        gateway.Event   `json:"event,omitempty"`
+	NotifyID     string          `json:"notify_id,omitempty"`
+	OutTradeNo   string          `json:"out_trade_no,omitempty"`
+	TradeNo      string          `json:"trade_no,omitempty"`
+	OutRequestNo string          `json:"out_request_no,omitempty"`
+	Amount       *gateway.Money  `json:"amount,omitempty"`
+	// VerifyKey names the key that verified the callback ("public key
+	// PUB_KEY_ID_…", "platform certificate 5157F0…"), or the unknown
+	// serial it named when none of ours could.
+	VerifyKey     string    `json:"verify_key,omitempty"`
+	Attempts      int       `json:"attempts"`
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
 	// TruncatedFrom is the size the body arrived with when only its
 	// first bytes were kept; 0 when the body is whole.
 	TruncatedFrom int64 `json:"truncated_from,omitempty"`
@@ -206,6 +210,9 @@ type Attempt struct {
 	TradeNo      string        `json:"-"`
 	OutRequestNo string        `json:"-"`
 	Amount       *gateway.Money
+	// VerifyKey is the key this attempt verified with, or the unknown
+	// serial the callback named.
+	VerifyKey string `json:"verify_key,omitempty"`
 }
 
 // RecordAttempt logs an attempt and makes its outcome the notification's
@@ -219,7 +226,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 	if a.VerifyError != "" && detail == "" {
 		detail = a.VerifyError
 	}
-	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail, a.VerifyKey); err != nil {
 		return err
 	}
 	var amount any
@@ -232,7 +239,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 	r, err := s.txExec(ctx, tx, updateNotificationSQL,
 		a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
 		a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
-		a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
+		a.OutRequestNo, a.OutRequestNo, amount, a.VerifyKey, a.VerifyKey, ms(a.At), id)
 	if err != nil {
 		return err
 	}
@@ -243,7 +250,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
-	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0)`
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0), verify_key`
 
 // notificationColumnsWithoutRaw selects no header or body: 'null' reads
 // as no headers, NULL as no body.
@@ -255,7 +262,7 @@ func scanNotification(r rowScanner) (Notification, error) {
 	var headers string
 	var amount, last sql.NullInt64
 	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
-		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom)
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom, &n.VerifyKey)
 	if err != nil {
 		return n, err
 	}
@@ -384,7 +391,7 @@ func (f NotificationFilter) where() ([]string, []any) {
 
 // Attempts lists a notification's attempts, oldest first.
 func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail FROM notification_attempts
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail, verify_key FROM notification_attempts
 		WHERE notification_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -394,7 +401,7 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 	for rows.Next() {
 		var a Attempt
 		var at int64
-		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail); err != nil {
+		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail, &a.VerifyKey); err != nil {
 			return nil, err
 		}
 		a.At = fromMS(at)
@@ -406,8 +413,8 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 // The callback path's statements (see hotWrites).
 const (
 	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size) VALUES (?, ?, ?, ?, ?, ?)`
-	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
 			event = CASE WHEN ? <> '' THEN ? ELSE event END,
@@ -416,6 +423,7 @@ const (
 			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
 			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
 			amount = coalesce(?, amount),
+			verify_key = CASE WHEN ? <> '' THEN ? ELSE verify_key END,
 			attempts = attempts + 1, last_attempt_at = ?
 			WHERE id = ?`
 )

@@ -79,17 +79,42 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 // order, another amount) is returned as refused and recorded; err is a
 // failure of the transaction itself, which records nothing.
 func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, refused = s.markPaidTx(ctx, tx, p)
-		if refused != nil && !errors.Is(refused, ErrOrderNotFound) && !errors.Is(refused, ErrAmountMismatch) {
-			return refused
-		}
-		return s.recordAttemptTx(ctx, tx, id, attempt(res, refused))
-	})
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p)
+		return err
+	}, func(refused error) Attempt { return attempt(res, refused) }, ErrOrderNotFound, ErrAmountMismatch)
 	if err != nil {
 		return PaymentResult{}, nil, err
 	}
 	return res, refused, nil
+}
+
+// applyRecording runs apply and records the attempt of notification id in
+// one transaction. apply must refuse before it writes: a refusal that is
+// one of the classified errors is returned and recorded with nothing else
+// changed; any other error fails the transaction, which records nothing.
+func (s *Store) applyRecording(ctx context.Context, id int64, apply func(context.Context, *sql.Tx) error,
+	attempt func(refused error) Attempt, classified ...error) (refused, err error) {
+	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		refused = apply(ctx, tx)
+		if refused != nil && !isAny(refused, classified) {
+			return refused
+		}
+		return s.recordAttemptTx(ctx, tx, id, attempt(refused))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return refused, nil
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // markPaidTx is MarkPaid's work inside a transaction. It refuses before it
@@ -199,25 +224,40 @@ var ErrNotClosable = errors.New("order is not pending")
 // Closing a closed order again is a no-op reporting false.
 func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
 	var changed bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var status OrderStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
-		}
-		switch {
-		case err != nil:
-			return err
-		case status == OrderClosed:
-			return nil
-		case status != OrderPending:
-			return fmt.Errorf("%w: %s is %s", ErrNotClosable, outTradeNo, status)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'CLOSED', updated_at = ? WHERE out_trade_no = ? AND status = 'PENDING'`, ms(now), outTradeNo)
-		changed = err == nil
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
 		return err
 	})
 	return changed, err
+}
+
+// MarkClosedRecording is MarkClosed for a notification: the attempt is
+// recorded in the same transaction. ErrOrderNotFound and ErrNotClosable are
+// returned as refused and recorded; err is a failure of the transaction.
+func (s *Store) MarkClosedRecording(ctx context.Context, outTradeNo string, now time.Time, id int64,
+	attempt func(changed bool, refused error) Attempt) (changed bool, refused, err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
+		return err
+	}, func(refused error) Attempt { return attempt(changed, refused) }, ErrOrderNotFound, ErrNotClosable)
+	return changed, refused, err
+}
+
+func markClosedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, now time.Time) (bool, error) {
+	var status OrderStatus
+	err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
+	case err != nil:
+		return false, err
+	case status == OrderClosed:
+		return false, nil
+	case status != OrderPending:
+		return false, fmt.Errorf("%w: %s is %s", ErrNotClosable, outTradeNo, status)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'CLOSED', updated_at = ? WHERE out_trade_no = ? AND status = 'PENDING'`, ms(now), outTradeNo)
+	return err == nil, err
 }
 
 const (

@@ -15,7 +15,7 @@ import (
 
 func newNotifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "notify", Short: "List and replay stored payment callbacks"}
-	cmd.AddCommand(newNotifyListCmd(a), newNotifyReplayCmd(a), newNotifyPruneCmd(a))
+	cmd.AddCommand(newNotifyListCmd(a), newNotifyShowCmd(a), newNotifyReplayCmd(a), newNotifyPruneCmd(a))
 	return cmd
 }
 
@@ -48,10 +48,10 @@ func newNotifyListCmd(a *app) *cobra.Command {
 				return printJSON(out, list)
 			}
 			tw := newTable(out)
-			fmt.Fprintln(tw, "ID\tRECEIVED\tCHANNEL\tORDER\tEVENT\tVERIFY\tAPPLY\tATTEMPTS\tDETAIL")
+			fmt.Fprintln(tw, "ID\tRECEIVED\tCHANNEL\tORDER\tEVENT\tVERIFY\tKEY\tAPPLY\tATTEMPTS\tDETAIL")
 			for _, n := range list {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, localTime(n.ReceivedAt, svc.Zone()), n.Channel, dash(n.OutTradeNo),
-					dash(string(n.Event)), n.VerifyStatus, n.ApplyStatus, n.Attempts, truncate(firstNonEmpty(n.ApplyDetail, n.VerifyError), 60))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, localTime(n.ReceivedAt, svc.Zone()), n.Channel, dash(n.OutTradeNo),
+					dash(string(n.Event)), n.VerifyStatus, dash(n.VerifyKey), n.ApplyStatus, n.Attempts, truncate(firstNonEmpty(n.ApplyDetail, n.VerifyError), 60))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -73,6 +73,87 @@ func newNotifyListCmd(a *app) *cobra.Command {
 	fl.IntVar(&limit, "limit", 100, "how many to list")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// notificationShown is `notify show --json`: the callback, its attempts,
+// and its headers (the raw body stays in the store and the console).
+type notificationShown struct {
+	store.Notification
+	Header     map[string][]string `json:"headers"`
+	AttemptLog []store.Attempt     `json:"attempt_log"`
+}
+
+func newNotifyShowCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one stored callback: its outcome, the key that verified it, its headers and every attempt",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usagef("notification ID %q: want a positive number (see `paydesk notify list`)", args[0])
+			}
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			n, attempts, err := svc.Notification(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if attempts == nil {
+					attempts = []store.Attempt{}
+				}
+				return printJSON(out, notificationShown{Notification: n, Header: n.Header, AttemptLog: attempts})
+			}
+			z := svc.Zone()
+			tw := newTable(out)
+			amount := "-"
+			if n.Amount != nil {
+				amount = n.Amount.Yuan()
+			}
+			for _, kv := range [][2]string{
+				{"notification", strconv.FormatInt(n.ID, 10)}, {"channel", string(n.Channel)}, {"received", localTime(n.ReceivedAt, z) + " from " + dash(n.RemoteAddr)},
+				{"verify", string(n.VerifyStatus) + suffix(n.VerifyError)}, {"verified by", dash(n.VerifyKey)},
+				{"apply", string(n.ApplyStatus) + suffix(n.ApplyDetail)}, {"event", dash(string(n.Event))}, {"order", dash(n.OutTradeNo)},
+				{"trade_no", dash(n.TradeNo)}, {"refund no", dash(n.OutRequestNo)}, {"amount", amount},
+			} {
+				fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "\nattempts")
+			for _, at := range attempts {
+				who := string(at.Kind)
+				if at.Operator != "" {
+					who += " by " + at.Operator
+				}
+				fmt.Fprintf(out, "  %s  %-16s %s %s%s%s\n", localTime(at.At, z), who, at.VerifyStatus, at.ApplyStatus,
+					suffix(at.Detail), keySuffix(at.VerifyKey))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " — " + s
+}
+
+func keySuffix(k string) string {
+	if k == "" {
+		return ""
+	}
+	return " [" + k + "]"
 }
 
 func newNotifyReplayCmd(a *app) *cobra.Command {

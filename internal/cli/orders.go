@@ -169,7 +169,7 @@ func newOrdersShowCmd(a *app) *cobra.Command {
 				{"order", o.OutTradeNo}, {"channel", string(o.Channel)}, {"amount", o.Amount.Yuan() + " " + o.Currency},
 				{"subject", dash(o.Subject)}, {"status", string(o.Status)}, {"trade_no", dash(o.TradeNo)},
 				{"paid", localTime(o.PaidAt, z) + viaSuffix(o.PaidVia)}, {"refunded", o.Refunded.Yuan()},
-				{"refundable", d.Refundable.Yuan() + pendingSuffix(d.Ceiling.Pending)}, {"created", localTime(o.CreatedAt, z)},
+				{"refundable", d.Refundable.Yuan() + pendingSuffix(d.Ceiling.Pending) + abnormalSuffix(d.Ceiling.Abnormal)}, {"created", localTime(o.CreatedAt, z)},
 			} {
 				fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 			}
@@ -184,6 +184,12 @@ func newOrdersShowCmd(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(out, "%s %s  %-12s %s\n", mark, localTime(e.At, z), e.Kind, gateway.MaskBuyerIDs(e.Text))
 			}
+			if len(d.Actions) > 0 {
+				fmt.Fprintln(out, "\nneeds action")
+				for _, act := range d.Actions {
+					fmt.Fprintf(out, "! refund %s (%s, %s): %s\n", act.OutRequestNo, act.Amount.Yuan(), act.Status, act.Action)
+				}
+			}
 			return nil
 		},
 	}
@@ -196,6 +202,13 @@ func viaSuffix(v store.PaidVia) string {
 		return ""
 	}
 	return " (via " + string(v) + ")"
+}
+
+func abnormalSuffix(m gateway.Money) string {
+	if m == 0 {
+		return ""
+	}
+	return " (" + m.Yuan() + " held by an ABNORMAL refund)"
 }
 
 func pendingSuffix(p gateway.Money) string {

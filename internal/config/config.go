@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -58,6 +60,10 @@ type Alipay struct {
 	AlipayCertFile      string `toml:"alipay_cert_file"`
 	AlipayRootCertFile  string `toml:"alipay_root_cert_file"`
 	Gateway             string `toml:"gateway"`
+	// SignType is the app's signature type: "RSA2" (default) or "RSA" for
+	// older apps set up with an RSA (SHA1) key. Only this type is
+	// accepted from Alipay; the other is refused as a downgrade.
+	SignType string `toml:"sign_type"`
 	// The legacy mapi gateway (legacy.go).
 	PID         string `toml:"pid"`
 	MD5KeyFile  string `toml:"md5_key_file"`
@@ -71,7 +77,10 @@ type Alipay struct {
 	MD5Key          Secret `toml:"-"`
 }
 
-// WeChat is the [wechat] section, in platform-public-key mode.
+// WeChat is the [wechat] section. WeChat Pay signs with its platform
+// public key, its platform certificates, or both (during a merchant's move
+// to the public key): configure the public key, the certificates (files or
+// download), or both.
 type WeChat struct {
 	MchID                 string `toml:"mchid"`
 	AppID                 string `toml:"appid"`
@@ -81,28 +90,40 @@ type WeChat struct {
 	APIv3KeyFile          string `toml:"apiv3_key_file"`
 	PlatformPublicKeyID   string `toml:"platform_public_key_id"`
 	PlatformPublicKeyFile string `toml:"platform_public_key_file"`
-	BaseURL               string `toml:"base_url"`
+	// PlatformCertFiles are platform certificates (微信支付平台证书), each
+	// chosen by its serial number.
+	PlatformCertFiles []string `toml:"platform_cert_files"`
+	// PlatformCertDownload fetches and refreshes the platform certificates
+	// through /v3/certificates.
+	PlatformCertDownload bool   `toml:"platform_cert_download"`
+	BaseURL              string `toml:"base_url"`
 	// v2 (legacy.go).
 	API               string `toml:"api"`
 	APIKeyFile        string `toml:"api_key_file"`
 	SignType          string `toml:"sign_type"`
 	APIClientCertFile string `toml:"apiclient_cert_file"`
 	ServerCAFile      string `toml:"server_ca_file"`
-	// RefundNotifyURL is where refund results are sent (v2 opens refund
-	// notifications only for a refund that names it). The APIv3 refund
-	// request takes the same key: keep one when merging.
+	// RefundNotifyURL is sent with each refund as its notify_url, APIv3
+	// and v2 alike (v2 opens refund notifications only for a refund that
+	// names it); default [serve] public_url + "/notify/wechat"
+	// (Config.WeChatRefundNotifyURL).
 	RefundNotifyURL string `toml:"refund_notify_url"`
 
-	PrivateKey        Secret `toml:"-"`
-	APIv3Key          Secret `toml:"-"`
-	PlatformPublicKey []byte `toml:"-"`
-	APIKey            Secret `toml:"-"`
-	APIClientCert     []byte `toml:"-"`
-	ServerCA          []byte `toml:"-"`
+	PrivateKey        Secret   `toml:"-"`
+	APIv3Key          Secret   `toml:"-"`
+	PlatformPublicKey []byte   `toml:"-"`
+	PlatformCerts     [][]byte `toml:"-"`
+	APIKey            Secret   `toml:"-"`
+	APIClientCert     []byte   `toml:"-"`
+	ServerCA          []byte   `toml:"-"`
 }
 
 type Serve struct {
-	Listen       string   `toml:"listen"`
+	Listen string `toml:"listen"`
+	// PublicURL is how the platforms reach this endpoint
+	// ("https://pay.example.com"); refunds name PublicURL/notify/wechat as
+	// their notify_url unless [wechat] refund_notify_url says otherwise.
+	PublicURL    string   `toml:"public_url"`
 	AllowedCIDRs []string `toml:"allowed_cidrs"`
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
@@ -130,6 +151,12 @@ type Refund struct {
 	ConfirmAbove string `toml:"confirm_above"`
 	// Threshold is ConfirmAbove parsed; set on load.
 	Threshold gateway.Money `toml:"-"`
+	// QueryAfter is how long after a refund's outcome became unknown a
+	// refund query about it is trusted (Go duration, "10s" default):
+	// Alipay asks for 10 seconds between a refund and its query.
+	QueryAfter string `toml:"query_after"`
+	// QueryAfterDuration is QueryAfter parsed.
+	QueryAfterDuration time.Duration `toml:"-"`
 }
 
 type Recon struct {
@@ -143,6 +170,18 @@ type Secret []byte
 func (Secret) String() string               { return "[redacted]" }
 func (Secret) GoString() string             { return "[redacted]" }
 func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// WeChatRefundNotifyURL is the notify_url WeChat refunds carry: [wechat]
+// refund_notify_url, else derived from [serve] public_url, else none.
+func (c *Config) WeChatRefundNotifyURL() string {
+	if c.WeChat != nil && c.WeChat.RefundNotifyURL != "" {
+		return c.WeChat.RefundNotifyURL
+	}
+	if c.Serve.PublicURL != "" {
+		return strings.TrimRight(c.Serve.PublicURL, "/") + "/notify/wechat"
+	}
+	return ""
+}
 
 // Environment overrides.
 const (
@@ -247,18 +286,33 @@ func (c *Config) resolve(dir string) error {
 	if c.Refund.ConfirmAbove == "" {
 		c.Refund.ConfirmAbove = "1000.00"
 	}
+	if c.Refund.QueryAfter == "" {
+		c.Refund.QueryAfter = "10s"
+	}
+	var errs []error
+	if d, err := time.ParseDuration(c.Refund.QueryAfter); err != nil || d < 0 {
+		errs = append(errs, fmt.Errorf("[refund] query_after %q: want a duration like \"10s\"", c.Refund.QueryAfter))
+	} else {
+		c.Refund.QueryAfterDuration = d
+	}
+	if p := c.Serve.PublicURL; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("[serve] public_url %q: want the https://host[/path] the platforms call", p))
+		}
+	}
 	if c.Recon.SuspenseDays == 0 {
 		c.Recon.SuspenseDays = 3
 	}
 	if err := c.check(); err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	if a := c.Alipay; a != nil {
 		errs = append(errs, a.load(abs, &c.Warnings))
 	}
 	if w := c.WeChat; w != nil {
 		errs = append(errs, w.load(abs, &c.Warnings))
+		// Refunds of both APIs carry it: derived once here.
+		w.RefundNotifyURL = c.WeChatRefundNotifyURL()
 	}
 	return errors.Join(errs...)
 }
@@ -294,6 +348,17 @@ func (a *Alipay) load(abs func(string) string, warnings *[]string) error {
 	if a.Gateway == "" {
 		a.Gateway = "https://openapi.alipay.com/gateway.do"
 	}
+	switch a.SignType {
+	case "":
+		a.SignType = "RSA2"
+	case "RSA2":
+	case "RSA":
+		if certMode {
+			return errors.New("[alipay] sign_type = \"RSA\" needs alipay_public_key_file: certificate mode signs RSA2 only")
+		}
+	default:
+		return fmt.Errorf("[alipay] sign_type %q: want \"RSA2\" (default) or \"RSA\"", a.SignType)
+	}
 	var err error
 	if a.PrivateKey, err = readSecret("alipay", "private_key_file", abs(a.PrivateKeyFile), warnings); err != nil {
 		return err
@@ -318,13 +383,22 @@ func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
 	}
 	var missing []string
 	for k, v := range map[string]string{"mchid": w.MchID, "appid": w.AppID, "merchant_serial_no": w.MerchantSerialNo,
-		"private_key_file": w.PrivateKeyFile, "platform_public_key_id": w.PlatformPublicKeyID, "platform_public_key_file": w.PlatformPublicKeyFile} {
+		"private_key_file": w.PrivateKeyFile} {
 		if v == "" {
 			missing = append(missing, k)
 		}
 	}
 	if w.APIv3KeyEnv == "" && w.APIv3KeyFile == "" {
 		missing = append(missing, "apiv3_key_env (or apiv3_key_file)")
+	}
+	pubKey := w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != ""
+	switch {
+	case pubKey && w.PlatformPublicKeyID == "":
+		missing = append(missing, "platform_public_key_id (beside platform_public_key_file)")
+	case pubKey && w.PlatformPublicKeyFile == "":
+		missing = append(missing, "platform_public_key_file (beside platform_public_key_id)")
+	case !pubKey && len(w.PlatformCertFiles) == 0 && !w.PlatformCertDownload:
+		missing = append(missing, "platform_public_key_id and platform_public_key_file, or platform_cert_files, or platform_cert_download = true")
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -337,8 +411,17 @@ func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
 	if w.PrivateKey, err = readSecret("wechat", "private_key_file", abs(w.PrivateKeyFile), warnings); err != nil {
 		return err
 	}
-	if w.PlatformPublicKey, err = readKey("wechat", "platform_public_key_file", abs(w.PlatformPublicKeyFile)); err != nil {
-		return err
+	if pubKey {
+		if w.PlatformPublicKey, err = readKey("wechat", "platform_public_key_file", abs(w.PlatformPublicKeyFile)); err != nil {
+			return err
+		}
+	}
+	for i, f := range w.PlatformCertFiles {
+		b, err := readKey("wechat", fmt.Sprintf("platform_cert_files[%d]", i), abs(f))
+		if err != nil {
+			return err
+		}
+		w.PlatformCerts = append(w.PlatformCerts, b)
 	}
 	var key []byte
 	switch {

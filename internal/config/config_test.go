@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -227,5 +228,50 @@ platform_public_key_file = "wxpub.pem"
 		if !strings.HasPrefix(c.Warnings[i], w) || !strings.Contains(c.Warnings[i], "chmod 600") {
 			t.Errorf("warning %q; want %q…chmod 600", c.Warnings[i], w)
 		}
+	}
+}
+
+func TestWeChatKeysAndTheNewRefundKeys(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "keys/wx.pem", secretPEM)
+	write(t, dir, "keys/wxpub.pem", "PUB")
+	write(t, dir, "keys/cert1.pem", "CERT1")
+	write(t, dir, "keys/cert2.pem", "CERT2")
+	write(t, dir, "keys/app.pem", secretPEM)
+	t.Setenv("TEST_APIV3", "0123456789abcdef0123456789abcdef")
+	base := "[wechat]\nmchid = \"1900000001\"\nappid = \"wx1\"\nmerchant_serial_no = \"ABC\"\nprivate_key_file = \"keys/wx.pem\"\napiv3_key_env = \"TEST_APIV3\"\n"
+	alipay := "[alipay]\napp_id = \"2021\"\nprivate_key_file = \"keys/app.pem\"\n"
+	for _, tc := range []struct {
+		name, toml, wantErr string
+	}{
+		{"certificates alone", base + "platform_cert_files = [\"keys/cert1.pem\", \"keys/cert2.pem\"]\n", ""},
+		{"download alone", base + "platform_cert_download = true\n", ""},
+		{"both", base + "platform_public_key_id = \"PUB_KEY_ID_1\"\nplatform_public_key_file = \"keys/wxpub.pem\"\nplatform_cert_files = [\"keys/cert1.pem\"]\n", ""},
+		{"no platform key", base, "platform_cert_download"},
+		{"key id without its file", base + "platform_public_key_id = \"PUB_KEY_ID_1\"\n", "platform_public_key_file"},
+		{"missing certificate file", base + "platform_cert_files = [\"keys/none.pem\"]\n", "platform_cert_files[0]"},
+		{"query_after", base + "platform_cert_download = true\n[refund]\nquery_after = \"soon\"\n", "query_after"},
+		{"public_url", base + "platform_cert_download = true\n[serve]\npublic_url = \"pay.example.com\"\n", "public_url"},
+		{"alipay sign_type", alipay + "alipay_public_key_file = \"keys/app.pem\"\nsign_type = \"MD5\"\n", "sign_type"},
+		{"alipay RSA in certificate mode", alipay + "app_cert_file = \"keys/app.pem\"\nalipay_cert_file = \"keys/app.pem\"\nalipay_root_cert_file = \"keys/app.pem\"\nsign_type = \"RSA\"\n", "certificate mode"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(write(t, dir, "paydesk.toml", tc.toml))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name == "certificates alone" && (len(c.WeChat.PlatformCerts) != 2 || string(c.WeChat.PlatformCerts[1]) != "CERT2") {
+				t.Fatalf("certificates: %q", c.WeChat.PlatformCerts)
+			}
+			if c.Refund.QueryAfterDuration != 10*time.Second {
+				t.Fatalf("query_after default: %s", c.Refund.QueryAfterDuration)
+			}
+		})
 	}
 }

@@ -17,7 +17,7 @@ import (
 // whole set is then checked, and APIv3 callbacks verify too).
 func (w *WeChat) UsesV3() bool {
 	return w.API != "v2" || w.MerchantSerialNo != "" || w.APIv3KeyEnv != "" || w.APIv3KeyFile != "" ||
-		w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != ""
+		w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != "" || len(w.PlatformCertFiles) > 0 || w.PlatformCertDownload
 }
 
 // UsesV2 reports whether [wechat] configures the v2 API key, with which v2

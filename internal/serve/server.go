@@ -104,6 +104,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 	if n := res.Notification; n != nil {
 		attrs = append(attrs, "event", n.Event, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "amount", n.Amount.String())
 	}
+	if k := res.VerifyKey(); k != "" {
+		attrs = append(attrs, "key", k)
+	}
 	if res.Detail != "" {
 		attrs = append(attrs, "detail", res.Detail)
 	}

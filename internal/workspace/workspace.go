@@ -71,9 +71,13 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	queryAfter := cfg.Refund.QueryAfterDuration
+	if queryAfter == 0 {
+		queryAfter = -1 // "0s" in the file: no wait (ops reads 0 as its default)
+	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays,
-		IntakeCap:    ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute}})
+		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter,
+		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute}})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -91,7 +95,7 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		c, err := alipay.New(alipay.Config{
 			AppID: a.AppID, PrivateKeyPEM: a.PrivateKey, AlipayPublicKeyPEM: a.AlipayPublicKey,
 			AppCertPEM: a.AppCert, AlipayCertPEM: a.AlipayCert, AlipayRootCertPEM: a.AlipayRootCert,
-			GatewayURL: a.Gateway, HTTPClient: hc, Zone: zone,
+			GatewayURL: a.Gateway, HTTPClient: hc, Zone: zone, SignType: a.SignType,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("config [alipay]: %w", err)
@@ -102,6 +106,7 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		c, err := wechat.New(wechat.Config{
 			MchID: w.MchID, AppID: w.AppID, MerchantSerialNo: w.MerchantSerialNo, PrivateKeyPEM: w.PrivateKey,
 			APIv3Key: string(w.APIv3Key), PlatformPublicKeyID: w.PlatformPublicKeyID, PlatformPublicKeyPEM: w.PlatformPublicKey,
+			PlatformCertPEMs: w.PlatformCerts, PlatformCertDownload: w.PlatformCertDownload, RefundNotifyURL: cfg.WeChatRefundNotifyURL(),
 			BaseURL: w.BaseURL, HTTPClient: hc, Zone: zone,
 		})
 		if err != nil {
