@@ -220,6 +220,7 @@ var auditColumns = []column{
 	{name: "Outcome", kind: text},
 	{name: "Detail", kind: text, max: 60},
 	{name: "Error", kind: text, max: 60},
+	{name: "Via", kind: text},
 }
 
 // Audit writes a listing of the audit log; refused actions are red, failed
@@ -234,6 +235,6 @@ func Audit(w io.Writer, next func() ([]store.AuditEntry, error), about About) (R
 			tn = warning
 		}
 		return t.add(tn, e.ID, e.At, e.Operator, e.Role, e.Action, MaskBuyerIDs(e.Target), string(e.Outcome),
-			MaskBuyerIDs(e.Detail), MaskBuyerIDs(e.Error))
+			MaskBuyerIDs(e.Detail), MaskBuyerIDs(e.Error), e.Via)
 	})
 }

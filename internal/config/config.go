@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -27,6 +28,7 @@ type Config struct {
 	Alipay   *Alipay  `toml:"alipay"`
 	WeChat   *WeChat  `toml:"wechat"`
 	Serve    Serve    `toml:"serve"`
+	SSH      SSH      `toml:"ssh"`
 	Query    Query    `toml:"query"`
 	Refund   Refund   `toml:"refund"`
 	Recon    Recon    `toml:"recon"`
@@ -82,6 +84,29 @@ type Serve struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
 	MaxBodyBytes   int64    `toml:"max_body_bytes"`
+}
+
+// SSH is the [ssh] section: the console served over SSH, each person
+// known by their public key. The users' keys and roles are checked where
+// they are used (internal/sshconsole), so `paydesk ssh-users check` can
+// list every mistake at once instead of stopping at the first.
+type SSH struct {
+	Listen      string `toml:"listen"` // empty: no SSH console
+	HostKeyFile string `toml:"host_key_file"`
+	// IdleTimeout ends a session after this long without a key press;
+	// default 30m, "0" never.
+	IdleTimeout string    `toml:"idle_timeout"`
+	Users       []SSHUser `toml:"users"`
+
+	// Idle is IdleTimeout parsed.
+	Idle time.Duration `toml:"-"`
+}
+
+// SSHUser is one [[ssh.users]] entry.
+type SSHUser struct {
+	Name       string   `toml:"name"`
+	Role       string   `toml:"role"`
+	PublicKeys []string `toml:"public_keys"`
 }
 
 // Query limits live queries to what the platforms allow.
@@ -213,6 +238,7 @@ func (c *Config) resolve(dir string) error {
 		c.Recon.SuspenseDays = 3
 	}
 	var errs []error
+	errs = append(errs, c.SSH.resolve(abs))
 	if a := c.Alipay; a != nil {
 		errs = append(errs, a.load(abs))
 	}
@@ -220,6 +246,22 @@ func (c *Config) resolve(dir string) error {
 		errs = append(errs, w.load(abs))
 	}
 	return errors.Join(errs...)
+}
+
+func (s *SSH) resolve(abs func(string) string) error {
+	if s.HostKeyFile == "" {
+		s.HostKeyFile = "ssh_host_ed25519"
+	}
+	s.HostKeyFile = abs(s.HostKeyFile)
+	if s.IdleTimeout == "" {
+		s.IdleTimeout = "30m"
+	}
+	d, err := time.ParseDuration(s.IdleTimeout)
+	if err != nil || d < 0 {
+		return fmt.Errorf("[ssh] idle_timeout: %q is not a duration like \"30m\" or \"1h\"", s.IdleTimeout)
+	}
+	s.Idle = d
+	return nil
 }
 
 func readKey(section, key, path string) ([]byte, error) {
