@@ -143,10 +143,10 @@ func (v *auditView) FullHelp() [][]key.Binding {
 }
 
 // auditOperator names who acted, and how when not on the host itself:
-// "li.na (ssh)".
+// "li.na@ssh" (the column is narrow; the entry's page has the address).
 func auditOperator(e store.AuditEntry) string {
 	if how, _, _ := strings.Cut(e.Via, " "); how != "" {
-		return e.Operator + " (" + how + ")"
+		return e.Operator + "@" + how
 	}
 	return e.Operator
 }

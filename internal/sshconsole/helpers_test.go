@@ -260,7 +260,8 @@ func (tm *term) output() string {
 }
 
 // key sends one key press: "j", "R", "enter", "esc", "tab", "ctrl+u", or
-// text typed into a focused input.
+// text typed into a focused input. Keys go a person's pace apart: Bubble
+// Tea v1 reads keys that arrive together as one (and esc then 3 as alt+3).
 func (tm *term) key(k string) {
 	tm.t.Helper()
 	seq := map[string]string{"enter": "\r", "esc": "\x1b", "tab": "\t", "ctrl+u": "\x15", "ctrl+c": "\x03"}[k]
@@ -270,7 +271,11 @@ func (tm *term) key(k string) {
 	if _, err := io.WriteString(tm.in, seq); err != nil {
 		tm.t.Fatalf("typing %q: %v", k, err)
 	}
+	time.Sleep(keyGap)
 }
+
+// keyGap is the pause after each key press.
+const keyGap = 40 * time.Millisecond
 
 // waitFor polls the screen until ok holds, and returns it; on timeout it
 // fails showing the screen.
