@@ -31,7 +31,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/benchdata"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -100,8 +100,8 @@ func prepare(dir string, n, users int, listen string) error {
 	return os.WriteFile(filepath.Join(dir, "paydesk.toml"), []byte(cfg.String()), 0o600)
 }
 
-// makeStore writes a month of n orders on both channels in every state,
-// numbered as real ones are (a time prefix and random characters).
+// makeStore writes n orders of the synthetic month the console's own
+// benchmarks use (internal/benchdata).
 func makeStore(path string, n int) error {
 	start := time.Now()
 	st, err := store.Open(path)
@@ -110,33 +110,9 @@ func makeStore(path string, n int) error {
 	}
 	defer st.Close()
 	r := mrand.New(mrand.NewPCG(16, 1))
-	from := time.Date(2026, 10, 1, 0, 0, 0, 0, gateway.Shanghai)
-	statuses := []store.OrderStatus{store.OrderPaid, store.OrderPaid, store.OrderPaid, store.OrderPaid, store.OrderPaid,
-		store.OrderPaid, store.OrderPending, store.OrderClosed, store.OrderPartiallyRefunded, store.OrderRefunded}
-	const letters = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-	_, err = st.ImportOrders(context.Background(), from, func(im *store.OrderImporter) error {
+	_, err = st.ImportOrders(context.Background(), benchdata.MonthStart, func(im *store.OrderImporter) error {
 		for i := range n {
-			created := from.Add(time.Duration(i) * 2600 * time.Millisecond)
-			no := created.AppendFormat([]byte("PD"), "20060102150405")
-			for range 6 {
-				no = append(no, letters[r.IntN(len(letters))])
-			}
-			o := store.Order{OutTradeNo: string(no), Channel: gateway.Alipay, Amount: gateway.Money(100 + r.IntN(99900)),
-				Subject: "会员月卡", Status: statuses[r.IntN(len(statuses))], CreatedAt: created}
-			if r.IntN(3) == 0 {
-				o.Channel = gateway.WeChat
-			}
-			if o.Status.IsPaid() {
-				o.TradeNo = created.Format("20060102") + fmt.Sprintf("22001%07d", i)
-				o.PaidAt = created.Add(30 * time.Second)
-			}
-			switch o.Status {
-			case store.OrderRefunded:
-				o.Refunded = o.Amount
-			case store.OrderPartiallyRefunded:
-				o.Refunded = o.Amount / 2
-			}
-			if err := im.Insert(context.Background(), o); err != nil {
+			if err := im.Insert(context.Background(), benchdata.Order(r, i)); err != nil {
 				return err
 			}
 		}

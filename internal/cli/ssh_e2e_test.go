@@ -128,30 +128,12 @@ public_keys = [%q]
 	term.key("Enter")
 	term.waitText(screenTimeout, "filter: status:PAID · 1 of 3 orders")
 	no := nos[1]
-	term.key("/")
-	term.waitText(screenTimeout, "/ status:PAID")
-	term.key("C-u")
-	term.waitFor("an empty filter line", screenTimeout, func(s string) bool { return !strings.Contains(lineAt(s, 2), "status:PAID") })
-	term.typeText(no)
-	term.waitText(screenTimeout, "/ "+no)
-	term.key("Enter")
-	term.waitText(screenTimeout, "filter: "+no+" · 1 of 1 order")
+	term.filterByNumber("status:PAID", no)
 
 	// Refund ¥1.00 of it.
 	term.key("Enter")
 	term.waitText(screenTimeout, "Order "+no, "Status       PAID")
-	term.key("R")
-	term.waitText(screenTimeout, "Refund "+no, "Refundable")
-	term.key("C-u")
-	term.typeText("1.00")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`Amount  ¥ 1\.00\s`))
-	term.key("Tab")
-	term.typeText("e2e over ssh")
-	term.waitText(screenTimeout, "Reason    e2e over ssh")
-	term.key("Enter")
-	term.waitText(screenTimeout, "Confirm refund", "This will refund ¥1.00 of alipay order "+no, "y to confirm")
-	term.key("y")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`ok: refund RF\w+ of ¥1\.00 for `+no+`: SUCCESS`))
+	term.refundOneYuan(no, "e2e over ssh")
 	term.waitText(screenTimeout, "Status       PARTIALLY_REFUNDED")
 
 	// Her refund in the audit log, under her name, via ssh.
