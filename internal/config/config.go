@@ -250,7 +250,7 @@ func (c *Config) resolve(dir string) error {
 
 func (s *SSH) resolve(abs func(string) string) error {
 	if s.HostKeyFile == "" {
-		s.HostKeyFile = "ssh_host_ed25519"
+		s.HostKeyFile = "keys/ssh_host_ed25519"
 	}
 	s.HostKeyFile = abs(s.HostKeyFile)
 	if s.IdleTimeout == "" {

@@ -148,7 +148,7 @@ func TestSSHSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SSH.Idle != 30*time.Minute || c.SSH.HostKeyFile != filepath.Join(dir, "ssh_host_ed25519") || len(c.SSH.Users) != 1 || c.SSH.Users[0].PublicKeys[0] != "ssh-ed25519 AAAA li.na@laptop" {
+	if c.SSH.Idle != 30*time.Minute || c.SSH.HostKeyFile != filepath.Join(dir, "keys", "ssh_host_ed25519") || len(c.SSH.Users) != 1 || c.SSH.Users[0].PublicKeys[0] != "ssh-ed25519 AAAA li.na@laptop" {
 		t.Errorf("defaults and users: %+v", c.SSH)
 	}
 	write("[ssh]\nhost_key_file = \"keys/host\"\nidle_timeout = \"0\"\n")

@@ -96,12 +96,24 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 		switch {
 		case st.idle.fired.Load():
 			ended = "idle"
-			wish.Printf(sess, "paydesk: no key pressed for %s: session closed\n", s.cfg.IdleTimeout)
+			wish.Printf(sess, "paydesk: no key pressed for %s: session closed\n", shortDuration(s.cfg.IdleTimeout))
 		case sess.Context().Err() != nil:
 			ended = "disconnected"
 		}
 		s.log.Info("ssh session ended", "user", u.Name, "remote", remote, "after", time.Since(start).Round(time.Second).String(), "how", ended)
 	}
+}
+
+// shortDuration prints 30m rather than 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // sessionCommand reads what the person asked for after the host name:

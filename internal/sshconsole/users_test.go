@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -116,5 +117,13 @@ func TestHostKeyIsMadeOnceAndKeptPrivate(t *testing.T) {
 	}
 	if _, _, err := HostKey(path); err == nil || !strings.Contains(err.Error(), "is not an unencrypted OpenSSH private key") {
 		t.Errorf("a broken host key file: %v", err)
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{3 * time.Second: "3s", 30 * time.Minute: "30m", time.Hour: "1h", 90 * time.Minute: "1h30m", 61 * time.Second: "1m1s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("%s: %q; want %q", d, got, want)
+		}
 	}
 }
