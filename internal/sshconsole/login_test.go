@@ -2,6 +2,7 @@ package sshconsole
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -61,5 +62,46 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 	}
 	if h.srv.Sessions() != 0 {
 		t.Errorf("%d sessions open after refused logins", h.srv.Sessions())
+	}
+}
+
+// TestNoShellOrCommands: a session without a terminal, or asking to run a
+// command, gets a sentence and exit status 1, never a shell.
+func TestNoShellOrCommands(t *testing.T) {
+	h := startConsole(t, []*person{{name: "li.na", role: ops.Support}}, harnessOptions{})
+	c, err := h.dial(h.people["li.na"].key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		pty     bool
+		command string
+		want    string
+	}{
+		{false, "", "the console needs a terminal: connect with ssh -t"},
+		{true, "sh -c id", `unknown command "sh -c id"`},
+		{true, "mouse please", `unknown command "mouse please"`},
+	} {
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.pty {
+			if err := s.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out strings.Builder
+		s.Stdout, s.Stderr = &out, &out
+		if tc.command == "" {
+			err = s.Run("")
+		} else {
+			err = s.Run(tc.command)
+		}
+		var ee *gossh.ExitError
+		if !errors.As(err, &ee) || ee.ExitStatus() != 1 || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("pty %v, command %q: %v, output %q; want exit 1 saying %q", tc.pty, tc.command, err, out.String(), tc.want)
+		}
 	}
 }
