@@ -50,7 +50,7 @@ payment callbacks. Run it without a command for the console.`,
 			if a.noWorkspace() {
 				// A newcomer's `go run .`: nothing is configured, so open
 				// the demo instead of an error.
-				return a.openDemo(cmd, "")
+				return a.openDemo(cmd, "", "v3")
 			}
 			return a.runConsole(cmd)
 		},
