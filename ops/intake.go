@@ -94,9 +94,10 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 // is applied or permanently classified (duplicate, amount mismatch,
 // nothing to do). Rejections and failures ask for a resend.
 func (r *IntakeResult) replyCause() error {
-	switch r.Apply {
-	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyIgnored, store.ApplyReview:
+	if r.Apply.Settled() {
 		return nil
+	}
+	switch r.Apply {
 	case store.ApplyRejected:
 		if r.verifyErr != nil {
 			return r.verifyErr

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
@@ -98,7 +99,7 @@ func (a *app) service() (*ops.Service, error) {
 		return nil, err
 	}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	ws, err := workspace.Open(cfg, workspace.Options{DBPath: a.flags.db, Operator: a.flags.operator, Logger: a.logger})
 	if errors.Is(err, workspace.ErrNoStore) && cfg.File == "" {

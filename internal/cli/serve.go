@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/serve"
 )
 
@@ -30,7 +31,7 @@ With [ssh] listen set, it also serves the console over SSH (see paydesk ssh).`,
 			if err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger := slog.New(gateway.MaskLogs(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo})))
 			a.logger = logger
 			svc, err := a.service()
 			if err != nil {

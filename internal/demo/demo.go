@@ -91,7 +91,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 			return nil, err
 		}
 		d.logFile = f
-		opt.Logger = slog.New(slog.NewTextHandler(f, nil))
+		opt.Logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(f, nil)))
 	}
 	defer func() {
 		if err != nil {

@@ -40,8 +40,8 @@ func TestViewerSessionHasNoMutatingKeys(t *testing.T) {
 	// The callbacks: no replay keys.
 	tm.key("3")
 	tm.waitText(screenTimeout, "[3 Notifications]", "APPLIED")
-	tm.key("p")
 	tm.key("P")
+	tm.key("A")
 	tm.key("?")
 	screen = tm.waitText(screenTimeout, "page down", "quit")
 	for _, forbidden := range []string{"replay", "Replay"} {
@@ -54,6 +54,8 @@ func TestViewerSessionHasNoMutatingKeys(t *testing.T) {
 	// The reconciliation: no resolve or ignore keys.
 	tm.key("2")
 	tm.waitText(screenTimeout, "[2 Reconcile]")
+	tm.key("D")
+	tm.key("I")
 	tm.key("?")
 	screen = tm.waitText(screenTimeout, "day before", "quit")
 	for _, forbidden := range []string{"resolve", "ignore", "replay", "refund"} {
