@@ -218,8 +218,8 @@ func (se *session) await(want []byte, timeout time.Duration) error {
 }
 
 // press writes a key and times until the frame showing position pos.
-func (se *session) press(k string, pos, n int) (time.Duration, error) {
-	want := []byte(fmt.Sprintf(" %s of %s orders", group(pos), group(n)))
+func (se *session) press(k string, pos int) (time.Duration, error) {
+	want := positionText(pos)
 	se.mu.Lock()
 	se.since.Reset()
 	se.mu.Unlock()
@@ -232,6 +232,10 @@ func (se *session) press(k string, pos, n int) (time.Duration, error) {
 	}
 	return time.Since(start), nil
 }
+
+// positionText is the filter line's "· 12 of 100,000+ orders" for a
+// selection at pos (the count is capped, so only the position is sure).
+func positionText(pos int) []byte { return []byte("· " + group(pos) + " of ") }
 
 func group(n int) string {
 	s := strconv.Itoa(n)
@@ -247,10 +251,10 @@ func group(n int) string {
 
 // scroll logs a person in, waits for the first frame with the count, and
 // presses j keys times, gap apart at least.
-func scroll(dir, addr string, i, n, keys int, gap time.Duration, ready *sync.WaitGroup, gate <-chan struct{}) (*session, []time.Duration, error) {
+func scroll(dir, addr string, i, keys int, gap time.Duration, ready *sync.WaitGroup, gate <-chan struct{}) (*session, []time.Duration, error) {
 	se, err := login(dir, addr, i)
 	if err == nil {
-		err = se.await([]byte(" 1 of "+group(n)+" orders"), 60*time.Second)
+		err = se.await(positionText(1), 60*time.Second)
 	}
 	ready.Done()
 	if err != nil {
@@ -260,7 +264,7 @@ func scroll(dir, addr string, i, n, keys int, gap time.Duration, ready *sync.Wai
 	lat := make([]time.Duration, 0, keys)
 	for k := range keys {
 		start := time.Now()
-		d, err := se.press("j", k+2, n)
+		d, err := se.press("j", k+2)
 		if err != nil {
 			return se, lat, fmt.Errorf("person %d, key %d: %w", i, k+1, err)
 		}
@@ -272,7 +276,7 @@ func scroll(dir, addr string, i, n, keys int, gap time.Duration, ready *sync.Wai
 
 // run logs c people in, lets them scroll together, and returns each one's
 // latencies and the server's memory while all are still logged in.
-func run(dir, addr string, first, c, n, keys int, gap time.Duration, pid int) ([][]time.Duration, int64, error) {
+func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]time.Duration, int64, error) {
 	var ready, done sync.WaitGroup
 	gate := make(chan struct{})
 	lats := make([][]time.Duration, c)
@@ -283,7 +287,7 @@ func run(dir, addr string, first, c, n, keys int, gap time.Duration, pid int) ([
 	for i := range c {
 		go func() {
 			defer done.Done()
-			sessions[i], lats[i], errs[i] = scroll(dir, addr, first+i, n, keys, gap, &ready, gate)
+			sessions[i], lats[i], errs[i] = scroll(dir, addr, first+i, keys, gap, &ready, gate)
 		}()
 	}
 	ready.Wait()
@@ -307,14 +311,14 @@ func fire(dir, addr string, n, c, keys int, gap time.Duration, pid int) error {
 	base := rssKiB(pid)
 	fmt.Printf("server idle: %.1f MB resident\n", float64(base)/1024)
 
-	one, rss1, err := run(dir, addr, 0, 1, n, keys, gap, pid)
+	one, rss1, err := run(dir, addr, 0, 1, keys, gap, pid)
 	if err != nil {
 		return err
 	}
 	// Let the server drop the session before the next phase.
 	time.Sleep(2 * time.Second)
 	base2 := rssKiB(pid)
-	many, rssC, err := run(dir, addr, 0, c, n, keys, gap, pid)
+	many, rssC, err := run(dir, addr, 0, c, keys, gap, pid)
 	if err != nil {
 		return err
 	}
