@@ -52,3 +52,24 @@ func TestStylesComeFromTheGivenRenderer(t *testing.T) {
 		t.Errorf("the filter input's cursor and placeholder are not drawn by the session's renderer: %q", line)
 	}
 }
+
+// TestSettledColoursDrawAsLipglossWould: a colour settled once for a
+// renderer draws exactly as lipgloss draws the adaptive colour on each
+// render, for every profile and both backgrounds.
+func TestSettledColoursDrawAsLipglossWould(t *testing.T) {
+	colours := []lipgloss.AdaptiveColor{{Light: "#1F6FEB", Dark: "#58A6FF"}, {Light: "#CF222E", Dark: "#FF7B72"},
+		{Light: "#9A6700", Dark: "#E3B341"}, {Light: "#909090", Dark: "#626262"}, {Light: "#DDDADA", Dark: "#3C3C3C"}}
+	for _, p := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		for _, dark := range []bool{true, false} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(p)
+			r.SetHasDarkBackground(dark)
+			for _, c := range colours {
+				want := r.NewStyle().Foreground(c).Bold(true).Render("x")
+				if got := r.NewStyle().Foreground(settledColour(r, c)).Bold(true).Render("x"); got != want {
+					t.Errorf("profile %d, dark %v, %v: %q; lipgloss draws %q", p, dark, c, got, want)
+				}
+			}
+		}
+	}
+}

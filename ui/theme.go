@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"strconv"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // theme is the console's one set of styles. Colours carry meaning only
@@ -42,11 +45,11 @@ type theme struct {
 }
 
 func newTheme(r *lipgloss.Renderer) *theme {
-	accent := lipgloss.AdaptiveColor{Light: "#1F6FEB", Dark: "#58A6FF"}
-	red := lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#FF7B72"}
-	yellow := lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#E3B341"}
-	green := lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#3FB950"}
-	grey := lipgloss.AdaptiveColor{Light: "#6E7781", Dark: "#8B949E"}
+	accent := settledColour(r, lipgloss.AdaptiveColor{Light: "#1F6FEB", Dark: "#58A6FF"})
+	red := settledColour(r, lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#FF7B72"})
+	yellow := settledColour(r, lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#E3B341"})
+	green := settledColour(r, lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#3FB950"})
+	grey := settledColour(r, lipgloss.AdaptiveColor{Light: "#6E7781", Dark: "#8B949E"})
 	style := r.NewStyle
 	return &theme{
 		r:          r,
@@ -105,6 +108,31 @@ func (t *theme) input(ti textinput.Model) textinput.Model {
 func (t *theme) help(s help.Styles) help.Styles {
 	for _, st := range []*lipgloss.Style{&s.Ellipsis, &s.ShortKey, &s.ShortDesc, &s.ShortSeparator, &s.FullKey, &s.FullDesc, &s.FullSeparator} {
 		*st = st.Renderer(t.r)
+		if c, ok := st.GetForeground().(lipgloss.AdaptiveColor); ok {
+			*st = st.Foreground(settledColour(t.r, c))
+		}
 	}
 	return s
+}
+
+// settledColour picks an adaptive colour for the renderer's background and
+// converts it to the renderer's colour profile, once. lipgloss would do
+// both on every render, and for a 256- or 16-colour terminal (what SSH
+// clients announce: COLORTERM is not sent) the conversion is a
+// nearest-colour search through the palette: about a fifth of a console
+// session's CPU over SSH (bench/README.md).
+func settledColour(r *lipgloss.Renderer, c lipgloss.AdaptiveColor) lipgloss.TerminalColor {
+	hex := c.Light
+	if r.HasDarkBackground() {
+		hex = c.Dark
+	}
+	switch v := r.ColorProfile().Color(hex).(type) {
+	case termenv.ANSI256Color:
+		return lipgloss.Color(strconv.Itoa(int(v)))
+	case termenv.ANSIColor:
+		return lipgloss.Color(strconv.Itoa(int(v)))
+	case termenv.NoColor:
+		return lipgloss.NoColor{}
+	}
+	return lipgloss.Color(hex)
 }
