@@ -276,7 +276,7 @@ func scroll(dir, addr string, i, keys int, gap time.Duration, ready *sync.WaitGr
 
 // run logs c people in, lets them scroll together, and returns each one's
 // latencies and the server's memory while all are still logged in.
-func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]time.Duration, int64, error) {
+func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]time.Duration, int64, time.Duration, error) {
 	var ready, done sync.WaitGroup
 	gate := make(chan struct{})
 	lats := make([][]time.Duration, c)
@@ -291,8 +291,10 @@ func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]
 		}()
 	}
 	ready.Wait()
+	cpu0 := cpuTime(pid)
 	close(gate)
 	done.Wait()
+	cpu := cpuTime(pid) - cpu0
 	rss := rssKiB(pid)
 	for _, se := range sessions {
 		if se != nil {
@@ -301,24 +303,25 @@ func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]
 	}
 	for _, err := range errs {
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 	}
-	return lats, rss, nil
+	return lats, rss, cpu, nil
 }
 
 func fire(dir, addr string, n, c, keys int, gap time.Duration, pid int) error {
 	base := rssKiB(pid)
 	fmt.Printf("server idle: %.1f MB resident\n", float64(base)/1024)
 
-	one, rss1, err := run(dir, addr, 0, 1, keys, gap, pid)
+	fmt.Printf("load average at the start: %s\n", loadAvg())
+	one, rss1, cpu1, err := run(dir, addr, 0, 1, keys, gap, pid)
 	if err != nil {
 		return err
 	}
 	// Let the server drop the session before the next phase.
 	time.Sleep(2 * time.Second)
 	base2 := rssKiB(pid)
-	many, rssC, err := run(dir, addr, 0, c, keys, gap, pid)
+	many, rssC, cpuC, err := run(dir, addr, 0, c, keys, gap, pid)
 	if err != nil {
 		return err
 	}
@@ -341,6 +344,9 @@ func fire(dir, addr string, n, c, keys int, gap time.Duration, pid int) error {
 	fmt.Printf("%d sessions: per-session p99 from %s to %s (median %s)\n", c, ms(perP99[0]), ms(perP99[len(perP99)-1]), ms(perP99[len(perP99)/2]))
 	fmt.Printf("p99 ratio, %d sessions / 1 session: %.2f\n", c, float64(p99(all))/float64(p99(one[0])))
 	if pid > 0 {
+		fmt.Printf("server CPU per press (scrolling phase, clock ticks of /proc/PID/stat): 1 session %s, %d sessions %s\n",
+			ms(cpu1/time.Duration(keys)), c, ms(cpuC/time.Duration(c*keys)))
+		fmt.Printf("load average at the end: %s\n", loadAvg())
 		fmt.Printf("\nserver resident memory: idle %.1f MB; with 1 session %.1f MB (+%.1f); before the %d %.1f MB; with %d sessions %.1f MB: %.2f MB per session\n",
 			mb(base), mb(rss1), mb(rss1-base), c, mb(base2), c, mb(rssC), mb(rssC-base)/float64(c))
 	}
@@ -356,6 +362,36 @@ func pct(l []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 func mb(kib int64) float64 { return float64(kib) / 1024 }
+
+// cpuTime is the CPU a process has used (user + system), 0 when unknown.
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command's closing parenthesis; utime and stime are
+	// the 14th and 15th of the line, in clock ticks (100 a second).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+sys) * 10 * time.Millisecond
+}
+
+// loadAvg is the machine's load over the last 1, 5 and 15 minutes.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
 
 // rssKiB is a process's resident set (VmRSS), 0 when unknown.
 func rssKiB(pid int) int64 {
