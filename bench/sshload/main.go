@@ -276,6 +276,13 @@ func scroll(dir, addr string, i, keys int, gap time.Duration, ready *sync.WaitGr
 
 // run logs c people in, lets them scroll together, and returns each one's
 // latencies and the server's memory while all are still logged in.
+// idleWindow is how long sessions sit untouched after scrolling, to
+// measure what an idle console costs.
+const idleWindow = 5 * time.Second
+
+// idleCPU is the server's CPU over the last run's idle window.
+var idleCPU time.Duration
+
 func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]time.Duration, int64, time.Duration, error) {
 	var ready, done sync.WaitGroup
 	gate := make(chan struct{})
@@ -296,6 +303,11 @@ func run(dir, addr string, first, c, keys int, gap time.Duration, pid int) ([][]
 	done.Wait()
 	cpu := cpuTime(pid) - cpu0
 	rss := rssKiB(pid)
+	// Logged in, nobody typing: what an open console costs by itself
+	// (the clock, the live refresh's poll, the frame timer).
+	idle0 := cpuTime(pid)
+	time.Sleep(idleWindow)
+	idleCPU = cpuTime(pid) - idle0
 	for _, se := range sessions {
 		if se != nil {
 			se.client.Close()
@@ -322,6 +334,7 @@ func fire(dir, addr string, n, c, keys int, gap time.Duration, pid int) error {
 	time.Sleep(2 * time.Second)
 	base2 := rssKiB(pid)
 	many, rssC, cpuC, err := run(dir, addr, 0, c, keys, gap, pid)
+	idleC := idleCPU
 	if err != nil {
 		return err
 	}
@@ -346,6 +359,8 @@ func fire(dir, addr string, n, c, keys int, gap time.Duration, pid int) error {
 	if pid > 0 {
 		fmt.Printf("server CPU per press (scrolling phase, clock ticks of /proc/PID/stat): 1 session %s, %d sessions %s\n",
 			ms(cpu1/time.Duration(keys)), c, ms(cpuC/time.Duration(c*keys)))
+		fmt.Printf("server CPU of %d idle sessions: %.1f%% of a core (%.2f%% each)\n", c,
+			100*idleC.Seconds()/idleWindow.Seconds(), 100*idleC.Seconds()/idleWindow.Seconds()/float64(c))
 		fmt.Printf("load average at the end: %s\n", loadAvg())
 		fmt.Printf("\nserver resident memory: idle %.1f MB; with 1 session %.1f MB (+%.1f); before the %d %.1f MB; with %d sessions %.1f MB: %.2f MB per session\n",
 			mb(base), mb(rss1), mb(rss1-base), c, mb(base2), c, mb(rssC), mb(rssC-base)/float64(c))
