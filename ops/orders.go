@@ -243,7 +243,11 @@ func timeline(d OrderDetail) []TimelineEntry {
 		t = append(t, TimelineEntry{At: dp.CreatedAt, Kind: "duplicate", Text: fmt.Sprintf("paid AGAIN by %s %s (%s)", dp.Channel, dp.TradeNo, dp.Amount.Yuan()), Bad: true})
 	}
 	for _, a := range d.Audit {
-		text := fmt.Sprintf("%s by %s: %s", a.Action, a.Operator, a.Outcome)
+		by := a.Operator
+		if a.Via != "" {
+			by += " via " + a.Via
+		}
+		text := fmt.Sprintf("%s by %s: %s", a.Action, by, a.Outcome)
 		if a.Detail != "" {
 			text += " — " + a.Detail
 		}

@@ -88,7 +88,7 @@ type RefundOutcome struct {
 func (s *Service) Refund(ctx context.Context, outTradeNo string, amount gateway.Money, reason string) (RefundOutcome, error) {
 	plan, err := s.PlanRefund(ctx, outTradeNo, amount, reason)
 	if err != nil {
-		s.auditResult(ctx, ActRefund, outTradeNo, fmt.Sprintf("refund %s", amount), err)
+		s.auditPlanError(ctx, outTradeNo, fmt.Sprintf("refund %s", amount), err)
 		return RefundOutcome{}, err
 	}
 	p, ok := s.platforms[plan.Order.Channel]
@@ -296,7 +296,7 @@ func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, trade
 		target = tradeNo
 	}
 	if err != nil {
-		s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
+		s.auditPlanError(ctx, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
 		return RefundOutcome{}, err
 	}
 	p, ok := s.platforms[ch]
@@ -313,6 +313,14 @@ func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, trade
 	out, err := s.sendRefund(ctx, p, f)
 	s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund %s of duplicate payment %s %s %s: %s", f.OutRequestNo, ch, tradeNo, out.Refund.Status, out.Note), err)
 	return out, err
+}
+
+// auditPlanError audits a refund refused while planning, once: a refusal
+// by role was audited as denied when it was made.
+func (s *Service) auditPlanError(ctx context.Context, target, detail string, err error) {
+	if !errors.Is(err, ErrForbidden) {
+		s.auditResult(ctx, ActRefund, target, detail, err)
+	}
 }
 
 // ListRefunds returns refunds newest first.

@@ -74,6 +74,9 @@ var ErrForbidden = errors.New("not allowed for this role")
 type Operator struct {
 	Name string
 	Role Role
+	// Via says how the operator reached paydesk when not on the host
+	// itself ("ssh 203.0.113.5:51234"); every audit record carries it.
+	Via string
 }
 
 func (o Operator) String() string { return fmt.Sprintf("%s (%s)", o.Name, o.Role) }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/store"
 )
@@ -26,6 +28,10 @@ type Service struct {
 	// refundQueryAfter is how long after an unknown refund outcome a
 	// refund query is trusted.
 	refundQueryAfter time.Duration
+	// queryLimits pace live queries per platform. Services derived with As
+	// share them, so every console session together stays within the rate
+	// the platform allows.
+	queryLimits map[gateway.Channel]*rate.Limiter
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -48,6 +54,10 @@ type Options struct {
 	// "not found" then would re-send it. Default DefaultRefundQueryAfter;
 	// negative means no wait (tests).
 	RefundQueryAfter time.Duration
+	// QueryQPS is the most live trade queries per second sent to each
+	// platform by this service and every service derived from it with As
+	// ([query] qps); default 10.
+	QueryQPS float64
 }
 
 // DefaultRefundQueryAfter is the wait Alipay's refund query documentation
@@ -86,8 +96,32 @@ func New(o Options) (*Service, error) {
 	case o.RefundQueryAfter < 0:
 		o.RefundQueryAfter = 0
 	}
+	if o.QueryQPS <= 0 {
+		o.QueryQPS = defaultQueryQPS
+	}
+	limits := map[gateway.Channel]*rate.Limiter{}
+	for ch := range o.Platforms {
+		limits[ch] = rate.NewLimiter(rate.Limit(o.QueryQPS), 1)
+	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter}, nil
+		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
+		queryLimits: limits}, nil
+}
+
+// As is the same service acting for another operator: the store, the
+// platform clients and the live-query rate limit stay shared, so the SSH
+// console's sessions are one paydesk with one limit, each person audited
+// under their own name. The role is checked as New checks it.
+func (s *Service) As(op Operator) (*Service, error) {
+	if op.Name == "" {
+		return nil, fmt.Errorf("ops: no operator name")
+	}
+	if _, err := ParseRole(string(op.Role)); err != nil {
+		return nil, fmt.Errorf("ops: operator %s: %w", op.Name, err)
+	}
+	derived := *s
+	derived.operator = op
+	return &derived, nil
 }
 
 // Operator is who this service acts as.
@@ -119,7 +153,11 @@ func (s *Service) allow(ctx context.Context, a Action, target string) error {
 	if s.operator.Role.Can(a) {
 		return nil
 	}
-	err := fmt.Errorf("%w: %s may not %s (roles are set in paydesk.toml [operator] role)", ErrForbidden, s.operator, a)
+	where := "[operator] role"
+	if s.operator.Via != "" {
+		where = "[[ssh.users]] role"
+	}
+	err := fmt.Errorf("%w: %s may not %s (roles are set in paydesk.toml %s)", ErrForbidden, s.operator, a, where)
 	s.audit(ctx, a, target, "", store.AuditDenied, err)
 	return err
 }
@@ -129,7 +167,7 @@ func (s *Service) allow(ctx context.Context, a Action, target string) error {
 func (s *Service) audit(ctx context.Context, a Action, target, detail string, outcome store.AuditOutcome, cause error) {
 	e := store.AuditEntry{
 		At: s.now(), Operator: s.operator.Name, Role: string(s.operator.Role),
-		Action: string(a), Target: target, Detail: detail, Outcome: outcome,
+		Action: string(a), Target: target, Detail: detail, Outcome: outcome, Via: s.operator.Via,
 	}
 	if cause != nil {
 		e.Error = cause.Error()

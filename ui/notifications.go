@@ -306,7 +306,7 @@ func (v *notificationsView) confirmReplayAll(ids []int64) dialog {
 		})
 		return replayAllDoneMsg{results: res, err: err}
 	})
-	return newConfirm(fmt.Sprintf("Replay %d notifications?", len(ids)), lines, "", run, "replay cancelled; nothing was replayed")
+	return newConfirm(v.c.theme, fmt.Sprintf("Replay %d notifications?", len(ids)), lines, "", run, "replay cancelled; nothing was replayed")
 }
 
 var notificationColumns = []column{

@@ -4,6 +4,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/paydesk/paydesk/gateway"
 )
 
@@ -28,6 +30,10 @@ type Options struct {
 	// process's own stdin and stdout.
 	Input  io.Reader
 	Output io.Writer
+	// Renderer draws the console's styles; nil is the process's terminal
+	// (lipgloss's default). The SSH console gives each session its own,
+	// made from the session's TERM, NO_COLOR and background.
+	Renderer *lipgloss.Renderer
 	// Title is shown in the header beside the name, e.g. "demo workspace".
 	Title string
 	// Workspace is shown in the header instead of the store path (the demo
@@ -53,6 +59,9 @@ func (o Options) withDefaults() Options {
 	if o.RefundConfirmAbove == nil {
 		limit := defaultConfirmAbove
 		o.RefundConfirmAbove = &limit
+	}
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

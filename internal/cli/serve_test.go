@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,7 +36,12 @@ func TestMain(m *testing.M) {
 		if m, err := strconv.ParseUint(os.Getenv(umaskEnv), 8, 32); err == nil {
 			syscall.Umask(int(m))
 		}
-		os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		// As main.go: SIGINT and SIGTERM end the context, so a test can
+		// stop a child paydesk the way an operator or systemd does.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	// A developer's own workspace must not leak into the tests, which
 	// name theirs with --config and --db.

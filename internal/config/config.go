@@ -32,6 +32,7 @@ type Config struct {
 	Alipay   *Alipay  `toml:"alipay"`
 	WeChat   *WeChat  `toml:"wechat"`
 	Serve    Serve    `toml:"serve"`
+	SSH      SSH      `toml:"ssh"`
 	Query    Query    `toml:"query"`
 	Refund   Refund   `toml:"refund"`
 	Recon    Recon    `toml:"recon"`
@@ -137,6 +138,29 @@ type Serve struct {
 	// Allowed and Proxies are AllowedCIDRs and TrustedProxies, parsed.
 	Allowed []netip.Prefix `toml:"-"`
 	Proxies []netip.Prefix `toml:"-"`
+}
+
+// SSH is the [ssh] section: the console served over SSH, each person
+// known by their public key. The users' keys and roles are checked where
+// they are used (internal/sshconsole), so `paydesk ssh-users check` can
+// list every mistake at once instead of stopping at the first.
+type SSH struct {
+	Listen      string `toml:"listen"` // empty: no SSH console
+	HostKeyFile string `toml:"host_key_file"`
+	// IdleTimeout ends a session after this long without a key press;
+	// default 30m, "0" never.
+	IdleTimeout string    `toml:"idle_timeout"`
+	Users       []SSHUser `toml:"users"`
+
+	// Idle is IdleTimeout parsed.
+	Idle time.Duration `toml:"-"`
+}
+
+// SSHUser is one [[ssh.users]] entry.
+type SSHUser struct {
+	Name       string   `toml:"name"`
+	Role       string   `toml:"role"`
+	PublicKeys []string `toml:"public_keys"`
 }
 
 // Query limits live queries to what the platforms allow.
@@ -303,6 +327,7 @@ func (c *Config) resolve(dir string) error {
 	if c.Recon.SuspenseDays == 0 {
 		c.Recon.SuspenseDays = 3
 	}
+	errs = append(errs, c.SSH.resolve(abs))
 	if err := c.check(); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -315,6 +340,22 @@ func (c *Config) resolve(dir string) error {
 		w.RefundNotifyURL = c.WeChatRefundNotifyURL()
 	}
 	return errors.Join(errs...)
+}
+
+func (s *SSH) resolve(abs func(string) string) error {
+	if s.HostKeyFile == "" {
+		s.HostKeyFile = "keys/ssh_host_ed25519"
+	}
+	s.HostKeyFile = abs(s.HostKeyFile)
+	if s.IdleTimeout == "" {
+		s.IdleTimeout = "30m"
+	}
+	d, err := time.ParseDuration(s.IdleTimeout)
+	if err != nil || d < 0 {
+		return fmt.Errorf("[ssh] idle_timeout: %q is not a duration like \"30m\" or \"1h\"", s.IdleTimeout)
+	}
+	s.Idle = d
+	return nil
 }
 
 func (a *Alipay) load(abs func(string) string, warnings *[]string) error {

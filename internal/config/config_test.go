@@ -275,3 +275,34 @@ func TestWeChatKeysAndTheNewRefundKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestSSHSection(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "paydesk.toml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[ssh]\nlisten = \"0.0.0.0:2222\"\n[[ssh.users]]\nname = \"li.na\"\nrole = \"support\"\npublic_keys = [\"ssh-ed25519 AAAA li.na@laptop\"]\n")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SSH.Idle != 30*time.Minute || c.SSH.HostKeyFile != filepath.Join(dir, "keys", "ssh_host_ed25519") || len(c.SSH.Users) != 1 || c.SSH.Users[0].PublicKeys[0] != "ssh-ed25519 AAAA li.na@laptop" {
+		t.Errorf("defaults and users: %+v", c.SSH)
+	}
+	write("[ssh]\nhost_key_file = \"keys/host\"\nidle_timeout = \"0\"\n")
+	if c, err = Load(path); err != nil || c.SSH.Idle != 0 || c.SSH.HostKeyFile != filepath.Join(dir, "keys", "host") {
+		t.Errorf("idle 0 and a relative host key: %+v %v", c.SSH, err)
+	}
+	write("[ssh]\nidle_timeout = \"half an hour\"\n")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), `[ssh] idle_timeout: "half an hour" is not a duration`) {
+		t.Errorf("a bad idle_timeout: %v", err)
+	}
+	write("[[ssh.users]]\nname = \"li.na\"\nkeys = [\"x\"]\n")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "ssh.users.keys") {
+		t.Errorf("an unknown key in [[ssh.users]]: %v", err)
+	}
+}

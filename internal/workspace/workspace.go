@@ -76,7 +76,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		queryAfter = -1 // "0s" in the file: no wait (ops reads 0 as its default)
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter,
+		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
 		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute}})
 	if err != nil {
 		st.Close()
