@@ -21,6 +21,8 @@ type Service struct {
 	log       *slog.Logger
 	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
 	suspenseDays int
+	// merchants are the merchant ids bills must belong to, by channel.
+	merchants map[gateway.Channel]string
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -34,6 +36,10 @@ type Options struct {
 	// SuspenseDays: how many later bills a CROSS_DAY item waits for
 	// ([recon] suspense_days); default 3.
 	SuspenseDays int
+	// Merchants are the merchant ids each channel's bills must belong to:
+	// [wechat] mchid, [alipay] pid. A channel without one holds its bills
+	// to the account its first bill stated.
+	Merchants map[gateway.Channel]string
 }
 
 // New makes a Service.
@@ -63,7 +69,7 @@ func New(o Options) (*Service, error) {
 		o.SuspenseDays = 3
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays}, nil
+		suspenseDays: o.SuspenseDays, merchants: o.Merchants}, nil
 }
 
 // Operator is who this service acts as.

@@ -51,14 +51,15 @@ func wantFixtureLines(t *testing.T) []gateway.BillLine {
 	return []gateway.BillLine{
 		{Line: 6, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000101", OutTradeNo: "PDK9F2A7C1", Amount: 3580, Net: 3580, Fee: 21, Time: at(t, "2026-11-22 09:58:20"), State: "交易", Subject: "洗衣订单-衬衫2件"},
 		{Line: 7, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", Amount: 8880, Net: 8880, Fee: 53, Time: at(t, "2026-11-22 13:01:05"), State: "交易", Subject: "干洗 大衣"},
-		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: -18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", Subject: "干洗 大衣"},
-		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: -17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", Subject: "洗鞋"},
+		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: -18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", RefundStatus: gateway.RefundSuccess, Subject: "干洗 大衣"},
+		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: -17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", RefundStatus: gateway.RefundSuccess, Subject: "洗鞋"},
 		{Line: 10, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000103", OutTradeNo: "PDKLATE003", Amount: 670, Net: 670, Fee: 4, Time: at(t, "2026-11-22 23:59:59"), State: "交易", Subject: "熨烫"},
 	}
 }
 
 func TestOpenBillFixtures(t *testing.T) {
-	good := []string{"bill_20261122.zip", "detail_gbk.csv", "detail_utf8_crlf.csv", "extra_columns.csv", "reordered_columns.csv", "old_totals.csv"}
+	good := []string{"bill_20261122.zip", "detail_gbk.csv", "detail_utf8_crlf.csv", "extra_columns.csv", "reordered_columns.csv", "old_totals.csv",
+		"fee_positive.csv", "fee_positive.zip"}
 	for _, name := range good {
 		t.Run(name, func(t *testing.T) {
 			f, err := os.Open(fixturePath(name))
@@ -118,6 +119,8 @@ func TestOpenBillFixtureErrors(t *testing.T) {
 		{"bad_amount.csv", alipay.ErrBillRow, 6, "", "35.805"},
 		{"unknown_business_type.csv", alipay.ErrBillRow, 7, "", "冻结"},
 		{"missing_column.csv", alipay.ErrBillLayout, 5, "", "服务费（元）"},
+		{"net_disagrees.csv", alipay.ErrBillRow, 6, "", "实收净额（元） 35.80 is neither"},
+		{"summary_disagrees.zip", alipay.ErrBillTotals, 6, "", "4 payments"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -159,7 +159,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 			t.Fatalf("closed unpaid trade: %+v, %v", tr, err)
 		}
 
-		// Bills: not before the day is over; then the GBK detail file.
+		// Bills: not before the day is over; then the zip as served.
 		var buf bytes.Buffer
 		if _, err := c.DownloadBill(ctx, paidAt, &buf); !errors.Is(err, gateway.ErrBillNotReady) {
 			t.Fatalf("bill of a day not over: %v", err)
@@ -169,7 +169,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasSuffix(bf.Name, "_20261122_业务明细.csv") || bf.Size != int64(buf.Len()) || len(bf.SHA256) != 64 {
+		if !strings.HasSuffix(bf.Name, "_20261122.csv.zip") || bf.Size != int64(buf.Len()) || !bytes.HasPrefix(buf.Bytes(), []byte("PK\x03\x04")) {
 			t.Fatalf("bill file: %+v (%d bytes)", bf, buf.Len())
 		}
 		lines, stated := readAll(t, bf.Name, buf.Bytes())

@@ -54,10 +54,16 @@ func (a *alipaySide) newRefundID(r *rand.Rand, at time.Time) string { return ran
 // Alipay user id does.
 func (a *alipaySide) newBuyerID(r *rand.Rand) string { return "2088" + randDigits(r, 12) }
 
-// alipayMerchantPID is the merchant's own 2088 user id (seller_id), derived
-// from the app id so that one sandbox always shows the same merchant.
-func (a *alipaySide) merchantPID() string {
-	id := a.s.cfg.Keys.AlipayAppID
+// merchantPID is the merchant's own 2088 user id (seller_id, the PID).
+func (a *alipaySide) merchantPID() string { return alipayPIDOf(a.s.cfg.Keys.AlipayAppID) }
+
+// AlipayPID is the PID of the sandbox's Alipay merchant, what a client
+// configures as [alipay] pid.
+func (s *Server) AlipayPID() string { return alipayPIDOf(s.cfg.Keys.AlipayAppID) }
+
+// alipayPIDOf derives a merchant's 2088 user id from its app id, so that
+// one sandbox always shows the same merchant.
+func alipayPIDOf(id string) string {
 	digits := make([]byte, 0, 12)
 	for i := len(id) - 1; i >= 0 && len(digits) < 12; i-- {
 		if id[i] >= '0' && id[i] <= '9' {

@@ -41,8 +41,8 @@ func (s *Server) WriteClientFiles(dir, dbPath string) (ClientFiles, error) {
 	fmt.Fprintf(&cfg, "# paydesk configuration for the sandbox at %s (test keys: never use them for real money)\n\n", s.baseURL)
 	fmt.Fprintf(&cfg, "[store]\npath = %q\n\n", dbPath)
 	if _, ok := s.sides[gateway.Alipay]; ok {
-		fmt.Fprintf(&cfg, "[alipay]\napp_id = %q\nprivate_key_file = \"keys/alipay_app_private.pem\"\nalipay_public_key_file = \"keys/alipay_public.pem\"\ngateway = %q\n\n",
-			k.AlipayAppID, s.baseURL+AlipayGatewayPath)
+		fmt.Fprintf(&cfg, "[alipay]\napp_id = %q\npid = %q\nprivate_key_file = \"keys/alipay_app_private.pem\"\nalipay_public_key_file = \"keys/alipay_public.pem\"\ngateway = %q\n\n",
+			k.AlipayAppID, s.AlipayPID(), s.baseURL+AlipayGatewayPath)
 	}
 	if _, ok := s.sides[gateway.WeChat]; ok {
 		fmt.Fprintf(&cfg, "[wechat]\nmchid = %q\nappid = %q\nmerchant_serial_no = %q\nprivate_key_file = \"keys/apiclient_key.pem\"\napiv3_key_file = \"keys/wechat_apiv3_key\"\nplatform_public_key_id = %q\nplatform_public_key_file = \"keys/wechatpay_pub.pem\"\nbase_url = %q\n",

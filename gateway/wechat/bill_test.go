@@ -77,7 +77,7 @@ func TestOpenBillALLWithRefundsFromEarlierDays(t *testing.T) {
 			r := lines[0]
 			want := gateway.BillLine{Line: 2, Kind: gateway.LineRefund, TradeNo: "4200000101202611192034567812", OutTradeNo: "PD20261119A7K2Q9",
 				OutRequestNo: "RF-A7K2Q9-1", RefundID: "50300001012026112100000000011", Amount: 3000, Net: -3000, Fee: -18,
-				Time: shanghai("2026-11-21 09:15:02"), State: "SUCCESS", Subject: "测试商品"}
+				Time: shanghai("2026-11-21 09:15:02"), State: "SUCCESS", RefundStatus: gateway.RefundSuccess, Subject: "测试商品"}
 			if r != want {
 				t.Fatalf("refund row\n got %+v\nwant %+v", r, want)
 			}
@@ -119,12 +119,14 @@ func TestOpenBillLayouts(t *testing.T) {
 		t.Fatalf("SUCCESS bill: %+v, %v", suc, err)
 	}
 
-	// REFUND bill: every row a refund, timed by 退款成功时间.
+	// REFUND bill: every row a refund, dated like the ALL bill's refund
+	// rows by 交易时间, which is 退款申请时间 (when the refund was asked for),
+	// not 退款成功时间.
 	br, ref, err := readAll(t, "refund_bill.txt", testdata(t, "refund_bill.txt"))
 	if err != nil || len(ref) != 2 {
 		t.Fatalf("REFUND bill: %+v, %v", ref, err)
 	}
-	if ref[0].Kind != gateway.LineRefund || ref[0].Amount != 3000 || !ref[0].Time.Equal(shanghai("2026-11-21 09:15:02")) {
+	if ref[0].Kind != gateway.LineRefund || ref[0].Amount != 3000 || !ref[0].Time.Equal(shanghai("2026-11-20 18:00:00")) {
 		t.Fatalf("REFUND row: %+v", ref[0])
 	}
 	if s := br.Stated(); s.Refunds != 2 || s.Payments != 0 || s.RefundAmount != 12999 || s.Net != -12999 {
@@ -223,7 +225,8 @@ func TestOpenBillRealSamples(t *testing.T) {
 	}
 
 	// Facts of single rows: W4's cross-day refund with its negative fee, the
-	// 2014 layout's full-width colons, W5c's refund timed by 退款成功时间.
+	// 2014 layout's full-width colons, W5c's refund dated by 交易时间 (its
+	// 退款申请时间; 退款成功时间 is four seconds later).
 	read := func(name string) []gateway.BillLine {
 		data, _ := os.ReadFile(filepath.Join(dir, name))
 		_, lines, _ := readAll(t, name, data)
@@ -240,7 +243,7 @@ func TestOpenBillRealSamples(t *testing.T) {
 	if w5d := read("W5d_ALL_legacy_2014_docsample.txt"); w5d[0].Amount != 1 || !w5d[0].Time.Equal(shanghai("2014-11-10 16:33:45")) {
 		t.Errorf("W5d: %+v", w5d[0])
 	}
-	if w5c := read("W5c_REFUND_redacted_2019.txt"); !w5c[0].Time.Equal(shanghai("2019-07-23 20:53:40")) || w5c[0].Amount != 1 {
+	if w5c := read("W5c_REFUND_redacted_2019.txt"); !w5c[0].Time.Equal(shanghai("2019-07-23 20:53:36")) || w5c[0].Amount != 1 {
 		t.Errorf("W5c: %+v", w5c[0])
 	}
 }

@@ -51,6 +51,10 @@ type Alipay struct {
 	AlipayCertFile      string `toml:"alipay_cert_file"`
 	AlipayRootCertFile  string `toml:"alipay_root_cert_file"`
 	Gateway             string `toml:"gateway"`
+	// PID is the merchant's partner id (合作伙伴身份, 2088 + 12 digits): the
+	// legacy mapi gateway's partner, and the account bills must state
+	// (#账号 = PID + a 4-digit suffix).
+	PID string `toml:"pid"`
 
 	PrivateKey      Secret `toml:"-"`
 	AlipayPublicKey []byte `toml:"-"`
@@ -266,6 +270,9 @@ func (a *Alipay) load(abs func(string) string) error {
 		sort.Strings(missing)
 		return fmt.Errorf("[alipay]: missing %s", strings.Join(missing, ", "))
 	}
+	if a.PID != "" && !isPID(a.PID) {
+		return fmt.Errorf("[alipay] pid: %q is not a partner id (2088 followed by 12 digits)", a.PID)
+	}
 	if a.Gateway == "" {
 		a.Gateway = "https://openapi.alipay.com/gateway.do"
 	}
@@ -285,6 +292,19 @@ func (a *Alipay) load(abs func(string) string) error {
 	}
 	a.AlipayRootCert, err = readKey("alipay", "alipay_root_cert_file", abs(a.AlipayRootCertFile))
 	return err
+}
+
+// isPID reports whether s is an Alipay partner id: 16 digits from 2088.
+func isPID(s string) bool {
+	if len(s) != 16 || !strings.HasPrefix(s, "2088") {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *WeChat) load(abs func(string) string) error {

@@ -72,7 +72,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		return nil, err
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays})
+		SuspenseDays: cfg.Recon.SuspenseDays, Merchants: Merchants(cfg)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -109,6 +109,19 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		out[gateway.WeChat] = c
 	}
 	return out, nil
+}
+
+// Merchants are the merchant ids the configured channels' bills must
+// belong to: [wechat] mchid and [alipay] pid.
+func Merchants(cfg *config.Config) map[gateway.Channel]string {
+	out := map[gateway.Channel]string{}
+	if a := cfg.Alipay; a != nil && a.PID != "" {
+		out[gateway.Alipay] = a.PID
+	}
+	if w := cfg.WeChat; w != nil && w.MchID != "" {
+		out[gateway.WeChat] = w.MchID
+	}
+	return out
 }
 
 // operator settles who is acting: the option (--operator), else the config
