@@ -302,3 +302,64 @@ func TestOpenBillReadsSandboxBills(t *testing.T) {
 		t.Fatalf("next day: %+v, %v", lines, err)
 	}
 }
+
+// TestSandboxDatesRefundRowsAtRequest: the sandbox cuts a day's bill as
+// WeChat Pay does. A refund row is on the bill of the day the refund was
+// asked for, with the 退款状态 it had when the bill was made (09:00 the next
+// morning), never updated: a refund still pending then is PROCESSING for
+// good, in the ALL and the REFUND bill alike, and the bill of the day it
+// succeeded does not list it again.
+func TestSandboxDatesRefundRowsAtRequest(t *testing.T) {
+	s, err := sandbox.New(sandbox.Config{Keys: testkit.SandboxKeys(t), Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := shanghai("2026-11-20 00:00:00")
+	for _, out := range []string{"RQ-SLOW", "RQ-QUICK"} {
+		if _, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: out, Amount: 5000, Subject: "退款"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Pay(gateway.WeChat, out, day.Add(10*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		s.SetFault(gateway.WeChat, out, sandbox.Fault{RefundPending: true})
+		if _, err := s.ConsoleRefund(sandbox.RefundSpec{Channel: gateway.WeChat, OutTradeNo: out, OutRequestNo: out + "-R", Amount: 1200, At: day.Add(23*time.Hour + 50*time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One settles before the bill is made, the other after.
+	if err := s.SettleRefund(gateway.WeChat, "RQ-QUICK", "RQ-QUICK-R", true, day.Add(32*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SettleRefund(gateway.WeChat, "RQ-SLOW", "RQ-SLOW-R", true, day.Add(34*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"ALL", "REFUND"} {
+		var buf bytes.Buffer
+		if _, err := s.WriteWeChatBill(&buf, day, kind); err != nil {
+			t.Fatal(err)
+		}
+		_, lines, err := readAll(t, kind, buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]gateway.BillLine{}
+		for _, l := range lines {
+			if l.Kind == gateway.LineRefund {
+				got[l.OutRequestNo] = l
+			}
+		}
+		asked := day.Add(23*time.Hour + 50*time.Minute)
+		if l := got["RQ-QUICK-R"]; l.RefundStatus != gateway.RefundSuccess || l.State != "SUCCESS" || !l.Time.Equal(asked) || l.Amount != 1200 {
+			t.Errorf("%s: refund settled before the cut: %+v", kind, l)
+		}
+		if l := got["RQ-SLOW-R"]; l.RefundStatus != gateway.RefundPending || l.State != "PROCESSING" || !l.Time.Equal(asked) || l.Amount != 1200 {
+			t.Errorf("%s: refund settled after the cut: %+v", kind, l)
+		}
+	}
+	var next bytes.Buffer
+	if _, err := s.WriteWeChatBill(&next, day.AddDate(0, 0, 1), "ALL"); err == nil && bytes.Contains(next.Bytes(), []byte("RQ-SLOW-R")) {
+		t.Errorf("the day the refund succeeded lists it again:\n%s", next.String())
+	}
+}
