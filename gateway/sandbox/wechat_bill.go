@@ -75,8 +75,8 @@ type WeChatBillRow struct {
 	Fee gateway.Money
 
 	// Refund rows only.
-	RefundID        string        // 微信退款单号
-	OutRefundNo     string        // 商户退款单号
+	RefundID     string        // 微信退款单号
+	OutRefundNo  string        // 商户退款单号
 	RefundAmount gateway.Money // 退款金额 and 申请退款金额
 	// RefundSucceededAt is 退款成功时间 (REFUND bills); empty unless the
 	// row's status is SUCCESS.
@@ -175,7 +175,7 @@ func (bw *WeChatBillWriter) Refund(r *WeChatBillRow) error {
 	b = append(b, ",`"...)
 	b = wechatMoney(b, r.RefundAmount)
 	b = append(b, ",`0.00,`ORIGINAL,`"...) // 充值券退款金额, 退款类型
-	b = append(b, wechatClean(status)...)    // 退款状态
+	b = append(b, wechatClean(status)...)  // 退款状态
 	b = bw.tail(b, r, 0, r.RefundAmount)
 	bw.refund += r.RefundAmount
 	bw.applyRefundTotal += r.RefundAmount
