@@ -250,3 +250,63 @@ func TestSandboxBillsCutAtMidnight(t *testing.T) {
 }
 
 var alipayOpenBill = alipay.OpenBill
+
+// TestOpenHoldsTheBillToItsOptions: the merchant and the day a bill must be
+// of, a row it must not repeat, and the caps on its size, each refused at
+// the line that shows it.
+func TestOpenHoldsTheBillToItsOptions(t *testing.T) {
+	good := fixtureText(fixtureHeader, fixtureRows, fixtureTail(goodPayTotal, goodRefundTotal))
+	repeated := fixtureText(fixtureHeader, append(append([]string{}, fixtureRows[:3]...), fixtureRows[2:]...), fixtureTail(goodPayTotal, goodRefundTotal))
+	zipped, err := os.ReadFile(fixturePath("bill_20261122.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := at(t, "2026-11-22 15:00:00")
+	cases := []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"pid", []byte(good), gateway.BillOptions{Merchant: "2088000100000001", Day: day}, nil, 0, ""},
+		{"account", zipped, gateway.BillOptions{Account: "20880001000000010156", Day: day}, nil, 0, ""},
+		{"other pid", []byte(good), gateway.BillOptions{Merchant: "2088000100000002"}, gateway.ErrBillMerchant, 2, "20880001000000010156 is not an account of PID 2088000100000002"},
+		{"other account", zipped, gateway.BillOptions{Account: "20880001000000020156"}, gateway.ErrBillMerchant, 2, "recorded from its first bill"},
+		{"other day", []byte(good), gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 3, "not the business day 2026-11-23"},
+		{"repeated refund", []byte(repeated), gateway.BillOptions{}, gateway.ErrBillRepeated, 9, "request RQ20261122A is on line 8 already"},
+		{"lines", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 9}}, gateway.ErrBillTooLarge, 10, "more than 9 lines"},
+		{"inflated csv", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "inflates past 1500 bytes"},
+		{"inflated zip", zipped, gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "more than 1500"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := readAllWith(c.name, c.data, c.opt)
+			if c.kind == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
+	}
+}
+
+func readAllWith(name string, data []byte, opt gateway.BillOptions) error {
+	br, err := alipay.Open(name, bytes.NewReader(data), opt)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := br.Next(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}

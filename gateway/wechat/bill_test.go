@@ -363,3 +363,57 @@ func TestSandboxDatesRefundRowsAtRequest(t *testing.T) {
 		t.Errorf("the day the refund succeeded lists it again:\n%s", next.String())
 	}
 }
+
+// TestOpenHoldsTheBillToItsOptions: rows of another merchant (特约商户号
+// where set, else 商户号) or another day, a repeated row, and the caps, each
+// refused at the line that shows it; a BOM before the header is skipped.
+func TestOpenHoldsTheBillToItsOptions(t *testing.T) {
+	good := testdata(t, "all_crlf_refunds.txt")
+	lines := bytes.Split(good, []byte("\r\n"))
+	repeated := bytes.Join(append(append(append([][]byte{}, lines[:4]...), lines[3]), lines[4:]...), []byte("\r\n"))
+	subMerchant := bytes.Replace(good, []byte("`1900000109,`0,"), []byte("`1900000555,`1900000109,"), -1)
+	mixed := bytes.Replace(good, []byte("`1900000109,`0,"), []byte("`1900000109,`1900000777,"), 1)
+	day := shanghai("2026-11-21 12:00:00")
+	cases := []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"mchid and day", good, gateway.BillOptions{Merchant: "1900000109", Day: day}, nil, 0, ""},
+		{"BOM", append([]byte("\ufeff"), good...), gateway.BillOptions{Merchant: "1900000109", Day: day}, nil, 0, ""},
+		{"gzip", gz(good), gateway.BillOptions{Account: "1900000109", Day: day}, nil, 0, ""},
+		{"a sub-merchant's bill", subMerchant, gateway.BillOptions{Merchant: "1900000109"}, nil, 0, ""},
+		{"other mchid", good, gateway.BillOptions{Merchant: "1900000110"}, gateway.ErrBillMerchant, 2, "merchant 1900000109, not 1900000110"},
+		{"another sub-merchant", mixed, gateway.BillOptions{Merchant: "1900000109"}, gateway.ErrBillMerchant, 2, "merchant 1900000777"},
+		{"rows of two merchants", bytes.Replace(good, []byte("`1900000109,`0,`,`4200000103"), []byte("`1900000109,`1900000444,`,`4200000103"), 1),
+			gateway.BillOptions{}, gateway.ErrBillMerchant, 4, "the rows before it (from line 2) of 1900000109"},
+		{"other day", good, gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 2, "when the refund was asked for"},
+		{"repeated row", repeated, gateway.BillOptions{}, gateway.ErrBillRepeated, 5, "is on line 4 already"},
+		{"lines", good, gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 4}}, gateway.ErrBillTooLarge, 5, "more than 4 lines"},
+		// wechatpay-axios-plugin's fixture bill (tests/fixtures/bill.ALL.csv)
+		// states its row count as `45.0.
+		{"count with a zero fraction", bytes.Replace(good, []byte("\r\n`5,`2127.01,"), []byte("\r\n`5.0,`2127.01,"), 1), gateway.BillOptions{}, nil, 0, ""},
+		{"inflated gzip", gz(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1000}}, gateway.ErrBillTooLarge, 0, "inflates past 1000 bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			br, err := wechat.Open(c.name, bytes.NewReader(c.data), c.opt)
+			for err == nil {
+				_, err = br.Next()
+			}
+			if c.kind == nil {
+				if err != io.EOF {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
+	}
+}
