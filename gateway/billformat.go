@@ -181,3 +181,31 @@ func (l *inflatedLimit) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// BillCheck is what a parser keeps to hold one bill to its BillOptions:
+// the options with their defaults filled in, the bounds of the day, and the
+// keys of the rows read so far. Parsers embed it.
+type BillCheck struct {
+	Opt              BillOptions
+	DayStart, DayEnd time.Time // zero without Opt.Day
+	Keys             *BillKeys
+}
+
+// NewBillCheck fills in opt's defaults (Shanghai, DefaultBillLimits).
+func NewBillCheck(opt BillOptions) BillCheck {
+	if opt.Zone == nil {
+		opt.Zone = Shanghai
+	}
+	opt.Limits = opt.Limits.WithDefaults()
+	c := BillCheck{Opt: opt, Keys: NewBillKeys()}
+	if !opt.Day.IsZero() {
+		c.DayStart, c.DayEnd = Day(opt.Day, opt.Zone)
+	}
+	return c
+}
+
+// OnDay reports whether t is on the day the bill must cover (any time,
+// without one).
+func (c *BillCheck) OnDay(t time.Time) bool {
+	return c.DayStart.IsZero() || (!t.Before(c.DayStart) && t.Before(c.DayEnd))
+}

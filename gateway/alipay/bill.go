@@ -151,11 +151,7 @@ type billReader struct {
 	cFee   int
 	cNet2  int // 实收净额（元）, in the layouts that have it; -1 when absent
 
-	opt      gateway.BillOptions
-	limits   gateway.BillLimits
-	dayStart time.Time // the business day rows must be dated on, when opt.Day is set
-	dayEnd   time.Time
-	keys     *gateway.BillKeys
+	gateway.BillCheck
 	// account is the #账号 of the preamble (line accountLine), window the
 	// #起始日期 / 终止日期 (line windowLine); empty and zero when absent.
 	account     string
@@ -222,14 +218,8 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 // at the line that shows it. r read at random (an *os.File) lets a zip be
 // read without holding it in memory.
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
-	if opt.Zone == nil {
-		opt.Zone = gateway.Shanghai
-	}
-	b := &billReader{file: name, zone: opt.Zone, opt: opt, limits: opt.Limits.WithDefaults(), cSubj: -1, cNet2: -1,
-		keys: gateway.NewBillKeys()}
-	if !opt.Day.IsZero() {
-		b.dayStart, b.dayEnd = gateway.Day(opt.Day, opt.Zone)
-	}
+	chk := gateway.NewBillCheck(opt)
+	b := &billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}
 	ra, size, next, isZip, err := zipAt(name, r)
 	if err != nil {
 		return nil, err
@@ -240,7 +230,7 @@ func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader
 			return nil, err
 		}
 	} else {
-		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.limits.MaxInflated), 256<<10)
+		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		b.close()
@@ -286,8 +276,8 @@ func (b *billReader) readLine() ([]byte, error) {
 	if len(line) == 0 && err == io.EOF {
 		return nil, io.EOF
 	}
-	if b.line >= b.limits.MaxLines {
-		return nil, b.fail(b.line+1, gateway.ErrBillTooLarge, "more than %d lines", b.limits.MaxLines)
+	if b.line >= b.Opt.Limits.MaxLines {
+		return nil, b.fail(b.line+1, gateway.ErrBillTooLarge, "more than %d lines", b.Opt.Limits.MaxLines)
 	}
 	b.line++
 	if n := len(line); n > 0 && line[n-1] == '\n' {
@@ -658,9 +648,9 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	if !ok {
 		return nil, b.fail(b.line, ErrBillRow, "完成时间 %q is not yyyy-MM-dd HH:mm:ss", truncate(b.decode(trimField(f.at(b.cFin))), 40))
 	}
-	if !b.onDay(at) {
+	if !b.OnDay(at) {
 		return nil, b.fail(b.line, gateway.ErrBillDay, "完成时间 %s is not on the business day %s: a row of another day's bill",
-			at.Format(time.DateTime), b.dayStart.Format(time.DateOnly))
+			at.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
 	}
 	if b.cNet2 >= 0 {
 		if err := b.feeSignOf(f, net, fee); err != nil {
@@ -758,7 +748,7 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	if kind == gateway.LineRefund {
 		l.RefundStatus = gateway.RefundSuccess
 	}
-	if first, ok := b.keys.Add(l, state); !ok {
+	if first, ok := b.Keys.Add(l, state); !ok {
 		return nil, b.fail(b.line, gateway.ErrBillRepeated, "%s %s of trade %s%s is on line %d already", state, l.Amount, l.TradeNo,
 			requestOf(l), first)
 	}

@@ -29,7 +29,7 @@ func (b *billReader) checkPreamble() error {
 	if at == 0 {
 		at = b.line // the header: no #账号 above it
 	}
-	if m := b.opt.Merchant; m != "" {
+	if m := b.Opt.Merchant; m != "" {
 		switch {
 		case b.account == "":
 			return b.fail(at, gateway.ErrBillMerchant, "the bill states no #账号 to check against PID %s ([alipay] pid)", m)
@@ -37,15 +37,15 @@ func (b *billReader) checkPreamble() error {
 			return b.fail(at, gateway.ErrBillMerchant, "#账号 %s is not an account of PID %s ([alipay] pid): a bill of another merchant", b.account, m)
 		}
 	}
-	if a := b.opt.Account; a != "" && b.account != a {
+	if a := b.Opt.Account; a != "" && b.account != a {
 		if b.account == "" {
 			return b.fail(at, gateway.ErrBillMerchant, "the bill states no #账号; this workspace's bills are of %s (recorded from its first bill)", a)
 		}
 		return b.fail(at, gateway.ErrBillMerchant, "#账号 %s, but this workspace's bills are of %s (recorded from its first bill; set [alipay] pid to say otherwise)", b.account, a)
 	}
-	if !b.dayStart.IsZero() && b.windowLine > 0 && (!b.window[0].Equal(b.dayStart) || !b.window[1].Equal(b.dayEnd)) {
+	if !b.DayStart.IsZero() && b.windowLine > 0 && (!b.window[0].Equal(b.DayStart) || !b.window[1].Equal(b.DayEnd)) {
 		return b.fail(b.windowLine, gateway.ErrBillDay, "the bill covers %s to %s, not the business day %s",
-			b.window[0].Format(time.DateTime), b.window[1].Format(time.DateTime), b.dayStart.Format(time.DateOnly))
+			b.window[0].Format(time.DateTime), b.window[1].Format(time.DateTime), b.DayStart.Format(time.DateOnly))
 	}
 	if s := b.summary; s != nil {
 		if s.account != "" && b.account != "" && s.account != b.account {
@@ -80,9 +80,3 @@ func ofPID(account, pid string) bool {
 
 // Account returns the #账号 the bill states, empty when it states none.
 func (b *billReader) Account() string { return b.account }
-
-// onDay reports whether a row's time is on the business day the bill must
-// cover (any time, when no day was set).
-func (b *billReader) onDay(t time.Time) bool {
-	return b.dayStart.IsZero() || (!t.Before(b.dayStart) && t.Before(b.dayEnd))
-}

@@ -85,7 +85,7 @@ func (b *billReader) openZip(name string, ra io.ReaderAt, size int64) error {
 		}
 	}
 	b.file = name + "/" + detail.name
-	rc, err := openEntry(detail.f, ra, b.limits.MaxInflated)
+	rc, err := openEntry(detail.f, ra, b.Opt.Limits.MaxInflated)
 	if err != nil {
 		return &gateway.BillError{File: b.file, Err: err}
 	}

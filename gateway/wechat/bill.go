@@ -131,15 +131,10 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 // on the day, no row may repeat an earlier one's (trade, 交易状态, 商户退款单号),
 // and the text stops at opt.Limits; else the line that shows it is refused.
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
-	if opt.Zone == nil {
-		opt.Zone = gateway.Shanghai
-	}
-	lim := opt.Limits.WithDefaults()
+	chk := gateway.NewBillCheck(opt)
+	lim := chk.Opt.Limits
 	br := bufio.NewReaderSize(r, 64<<10)
-	b := &billReader{name: name, zone: opt.Zone, opt: opt, limits: lim, keys: gateway.NewBillKeys()}
-	if !opt.Day.IsZero() {
-		b.dayStart, b.dayEnd = gateway.Day(opt.Day, opt.Zone)
-	}
+	b := &billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}
 	// Gzip is told by its magic bytes: the platform sends gzip when asked
 	// (tar_type=GZIP) and people save either form.
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -179,11 +174,7 @@ type billReader struct {
 	kind   string // "ALL", "SUCCESS", "REFUND" or "2014", for messages
 	fields []string
 
-	opt      gateway.BillOptions
-	limits   gateway.BillLimits
-	dayStart time.Time // the business day rows must be dated on, when opt.Day is set
-	dayEnd   time.Time
-	keys     *gateway.BillKeys
+	gateway.BillCheck
 	// account is the merchant of the rows read so far (see merchantOf),
 	// first seen on line accountLine.
 	account     string
@@ -235,8 +226,8 @@ func (b *billReader) readLine() ([]byte, error) {
 	if err == io.EOF && len(line) == 0 {
 		return nil, io.EOF
 	}
-	if b.line >= b.limits.MaxLines {
-		return nil, b.fail(b.line+1, "%w: more than %d lines", gateway.ErrBillTooLarge, b.limits.MaxLines)
+	if b.line >= b.Opt.Limits.MaxLines {
+		return nil, b.fail(b.line+1, "%w: more than %d lines", gateway.ErrBillTooLarge, b.Opt.Limits.MaxLines)
 	}
 	b.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})

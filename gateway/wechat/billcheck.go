@@ -30,25 +30,25 @@ func (b *billReader) holdRow(l *gateway.BillLine, f []string, business string) e
 		switch {
 		case b.accountLine != 0:
 			return b.fail(b.line, "%w: the row is of merchant %s, the rows before it (from line %d) of %s", gateway.ErrBillMerchant, m, b.accountLine, b.account)
-		case m == "" && (b.opt.Merchant != "" || b.opt.Account != ""):
+		case m == "" && (b.Opt.Merchant != "" || b.Opt.Account != ""):
 			return b.fail(b.line, "%w: the bill has no %s column to check the merchant by", gateway.ErrBillMerchant, colMchID)
-		case b.opt.Merchant != "" && m != b.opt.Merchant:
-			return b.fail(b.line, "%w: the row is of merchant %s, not %s ([wechat] mchid): a bill of another merchant", gateway.ErrBillMerchant, m, b.opt.Merchant)
-		case b.opt.Account != "" && m != b.opt.Account:
+		case b.Opt.Merchant != "" && m != b.Opt.Merchant:
+			return b.fail(b.line, "%w: the row is of merchant %s, not %s ([wechat] mchid): a bill of another merchant", gateway.ErrBillMerchant, m, b.Opt.Merchant)
+		case b.Opt.Account != "" && m != b.Opt.Account:
 			return b.fail(b.line, "%w: the row is of merchant %s, but this workspace's bills are of %s (recorded from its first bill; set [wechat] mchid to say otherwise)",
-				gateway.ErrBillMerchant, m, b.opt.Account)
+				gateway.ErrBillMerchant, m, b.Opt.Account)
 		}
 		b.account, b.accountLine = strings.Clone(m), b.line
 	}
-	if !b.dayStart.IsZero() && (l.Time.Before(b.dayStart) || !l.Time.Before(b.dayEnd)) {
+	if !b.OnDay(l.Time) {
 		what := "交易时间"
 		if l.Kind == gateway.LineRefund {
 			what = "交易时间 (when the refund was asked for, which dates a refund row)"
 		}
 		return b.fail(b.line, "%w: %s %s is not on the business day %s: a row of another day's bill", gateway.ErrBillDay,
-			what, l.Time.Format(time.DateTime), b.dayStart.Format(time.DateOnly))
+			what, l.Time.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
 	}
-	if first, ok := b.keys.Add(l, business); !ok {
+	if first, ok := b.Keys.Add(l, business); !ok {
 		req := ""
 		if l.OutRequestNo != "" {
 			req = ", refund " + l.OutRequestNo

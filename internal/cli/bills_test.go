@@ -22,13 +22,7 @@ import (
 // `paydesk bills import` keeps a file; --json prints the kept bill.
 func TestBillsFetchAndImport(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	sb := testkit.StartSandbox(t)
-	if _, err := sb.WriteClientFiles(dir, "paydesk.db"); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "paydesk.toml")
-	appendConfig(t, cfg, "\n[operator]\nname = \"fin\"\nrole = \"viewer\"\n")
+	sb, _, cfg := sandboxWorkspace(t)
 	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
 	date := day.Format(time.DateOnly)
 	for _, o := range []struct {
@@ -95,13 +89,7 @@ func TestBillsFetchAndImport(t *testing.T) {
 // kept.
 func TestBillsOfAnotherMerchantOrDayChangeNothing(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	sb := testkit.StartSandbox(t)
-	if _, err := sb.WriteClientFiles(dir, "paydesk.db"); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "paydesk.toml")
-	appendConfig(t, cfg, "\n[operator]\nname = \"fin\"\nrole = \"viewer\"\n")
+	_, dir, cfg := sandboxWorkspace(t)
 	// A good bill of each channel first, so that there is something to
 	// leave unchanged.
 	for _, c := range [][]string{
@@ -191,6 +179,21 @@ func TestBillsHeldToTheFirstBillsAccount(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("the next day's bill of the same account: %q", errOut)
 	}
+}
+
+// sandboxWorkspace is a workspace configured for a sandbox of its own, with
+// the client files it writes ([alipay] pid and [wechat] mchid among them),
+// for a viewer: the role that reconciles.
+func sandboxWorkspace(t *testing.T) (sb *sandbox.Server, dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	sb = testkit.StartSandbox(t)
+	if _, err := sb.WriteClientFiles(dir, "paydesk.db"); err != nil {
+		t.Fatal(err)
+	}
+	cfg = filepath.Join(dir, "paydesk.toml")
+	appendConfig(t, cfg, "\n[operator]\nname = \"fin\"\nrole = \"viewer\"\n")
+	return sb, dir, cfg
 }
 
 func appendConfig(t *testing.T, path, text string) {
