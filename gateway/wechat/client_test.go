@@ -257,7 +257,9 @@ func TestDownloadBill(t *testing.T) {
 func TestDownloadBillRejectsAReplacedFile(t *testing.T) {
 	s := testkit.StartSandbox(t)
 	paidTrade(t, s, "BR-1", 1000, yesterday())
-	c := newClient(t, s, func(cfg *wechat.Config) { cfg.HTTPClient = &http.Client{Transport: testkit.SwapWeChatBillDownload{Old: "`10.00,", New: "`1.00,"}} })
+	c := newClient(t, s, func(cfg *wechat.Config) {
+		cfg.HTTPClient = &http.Client{Transport: testkit.SwapWeChatBillDownload{Old: "`10.00,", New: "`1.00,"}}
+	})
 	var buf bytes.Buffer
 	_, err := c.DownloadBill(context.Background(), yesterday(), &buf)
 	if err == nil || !strings.Contains(err.Error(), "SHA1") {
