@@ -6,60 +6,142 @@ import (
 )
 
 // BillKeys remembers the key of every row of one bill so that the second
-// copy of a row is refused where it stands: a real bill books a (trade
-// number, business type, request number) once, and a file that repeats one
-// is damaged or made to inflate into something that exhausts memory.
+// copy of a row is refused: a real bill books a (trade number, business
+// type, request number) once, and a file that repeats one is damaged or made
+// to inflate into something that exhausts memory.
 //
-// A key is kept as two independent 64-bit hashes (about 40 bytes a row in
-// the map), never as its text, so the set grows with the rows of a real day
-// and not with the bytes of the file; two different keys taken for one
-// would need both hashes to collide.
+// A key is kept as two independent 64-bit hashes, never as its text, so the
+// set grows with the rows of a real day (about 40 bytes a row) and not with
+// the bytes of the file; two different keys taken for one would need both
+// hashes to collide. The set is an open-addressing table probed by the
+// first hash alone, and keys are checked keyBatch at a time: the table's
+// slots for a batch are read first, so that their cache misses overlap
+// instead of costing one after the other (a Go map of the pairs, checked
+// row by row, was most of a million-row bill's parse).
 type BillKeys struct {
-	h1, h2 maphash.Hash
-	seen   map[billKeyHash]int32
+	seed1, seed2 maphash.Seed
+	// first, second and lines are the table's columns; a zero in first
+	// is an empty slot (first hashes are made odd).
+	first, second []uint64
+	lines         []int32
+	n             int
+	pending       [keyBatch]pendingKey
+	queued        int
+	sink          uint64
 }
 
-type billKeyHash [2]uint64
+// keyBatch is how many keys are checked together: enough outstanding
+// memory reads to keep the memory system busy, and a repeat is still
+// refused within a few dozen rows of where it stands.
+const keyBatch = 64
+
+type pendingKey struct {
+	h        [2]uint64
+	line     *BillLine
+	business string
+}
+
+// KeyRepeat is a row that repeats an earlier row's key.
+type KeyRepeat struct {
+	Line     *BillLine
+	Business string
+	First    int // the line number of the earlier row
+}
 
 // NewBillKeys makes an empty set.
 func NewBillKeys() *BillKeys {
-	k := &BillKeys{seen: make(map[billKeyHash]int32, 1024)}
-	k.h1.SetSeed(maphash.MakeSeed())
-	k.h2.SetSeed(maphash.MakeSeed())
+	k := &BillKeys{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	k.resize(1 << 12)
 	return k
 }
 
-// Add records l's key. When an earlier row had the same key it returns that
-// row's line number and false. business is the row's business type as the
-// bill prints it (Alipay 业务类型, WeChat Pay 交易状态): a WeChat payment and
-// its revocation are two rows of one trade.
-func (k *BillKeys) Add(l *BillLine, business string) (first int, ok bool) {
-	var buf [24]byte
-	var h billKeyHash
-	for i, m := range [2]*maphash.Hash{&k.h1, &k.h2} {
-		m.Reset()
-		m.WriteString(l.TradeNo)
-		m.WriteByte(0)
-		m.WriteString(business)
-		m.WriteByte(0)
-		switch {
-		case l.Kind == LinePayment:
-		case l.OutRequestNo != "":
-			m.WriteString(l.OutRequestNo)
-		case l.RefundID != "":
-			m.WriteString(l.RefundID)
-		default:
-			// A refund without a number (made in a platform's console):
-			// two of them on one trade differ at least in time or amount.
-			m.Write(strconv.AppendInt(buf[:0], l.Time.UnixNano(), 10))
-			m.WriteByte(0)
-			m.Write(strconv.AppendInt(buf[:0], int64(l.Amount), 10))
+// Add queues l's key (l must stay valid until the next Flush or until Add
+// reports a repeat), and checks the queue once it is full: the first row
+// of the queue that repeats an earlier row's key is returned. business is
+// the row's business type as the bill prints it (Alipay 业务类型, WeChat
+// Pay 交易状态): a WeChat payment and its revocation are two rows of one
+// trade.
+func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
+	var buf [128]byte
+	key := append(buf[:0], l.TradeNo...)
+	key = append(key, 0)
+	key = append(key, business...)
+	key = append(key, 0)
+	switch {
+	case l.Kind == LinePayment:
+	case l.OutRequestNo != "":
+		key = append(key, l.OutRequestNo...)
+	case l.RefundID != "":
+		key = append(key, l.RefundID...)
+	default:
+		// A refund without a number (made in a platform's console): two
+		// of them on one trade differ at least in time or amount.
+		key = strconv.AppendInt(key, l.Time.UnixNano(), 10)
+		key = append(key, 0)
+		key = strconv.AppendInt(key, int64(l.Amount), 10)
+	}
+	k.pending[k.queued] = pendingKey{h: [2]uint64{maphash.Bytes(k.seed1, key) | 1, maphash.Bytes(k.seed2, key)}, line: l, business: business}
+	k.queued++
+	if k.queued < keyBatch {
+		return nil
+	}
+	return k.Flush()
+}
+
+// Flush checks the queued keys; call it at the end of the bill.
+func (k *BillKeys) Flush() *KeyRepeat {
+	batch := k.pending[:k.queued]
+	k.queued = 0
+	mask := uint64(len(k.first) - 1)
+	var sink uint64
+	for i := range batch {
+		sink += k.first[batch[i].h[0]&mask]
+	}
+	k.sink = sink
+	for i := range batch {
+		p := &batch[i]
+		if first, ok := k.insert(p.h, p.line.Line); !ok {
+			r := &KeyRepeat{Line: p.line, Business: p.business, First: first}
+			*p = pendingKey{}
+			return r
 		}
-		h[i] = m.Sum64()
+		*p = pendingKey{} // drop the line: the caller may reuse it
 	}
-	if line, dup := k.seen[h]; dup {
-		return int(line), false
+	return nil
+}
+
+func (k *BillKeys) insert(h [2]uint64, line int) (first int, ok bool) {
+	mask := uint64(len(k.first) - 1)
+	for i := h[0] & mask; ; i = (i + 1) & mask {
+		switch k.first[i] {
+		case 0:
+			k.first[i], k.second[i], k.lines[i] = h[0], h[1], int32(min(line, 1<<31-1))
+			k.n++
+			if 2*k.n > len(k.first) {
+				k.resize(2 * len(k.first))
+			}
+			return 0, true
+		case h[0]:
+			if k.second[i] == h[1] {
+				return int(k.lines[i]), false
+			}
+		}
 	}
-	k.seen[h] = int32(min(l.Line, 1<<31-1))
-	return 0, true
+}
+
+// resize rehashes the table into size slots (a power of two).
+func (k *BillKeys) resize(size int) {
+	first, second, lines := k.first, k.second, k.lines
+	k.first, k.second, k.lines = make([]uint64, size), make([]uint64, size), make([]int32, size)
+	mask := uint64(size - 1)
+	for j, h := range first {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for k.first[i] != 0 {
+			i = (i + 1) & mask
+		}
+		k.first[i], k.second[i], k.lines[i] = h, second[j], lines[j]
+	}
 }

@@ -538,6 +538,9 @@ func parseTotals(s string) (*statedTotal, error) {
 // finish runs at the end of the file: the end marker and both totals lines
 // must be there, and the rows must add up to them.
 func (b *billReader) finish() error {
+	if r := b.Keys.Flush(); r != nil {
+		return b.repeated(r)
+	}
 	if b.state != stAfterEnd {
 		return b.fail(b.line, ErrBillTruncated, "the file ends at line %d inside the detail list, without the 业务明细列表结束 marker", b.line)
 	}
@@ -748,18 +751,19 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	if kind == gateway.LineRefund {
 		l.RefundStatus = gateway.RefundSuccess
 	}
-	if first, ok := b.Keys.Add(l, state); !ok {
-		return nil, b.fail(b.line, gateway.ErrBillRepeated, "%s %s of trade %s%s is on line %d already", state, l.Amount, l.TradeNo,
-			requestOf(l), first)
+	if r := b.Keys.Add(l, state); r != nil {
+		return nil, b.repeated(r)
 	}
 	return l, nil
 }
 
-func requestOf(l *gateway.BillLine) string {
-	if l.OutRequestNo == "" {
-		return ""
+// repeated refuses a row that repeats an earlier one, at its own line.
+func (b *billReader) repeated(r *gateway.KeyRepeat) error {
+	req := ""
+	if r.Line.OutRequestNo != "" {
+		req = ", request " + r.Line.OutRequestNo
 	}
-	return ", request " + l.OutRequestNo
+	return b.fail(r.Line.Line, gateway.ErrBillRepeated, "%s %s of trade %s%s is on line %d already", r.Business, r.Line.Amount, r.Line.TradeNo, req, r.First)
 }
 
 // feeSignOf reads a row's 实收净额: 商家实收 + 服务费 means the file prints a

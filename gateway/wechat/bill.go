@@ -606,6 +606,9 @@ func parseBillTime(s string, zone *time.Location) (time.Time, error) {
 // readSummary reads the summary title line (already read, in title) and the
 // one summary row after it, and checks every stated figure against the rows.
 func (b *billReader) readSummary(title []byte) error {
+	if r := b.Keys.Flush(); r != nil {
+		return b.repeated(r)
+	}
 	titleLine := b.line
 	if !utf8.Valid(title) {
 		return b.fail(titleLine, "summary title is not UTF-8")

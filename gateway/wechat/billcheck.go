@@ -48,14 +48,19 @@ func (b *billReader) holdRow(l *gateway.BillLine, f []string, business string) e
 		return b.fail(b.line, "%w: %s %s is not on the business day %s: a row of another day's bill", gateway.ErrBillDay,
 			what, l.Time.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
 	}
-	if first, ok := b.Keys.Add(l, business); !ok {
-		req := ""
-		if l.OutRequestNo != "" {
-			req = ", refund " + l.OutRequestNo
-		}
-		return b.fail(b.line, "%w: %s row of trade %s%s is on line %d already", gateway.ErrBillRepeated, business, l.TradeNo, req, first)
+	if r := b.Keys.Add(l, business); r != nil {
+		return b.repeated(r)
 	}
 	return nil
+}
+
+// repeated refuses a row that repeats an earlier one, at its own line.
+func (b *billReader) repeated(r *gateway.KeyRepeat) error {
+	req := ""
+	if r.Line.OutRequestNo != "" {
+		req = ", refund " + r.Line.OutRequestNo
+	}
+	return b.fail(r.Line.Line, "%w: %s row of trade %s%s is on line %d already", gateway.ErrBillRepeated, r.Business, r.Line.TradeNo, req, r.First)
 }
 
 // merchantOf is the merchant a row belongs to: its 特约商户号 when a service
