@@ -10,21 +10,21 @@ import (
 // type, request number) once, and a file that repeats one is damaged or made
 // to inflate into something that exhausts memory.
 //
-// A key is kept as two independent 64-bit hashes, never as its text, so the
-// set grows with the rows of a real day (about 40 bytes a row) and not with
-// the bytes of the file; two different keys taken for one would need both
-// hashes to collide. The set is an open-addressing table probed by the
-// first hash alone, and keys are checked keyBatch at a time: the table's
-// slots for a batch are read first, so that their cache misses overlap
-// instead of costing one after the other (a Go map of the pairs, checked
-// row by row, was most of a million-row bill's parse).
+// A key is kept as two independent hashes (64 and 32 bits), never as its
+// text, so the set grows with the rows of a real day (16 to 32 bytes a row)
+// and not with the bytes of the file; two different keys taken for one
+// would need both hashes to collide (about 1 in 10^17 on a million rows).
+// The set is an open-addressing table of 16-byte slots probed by the first
+// hash, and keys are checked keyBatch at a time: the table's slots for a
+// batch are read first, so that their cache misses overlap instead of
+// costing one after the other (a Go map of the pairs, checked row by row,
+// was most of a million-row bill's parse).
 type BillKeys struct {
 	seed1, seed2 maphash.Seed
-	// first, second and lines are the table's columns; a zero in first
-	// is an empty slot (first hashes are made odd).
-	first, second []uint64
-	lines         []int32
-	n             int
+	// slots is the table; a zero first hash is an empty slot (first
+	// hashes are made odd).
+	slots []keySlot
+	n     int
 	pending       [keyBatch]pendingKey
 	queued        int
 	sink          uint64
@@ -35,8 +35,15 @@ type BillKeys struct {
 // refused within a few dozen rows of where it stands.
 const keyBatch = 64
 
+type keySlot struct {
+	first  uint64
+	second uint32
+	line   uint32 // the row's line number, for the message
+}
+
 type pendingKey struct {
-	h        [2]uint64
+	first    uint64
+	second   uint32
 	line     *BillLine
 	business string
 }
@@ -80,7 +87,7 @@ func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
 		key = append(key, 0)
 		key = strconv.AppendInt(key, int64(l.Amount), 10)
 	}
-	k.pending[k.queued] = pendingKey{h: [2]uint64{maphash.Bytes(k.seed1, key) | 1, maphash.Bytes(k.seed2, key)}, line: l, business: business}
+	k.pending[k.queued] = pendingKey{first: maphash.Bytes(k.seed1, key) | 1, second: uint32(maphash.Bytes(k.seed2, key)), line: l, business: business}
 	k.queued++
 	if k.queued < keyBatch {
 		return nil
@@ -92,15 +99,15 @@ func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
 func (k *BillKeys) Flush() *KeyRepeat {
 	batch := k.pending[:k.queued]
 	k.queued = 0
-	mask := uint64(len(k.first) - 1)
+	mask := uint64(len(k.slots) - 1)
 	var sink uint64
 	for i := range batch {
-		sink += k.first[batch[i].h[0]&mask]
+		sink += k.slots[batch[i].first&mask].first
 	}
 	k.sink = sink
 	for i := range batch {
 		p := &batch[i]
-		if first, ok := k.insert(p.h, p.line.Line); !ok {
+		if first, ok := k.insert(keySlot{p.first, p.second, uint32(max(p.line.Line, 0))}); !ok {
 			r := &KeyRepeat{Line: p.line, Business: p.business, First: first}
 			*p = pendingKey{}
 			return r
@@ -110,20 +117,20 @@ func (k *BillKeys) Flush() *KeyRepeat {
 	return nil
 }
 
-func (k *BillKeys) insert(h [2]uint64, line int) (first int, ok bool) {
-	mask := uint64(len(k.first) - 1)
-	for i := h[0] & mask; ; i = (i + 1) & mask {
-		switch k.first[i] {
+func (k *BillKeys) insert(s keySlot) (first int, ok bool) {
+	mask := uint64(len(k.slots) - 1)
+	for i := s.first & mask; ; i = (i + 1) & mask {
+		switch at := &k.slots[i]; at.first {
 		case 0:
-			k.first[i], k.second[i], k.lines[i] = h[0], h[1], int32(min(line, 1<<31-1))
+			*at = s
 			k.n++
-			if 2*k.n > len(k.first) {
-				k.resize(2 * len(k.first))
+			if 2*k.n > len(k.slots) {
+				k.resize(2 * len(k.slots))
 			}
 			return 0, true
-		case h[0]:
-			if k.second[i] == h[1] {
-				return int(k.lines[i]), false
+		case s.first:
+			if at.second == s.second {
+				return int(at.line), false
 			}
 		}
 	}
@@ -131,17 +138,17 @@ func (k *BillKeys) insert(h [2]uint64, line int) (first int, ok bool) {
 
 // resize rehashes the table into size slots (a power of two).
 func (k *BillKeys) resize(size int) {
-	first, second, lines := k.first, k.second, k.lines
-	k.first, k.second, k.lines = make([]uint64, size), make([]uint64, size), make([]int32, size)
+	old := k.slots
+	k.slots = make([]keySlot, size)
 	mask := uint64(size - 1)
-	for j, h := range first {
-		if h == 0 {
+	for _, s := range old {
+		if s.first == 0 {
 			continue
 		}
-		i := h & mask
-		for k.first[i] != 0 {
+		i := s.first & mask
+		for k.slots[i].first != 0 {
 			i = (i + 1) & mask
 		}
-		k.first[i], k.second[i], k.lines[i] = h, second[j], lines[j]
+		k.slots[i] = s
 	}
 }
