@@ -23,11 +23,11 @@ type BillKeys struct {
 	seed1, seed2 maphash.Seed
 	// slots is the table; a zero first hash is an empty slot (first
 	// hashes are made odd).
-	slots []keySlot
-	n     int
-	pending       [keyBatch]pendingKey
-	queued        int
-	sink          uint64
+	slots   []keySlot
+	n       int
+	pending [keyBatch]pendingKey
+	queued  int
+	sink    uint64
 }
 
 // keyBatch is how many keys are checked together: enough outstanding
