@@ -77,7 +77,7 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 	case r.Channel != m.in.Channel || (r.OutTradeNo != "" && b.outTradeNo != "" && r.OutTradeNo != b.outTradeNo):
 		cat, sev = RefundMismatch, Critical
 		detail = fmt.Sprintf("%s booked refund %s (%s) on order %s, but paydesk has that request on %s order %s.",
-			m.platformName(), r.OutRequestNo, b.amount.Yuan(), orNone(b.outTradeNo), channelName(r.Channel), r.OutTradeNo)
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), orNone(b.outTradeNo), r.Channel.DisplayName(), r.OutTradeNo)
 	case printed == refundAbnormal || r.Status == refundAbnormal:
 		// Money left the merchant and did not reach the buyer: someone
 		// must act, whatever either side says next.

@@ -167,6 +167,9 @@ type billReader struct {
 	summary     *summaryFile // the zip's 业务明细(汇总), nil without one
 	sums        []columnSum  // the detail's sums of the columns the summary states
 
+	columns []string // the header's names as written
+	last    []byte   // the row Next returned last (see LineText)
+
 	state              billState
 	endLine            int
 	paySum, refSum     *statedTotal
@@ -393,7 +396,7 @@ func (b *billReader) mapColumns(header string) error {
 	if len(missing) > 0 {
 		return b.fail(b.line, ErrBillLayout, "header lacks column(s) %s (read as %s; header %q)", strings.Join(missing, ", "), b.enc, truncate(header, 120))
 	}
-	b.ncol = len(names)
+	b.ncol, b.columns = len(names), names
 	b.cTrade, b.cOut, b.cKind, b.cFin = idx[colTradeNo], idx[colOutTradeNo], idx[colKind], idx[colFinished]
 	b.cAmt, b.cNet, b.cReq, b.cFee = idx[colAmount], idx[colNet], idx[colRequestNo], idx[colFee]
 	if i, ok := idx[colSubject]; ok {
@@ -455,6 +458,7 @@ func (b *billReader) Next() (*gateway.BillLine, error) {
 				b.err = err
 				return nil, err
 			}
+			b.last = line
 			b.computed.Add(l)
 			if l.Kind == gateway.LinePayment {
 				b.paymentNet += l.Net
