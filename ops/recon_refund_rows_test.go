@@ -5,25 +5,17 @@ import (
 	"context"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/internal/testenv"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/recon"
 	"github.com/paydesk/paydesk/store"
 )
-
-// settableClock is the clock of paydesk and the sandbox alike in a test
-// that must live through a night: refunds asked for one evening, bills cut
-// the next morning.
-type settableClock struct{ t atomic.Pointer[time.Time] }
-
-func (c *settableClock) Now() time.Time  { return *c.t.Load() }
-func (c *settableClock) Set(t time.Time) { c.t.Store(&t) }
 
 // TestWeChatRefundRowsThroughTheSandbox: refunds asked for late on the
 // 22nd through paydesk, which WeChat Pay (the sandbox) settles the next
@@ -36,9 +28,8 @@ func (c *settableClock) Set(t time.Time) { c.t.Store(&t) }
 // none of them although they succeeded on the 23rd.
 func TestWeChatRefundRowsThroughTheSandbox(t *testing.T) {
 	t.Parallel()
-	clk := &settableClock{}
 	d := time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai)
-	clk.Set(d.Add(10 * time.Hour))
+	clk := testkit.NewClock(d.Add(10 * time.Hour))
 	env := testenv.New(t, testenv.Options{Serve: true, Now: clk.Now, Channels: []gateway.Channel{gateway.WeChat},
 		Sandbox: func(c *sandbox.Config) { c.Now = clk.Now }})
 	ctx := context.Background()

@@ -21,15 +21,7 @@ import (
 	"github.com/paydesk/paydesk/internal/testkit"
 )
 
-type clock struct{ t atomic.Pointer[time.Time] }
-
-func (c *clock) Now() time.Time  { return *c.t.Load() }
-func (c *clock) Set(t time.Time) { c.t.Store(&t) }
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.Set(t)
-	return c
-}
+func newClock(t time.Time) *testkit.Clock { return testkit.NewClock(t) }
 
 var testCerts = sync.OnceValues(func() (*sandbox.AlipayCerts, error) {
 	k, err := testkit.LoadSandboxKeys()
@@ -64,7 +56,7 @@ func clientConfig(t *testing.T, s *sandbox.Server, certMode bool) alipay.Config 
 	return cfg
 }
 
-func start(t *testing.T, certMode bool, clk *clock, transport http.RoundTripper) (*sandbox.Server, *alipay.Client) {
+func start(t *testing.T, certMode bool, clk *testkit.Clock, transport http.RoundTripper) (*sandbox.Server, *alipay.Client) {
 	t.Helper()
 	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.Now = clk.Now })
 	cfg := clientConfig(t, s, certMode)
