@@ -32,6 +32,8 @@ type Service struct {
 	// share them, so every console session together stays within the rate
 	// the platform allows.
 	queryLimits map[gateway.Channel]*rate.Limiter
+	// merchants are the merchant ids bills must belong to, by channel.
+	merchants map[gateway.Channel]string
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -58,6 +60,10 @@ type Options struct {
 	// platform by this service and every service derived from it with As
 	// ([query] qps); default 10.
 	QueryQPS float64
+	// Merchants are the merchant ids each channel's bills must belong to:
+	// [wechat] mchid, [alipay] pid. A channel without one holds its bills
+	// to the account its first bill stated.
+	Merchants map[gateway.Channel]string
 }
 
 // DefaultRefundQueryAfter is the wait Alipay's refund query documentation
@@ -105,7 +111,7 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
 		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
-		queryLimits: limits}, nil
+		queryLimits: limits, merchants: o.Merchants}, nil
 }
 
 // As is the same service acting for another operator: the store, the

@@ -47,6 +47,17 @@ type Refund struct {
 	UnknownAt time.Time `json:"outcome_unknown_at,omitzero"`
 }
 
+// RequestedAt is the earliest time the refund is known to have existed:
+// when paydesk asked for it, or, for one made in the platform's console
+// that paydesk learned of afterwards, its success time. It dates the
+// refund on bills that date refunds by request.
+func (f Refund) RequestedAt() time.Time {
+	if !f.RefundedAt.IsZero() && f.RefundedAt.Before(f.CreatedAt) {
+		return f.RefundedAt
+	}
+	return f.CreatedAt
+}
+
 // Errors of refund transitions.
 var (
 	ErrNotRefundable     = errors.New("order is not paid")

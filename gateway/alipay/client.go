@@ -1,17 +1,17 @@
 package alipay
 
 import (
-	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -547,9 +547,10 @@ func (c *Client) parseTime(s string) (time.Time, bool) {
 }
 
 // DownloadBill asks alipay.data.dataservice.bill.downloadurl.query for the
-// trade bill of day's business date, downloads the zip (the URL lives for
-// about 30 seconds), and writes its GBK detail file (…_业务明细.csv) to dst.
-// Alipay gives no hash of its bills; the zip's CRC-32 is checked.
+// trade bill of day's business date and streams the zip it names (the URL
+// lives for about 30 seconds) to dst as it arrives: the zip as served, its
+// detail and summary files inside, never held in memory. Alipay gives no
+// hash of its bills; the entries' CRC-32 is checked when the zip is read.
 func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
 	const method = "alipay.data.dataservice.bill.downloadurl.query"
 	date := day.In(c.zone).Format(time.DateOnly)
@@ -579,30 +580,28 @@ func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer)
 	if resp.StatusCode != http.StatusOK {
 		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: HTTP %d", date, resp.StatusCode)
 	}
-	zipBytes, err := io.ReadAll(io.LimitReader(resp.Body, maxBillZip+1))
+	body := bufio.NewReaderSize(resp.Body, 64<<10)
+	if head, _ := body.Peek(4); !isZip(head) {
+		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: the download is not a zip (it starts %q)", date, head)
+	}
+	n, err := io.Copy(dst, io.LimitReader(body, maxBillZip+1))
 	if err != nil {
 		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: %w", date, err)
 	}
-	if len(zipBytes) > maxBillZip {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: zip larger than %d bytes", date, maxBillZip)
+	if n > maxBillZip {
+		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %w: zip larger than %d bytes", date, gateway.ErrBillTooLarge, maxBillZip)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: not a zip: %w", date, err)
+	return gateway.BillFile{Name: billZipName(resp.Header.Get("Content-Disposition"), date), Size: n}, nil
+}
+
+// billZipName is the file name the download gives (Content-Disposition),
+// else one made of the date; Alipay names its zips
+// <account>_<yyyymmdd>.csv.zip.
+func billZipName(disposition, date string) string {
+	if _, params, err := mime.ParseMediaType(disposition); err == nil {
+		if name := path.Base(params["filename"]); name != "." && name != "/" && name != "" {
+			return name
+		}
 	}
-	f, name, err := detailEntry(zr)
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %w", date, err)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %s: %w", date, name, err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(dst, h), rc)
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %s: %w", date, name, err)
-	}
-	return gateway.BillFile{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	return "alipay_trade_" + strings.ReplaceAll(date, "-", "") + ".csv.zip"
 }

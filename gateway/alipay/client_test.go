@@ -21,15 +21,7 @@ import (
 	"github.com/paydesk/paydesk/internal/testkit"
 )
 
-type clock struct{ t atomic.Pointer[time.Time] }
-
-func (c *clock) Now() time.Time  { return *c.t.Load() }
-func (c *clock) Set(t time.Time) { c.t.Store(&t) }
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.Set(t)
-	return c
-}
+func newClock(t time.Time) *testkit.Clock { return testkit.NewClock(t) }
 
 var testCerts = sync.OnceValues(func() (*sandbox.AlipayCerts, error) {
 	k, err := testkit.LoadSandboxKeys()
@@ -64,7 +56,7 @@ func clientConfig(t *testing.T, s *sandbox.Server, certMode bool) alipay.Config 
 	return cfg
 }
 
-func start(t *testing.T, certMode bool, clk *clock, transport http.RoundTripper) (*sandbox.Server, *alipay.Client) {
+func start(t *testing.T, certMode bool, clk *testkit.Clock, transport http.RoundTripper) (*sandbox.Server, *alipay.Client) {
 	t.Helper()
 	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.Now = clk.Now })
 	cfg := clientConfig(t, s, certMode)
@@ -159,7 +151,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 			t.Fatalf("closed unpaid trade: %+v, %v", tr, err)
 		}
 
-		// Bills: not before the day is over; then the GBK detail file.
+		// Bills: not before the day is over; then the zip as served.
 		var buf bytes.Buffer
 		if _, err := c.DownloadBill(ctx, paidAt, &buf); !errors.Is(err, gateway.ErrBillNotReady) {
 			t.Fatalf("bill of a day not over: %v", err)
@@ -169,7 +161,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasSuffix(bf.Name, "_20261122_业务明细.csv") || bf.Size != int64(buf.Len()) || len(bf.SHA256) != 64 {
+		if !strings.HasSuffix(bf.Name, "_20261122.csv.zip") || bf.Size != int64(buf.Len()) || !bytes.HasPrefix(buf.Bytes(), []byte("PK\x03\x04")) {
 			t.Fatalf("bill file: %+v (%d bytes)", bf, buf.Len())
 		}
 		lines, stated := readAll(t, bf.Name, buf.Bytes())

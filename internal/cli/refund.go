@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,10 @@ the refund again.
 					return err
 				}
 				res, err := svc.RetryRefund(cmd.Context(), retry)
+				if errors.Is(err, ops.ErrRefundTooSoon) {
+					// Still unknown: the script should come back later.
+					return exitCodeError{exitPending, err}
+				}
 				if err != nil {
 					return err
 				}

@@ -28,6 +28,13 @@ func runCLIIn(t *testing.T, stdin string, args ...string) (int, string, string) 
 // would use against it, run by an admin, with extra appended.
 func sandboxWorkspace(t *testing.T, extra string) (string, *sandbox.Server) {
 	t.Helper()
+	return sandboxWorkspaceAs(t, "dana", "admin", extra)
+}
+
+// sandboxWorkspaceAs writes the sandbox's client files and a paydesk.toml
+// for an operator of the given role, with extra config appended.
+func sandboxWorkspaceAs(t *testing.T, name, role, extra string) (string, *sandbox.Server) {
+	t.Helper()
 	sb := testkit.StartSandbox(t)
 	dir := t.TempDir()
 	files, err := sb.WriteClientFiles(dir, "")
@@ -35,12 +42,7 @@ func sandboxWorkspace(t *testing.T, extra string) (string, *sandbox.Server) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, files.Config)
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "\n[operator]\nname = \"dana\"\nrole = \"admin\"\n%s\n", extra)
-	f.Close()
+	appendConfig(t, cfg, fmt.Sprintf("\n[operator]\nname = %q\nrole = %q\n%s\n", name, role, extra))
 	return cfg, sb
 }
 
@@ -75,7 +77,7 @@ func paidAtSandbox(t *testing.T, cfg string, sb *sandbox.Server, ch gateway.Chan
 // to settle it on stderr; `--retry` then ends 0. The code is in --help.
 func TestRefundExitCodes(t *testing.T) {
 	t.Parallel()
-	cfg, sb := sandboxWorkspace(t, "")
+	cfg, sb := sandboxWorkspace(t, "[refund]\nquery_after = \"0s\"")
 	paidAtSandbox(t, cfg, sb, gateway.WeChat, 1000, "PDEXIT000000OK", "PDEXIT00000005X", "PDEXIT0000PROC")
 
 	refund := func(no string) (int, map[string]any, string) {

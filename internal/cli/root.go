@@ -68,7 +68,7 @@ payment callbacks. Run it without a command for the console.
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newRefundsCmd(a), newSandboxCmd(), newReconCmd(a), newDemoCmd(a), newExportCmd(a),
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newRefundsCmd(a), newSandboxCmd(), newReconCmd(a), newBillsCmd(a), newDemoCmd(a), newExportCmd(a),
 		newSSHCmd(a), newSSHUsersCmd(a))
 	return root
 }

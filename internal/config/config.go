@@ -65,7 +65,8 @@ type Alipay struct {
 	// older apps set up with an RSA (SHA1) key. Only this type is
 	// accepted from Alipay; the other is refused as a downgrade.
 	SignType string `toml:"sign_type"`
-	// The legacy mapi gateway (legacy.go).
+	// The legacy mapi gateway (legacy.go). PID is also whose bills
+	// these are: an Alipay bill states #账号 = PID + a 4-digit suffix.
 	PID         string `toml:"pid"`
 	MD5KeyFile  string `toml:"md5_key_file"`
 	MapiGateway string `toml:"mapi_gateway"`

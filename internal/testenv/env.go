@@ -101,8 +101,14 @@ func New(t testing.TB, opt Options) *Env {
 	if opt.RefundQueryAfter == 0 {
 		opt.RefundQueryAfter = -1
 	}
+	// Bills are held to the sandbox's merchants, as a configured paydesk
+	// holds them to [wechat] mchid and [alipay] pid.
+	merchants := map[gateway.Channel]string{}
+	for ch := range e.Platforms {
+		merchants[ch] = map[gateway.Channel]string{gateway.Alipay: e.Sandbox.AlipayPID(), gateway.WeChat: testkit.SandboxKeys(t).WeChatMchID}[ch]
+	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
-		RefundQueryAfter: opt.RefundQueryAfter})
+		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,8 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
 		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
-		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute}})
+		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute},
+		Merchants: Merchants(cfg)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -118,6 +119,19 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		return nil, err
 	}
 	return out, nil
+}
+
+// Merchants are the merchant ids the configured channels' bills must
+// belong to: [wechat] mchid and [alipay] pid.
+func Merchants(cfg *config.Config) map[gateway.Channel]string {
+	out := map[gateway.Channel]string{}
+	if a := cfg.Alipay; a != nil && a.PID != "" {
+		out[gateway.Alipay] = a.PID
+	}
+	if w := cfg.WeChat; w != nil && w.MchID != "" {
+		out[gateway.WeChat] = w.MchID
+	}
+	return out
 }
 
 // operator settles who is acting: the option (--operator), else the config
