@@ -45,6 +45,15 @@ var copyTables = []copyTable{
 	{name: "findings", sums: []string{"local_amount", "platform_amount"}},
 }
 
+// copySkipped are the tables `store copy` leaves behind, and why: every
+// other table must be in copyTables (a test checks it, so a table a later
+// migration adds is not forgotten).
+var copySkipped = map[string]string{
+	"order_counts":          "counted again from the copied orders",
+	"notification_overflow": "per-minute counts of unverified callbacks over their sender's cap: rate limiting, not records",
+	"paydesk_schema":        "PostgreSQL's own schema version",
+}
+
 // copyChunk is how many rows one transaction of the copy carries (a
 // variable for the tests of resuming).
 var copyChunk = 20000

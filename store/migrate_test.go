@@ -91,3 +91,27 @@ func TestPostgresSchemaHasTheSQLiteColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTableIsCopiedOrLeftOnPurpose: a table a migration adds is either
+// copied by `store copy` or named, with its reason, in copySkipped.
+func TestEveryTableIsCopiedOrLeftOnPurpose(t *testing.T) {
+	s := openTemp(t)
+	known := map[string]bool{}
+	for _, c := range copyTables {
+		known[c.name] = true
+	}
+	for name := range copySkipped {
+		known[name] = true
+	}
+	err := eachRow(context.Background(), s.r, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`, func(rows *sql.Rows) error {
+		var name string
+		err := rows.Scan(&name)
+		if !known[name] {
+			t.Errorf("table %s is neither in copyTables nor in copySkipped (store/copy.go)", name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -17,27 +17,30 @@ const DayFormat = "2006-01-02"
 
 // Bill is a platform bill as received; its bytes are in the file at Path.
 type Bill struct {
-	ID        int64              `json:"id"`
-	Channel   gateway.Channel    `json:"channel"`
-	Day       string             `json:"day"`
-	Source    string             `json:"source"` // download | file
-	FileName  string             `json:"file_name"`
-	Path      string             `json:"path"`
-	SHA256    string             `json:"sha256"`
-	Size      int64              `json:"size"`
-	Stated    gateway.BillTotals `json:"stated"`
-	Computed  gateway.BillTotals `json:"computed"`
-	Lines     int                `json:"lines"`
-	CreatedAt time.Time          `json:"created_at"`
+	ID       int64              `json:"id"`
+	Channel  gateway.Channel    `json:"channel"`
+	Day      string             `json:"day"`
+	Source   string             `json:"source"` // download | file
+	FileName string             `json:"file_name"`
+	Path     string             `json:"path"`
+	SHA256   string             `json:"sha256"`
+	Size     int64              `json:"size"`
+	Stated   gateway.BillTotals `json:"stated"`
+	Computed gateway.BillTotals `json:"computed"`
+	Lines    int                `json:"lines"`
+	// Account is the merchant account the bill states (Alipay #账号,
+	// WeChat Pay 商户号); empty when it states none.
+	Account   string    `json:"account,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
-const billColumns = `id, channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at`
+const billColumns = `id, channel, day, source, file_name, path, sha256, size, stated, computed, lines, account, created_at`
 
 func scanBill(r rowScanner) (Bill, error) {
 	var b Bill
 	var stated, computed string
 	var created int64
-	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &created); err != nil {
+	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &b.Account, &created); err != nil {
 		return b, err
 	}
 	b.CreatedAt = fromMS(created)
@@ -57,6 +60,23 @@ func (s *Store) FindBill(ctx context.Context, ch gateway.Channel, day, sha strin
 		return Bill{}, false, nil
 	}
 	return b, err == nil, err
+}
+
+// insertBill stores a bill's row unless the same bill (channel, day, bytes)
+// is stored already.
+const insertBill = `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, account, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`
+
+// FirstBillAccount returns the account stated by the first stored bill of
+// a channel that states one: whose bills this workspace reconciles when no
+// merchant id is configured.
+func (s *Store) FirstBillAccount(ctx context.Context, ch gateway.Channel) (string, bool, error) {
+	var acct string
+	err := s.r.QueryRowContext(ctx, `SELECT account FROM bills WHERE channel = ? AND account <> '' ORDER BY id LIMIT 1`, ch).Scan(&acct)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return acct, err == nil, err
 }
 
 // GetBill returns one bill by id.
@@ -415,9 +435,8 @@ func saveBillTx(ctx context.Context, tx *Tx, b Bill) (int64, error) {
 	stated, _ := json.Marshal(b.Stated)
 	computed, _ := json.Marshal(b.Computed)
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING RETURNING id`,
-		b.Channel, b.Day, b.Source, b.FileName, b.Path, b.SHA256, b.Size, string(stated), string(computed), b.Lines, ms(b.CreatedAt)).Scan(&id)
+	err := tx.QueryRowContext(ctx, insertBill+` RETURNING id`, b.Channel, b.Day, b.Source, b.FileName, b.Path, b.SHA256, b.Size,
+		string(stated), string(computed), b.Lines, b.Account, ms(b.CreatedAt)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, b.Channel, b.Day, b.SHA256).Scan(&id)
 	}

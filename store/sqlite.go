@@ -17,8 +17,22 @@ import (
 const busyTimeoutMS = 10000
 
 // openSQLite opens (creating if needed) the SQLite file at path through
-// modernc.org/sqlite: pure Go, no cgo, one static binary.
-func openSQLite(path string) (*Store, error) {
+// modernc.org/sqlite: pure Go, no cgo, one static binary. An empty file is
+// refused (see prepareFile).
+func openSQLite(path string) (_ *Store, err error) {
+	created, err := prepareFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		defer func() {
+			if err != nil {
+				// Nothing was stored: leave no empty file behind, which
+				// the next Open would refuse.
+				removeDatabase(path)
+			}
+		}()
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
