@@ -154,7 +154,7 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 // discardBill removes the file acquireBill put into the workspace for a
 // bill that was then refused (it disagrees with itself, cannot be read, or
 // the run failed): a bill file is kept only with the stored record that
-// names it, and bad input changes nothing (DESIGN §3 rule 7). A bill that
+// names it, and bad input changes nothing (ARCHITECTURE.md §3 rule 7). A bill that
 // was already stored, or that another run stored meanwhile with the same
 // bytes, keeps its file.
 func (s *Service) discardBill(ctx context.Context, b store.Bill) {

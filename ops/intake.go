@@ -19,7 +19,7 @@ type Callback struct {
 	RemoteAddr string
 	ReceivedAt time.Time
 	// Forbidden: the sender is outside the configured allowlist. The
-	// callback is still stored (rule 1), then refused.
+	// callback is still stored (ARCHITECTURE.md §3 rule 1), then refused.
 	Forbidden bool
 	// Oversized: the body passed the endpoint's limit and Body holds only
 	// its first bytes. Stored, and rejected.
@@ -56,7 +56,7 @@ func (r *IntakeResult) VerifyKey() string {
 // stored but could not be applied now (unknown order, a transient failure).
 var errNotApplied = errors.New("not applied")
 
-// IntakeNotification is the callback path (DESIGN §1): store the raw
+// IntakeNotification is the callback path (ARCHITECTURE.md §2): store the raw
 // request first, then verify, apply exactly once, record the attempt, and
 // answer in the platform's protocol. It is called by `serve` for every
 // request, so it is not an operator action and is not role-checked; its
@@ -436,7 +436,7 @@ func (s *Service) StartIntake(ctx context.Context) (int, error) {
 }
 
 // ResumeInterrupted finishes the notifications a crash left undecided:
-// stored (rule 1 held) but never verified or applied, because the process
+// stored (ARCHITECTURE.md §3 rule 1 held) but never verified or applied, because the process
 // that took them died in between. The endpoint calls it on start, before it
 // listens, so a kill -9 loses nothing the platform will not resend anyway,
 // and again now and then, for the callbacks of a replica that died and did

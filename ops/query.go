@@ -33,7 +33,7 @@ type QueryResult struct {
 
 // QueryTrade asks the platform for the live state of one order, logs the
 // answer, applies the paid transition when the platform proves payment
-// (rule 2: a live query is as good as a verified notification), and reports
+// (ARCHITECTURE.md §3 rule 2: a live query is as good as a verified notification), and reports
 // any other disagreement without applying it.
 func (s *Service) QueryTrade(ctx context.Context, outTradeNo string) (QueryResult, error) {
 	if err := s.allow(ctx, ActQuery, outTradeNo); err != nil {

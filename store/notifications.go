@@ -155,7 +155,7 @@ type Notification struct {
 }
 
 // SaveRawNotification stores a callback before anything else is done with
-// it (rule 1: keep everything raw), and returns its id.
+// it (ARCHITECTURE.md §3 rule 1: keep everything raw), and returns its id.
 func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int64, error) {
 	h, err := json.Marshal(n.Header)
 	if err != nil {

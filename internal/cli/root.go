@@ -15,7 +15,7 @@ import (
 	"github.com/paydesk/paydesk/store"
 )
 
-// globalFlags are the flags every command takes (DESIGN §6).
+// globalFlags are the flags every command takes (README "Command line").
 type globalFlags struct {
 	config   string
 	db       string
