@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -127,4 +128,48 @@ func TestOneIntakePerSQLiteFile(t *testing.T) {
 	if got := interrupted(t, b); len(got) != 5 {
 		t.Fatalf("b's sweep took %v; want all 5", got)
 	}
+}
+
+// TestUnverifiedTrafficOnBothEngines: the cap's counts (an upsert), the
+// completion of a truncated body, and the prune of what never verified
+// run the same on both engines.
+func TestUnverifiedTrafficOnBothEngines(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for range 3 {
+			if err := s.CountOverflow(ctx, "203.0.113.9", gateway.Alipay, t0, 1000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.CountOverflow(ctx, "198.51.100.1", gateway.WeChat, t0.Add(time.Minute), 10); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := s.OverflowSince(ctx, t0); err != nil || o.Requests != 4 || o.Bytes != 3010 || o.Senders != 2 {
+			t.Fatalf("overflow %+v %v", o, err)
+		}
+		cut, err := s.SaveRawNotification(ctx, RawNotification{Channel: gateway.Alipay, ReceivedAt: t0, Body: []byte("abc"), Size: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.GetNotification(ctx, cut); n.TruncatedFrom != 9 {
+			t.Fatalf("truncated from %d", n.TruncatedFrom)
+		}
+		if err := s.CompleteRaw(ctx, cut, http.Header{"X": {"y"}}, []byte("abcdefghi")); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.GetNotification(ctx, cut); n.TruncatedFrom != 0 || string(n.Body) != "abcdefghi" {
+			t.Fatalf("completed %+v", n)
+		}
+		bad, _ := s.SaveRawNotification(ctx, RawNotification{Channel: gateway.Alipay, ReceivedAt: t0, Body: []byte("forged")})
+		if err := s.RecordAttempt(ctx, bad, Attempt{Kind: AttemptIntake, At: t0, VerifyStatus: Rejected, ApplyStatus: ApplyRejected}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.PruneRejected(ctx, t0.Add(time.Hour))
+		if err != nil || p.Notifications != 1 || p.Bytes == 0 || p.Overflow != 2 {
+			t.Fatalf("pruned %+v %v", p, err)
+		}
+		if _, err := s.GetNotification(ctx, cut); err != nil {
+			t.Fatalf("an unverified but not rejected callback was pruned: %v", err)
+		}
+	})
 }

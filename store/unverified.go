@@ -36,7 +36,8 @@ func (s *Store) CountOverflow(ctx context.Context, sender string, ch gateway.Cha
 	minute := ms(at.Truncate(time.Minute))
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO notification_overflow (sender, channel, minute, requests, bytes) VALUES (?, ?, ?, 1, ?)
-			ON CONFLICT (sender, channel, minute) DO UPDATE SET requests = requests + 1, bytes = bytes + excluded.bytes`,
+			ON CONFLICT (sender, channel, minute)
+			DO UPDATE SET requests = notification_overflow.requests + 1, bytes = notification_overflow.bytes + excluded.bytes`,
 			sender, ch, minute, bytes)
 		return err
 	})
