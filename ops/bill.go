@@ -17,9 +17,17 @@ import (
 	"github.com/paydesk/paydesk/store"
 )
 
-// billsDir is where bills are kept: beside the database.
-func (s *Service) billsDir(ch gateway.Channel) string {
-	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
+// ErrNoBillsDir means there is no folder to keep a bill in: a PostgreSQL
+// store has no file to keep them beside.
+var ErrNoBillsDir = errors.New("no folder for kept bills: set [store] bills_dir in paydesk.toml")
+
+// billsDir is where a channel's bills are kept: under Options.BillsDir
+// (by default beside the SQLite file).
+func (s *Service) billsDir(ch gateway.Channel) (string, error) {
+	if s.billsRoot == "" {
+		return "", ErrNoBillsDir
+	}
+	return filepath.Join(s.billsRoot, string(ch)), nil
 }
 
 // OpenBill parses a trade bill of a channel in the business zone, with the
@@ -73,7 +81,10 @@ func billAccount(br gateway.BillReader) string {
 // one file. The returned bill's ID is 0 until a run or FetchBill stores its
 // row (or the row of an identical bill stored before).
 func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (store.Bill, error) {
-	dir := s.billsDir(ch)
+	dir, err := s.billsDir(ch)
+	if err != nil {
+		return store.Bill{}, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return store.Bill{}, err
 	}
