@@ -15,25 +15,65 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
-	"github.com/paydesk/paydesk/gateway/wechat"
 	"github.com/paydesk/paydesk/store"
 )
 
-// billsDir is where bills are kept: beside the database.
-func (s *Service) billsDir(ch gateway.Channel) string {
-	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
+// ErrNoBillsDir means there is no folder to keep a bill in: a PostgreSQL
+// store has no file to keep them beside.
+var ErrNoBillsDir = errors.New("no folder for kept bills: set [store] bills_dir in paydesk.toml")
+
+// billsDir is where a channel's bills are kept: under Options.BillsDir
+// (by default beside the SQLite file).
+func (s *Service) billsDir(ch gateway.Channel) (string, error) {
+	if s.billsRoot == "" {
+		return "", ErrNoBillsDir
+	}
+	return filepath.Join(s.billsRoot, string(ch)), nil
 }
 
-// OpenBill parses a bill file of a channel in the business zone.
+// OpenBill parses a trade bill of a channel in the business zone, with the
+// parser the channel's platform package registered in gateway. It holds
+// the bill to nothing but its own totals: for a bill kept after its checks
+// (exports re-read it).
 func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gateway.BillReader, error) {
-	switch ch {
-	case gateway.Alipay:
-		return alipay.OpenBillIn(name, r, s.zone)
-	case gateway.WeChat:
-		return wechat.OpenBillIn(name, r, s.zone)
+	f, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no bill parser for channel %q", ch)
+	return f.Open(name, r, gateway.BillOptions{Zone: s.zone})
+}
+
+// openBillOf opens the bill b acquired for (ch, day), holding it to the
+// merchant and the day: the configured merchant id ([wechat] mchid,
+// [alipay] pid), else the account the workspace's first bill stated. f
+// must be b's file: read where it lies, a zip is never held in memory.
+func (s *Service) openBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.BillReader, gateway.BillFormat, error) {
+	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return nil, format, err
+	}
+	opt := gateway.BillOptions{Zone: s.zone, Day: day, Merchant: s.merchants[ch]}
+	if opt.Merchant == "" {
+		acct, ok, err := s.store.FirstBillAccount(ctx, ch)
+		if err != nil {
+			return nil, format, err
+		}
+		if ok {
+			opt.Account = acct
+		}
+	}
+	br, err := format.Open(b.FileName, f, opt)
+	return br, format, err
+}
+
+// billAccount is the account a bill stated, to keep with it: the first
+// bill of a workspace without a configured merchant id records whose bills
+// it reconciles.
+func billAccount(br gateway.BillReader) string {
+	if a, ok := br.(gateway.BillAccount); ok {
+		return a.Account()
+	}
+	return ""
 }
 
 // acquireBill puts the bill of (ch, day) into the workspace: downloaded
@@ -48,7 +88,10 @@ func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gatewa
 // record) is saved only once durable returns nil, so a crash never leaves
 // a record of a bill that is not on disk.
 func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (_ store.Bill, durable func() error, _ error) {
-	dir := s.billsDir(ch)
+	dir, err := s.billsDir(ch)
+	if err != nil {
+		return store.Bill{}, nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return store.Bill{}, nil, err
 	}
@@ -126,7 +169,7 @@ func syncFile(path string) error {
 // discardBill removes the file acquireBill put into the workspace for a
 // bill that was then refused (it disagrees with itself, cannot be read, or
 // the run failed): a bill file is kept only with the stored record that
-// names it, and bad input changes nothing (DESIGN §3 rule 7). A bill that
+// names it, and bad input changes nothing (ARCHITECTURE.md §3 rule 7). A bill that
 // was already stored, or that another run stored meanwhile with the same
 // bytes, keeps its file.
 func (s *Service) discardBill(ctx context.Context, b store.Bill) {
@@ -222,7 +265,7 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		return store.Bill{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, b.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, _, err := s.openBillOf(ctx, ch, day, b, f)
 	if err != nil {
 		return store.Bill{}, err
 	}
@@ -237,6 +280,6 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		}
 		n++
 	}
-	b.Stated, b.Computed, b.Lines = br.Stated(), br.Computed(), n
+	b.Stated, b.Computed, b.Lines, b.Account = br.Stated(), br.Computed(), n, billAccount(br)
 	return s.store.SaveBill(ctx, b)
 }

@@ -107,18 +107,11 @@ func (s *Service) ExportOrders(ctx context.Context, f store.OrderFilter, path st
 // ExportNotifications writes the stored callbacks a filter selects, newest
 // first, without their raw headers and bodies.
 func (s *Service) ExportNotifications(ctx context.Context, f store.NotificationFilter, path string, force bool) (ExportResult, error) {
-	page := pagesBeforeID(func(before int64) ([]store.Notification, error) {
-		return s.store.ListNotifications(ctx, f, before, exportPage)
+	// Without the raw requests, which hold the platform's signature and
+	// the buyer's identity: they are never read for an export at all.
+	next := pagesBeforeID(func(before int64) ([]store.Notification, error) {
+		return s.store.ListNotificationsWithoutRaw(ctx, f, before, exportPage)
 	}, func(n store.Notification) int64 { return n.ID })
-	next := func() ([]store.Notification, error) {
-		rows, err := page()
-		for i := range rows {
-			// Never carried further than this function: the raw request
-			// holds the platform's signature and the buyer's identity.
-			rows[i].Header, rows[i].Body = nil, nil
-		}
-		return rows, err
-	}
 	return exportListing(s, ctx, path, force, "notifications", describeNotificationFilter(f, s.zone), next, exports.Notifications)
 }
 
@@ -225,9 +218,10 @@ func orEverything(s string) string {
 func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) error, error) {
 	path := b.Path
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
-		// Kept relative to where paydesk ran; try beside the database too.
-		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.store.Path()), path)); gerr == nil {
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) && s.billsRoot != "" {
+		// Kept relative to where paydesk ran; try the workspace's folder
+		// (the one that holds bills/) too.
+		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.billsRoot), path)); gerr == nil {
 			f, err, path = g, nil, g.Name()
 		}
 	}

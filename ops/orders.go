@@ -74,6 +74,28 @@ func (s *Service) CountOrders(ctx context.Context, f store.OrderFilter) (int, er
 	return s.store.CountOrders(ctx, f)
 }
 
+// Count is a count that may have stopped early: More says there are more
+// than N.
+type Count struct {
+	N    int  `json:"n"`
+	More bool `json:"more,omitempty"`
+}
+
+// CountLimit is where the console stops counting (it shows "100,000+"):
+// a count is a walk of the matching range, and past this many rows it
+// would make a key press wait (a prefix matching a million orders takes a
+// few hundred milliseconds to count) for a figure nobody reads exactly.
+const CountLimit = 100_000
+
+// CountOrdersUpTo counts what a filter selects, up to CountLimit.
+func (s *Service) CountOrdersUpTo(ctx context.Context, f store.OrderFilter) (Count, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return Count{}, err
+	}
+	n, more, err := s.store.CountOrdersUpTo(ctx, f, CountLimit)
+	return Count{N: n, More: more}, err
+}
+
 // PlatformNotFound is the platform state logged when the platform has no
 // trade for the order (the query itself is logged as failed).
 const PlatformNotFound = "NOT_FOUND"
@@ -122,6 +144,9 @@ type OrderDetail struct {
 	Duplicates    []store.DuplicatePayment `json:"duplicate_payments"`
 	Audit         []store.AuditEntry       `json:"audit"`
 	Timeline      []TimelineEntry          `json:"timeline"`
+	// Actions are the refunds a person must act on (ABNORMAL), each with
+	// what to do.
+	Actions []RefundNeedingAction `json:"actions,omitempty"`
 }
 
 // TimelineEntry is one dated event in an order's life.
@@ -140,6 +165,10 @@ func (s *Service) ShowOrder(ctx context.Context, outTradeNo string) (OrderDetail
 	if err := s.allow(ctx, ActRead, outTradeNo); err != nil {
 		return OrderDetail{}, err
 	}
+	return s.showOrder(ctx, outTradeNo)
+}
+
+func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail, error) {
 	var d OrderDetail
 	var err error
 	d.Ceiling, d.Order, err = s.store.RefundCeiling(ctx, outTradeNo)
@@ -149,7 +178,7 @@ func (s *Service) ShowOrder(ctx context.Context, outTradeNo string) (OrderDetail
 	d.Refundable = d.Ceiling.Remaining()
 	load := []func() error{
 		func() (err error) {
-			d.Notifications, err = s.store.ListNotifications(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
+			d.Notifications, err = s.store.ListNotificationsWithoutRaw(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
 			return
 		},
 		func() (err error) { d.Queries, err = s.store.TradeQueries(ctx, outTradeNo); return },
@@ -169,6 +198,7 @@ func (s *Service) ShowOrder(ctx context.Context, outTradeNo string) (OrderDetail
 		}
 	}
 	d.Timeline = timeline(d)
+	d.Actions = refundsNeedingAction(d.Refunds)
 	return d, nil
 }
 
@@ -203,13 +233,21 @@ func timeline(d OrderDetail) []TimelineEntry {
 		if r.Reason != "" {
 			text += ": " + r.Reason
 		}
-		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text, Bad: r.Status == gateway.RefundFailed || r.NeedsReview})
+		if r.Status.NeedsAction() {
+			text += " — needs action: the money left but did not reach the buyer (异常退款); see actions"
+		}
+		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text,
+			Bad: r.Status == gateway.RefundFailed || r.Status.NeedsAction() || r.NeedsReview})
 	}
 	for _, dp := range d.Duplicates {
 		t = append(t, TimelineEntry{At: dp.CreatedAt, Kind: "duplicate", Text: fmt.Sprintf("paid AGAIN by %s %s (%s)", dp.Channel, dp.TradeNo, dp.Amount.Yuan()), Bad: true})
 	}
 	for _, a := range d.Audit {
-		text := fmt.Sprintf("%s by %s: %s", a.Action, a.Operator, a.Outcome)
+		by := a.Operator
+		if a.Via != "" {
+			by += " via " + a.Via
+		}
+		text := fmt.Sprintf("%s by %s: %s", a.Action, by, a.Outcome)
 		if a.Detail != "" {
 			text += " — " + a.Detail
 		}

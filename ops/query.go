@@ -33,7 +33,7 @@ type QueryResult struct {
 
 // QueryTrade asks the platform for the live state of one order, logs the
 // answer, applies the paid transition when the platform proves payment
-// (rule 2: a live query is as good as a verified notification), and reports
+// (ARCHITECTURE.md §3 rule 2: a live query is as good as a verified notification), and reports
 // any other disagreement without applying it.
 func (s *Service) QueryTrade(ctx context.Context, outTradeNo string) (QueryResult, error) {
 	if err := s.allow(ctx, ActQuery, outTradeNo); err != nil {
@@ -59,6 +59,9 @@ func (s *Service) queryTrade(ctx context.Context, o store.Order) (QueryResult, e
 	p, ok := s.platforms[o.Channel]
 	if !ok {
 		return res, fmt.Errorf("%s is not configured in paydesk.toml; cannot query %s", o.Channel, outTradeNo)
+	}
+	if err := s.queryLimits[o.Channel].Wait(ctx); err != nil {
+		return res, err
 	}
 	start := time.Now()
 	t, qerr := p.QueryTrade(ctx, outTradeNo)
@@ -107,7 +110,7 @@ func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.T
 	switch {
 	case t.IsPaid() && !o.Status.IsPaid():
 		r, err := s.store.MarkPaid(ctx, store.Payment{OutTradeNo: o.OutTradeNo, Channel: o.Channel, TradeNo: t.TradeNo,
-			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery, Currency: t.Currency})
+			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery, Currency: t.Currency}, s.now())
 		switch {
 		case errors.Is(err, store.ErrAmountMismatch):
 			return fmt.Sprintf("the platform says paid %s %s but the order is %s %s: not applied", t.Amount, t.Currency, o.Amount, o.Currency), false, nil
@@ -133,11 +136,16 @@ func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.T
 	return "agrees", false, nil
 }
 
+// defaultQueryQPS is [query] qps's default.
+const defaultQueryQPS = 10
+
 // QueryOptions bound a bulk query.
 type QueryOptions struct {
-	Concurrency int     // at most this many queries in flight; default 4
-	QPS         float64 // per platform; default 10
-	Progress    func(done, total int, last QueryResult)
+	Concurrency int // at most this many queries in flight; default 4
+	// QPS paces this run per platform (default 10), below the service's
+	// shared limit, which holds across every session whatever this says.
+	QPS      float64
+	Progress func(done, total int, last QueryResult)
 }
 
 // QueryTrades queries many orders with bounded concurrency and each
@@ -151,7 +159,7 @@ func (s *Service) QueryTrades(ctx context.Context, nos []string, opt QueryOption
 		opt.Concurrency = 4
 	}
 	if opt.QPS <= 0 {
-		opt.QPS = 10
+		opt.QPS = defaultQueryQPS
 	}
 	limiters := map[gateway.Channel]*rate.Limiter{}
 	for ch := range s.platforms {

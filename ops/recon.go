@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,19 +89,23 @@ func countsSummary(c map[string]store.CategoryTotal) string {
 func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (_ store.Run, err error) {
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
+	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return store.Run{}, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	// The day's orders load (and their index is built) while the bill is
-	// kept and parsed: the two are independent, and keeping the bill
-	// waits on the disk.
-	// Lines parsed before the orders are indexed wait in a spool.
+	// kept and parsed: the two are independent, keeping the bill waits on
+	// the disk, and each is about half the run on a million lines. Lines
+	// parsed before the orders are indexed wait in a spool.
 	spool := recon.NewLineSpool(func() (recon.SpillFile, error) { return s.spillFile(ch) }, spoolMemory)
 	loading := make(chan loadedMatcher, 1)
 	go func() {
 		var lm loadedMatcher
 		var in recon.Input
-		if in, lm.orders, lm.err = s.reconInput(ctx, ch, day, progress); lm.err == nil {
+		if in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, progress); lm.err == nil {
 			in.Spool = spool
 			lm.m, lm.err = recon.NewMatcher(in)
 		}
@@ -140,21 +143,36 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, _, err := s.openBillOf(ctx, ch, day, bill, f)
 	if err != nil {
 		return store.Run{}, err
 	}
 
-	// The bill is parsed while the day's orders load: each is about half
-	// the run on a million lines.
+	// A bill that proves itself wrong (a repeated row, another merchant or
+	// day, past a cap) stops the load at once: its error is the run's.
 	chunks := make(chan []gateway.BillLine, 8)
 	// Matched chunks go back to the parser to be filled again.
 	spent := make(chan []gateway.BillLine, 10)
 	parsed := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		parsed <- s.parseInto(ctx, br, chunks, spent, progress)
+		err := s.parseInto(ctx, br, chunks, spent, progress)
+		parsed <- err // buffered: never blocks, and is there before the load sees cancel
+		if err != nil {
+			cancel()
+		}
 	}()
+	// billFirst prefers the bill's own error to the load's "canceled".
+	billFirst := func(err error) error {
+		select {
+		case perr := <-parsed:
+			if perr != nil {
+				return perr
+			}
+		default:
+		}
+		return err
+	}
 	// On an early return the parser is stopped and waited for before the
 	// bill file closes (defers run last-in first-out) and before RunRecon
 	// returns, so it never reads a closed file or reports afterwards.
@@ -174,7 +192,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		case lm := <-waiting:
 			loaded, waiting = &lm, nil
 			if lm.err != nil {
-				return store.Run{}, lm.err
+				return store.Run{}, billFirst(lm.err)
 			}
 			m, orders = lm.m, lm.orders
 			progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
@@ -211,7 +229,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
-	bill.Stated, bill.Computed, bill.Lines = br.Stated(), br.Computed(), lines
+	bill.Stated, bill.Computed, bill.Lines, bill.Account = br.Stated(), br.Computed(), lines, billAccount(br)
 	carry, err := json.Marshal(res.Carry)
 	if err != nil {
 		return store.Run{}, err
@@ -233,13 +251,6 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	progress(ReconProgress{Stage: StageSave, Done: 1, Total: 1, Message: fmt.Sprintf("run %d saved", run.ID)})
 	return s.store.GetRun(ctx, run.ID)
-}
-
-// loadedMatcher is the day's orders loaded into a matcher.
-type loadedMatcher struct {
-	m      *recon.Matcher
-	orders *int
-	err    error
 }
 
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
@@ -293,7 +304,7 @@ func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks c
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
 // "Filling Input". orders counts the orders streamed, once the matcher has
 // read them.
-func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, progress func(ReconProgress)) (recon.Input, *int, error) {
+func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, dating gateway.RefundDating, progress func(ReconProgress)) (recon.Input, *int, error) {
 	start, end := gateway.Day(day, s.zone)
 	dayStr := day.Format(store.DayFormat)
 	// Notifications and duplicates can arrive up to a day after the
@@ -329,7 +340,11 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		}
 		return toRecon(po), nil
 	}
-	refunds, err := s.store.RefundsBetween(ctx, ch, start, end)
+	refundsOfDay := s.store.RefundsBetween
+	if dating == gateway.RefundsDatedAtRequest {
+		refundsOfDay = s.store.RefundsRequestedBetween
+	}
+	refunds, err := refundsOfDay(ctx, ch, start, end)
 	if err != nil {
 		return recon.Input{}, nil, err
 	}
@@ -345,8 +360,8 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	}
 	count := new(int)
 	in := recon.Input{
-		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays,
-		Spill: func() (recon.SpillFile, error) { return s.spillFile(ch) },
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, RefundDating: dating,
+		Spill:   func() (recon.SpillFile, error) { return s.spillFile(ch) },
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -414,7 +429,10 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 // beside the kept bills (the store's disk, not a RAM-backed /tmp), removed
 // when the matcher closes it.
 func (s *Service) spillFile(ch gateway.Channel) (recon.SpillFile, error) {
-	dir := s.billsDir(ch)
+	dir, err := s.billsDir(ch)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -430,6 +448,13 @@ type removeOnClose struct{ *os.File }
 
 func (f removeOnClose) Close() error {
 	return errors.Join(f.File.Close(), os.Remove(f.Name()))
+}
+
+// loadedMatcher is the day's orders loaded into a matcher.
+type loadedMatcher struct {
+	m      *recon.Matcher
+	orders *int
+	err    error
 }
 
 func paidOrder(o store.Order) store.PaidOrder {
@@ -448,7 +473,7 @@ func duplicateOn(ps []recon.Payment, ch gateway.Channel, start, end time.Time) b
 
 func toReconRefund(f store.Refund) recon.Refund {
 	return recon.Refund{OutRequestNo: f.OutRequestNo, OutTradeNo: f.OutTradeNo, Channel: f.Channel, Amount: f.Amount,
-		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt}
+		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt, RequestedAt: f.RequestedAt()}
 }
 
 func storeFindings(fs []recon.Finding, runID int64) []store.Finding {

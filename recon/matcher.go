@@ -118,6 +118,7 @@ type booked struct {
 	outRequestNo string
 	amount       gateway.Money
 	state        string
+	refundStatus gateway.RefundStatus // a refund line's status as the bill printed it
 	line         int
 	at           time.Time
 	hold         *suspenseItem
@@ -335,6 +336,7 @@ func bookedFrom(line *gateway.BillLine) booked {
 		outRequestNo: line.OutRequestNo,
 		amount:       line.Amount,
 		state:        line.State,
+		refundStatus: line.RefundStatus,
 		line:         line.Line,
 		at:           line.Time,
 	}

@@ -221,7 +221,7 @@ func TestSeverityOfCategories(t *testing.T) {
 		}
 	}
 	if len(recon.Categories) != 10 || recon.Category("MATCH").Valid() {
-		t.Error("the category list is not exactly DESIGN §5's ten")
+		t.Error("the category list is not exactly ARCHITECTURE.md §5's ten")
 	}
 }
 

@@ -416,7 +416,7 @@ func encodeLine(b []byte, l *gateway.BillLine) []byte {
 		b = append(b, 1)
 		b = binary.AppendVarint(b, l.Time.UnixNano())
 	}
-	for _, s := range [...]string{string(l.Kind), l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject} {
+	for _, s := range [...]string{string(l.Kind), l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject, string(l.RefundStatus)} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -458,7 +458,7 @@ func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
 	if hasTime {
 		l.Time = time.Unix(0, i()).In(m.zone)
 	}
-	var strs [7]string
+	var strs [8]string
 	for k := range strs {
 		n := u()
 		if !ok || uint64(len(b)) < n {
@@ -474,5 +474,6 @@ func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
 	}
 	l.Kind = gateway.LineKind(strs[0])
 	l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject = strs[1], strs[2], strs[3], strs[4], strs[5], strs[6]
+	l.RefundStatus = gateway.RefundStatus(strs[7])
 	return b, nil
 }

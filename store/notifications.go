@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ const (
 	ApplyDuplicate        ApplyStatus = "DUPLICATE"         // the same fact was applied before
 	ApplyDuplicatePayment ApplyStatus = "DUPLICATE_PAYMENT" // another trade had paid the order
 	ApplyAmountMismatch   ApplyStatus = "AMOUNT_MISMATCH"   // verified, but not the order's amount or currency
+	ApplyChannelMismatch  ApplyStatus = "CHANNEL_MISMATCH"  // verified, but on another channel than the unpaid order's: recorded, not applied
 	ApplyUnknownOrder     ApplyStatus = "UNKNOWN_ORDER"     // verified, but no such order here
 	ApplyIgnored          ApplyStatus = "IGNORED"           // verified, changes nothing (e.g. WAIT_BUYER_PAY)
 	ApplyRejected         ApplyStatus = "REJECTED"          // failed verification
@@ -40,18 +42,75 @@ const (
 	ApplyReview           ApplyStatus = "REVIEW"            // applied, but needs a person (refund made in the platform console)
 )
 
-// Failed reports whether a notification needs attention: it did not end in
-// a state that is applied or deliberately classified.
-func (a ApplyStatus) Failed() bool {
-	switch a {
-	case ApplyApplied, ApplyDuplicate, ApplyDuplicatePayment, ApplyIgnored, ApplyReview:
-		return false
-	}
-	return true
+// applyClass is what an apply status means to the rest of paydesk. Every
+// set of apply statuses — the listings' "failed", the reply that tells the
+// platform to stop resending, reconciliation's "the callback path worked"
+// — is read from applyClasses, in Go and in SQL alike, so a new status is
+// classified once.
+type applyClass struct {
+	// failed: needs a person or a replay (notify list --failed, the
+	// console's '!', replay --failed, NOTIFY_REJECTED).
+	failed bool
+	// settled: applied or classified for good, so the platform may stop
+	// resending; the others are answered with a failure.
+	settled bool
+	// delivered: a verified payment callback reached its order (applied
+	// now or before): the callback path works (NOTIFY_MISSING's test).
+	delivered bool
 }
 
-// failedStatuses is Failed as SQL.
-const failedStatuses = `('PENDING', 'AMOUNT_MISMATCH', 'UNKNOWN_ORDER', 'REJECTED', 'FORBIDDEN', 'FAILED')`
+var applyClasses = map[ApplyStatus]applyClass{
+	ApplyPending:          {failed: true},
+	ApplyApplied:          {settled: true, delivered: true},
+	ApplyDuplicate:        {settled: true, delivered: true},
+	ApplyDuplicatePayment: {settled: true, delivered: true},
+	// An amount that is not the order's will not change on a resend: the
+	// platform may stop, and a person must look.
+	ApplyAmountMismatch: {failed: true, settled: true},
+	// Nor will a payment on another channel than the order's: recorded,
+	// not applied, for a person to decide.
+	ApplyChannelMismatch: {failed: true, settled: true},
+	ApplyUnknownOrder:    {failed: true},
+	ApplyIgnored:         {settled: true},
+	ApplyRejected:        {failed: true},
+	ApplyForbidden:       {failed: true},
+	ApplyFailed:          {failed: true},
+	ApplyReview:          {settled: true},
+}
+
+// Failed reports whether a notification needs attention: it did not end in
+// a state that is applied or deliberately classified. A status paydesk does
+// not know needs attention too.
+func (a ApplyStatus) Failed() bool {
+	c, ok := applyClasses[a]
+	return !ok || c.failed
+}
+
+// Settled reports whether the platform may stop resending: the
+// notification is applied or classified for good.
+func (a ApplyStatus) Settled() bool { return applyClasses[a].settled }
+
+// Delivered reports whether a verified payment notification with this
+// status reached its order.
+func (a ApplyStatus) Delivered() bool { return applyClasses[a].delivered }
+
+// failedStatuses and deliveredStatuses are Failed and Delivered as SQL
+// lists, for WHERE apply_status IN ….
+var (
+	failedStatuses    = applySQL(func(c applyClass) bool { return c.failed })
+	deliveredStatuses = applySQL(func(c applyClass) bool { return c.delivered })
+)
+
+func applySQL(in func(applyClass) bool) string {
+	var names []string
+	for a, c := range applyClasses {
+		if in(c) {
+			names = append(names, "'"+string(a)+"'")
+		}
+	}
+	slices.Sort(names)
+	return "(" + strings.Join(names, ", ") + ")"
+}
 
 // RawNotification is a callback exactly as it arrived.
 type RawNotification struct {
@@ -60,32 +119,43 @@ type RawNotification struct {
 	RemoteAddr string
 	Header     http.Header
 	Body       []byte
+	// Size, when set, is the size the body arrived with, of which Body
+	// holds only the first bytes (a sender over its cap on unverified
+	// callbacks).
+	Size int64
 }
 
 // Notification is a stored callback with its latest outcome.
 type Notification struct {
-	ID            int64           `json:"id"`
-	Channel       gateway.Channel `json:"channel"`
-	ReceivedAt    time.Time       `json:"received_at"`
-	RemoteAddr    string          `json:"remote_addr"`
-	Header        http.Header     `json:"-"`
-	Body          []byte          `json:"-"`
-	VerifyStatus  VerifyStatus    `json:"verify_status"`
-	VerifyError   string          `json:"verify_error,omitempty"`
-	ApplyStatus   ApplyStatus     `json:"apply_status"`
-	ApplyDetail   string          `json:"apply_detail,omitempty"`
-	Event         gateway.Event   `json:"event,omitempty"`
-	NotifyID      string          `json:"notify_id,omitempty"`
-	OutTradeNo    string          `json:"out_trade_no,omitempty"`
-	TradeNo       string          `json:"trade_no,omitempty"`
-	OutRequestNo  string          `json:"out_request_no,omitempty"`
-	Amount        *gateway.Money  `json:"amount,omitempty"`
-	Attempts      int             `json:"attempts"`
-	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+	ID           int64           `json:"id"`
+	Channel      gateway.Channel `json:"channel"`
+	ReceivedAt   time.Time       `json:"received_at"`
+	RemoteAddr   string          `json:"remote_addr"`
+	Header       http.Header     `json:"-"`
+	Body         []byte          `json:"-"`
+	VerifyStatus VerifyStatus    `json:"verify_status"`
+	VerifyError  string          `json:"verify_error,omitempty"`
+	ApplyStatus  ApplyStatus     `json:"apply_status"`
+	ApplyDetail  string          `json:"apply_detail,omitempty"`
+	Event        gateway.Event   `json:"event,omitempty"`
+	NotifyID     string          `json:"notify_id,omitempty"`
+	OutTradeNo   string          `json:"out_trade_no,omitempty"`
+	TradeNo      string          `json:"trade_no,omitempty"`
+	OutRequestNo string          `json:"out_request_no,omitempty"`
+	Amount       *gateway.Money  `json:"amount,omitempty"`
+	// VerifyKey names the key that verified the callback ("public key
+	// PUB_KEY_ID_…", "platform certificate 5157F0…"), or the unknown
+	// serial it named when none of ours could.
+	VerifyKey     string    `json:"verify_key,omitempty"`
+	Attempts      int       `json:"attempts"`
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
+	// TruncatedFrom is the size the body arrived with when only its
+	// first bytes were kept; 0 when the body is whole.
+	TruncatedFrom int64 `json:"truncated_from,omitempty"`
 }
 
 // SaveRawNotification stores a callback before anything else is done with
-// it (rule 1: keep everything raw), and returns its id.
+// it (ARCHITECTURE.md §3 rule 1: keep everything raw), and returns its id.
 func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int64, error) {
 	h, err := json.Marshal(n.Header)
 	if err != nil {
@@ -95,16 +165,22 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty body is still a body that arrived
 	}
+	var size any
+	if n.Size > int64(len(body)) {
+		size = n.Size
+	}
 	var id int64
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := s.txExec(ctx, tx, insertNotificationSQL,
-			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
-		if err != nil {
-			return err
-		}
-		id, err = r.LastInsertId()
-		return err
-	})
+	owner := s.intakeOwner()
+	args := []any{n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size, owner}
+	if s.engine == Postgres {
+		// One statement is its own transaction: without BEGIN and COMMIT
+		// around it, a third of the round trips.
+		err = s.w.QueryRowContext(ctx, insertNotificationSQL, args...).Scan(&id)
+	} else {
+		err = s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+			return s.txQueryRow(ctx, tx, insertNotificationSQL, args...).Scan(&id)
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store notification: %w", err)
 	}
@@ -136,20 +212,23 @@ type Attempt struct {
 	TradeNo      string        `json:"-"`
 	OutRequestNo string        `json:"-"`
 	Amount       *gateway.Money
+	// VerifyKey is the key this attempt verified with, or the unknown
+	// serial the callback named.
+	VerifyKey string `json:"verify_key,omitempty"`
 }
 
 // RecordAttempt logs an attempt and makes its outcome the notification's
 // current one.
 func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
 }
 
-func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Attempt) error {
+func (s *Store) recordAttemptTx(ctx context.Context, tx *Tx, id int64, a Attempt) error {
 	detail := a.Detail
 	if a.VerifyError != "" && detail == "" {
 		detail = a.VerifyError
 	}
-	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail, a.VerifyKey); err != nil {
 		return err
 	}
 	var amount any
@@ -162,7 +241,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 	r, err := s.txExec(ctx, tx, updateNotificationSQL,
 		a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
 		a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
-		a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
+		a.OutRequestNo, a.OutRequestNo, amount, a.VerifyKey, a.VerifyKey, ms(a.At), id)
 	if err != nil {
 		return err
 	}
@@ -173,7 +252,11 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
-	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at`
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0), verify_key`
+
+// notificationColumnsWithoutRaw selects no header or body: 'null' reads
+// as no headers, NULL as no body.
+var notificationColumnsWithoutRaw = strings.Replace(notificationColumns, "headers, body,", "'null', NULL,", 1)
 
 func scanNotification(r rowScanner) (Notification, error) {
 	var n Notification
@@ -181,7 +264,7 @@ func scanNotification(r rowScanner) (Notification, error) {
 	var headers string
 	var amount, last sql.NullInt64
 	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
-		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last)
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom, &n.VerifyKey)
 	if err != nil {
 		return n, err
 	}
@@ -220,45 +303,50 @@ type NotificationFilter struct {
 }
 
 // ListNotifications returns notifications newest first, before id beforeID
-// (0: from the newest).
+// (0: from the newest), each with its raw request (headers and body).
 func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumns, f, beforeID, limit)
+}
+
+// ListNotificationsWithoutRaw is ListNotifications for listings and
+// exports: Header and Body are left empty and never read from the file,
+// so a page of callbacks costs their outcomes, not up to 64 KB of body
+// each.
+func (s *Store) ListNotificationsWithoutRaw(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumnsWithoutRaw, f, beforeID, limit)
+}
+
+func (s *Store) listNotifications(ctx context.Context, columns string, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
 	where, args := f.where()
 	if beforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, beforeID)
 	}
-	q := `SELECT ` + notificationColumns + ` FROM notifications`
+	q := `SELECT ` + columns + ` FROM notifications`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, q, scanNotification, args...)
 }
 
 // CountNotifications counts what a filter selects.
 func (s *Store) CountNotifications(ctx context.Context, f NotificationFilter) (int, error) {
-	where, args := f.where()
-	q := `SELECT count(*) FROM notifications`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	var n int
-	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	n, _, err := s.CountNotificationsUpTo(ctx, f, 0)
 	return n, err
+}
+
+// CountNotificationsUpTo is CountNotifications that stops past limit (0:
+// no limit) and says so: the console counts again whenever a callback
+// arrives, and a count of every stored callback is a walk of the table.
+func (s *Store) CountNotificationsUpTo(ctx context.Context, f NotificationFilter, limit int) (n int, more bool, err error) {
+	where, args := f.where()
+	from := `notifications`
+	if len(where) > 0 {
+		from += " WHERE " + strings.Join(where, " AND ")
+	}
+	return s.countUpTo(ctx, from, args, limit)
 }
 
 func (f NotificationFilter) where() ([]string, []any) {
@@ -292,30 +380,22 @@ func (f NotificationFilter) where() ([]string, []any) {
 
 // Attempts lists a notification's attempts, oldest first.
 func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail FROM notification_attempts
-		WHERE notification_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Attempt
-	for rows.Next() {
+	return collect(ctx, s.r, `SELECT kind, operator, at, verify_status, apply_status, detail, verify_key FROM notification_attempts
+		WHERE notification_id = ? ORDER BY id`, func(r rowScanner) (Attempt, error) {
 		var a Attempt
 		var at int64
-		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail, &a.VerifyKey)
 		a.At = fromMS(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, id)
 }
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`
-	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, intake_owner)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertAttemptSQL = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
 			event = CASE WHEN ? <> '' THEN ? ELSE event END,
@@ -324,6 +404,7 @@ const (
 			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
 			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
 			amount = coalesce(?, amount),
+			verify_key = CASE WHEN ? <> '' THEN ? ELSE verify_key END,
 			attempts = attempts + 1, last_attempt_at = ?
 			WHERE id = ?`
 )

@@ -17,27 +17,30 @@ const DayFormat = "2006-01-02"
 
 // Bill is a platform bill as received; its bytes are in the file at Path.
 type Bill struct {
-	ID        int64              `json:"id"`
-	Channel   gateway.Channel    `json:"channel"`
-	Day       string             `json:"day"`
-	Source    string             `json:"source"` // download | file
-	FileName  string             `json:"file_name"`
-	Path      string             `json:"path"`
-	SHA256    string             `json:"sha256"`
-	Size      int64              `json:"size"`
-	Stated    gateway.BillTotals `json:"stated"`
-	Computed  gateway.BillTotals `json:"computed"`
-	Lines     int                `json:"lines"`
-	CreatedAt time.Time          `json:"created_at"`
+	ID       int64              `json:"id"`
+	Channel  gateway.Channel    `json:"channel"`
+	Day      string             `json:"day"`
+	Source   string             `json:"source"` // download | file
+	FileName string             `json:"file_name"`
+	Path     string             `json:"path"`
+	SHA256   string             `json:"sha256"`
+	Size     int64              `json:"size"`
+	Stated   gateway.BillTotals `json:"stated"`
+	Computed gateway.BillTotals `json:"computed"`
+	Lines    int                `json:"lines"`
+	// Account is the merchant account the bill states (Alipay #账号,
+	// WeChat Pay 商户号); empty when it states none.
+	Account   string    `json:"account,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
-const billColumns = `id, channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at`
+const billColumns = `id, channel, day, source, file_name, path, sha256, size, stated, computed, lines, account, created_at`
 
 func scanBill(r rowScanner) (Bill, error) {
 	var b Bill
 	var stated, computed string
 	var created int64
-	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &created); err != nil {
+	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &b.Account, &created); err != nil {
 		return b, err
 	}
 	b.CreatedAt = fromMS(created)
@@ -57,6 +60,23 @@ func (s *Store) FindBill(ctx context.Context, ch gateway.Channel, day, sha strin
 		return Bill{}, false, nil
 	}
 	return b, err == nil, err
+}
+
+// insertBill stores a bill's row unless the same bill (channel, day, bytes)
+// is stored already.
+const insertBill = `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, account, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`
+
+// FirstBillAccount returns the account stated by the first stored bill of
+// a channel that states one: whose bills this workspace reconciles when no
+// merchant id is configured.
+func (s *Store) FirstBillAccount(ctx context.Context, ch gateway.Channel) (string, bool, error) {
+	var acct string
+	err := s.r.QueryRowContext(ctx, `SELECT account FROM bills WHERE channel = ? AND account <> '' ORDER BY id LIMIT 1`, ch).Scan(&acct)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return acct, err == nil, err
 }
 
 // GetBill returns one bill by id.
@@ -139,21 +159,13 @@ func (s *Store) SaveRun(ctx context.Context, bill Bill, run Run, findings []Find
 // SaveRunSettling is SaveRun that also resolves, in the same transaction,
 // the open CROSS_DAY findings of earlier days that this run's bill settled.
 func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, findings, settle []Finding) (Run, error) {
-	err := s.txAlone(ctx, func(tx *sql.Tx) error {
+	err := s.txAlone(ctx, func(tx *Tx) error {
 		if bill.ID == 0 {
-			stated, _ := json.Marshal(bill.Stated)
-			computed, _ := json.Marshal(bill.Computed)
-			r, err := tx.ExecContext(ctx, `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
-				bill.Channel, bill.Day, bill.Source, bill.FileName, bill.Path, bill.SHA256, bill.Size, string(stated), string(computed), bill.Lines, ms(bill.CreatedAt))
+			id, err := saveBillTx(ctx, tx, bill)
 			if err != nil {
 				return fmt.Errorf("save bill: %w", err)
 			}
-			if n, _ := r.RowsAffected(); n == 1 {
-				bill.ID, _ = r.LastInsertId()
-			} else if err := tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, bill.Channel, bill.Day, bill.SHA256).Scan(&bill.ID); err != nil {
-				return err
-			}
+			bill.ID = id
 		}
 		run.BillID = bill.ID
 		counts, _ := json.Marshal(run.Counts)
@@ -163,15 +175,12 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 		}
 		settled, _ := json.Marshal(nonNil(run.Settled))
 		notices, _ := json.Marshal(nonNil(run.Notices))
-		r, err := tx.ExecContext(ctx, `INSERT INTO recon_runs (channel, day, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, net, carry, settled, notices)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		err := tx.QueryRowContext(ctx, `INSERT INTO recon_runs (channel, day, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, net, carry, settled, notices)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			run.Channel, run.Day, run.BillID, run.Operator, ms(run.StartedAt), ms(run.FinishedAt), run.Orders, run.Lines, string(counts),
-			int64(run.Fees), int64(run.Net), string(carry), string(settled), string(notices))
+			int64(run.Fees), int64(run.Net), string(carry), string(settled), string(notices)).Scan(&run.ID)
 		if err != nil {
 			return fmt.Errorf("save run: %w", err)
-		}
-		if run.ID, err = r.LastInsertId(); err != nil {
-			return err
 		}
 		// Resolutions of the findings being replaced, by fingerprint.
 		type resolution struct {
@@ -179,21 +188,17 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 			at                         sql.NullInt64
 		}
 		kept := map[string]resolution{}
-		rows, err := tx.QueryContext(ctx, `SELECT fingerprint, resolution, note, resolver, resolved_at FROM findings
-			WHERE channel = ? AND day = ? AND resolution <> ''`, run.Channel, run.Day)
+		err = eachRow(ctx, tx, `SELECT fingerprint, resolution, note, resolver, resolved_at FROM findings
+			WHERE channel = ? AND day = ? AND resolution <> ''`, func(rows *sql.Rows) error {
+			var fp string
+			var r resolution
+			err := rows.Scan(&fp, &r.resolution, &r.note, &r.resolver, &r.at)
+			kept[fp] = r
+			return err
+		}, run.Channel, run.Day)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var fp string
-			var r resolution
-			if err := rows.Scan(&fp, &r.resolution, &r.note, &r.resolver, &r.at); err != nil {
-				rows.Close()
-				return err
-			}
-			kept[fp] = r
-		}
-		rows.Close()
 		if _, err := tx.ExecContext(ctx, `UPDATE recon_runs SET superseded_by = ? WHERE channel = ? AND day = ? AND id <> ? AND superseded_by IS NULL`,
 			run.ID, run.Channel, run.Day, run.ID); err != nil {
 			return err
@@ -279,23 +284,17 @@ func (s *Store) GetRun(ctx context.Context, id int64) (Run, error) {
 	}
 	run.Bill = &b
 	run.Resolved = map[string]int{}
-	rows, err := s.r.QueryContext(ctx, `SELECT resolution, count(*) FROM findings WHERE run_id = ? GROUP BY resolution`, id)
-	if err != nil {
-		return run, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = eachRow(ctx, s.r, `SELECT resolution, count(*) FROM findings WHERE run_id = ? GROUP BY resolution`, func(rows *sql.Rows) error {
 		var res string
 		var n int
-		if err := rows.Scan(&res, &n); err != nil {
-			return run, err
-		}
+		err := rows.Scan(&res, &n)
 		if res == "" {
 			res = "open"
 		}
 		run.Resolved[res] = n
-	}
-	return run, rows.Err()
+		return err
+	}, id)
+	return run, err
 }
 
 // LatestRun returns the newest run, optionally of one channel (empty: any).
@@ -319,20 +318,7 @@ func (s *Store) LatestRun(ctx context.Context, ch gateway.Channel) (Run, error) 
 
 // ListRuns returns runs newest first.
 func (s *Store) ListRuns(ctx context.Context, limit int) ([]Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runColumns+` FROM recon_runs ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+runColumns+` FROM recon_runs ORDER BY id DESC LIMIT ?`, scanRun, limit)
 }
 
 // SuspenseBefore returns the items carried by the current run of the
@@ -388,20 +374,11 @@ func (s *Store) ListFindings(ctx context.Context, f FindingFilter) ([]Finding, e
 	if f.Open {
 		q += ` AND resolution = ''`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, err
+	out, err := collect(ctx, s.r, q+` ORDER BY id`, scanFinding, args...)
+	if out == nil && err == nil {
+		out = []Finding{} // a JSON listing shows [], not null
 	}
-	defer rows.Close()
-	out := []Finding{}
-	for rows.Next() {
-		fd, err := scanFinding(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fd)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // ErrFindingNotFound is returned for an unknown finding.
@@ -422,7 +399,7 @@ func (s *Store) ResolveFinding(ctx context.Context, id int64, resolution, note, 
 	if resolution != "resolved" && resolution != "ignored" {
 		return Finding{}, fmt.Errorf("resolution %q: want resolved or ignored", resolution)
 	}
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE findings SET resolution = ?, note = ?, resolver = ?, resolved_at = ? WHERE id = ?`,
 			resolution, note, resolver, ms(now), id)
 		if err != nil {
@@ -442,14 +419,26 @@ func (s *Store) ResolveFinding(ctx context.Context, id int64, resolution, note, 
 // SaveBill stores a bill's row, or returns the row of the same bill stored
 // before.
 func (s *Store) SaveBill(ctx context.Context, b Bill) (Bill, error) {
-	stated, _ := json.Marshal(b.Stated)
-	computed, _ := json.Marshal(b.Computed)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO bills (channel, day, source, file_name, path, sha256, size, stated, computed, lines, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
-		b.Channel, b.Day, b.Source, b.FileName, b.Path, b.SHA256, b.Size, string(stated), string(computed), b.Lines, ms(b.CreatedAt))
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
+		b.ID, err = saveBillTx(ctx, tx, b)
+		return err
+	})
 	if err != nil {
 		return Bill{}, err
 	}
-	got, _, err := s.FindBill(ctx, b.Channel, b.Day, b.SHA256)
-	return got, err
+	return s.GetBill(ctx, b.ID)
+}
+
+// saveBillTx stores a bill's row unless the same bill (channel, day, hash)
+// is stored already, and returns the row's id either way.
+func saveBillTx(ctx context.Context, tx *Tx, b Bill) (int64, error) {
+	stated, _ := json.Marshal(b.Stated)
+	computed, _ := json.Marshal(b.Computed)
+	var id int64
+	err := tx.QueryRowContext(ctx, insertBill+` RETURNING id`, b.Channel, b.Day, b.Source, b.FileName, b.Path, b.SHA256, b.Size,
+		string(stated), string(computed), b.Lines, b.Account, ms(b.CreatedAt)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, b.Channel, b.Day, b.SHA256).Scan(&id)
+	}
+	return id, err
 }

@@ -15,45 +15,34 @@ import (
 // DuplicatePaymentsPaidBetween lists duplicate payments whose payment (or,
 // without a payment time, recording) falls within [start, end).
 func (s *Store) DuplicatePaymentsPaidBetween(ctx context.Context, start, end time.Time) ([]DuplicatePayment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at FROM duplicate_payments
-		WHERE coalesce(paid_at, created_at) >= ? AND coalesce(paid_at, created_at) < ? ORDER BY id`, ms(start), ms(end))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DuplicatePayment
-	for rows.Next() {
-		var d DuplicatePayment
-		var paidAt sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created); err != nil {
-			return nil, err
-		}
-		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+duplicateColumns+` FROM duplicate_payments
+		WHERE coalesce(paid_at, created_at) >= ? AND coalesce(paid_at, created_at) < ? ORDER BY id`, scanDuplicate, ms(start), ms(end))
 }
 
 // RefundsBetween lists a channel's refunds that succeeded within [start,
 // end), and those still pending that were asked for by then.
 func (s *Store) RefundsBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE channel = ? AND
+	return s.refundsWhere(ctx, `channel = ? AND
 		((status = 'SUCCESS' AND refunded_at >= ? AND refunded_at < ?) OR (status = 'PENDING' AND created_at < ?))`,
 		ch, ms(start), ms(end), ms(end))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Refund
-	for rows.Next() {
-		f, err := scanRefund(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+}
+
+// RefundsRequestedBetween returns the refunds of a channel asked for in
+// [start, end), whatever their status, and the ones still PENDING that were
+// asked for before end: the refunds a bill that dates refunds by request
+// (WeChat Pay's) is expected to list on that day. A refund is dated by
+// Refund.RequestedAt.
+func (s *Store) RefundsRequestedBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
+	return s.refundsWhere(ctx, `channel = ? AND
+		((`+requestedAt+` >= ? AND `+requestedAt+` < ?) OR (status = 'PENDING' AND created_at < ?))`,
+		ch, ms(start), ms(end), ms(end))
+}
+
+// requestedAt is Refund.RequestedAt in SQL.
+const requestedAt = `(CASE WHEN refunded_at IS NOT NULL AND refunded_at < created_at THEN refunded_at ELSE created_at END)`
+
+func (s *Store) refundsWhere(ctx context.Context, where string, args ...any) ([]Refund, error) {
+	return collect(ctx, s.r, `SELECT `+refundColumns+` FROM refunds WHERE `+where, scanRefund, args...)
 }
 
 // VerifiedPaymentNotices returns which of the orders received a payment
@@ -68,48 +57,37 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 		for i, n := range batch {
 			args[i] = n
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
+		err := eachRow(ctx, s.r, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
 			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
-			AND apply_status IN `+appliedStatuses, args...)
+			AND apply_status IN `+deliveredStatuses, markTrue(out), args...)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[n] = true
-		}
-		rows.Close()
 	}
 	return out, nil
 }
 
-// appliedStatuses are the outcomes of a verified payment notification that
-// count as the callback path working.
-const appliedStatuses = `('APPLIED', 'DUPLICATE', 'DUPLICATE_PAYMENT')`
+// markTrue reads rows of one string into a set.
+func markTrue(set map[string]bool) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var n string
+		err := rows.Scan(&n)
+		set[n] = true
+		return err
+	}
+}
 
 // FailedNotificationOrders returns the orders named by notifications
 // received since then that were verified but not applied: the orders whose
 // callback path failed.
 func (s *Store) FailedNotificationOrders(ctx context.Context, since time.Time) (map[string]bool, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE apply_status IN `+failedStatuses+`
-		AND out_trade_no <> '' AND received_at >= ?`, ms(since))
+	out := map[string]bool{}
+	err := eachRow(ctx, s.r, `SELECT DISTINCT out_trade_no FROM notifications WHERE apply_status IN `+failedStatuses+`
+		AND out_trade_no <> '' AND received_at >= ?`, markTrue(out), ms(since))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PaidOrder is an order as reconciliation reads it: only the columns a
@@ -143,7 +121,11 @@ type PaidOrder struct {
 // particular order; the *PaidOrder is fn's only until it returns, its
 // strings stay valid.
 func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
-	return eachPaidSlice(ctx, ch, start, end, s.scanPaidSQLite, fn)
+	scan := s.scanPaidSQL
+	if s.engine == SQLite {
+		scan = s.scanPaidSQLite
+	}
+	return eachPaidSlice(ctx, ch, start, end, scan, fn)
 }
 
 // paidSlice is one part of a day's scan: the orders paid within [from,
@@ -274,23 +256,18 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, q *paidQueue) err
 	// notify_verified is looked up only for orders not paid by a
 	// notification (OR short-circuits), inside the same query: paid via
 	// notify means a verified notification was applied.
-	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0), ` + notifyVerifiedSQL
-	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
-	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+	cols := `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0), ` + notifyVerifiedSQL
+	byPaid := `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
+	unpaidTime := `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
 		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
 	query := byPaid
 	if sl.unpaidTime {
 		query = unpaidTime
 	}
-	rows, err := s.r.QueryContext(ctx, query, ms(sl.from), ms(sl.to), sl.ch)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	b := q.get()
 	var chB, statusB, viaB sql.RawBytes
 	var created, paid int64
-	for rows.Next() {
+	err := eachRow(ctx, s.r, query, func(rows *sql.Rows) error {
 		var o PaidOrder
 		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid, &o.NotifyVerified); err != nil {
 			return err
@@ -308,8 +285,9 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, q *paidQueue) err
 			}
 			b = q.get()
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, ms(sl.from), ms(sl.to), sl.ch)
+	if err != nil {
 		return err
 	}
 	if len(b.orders) > 0 {
@@ -320,8 +298,8 @@ func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, q *paidQueue) err
 
 // notifyVerifiedSQL says whether a verified payment notification for the
 // order was applied (or found already applied).
-const notifyVerifiedSQL = `(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
-	AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
+var notifyVerifiedSQL = `(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
+	AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + deliveredStatuses + `))`
 
 func internChannel(b []byte) gateway.Channel {
 	for _, c := range gateway.Channels {

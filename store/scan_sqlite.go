@@ -20,13 +20,14 @@ const (
 	unpaidTimeSQLite = `SELECT out_trade_no, amount, trade_no, status, paid_via, created_at FROM orders
 		WHERE channel = ?1 AND created_at >= ?2 AND created_at < ?3
 		AND paid_at IS NULL AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
-	// verifiedSQLite looks up the notification fact of an order not paid
-	// by a notification (paid by one, it has it): one probe of
-	// notifications_by_order, for the few orders that need it, instead of
-	// an expression evaluated on every row.
-	verifiedSQLite = `SELECT 1 FROM notifications WHERE out_trade_no = ?1 AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
-		AND apply_status IN ` + appliedStatuses + ` LIMIT 1`
 )
+
+// verifiedSQLite looks up the notification fact of an order not paid by a
+// notification (paid by one, it has it): one probe of
+// notifications_by_order, for the few orders that need it, instead of an
+// expression evaluated on every row.
+var verifiedSQLite = `SELECT 1 FROM notifications WHERE out_trade_no = ?1 AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
+	AND apply_status IN ` + deliveredStatuses + ` LIMIT 1`
 
 // scanPaidSQLite reads one slice on a connection of its own. A row's
 // columns are read where SQLite holds them; the two numbers are copied into

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // dialog is a modal: while one is open it takes every key first. Update
@@ -35,10 +36,10 @@ type confirmDialog struct {
 	cancelled string
 }
 
-func newConfirm(title string, lines []string, typed string, onYes tea.Cmd, cancelled string) *confirmDialog {
+func newConfirm(t *theme, title string, lines []string, typed string, onYes tea.Cmd, cancelled string) *confirmDialog {
 	d := &confirmDialog{title: title, lines: lines, typed: typed, onYes: onYes, cancelled: cancelled}
 	if typed != "" {
-		d.input = newInput("", 40)
+		d.input = newInput(t, "", 40)
 		d.input.Focus()
 	}
 	return d
@@ -89,18 +90,46 @@ func (d *confirmDialog) View(c *programContext) string {
 
 // dialogBox frames a dialog and centres it in the body.
 func dialogBox(c *programContext, content string) string {
+	return lipgloss.Place(c.width, bodyHeight(c), lipgloss.Center, lipgloss.Center, framedBox(c, content))
+}
+
+// framedBox is a dialog's frame around content, at most 76 cells wide.
+func framedBox(c *programContext, content string) string {
 	w := min(76, c.width-4)
 	if w < 20 {
 		w = max(c.width, 1)
 	}
-	box := c.theme.Dialog.Width(w - 2).Render(content)
-	return lipgloss.Place(c.width, bodyHeight(c), lipgloss.Center, lipgloss.Center, box)
+	return c.theme.Dialog.Width(w - 2).Render(content)
+}
+
+// overlay draws box centred over bg (w×h cells), with bg dimmed around it:
+// what is behind a card stays in view.
+func overlay(t *theme, bg, box string, w, h int) string {
+	rows := strings.Split(padLines(bg, h), "\n")
+	for i, r := range rows {
+		rows[i] = ansi.Strip(r)
+	}
+	lines := strings.Split(box, "\n")
+	bw := lipgloss.Width(box)
+	x, y := max((w-bw)/2, 0), max((h-len(lines))/2, 0)
+	for i, r := range rows {
+		j := i - y
+		if j < 0 || j >= len(lines) {
+			rows[i] = t.Dim.Render(r)
+			continue
+		}
+		left := ansi.Truncate(r, x, "")
+		left += strings.Repeat(" ", x-ansi.StringWidth(left))
+		right := ansi.TruncateLeft(r, x+bw, "")
+		rows[i] = t.Dim.Render(left) + lines[j] + t.Dim.Render(right)
+	}
+	return strings.Join(rows, "\n")
 }
 
 // newInput makes a text input with a steady cursor: a blinking one would
 // keep a timer running and make every frame differ.
-func newInput(placeholder string, width int) textinput.Model {
-	ti := textinput.New()
+func newInput(t *theme, placeholder string, width int) textinput.Model {
+	ti := t.input(textinput.New())
 	ti.Prompt = ""
 	ti.Placeholder = placeholder
 	ti.Width = width
@@ -143,9 +172,9 @@ type promptDialog struct {
 	submit   func(string) tea.Cmd
 }
 
-func newPrompt(title string, lines []string, placeholder, required string, submit func(string) tea.Cmd) *promptDialog {
+func newPrompt(t *theme, title string, lines []string, placeholder, required string, submit func(string) tea.Cmd) *promptDialog {
 	d := &promptDialog{title: title, lines: lines, required: required, submit: submit}
-	d.input = newInput(placeholder, 60)
+	d.input = newInput(t, placeholder, 60)
 	d.input.CharLimit = 500
 	d.input.Focus()
 	return d

@@ -41,7 +41,7 @@ func (p *pagedList[T, F]) init(c *programContext, tab viewID, placeholder string
 	read func(*ops.Service, context.Context, F, int64, int) ([]T, error),
 	parse func(string, *time.Location) (filterQuery[F], error)) {
 	p.c, p.tab, p.read, p.parse = c, tab, read, parse
-	p.filter = newFilterBox(placeholder)
+	p.filter = newFilterBox(c.theme, placeholder)
 	p.list.idOf = idOf
 	p.restart = func() tea.Cmd { return p.list.reset(p.tab, p.fetch()) }
 }
@@ -174,6 +174,9 @@ type listLook[T any] struct {
 	noun, empty string
 	// row fills a row's cells after the mark column (cells[0]).
 	row func(r T, cells []string) rowTone
+	// numbers records the widths of a row's number cells (widen), so a
+	// wide terminal shows them whole; nil for a list without any.
+	numbers func(r T, widest map[string]int)
 }
 
 // view draws the status or filter line, the column header (or the
@@ -197,7 +200,13 @@ func (p *pagedList[T, F]) view(l listLook[T]) string {
 		b.WriteString(truncateLines(t.Dim.Render(strings.Join(parts, " · ")), p.width))
 	}
 	b.WriteByte('\n')
-	cols := fitColumns(l.cols, p.width)
+	widest := map[string]int{}
+	if p.width >= wideLayout && l.numbers != nil {
+		for _, r := range p.list.rows {
+			l.numbers(r, widest)
+		}
+	}
+	cols := fitNumbers(l.cols, p.width, widest)
 	b.WriteString(p.filter.headerOrError(p.c, cols, p.width))
 	b.WriteByte('\n')
 	rows := p.list.rows

@@ -337,6 +337,19 @@ func (a *alipaySide) issueBillTicket(day time.Time) string {
 	return token
 }
 
+// exportedAt is when the day's bill was first made: the first download.
+func (a *alipaySide) exportedAt(day time.Time) time.Time {
+	key := day.Format(time.DateOnly)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at, ok := a.exported[key]
+	if !ok {
+		at = a.s.now()
+		a.exported[key] = at
+	}
+	return at
+}
+
 // handleBillDownload serves GET /alipay/bill/{token}: the bill zip of the
 // ticket's day, made from the trade book at download time.
 func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) {
@@ -353,7 +366,7 @@ func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) 
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%s_%s.csv.zip", account, t.day.Format("20060102")))
 	bw := NewAlipayBillZip(w, account, t.day)
-	bw.SetExportedAt(a.s.now())
+	bw.SetExportedAt(a.exportedAt(t.day))
 	for _, row := range rows {
 		if err := bw.Add(row); err != nil {
 			a.s.cfg.Logger.Error("sandbox alipay bill", "err", err)

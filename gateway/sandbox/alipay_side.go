@@ -25,12 +25,16 @@ type alipaySide struct {
 	mu    sync.Mutex
 	certs *AlipayCerts                // nil: public-key mode; guarded by mu
 	bills map[string]alipayBillTicket // download token → bill; guarded by mu
+	// exported is when each day's bill was first made (its #导出时间):
+	// Alipay makes a day's file once, so every download of it states the
+	// same time and a re-download is the same bytes. Guarded by mu.
+	exported map[string]time.Time
 
 	mapiIDs mapiNotifyIDs // legacy gateway (alipay_mapi.go)
 }
 
 func newAlipaySide(s *Server) side {
-	return &alipaySide{s: s, bills: map[string]alipayBillTicket{}}
+	return &alipaySide{s: s, bills: map[string]alipayBillTicket{}, exported: map[string]time.Time{}}
 }
 
 func (a *alipaySide) routes(mux *http.ServeMux) {
@@ -60,6 +64,10 @@ func (a *alipaySide) newBuyerID(r *rand.Rand) string { return "2088" + randDigit
 // merchantPID is the merchant's own 2088 user id (seller_id), which is
 // also the legacy gateway's partner id (Keys.AlipayPID).
 func (a *alipaySide) merchantPID() string { return a.s.cfg.Keys.AlipayPID }
+
+// AlipayPID is the PID of the sandbox's Alipay merchant, what a client
+// configures as [alipay] pid (bills state #账号 = PID + 0156).
+func (s *Server) AlipayPID() string { return s.cfg.Keys.AlipayPID }
 
 // billAccount is the account number printed in bills and their file names:
 // the merchant's PID followed by "0156" (the CNY account suffix Alipay uses).

@@ -26,24 +26,19 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	// when it closes.
 	logs := &syncBuffer{}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	svc, err := a.service()
 	if err != nil {
-		// Seam for the demo: when a.noWorkspace() (no paydesk.toml, no
-		// --db), service fails with a usage error and the root will open
-		// the demo workspace instead (openDemo, built with the demo).
-		// Until then that error is printed and paydesk exits 2.
+		// With no paydesk.toml and no --db the root opens the demo before
+		// it gets here (a.noWorkspace); any error left is the workspace's.
 		return err
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	threshold, err := gateway.ParseMoney(cfg.Refund.ConfirmAbove)
-	if err != nil {
-		return fmt.Errorf("config [refund] confirm_above: %w", err)
-	}
+	threshold := cfg.Refund.Threshold
 	mouse, _ := cmd.Flags().GetBool("mouse")
 	hint, _ := cmd.Flags().GetBool("hint")
 	err = ui.Run(cmd.Context(), svc, ui.Options{
@@ -51,7 +46,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 		Output:             cmd.OutOrStdout(),
 		Mouse:              mouse,
 		FirstRunHint:       hint,
-		RefundConfirmAbove: threshold,
+		RefundConfirmAbove: &threshold,
 		QueryQPS:           cfg.Query.QPS,
 		QueryConcurrency:   cfg.Query.Concurrency,
 	})

@@ -49,6 +49,12 @@ type tmuxTerm struct {
 // not installed.
 func startTmux(t *testing.T, dir string, env []string) *tmuxTerm {
 	t.Helper()
+	return startTmuxSized(t, dir, env, termCols, termRows)
+}
+
+// startTmuxSized is startTmux with a terminal of cols×rows.
+func startTmuxSized(t *testing.T, dir string, env []string, cols, rows int) *tmuxTerm {
+	t.Helper()
 	bin, err := exec.LookPath("tmux")
 	if err != nil {
 		t.Skip("tmux is not installed: the console's end-to-end tests drive the real binary in a tmux terminal (apt-get install tmux)")
@@ -60,10 +66,10 @@ func startTmux(t *testing.T, dir string, env []string) *tmuxTerm {
 		t.Fatal(err)
 	}
 	term := &tmuxTerm{t: t, tmux: bin, sock: filepath.Join(dir, "tmux.sock"), env: env}
-	term.run("-f", conf, "new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(termCols), "-y", fmt.Sprint(termRows), "sh")
+	term.run("-f", conf, "new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows), "sh")
 	t.Cleanup(func() { _ = exec.Command(bin, "-S", term.sock, "kill-server").Run() })
-	if size := strings.TrimSpace(term.run("display-message", "-p", "-t", "e2e", "#{pane_width}x#{pane_height}")); size != fmt.Sprintf("%dx%d", termCols, termRows) {
-		t.Fatalf("the tmux pane is %s, not %dx%d", size, termCols, termRows)
+	if size := strings.TrimSpace(term.run("display-message", "-p", "-t", "e2e", "#{pane_width}x#{pane_height}")); size != fmt.Sprintf("%dx%d", cols, rows) {
+		t.Fatalf("the tmux pane is %s, not %dx%d", size, cols, rows)
 	}
 	// Typed before the shell has started, the line would be echoed ahead
 	// of its first prompt: wait for that prompt first.
@@ -218,7 +224,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 	ws := filepath.Join(dir, "ws")
 	term := startTmux(t, dir, e2eEnv(dir))
 	term.typeLine(paydeskCommand("demo", "--dir", ws))
-	term.waitText(bootTimeout, "Welcome to paydesk")
+	// The first-run hint sits over the orders, which show around it.
+	hint := term.waitText(bootTimeout, "Welcome to paydesk", "all orders · 1 of", "OUT_TRADE_NO")
+	if rows := len(orderNoRE.FindAllString(hint, -1)); rows < 3 {
+		t.Errorf("the first-run hint hides the list: %d order rows around it:\n%s", rows, hint)
+	}
+	t.Logf("first-run hint over the list:\n%s", hint)
 	term.key("Space") // any key dismisses the first-run hint
 	term.waitMatch(screenTimeout, regexp.MustCompile(`all orders · 1 of [\d,]+ orders`))
 
@@ -246,14 +257,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 	// …then look it up by its number, as support does with the number a
 	// customer reads out.
-	term.key("/")
-	term.waitText(screenTimeout, "/ status:PAID channel:alipay")
-	term.key("C-u")
-	term.waitFor("an empty filter line", screenTimeout, func(s string) bool { return !strings.Contains(lineAt(s, 2), "status:PAID") })
-	term.typeText(no)
-	term.waitText(screenTimeout, "/ "+no)
-	term.key("Enter")
-	term.waitText(screenTimeout, "filter: "+no+" · 1 of 1 order")
+	term.filterByNumber("status:PAID channel:alipay", no)
 	if row := selectedRow(term.last); !strings.Contains(row, no) {
 		t.Fatalf("the selected row is not %s: %q", no, row)
 	}
@@ -265,18 +269,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	term.waitText(screenTimeout, "ok: "+no+": agrees", "queried by demo: TRADE_SUCCESS")
 
 	// Refund ¥1.00 of it, through the form and the confirmation.
-	term.key("R")
-	term.waitText(screenTimeout, "Refund "+no, "Refundable")
-	term.key("C-u")
-	term.typeText("1.00")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`Amount  ¥ 1\.00\s`))
-	term.key("Tab")
-	term.typeText("e2e: customer asked")
-	term.waitText(screenTimeout, "Reason    e2e: customer asked")
-	term.key("Enter")
-	term.waitText(screenTimeout, "Confirm refund", "Amount      ¥1.00 of", "This will refund ¥1.00 of alipay order "+no, "y to confirm")
-	term.key("y")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`ok: refund RF\w+ of ¥1\.00 for `+no+`: SUCCESS`))
+	term.refundOneYuan(no, "e2e: customer asked")
 	term.waitText(screenTimeout, "Refunded     ¥1.00", "Status       PARTIALLY_REFUNDED")
 
 	// Yesterday's Alipay reconciliation (the console's default day).
@@ -285,11 +278,22 @@ func TestConsoleEndToEnd(t *testing.T) {
 	term.key("2")
 	m := term.waitMatch(screenTimeout, regexp.MustCompile(`channel \[alipay\]   day \[(\d{4}-\d{2}-\d{2})\]`))
 	day := m[1]
-	term.waitText(screenTimeout, "No run for this day yet")
-	term.key("Enter")
+	term.waitText(screenTimeout, "No run for this day yet", "N new run")
+	term.key("N")
 	m = term.waitMatch(screenTimeout, regexp.MustCompile(`ok: run (\d+): `))
 	runID := m[1]
 	term.waitText(screenTimeout, "run "+runID+" by demo", "UNPAID_LOCAL", "findings")
+
+	// enter opens the selected finding; it runs nothing.
+	runs := countRuns(t, ws)
+	term.key("Enter")
+	page := term.waitText(screenTimeout, "Finding ", "Usual action:", "Bill line")
+	t.Logf("enter on a finding:\n%s", page)
+	term.key("Escape")
+	term.waitText(screenTimeout, "run "+runID+" by demo", "findings")
+	if after := countRuns(t, ws); after != runs {
+		t.Errorf("enter on a finding: %d runs in the store before, %d after", runs, after)
+	}
 
 	// The failed callbacks: the Alipay one that failed because its order
 	// did not exist yet (UNKNOWN_ORDER) is the one a replay fixes now.
@@ -328,7 +332,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	id := ids[target]
 	replayed := term.waitFor("the row to replay", screenTimeout, func(s string) bool { return strings.Contains(selectedRow(s), "UNKNOWN_ORDER") })
 	replayedNo := orderNoRE.FindString(selectedRow(replayed))
-	term.key("p")
+	term.key("P")
 	term.waitText(screenTimeout, "ok: notification "+id+" replayed: VERIFIED APPLIED")
 
 	quitAndCheckTerminal(t, term)
@@ -386,6 +390,38 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 }
 
+// filterByNumber replaces the Orders filter (showing current) with an
+// order number, and waits for that order alone.
+func (m *tmuxTerm) filterByNumber(current, no string) {
+	m.t.Helper()
+	m.key("/")
+	m.waitText(screenTimeout, "/ "+current)
+	m.key("C-u")
+	m.waitFor("an empty filter line", screenTimeout, func(s string) bool { return !strings.Contains(lineAt(s, 2), current) })
+	m.typeText(no)
+	m.waitText(screenTimeout, "/ "+no)
+	m.key("Enter")
+	m.waitText(screenTimeout, "filter: "+no+" · 1 of 1 order")
+}
+
+// refundOneYuan refunds ¥1.00 of the Alipay order open on the screen
+// through the refund form and its confirmation, and waits for SUCCESS.
+func (m *tmuxTerm) refundOneYuan(no, reason string) {
+	m.t.Helper()
+	m.key("R")
+	m.waitText(screenTimeout, "Refund "+no, "Refundable")
+	m.key("C-u")
+	m.typeText("1.00")
+	m.waitMatch(screenTimeout, regexp.MustCompile(`Amount  ¥ 1\.00\s`))
+	m.key("Tab")
+	m.typeText(reason)
+	m.waitText(screenTimeout, "Reason    "+reason)
+	m.key("Enter")
+	m.waitText(screenTimeout, "Confirm refund", "Amount      ¥1.00 of", "This will refund ¥1.00 of alipay order "+no, "y to confirm")
+	m.key("y")
+	m.waitMatch(screenTimeout, regexp.MustCompile(`ok: refund RF\w+ of ¥1\.00 for `+no+`: SUCCESS`))
+}
+
 // notificationRowRE is a row of the Notifications list: the selection and
 // failure marks, then the id.
 var notificationRowRE = regexp.MustCompile(`^[> ][! ]\s+(\d+) `)
@@ -407,6 +443,21 @@ func notificationRows(screen string) (ids []string, unknownOrder int) {
 	return ids, unknownOrder
 }
 
+// countRuns counts the reconciliation runs in a workspace's store.
+func countRuns(t *testing.T, ws string) int {
+	t.Helper()
+	st, err := store.Open(filepath.Join(ws, "paydesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(runs)
+}
+
 func lineAt(screen string, i int) string {
 	lines := strings.Split(screen, "\n")
 	if i < len(lines) {
@@ -422,6 +473,64 @@ func mustInt64(t *testing.T, s string) int64 {
 		t.Fatalf("%q: %v", s, err)
 	}
 	return n
+}
+
+// cutOrderNo is an order number the console cut to fit a column.
+var cutOrderNo = regexp.MustCompile(`PD\d{6,}[0-9A-Z]*…`)
+
+// TestConsoleShowsWhatTheStoreHoldsNow runs the demo console at 200×50 and
+// checks what the console promises a wide terminal and a team: whole order
+// numbers in Orders and Reconcile; a reconciliation run from the command
+// line (as cron or a colleague would) appearing in the open console without
+// a key press; enter on one of its findings opening the finding and
+// running nothing.
+func TestConsoleShowsWhatTheStoreHoldsNow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the demo workspace and drives the console in tmux")
+	}
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "ws")
+	term := startTmuxSized(t, dir, e2eEnv(dir), 200, 50)
+	term.typeLine(paydeskCommand("demo", "--dir", ws))
+	term.waitText(bootTimeout, "Welcome to paydesk")
+	term.key("Space")
+	term.waitMatch(screenTimeout, regexp.MustCompile(`all orders · 1 of [\d,]+ orders`))
+	orders := term.waitText(screenTimeout, "OUT_TRADE_NO", "TRADE_NO", "SUBJECT")
+	if n := len(orderNoRE.FindAllString(orders, -1)); n < 40 || cutOrderNo.MatchString(orders) {
+		t.Errorf("Orders at 200×50: %d whole order numbers, cut ones: %q\n%s", n, cutOrderNo.FindAllString(orders, -1), orders)
+	}
+	t.Logf("Orders at 200×50:\n%s", orders)
+
+	term.key("2")
+	term.waitText(screenTimeout, "channel [alipay]", "No run for this day yet")
+	// The run comes from the command line, in another process.
+	cmd := exec.Command(os.Args[0], "--config", filepath.Join(ws, "paydesk.toml"), "--operator", "cron", "recon", "run", "--channel", "alipay", "--json")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("paydesk recon run from the CLI: %v\n%s", err, out)
+	}
+	start := time.Now()
+	recon := term.waitMatch(screenTimeout, regexp.MustCompile(`run (\d+) by cron at`))
+	t.Logf("the CLI's run %s showed in the open console %.1f s after the CLI ended, without a key press", recon[1], time.Since(start).Seconds())
+	screen := term.waitText(screenTimeout, "findings", "UNPAID_LOCAL")
+	if n := len(orderNoRE.FindAllString(screen, -1)); n < 3 || cutOrderNo.MatchString(screen) {
+		t.Errorf("Reconcile at 200×50: %d whole order numbers, cut ones %q:\n%s", n, cutOrderNo.FindAllString(screen, -1), screen)
+	}
+	t.Logf("Reconcile at 200×50, the CLI's run:\n%s", screen)
+
+	// enter opens the finding and runs nothing.
+	before := countRuns(t, ws)
+	term.key("Enter")
+	page := term.waitText(screenTimeout, "Finding ", "Bill line", "Local order", "Actions")
+	t.Logf("enter on a finding:\n%s", page)
+	if after := countRuns(t, ws); after != before {
+		t.Errorf("runs before enter %d, after %d", before, after)
+	}
+	t.Logf("runs in the store before enter %d, after %d", before, countRuns(t, ws))
+	term.key("Escape")
+	term.waitText(screenTimeout, "run "+recon[1]+" by cron")
+	quitAndCheckTerminal(t, term)
 }
 
 // TestFirstRunShowsTheConsoleFast measures a newcomer's first run:

@@ -2,18 +2,20 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
 
-// globalFlags are the flags every command takes (DESIGN §6).
+// globalFlags are the flags every command takes (README "Command line").
 type globalFlags struct {
 	config   string
 	db       string
@@ -39,7 +41,9 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 		Short: "Payment operations console for Alipay and WeChat Pay",
 		Long: `paydesk reconciles each day's orders against the Alipay and WeChat Pay bills
 and the callback log, looks orders up and refunds them, and receives and replays
-payment callbacks. Run it without a command for the console.`,
+payment callbacks. Run it without a command for the console.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -60,11 +64,12 @@ payment callbacks. Run it without a command for the console.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.config, "config", "", "config file (default ./paydesk.toml, or $PAYDESK_CONFIG)")
-	pf.StringVar(&a.flags.db, "db", "", "database file (overrides [store] path and $PAYDESK_DB)")
+	pf.StringVar(&a.flags.db, "db", "", "database: an SQLite file or a postgres:// URL (overrides [store] path/url and $PAYDESK_DB)")
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a), newDemoCmd(a), newExportCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newRefundsCmd(a), newSandboxCmd(), newReconCmd(a), newBillsCmd(a), newDemoCmd(a), newExportCmd(a),
+		newSSHCmd(a), newSSHUsersCmd(a), newStoreCmd(a))
 	return root
 }
 
@@ -83,6 +88,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 		if a.cfg, err = config.Load(path); err != nil {
 			return nil, err
 		}
+		for _, w := range a.cfg.Warnings {
+			fmt.Fprintln(a.stderr, "paydesk: warning:", w)
+		}
 	}
 	return a.cfg, nil
 }
@@ -97,7 +105,7 @@ func (a *app) service() (*ops.Service, error) {
 		return nil, err
 	}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	ws, err := workspace.Open(cfg, workspace.Options{DBPath: a.flags.db, Operator: a.flags.operator, Logger: a.logger})
 	if errors.Is(err, workspace.ErrNoStore) && cfg.File == "" {

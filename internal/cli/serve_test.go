@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/store"
 )
@@ -25,23 +28,47 @@ import (
 // serve` as a real process (and kill it) without a separate build.
 const runMainEnv = "PAYDESK_TEST_RUN_MAIN"
 
+// umaskEnv sets the child's umask (octal), so a test can show that the
+// files paydesk creates are private whatever the umask.
+const umaskEnv = "PAYDESK_TEST_UMASK"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		if m, err := strconv.ParseUint(os.Getenv(umaskEnv), 8, 32); err == nil {
+			syscall.Umask(int(m))
+		}
+		// As main.go: SIGINT and SIGTERM end the context, so a test can
+		// stop a child paydesk the way an operator or systemd does.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	// A developer's own workspace must not leak into the tests, which
 	// name theirs with --config and --db.
 	for _, v := range []string{"PAYDESK_CONFIG", "PAYDESK_DB", "PAYDESK_OPERATOR"} {
 		os.Unsetenv(v)
 	}
-	os.Exit(m.Run())
+	os.Exit(dbtest.Run(m, func(dsn string) error {
+		st, err := store.Open(dsn)
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	}))
+}
+
+// paydeskExec is paydesk with args, as a child process to start.
+func paydeskExec(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return cmd
 }
 
 // paydeskProcess starts paydesk with args as a child process.
 func paydeskProcess(t *testing.T, logPath string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd := paydeskExec(args...)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)

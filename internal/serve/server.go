@@ -32,7 +32,10 @@ type Config struct {
 	MaxBodyBytes   int64
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
-	Logger         *slog.Logger
+	// SweepEvery is how often undecided callbacks of gone replicas are
+	// finished (default a minute).
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Server is the notification endpoint.
@@ -54,29 +57,14 @@ func New(svc *ops.Service, cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
 	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger}
 	return s
-}
-
-// ParseCIDRs reads allowlist entries: CIDRs, or single addresses.
-func ParseCIDRs(key string, in []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, c := range in {
-		c = strings.TrimSpace(c)
-		if p, err := netip.ParsePrefix(c); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(c)
-		if err != nil {
-			return nil, fmt.Errorf("[serve] %s: %q is neither a CIDR nor an address", key, c)
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
 }
 
 // Handler routes the endpoint's requests.
@@ -121,6 +109,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		"status", reply.Status, "ms", time.Since(start).Milliseconds()}
 	if n := res.Notification; n != nil {
 		attrs = append(attrs, "event", n.Event, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "amount", n.Amount.String())
+	}
+	if k := res.VerifyKey(); k != "" {
+		attrs = append(attrs, "key", k)
 	}
 	if res.Detail != "" {
 		attrs = append(attrs, "detail", res.Detail)
@@ -184,12 +175,30 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// sweep finishes, every SweepEvery, the callbacks of replicas that died
+// mid-intake and did not come back (a restarted one finishes them itself).
+func (s *Server) sweep(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(s.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.svc.ResumeInterrupted(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("finishing interrupted notifications failed", "err", err)
+			}
+		}
+	}
+}
+
 // ListenAndServe serves until ctx ends, then shuts down gracefully:
 // in-flight notifications finish (within grace) before it returns. ready,
 // when set, is called with the bound address once listening.
 func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready func(addr string)) error {
-	if _, err := s.svc.ResumeInterrupted(ctx); err != nil {
-		return fmt.Errorf("resume interrupted notifications: %w", err)
+	if _, err := s.svc.StartIntake(ctx); err != nil {
+		return fmt.Errorf("start taking notifications: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -199,12 +208,19 @@ func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready 
 		Handler:           s.Handler(),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The platforms send a few hundred bytes of headers; the default
+		// 1 MB would let anyone store a megabyte per request in them.
+		MaxHeaderBytes: 64 << 10,
+		WriteTimeout:   s.cfg.WriteTimeout,
+		IdleTimeout:    60 * time.Second,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
+	sweepDone := make(chan struct{})
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer func() { stopSweep(); <-sweepDone }()
+	go s.sweep(sweepCtx, sweepDone)
 	s.log.Info("serving notifications", "addr", ln.Addr().String(), "channels", s.svc.Channels(), "allowlist", len(s.cfg.AllowedCIDRs))
 	if ready != nil {
 		ready(ln.Addr().String())

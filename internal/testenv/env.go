@@ -2,7 +2,8 @@
 // platforms on a loopback port, a real SQLite store in a temp folder, the
 // real platform clients pointed at the sandbox, the ops service, and (when
 // asked) the notification endpoint on a loopback port that the sandbox
-// delivers to. Nothing in it is a fake.
+// delivers to. Nothing in it is a fake. The store is SQLite unless the test
+// hands in a PostgreSQL database (Options.DB).
 package testenv
 
 import (
@@ -28,6 +29,9 @@ import (
 
 // Options shape an environment.
 type Options struct {
+	// DB is the store to open: an SQLite path or a PostgreSQL URL (see
+	// internal/dbtest). Default: an SQLite file in the environment's folder.
+	DB   string
 	Role ops.Role // default admin
 	// Operator names the service's operator in the audit log; default
 	// "tester".
@@ -46,6 +50,13 @@ type Options struct {
 	// WeChatAPI "v2" makes the merchant a WeChat v2-only one (XML
 	// notifications; queries, refunds and bills through v2).
 	WeChatAPI string
+	// RefundQueryAfter is the service's [refund] query_after; zero means
+	// none (tests retry at once unless they test the wait).
+	RefundQueryAfter time.Duration
+	// Config adjusts the paydesk.toml the sandbox wrote (keys, sign type,
+	// notify URL), as a merchant would edit theirs, before the clients
+	// are built from it.
+	Config func(*sandbox.Server, *config.Config)
 }
 
 // Env is a running test environment.
@@ -78,7 +89,7 @@ func New(t testing.TB, opt Options) *Env {
 			opt.Sandbox(c)
 		}
 	})
-	e.Platforms = Platforms(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout})
+	e.Platforms = PlatformsWith(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout}, opt.Config)
 	if len(opt.Channels) > 0 {
 		for ch := range e.Platforms {
 			if !slices.Contains(opt.Channels, ch) {
@@ -86,12 +97,26 @@ func New(t testing.TB, opt Options) *Env {
 			}
 		}
 	}
-	st, err := store.Open(filepath.Join(e.Dir, "paydesk.db"))
+	db := opt.DB
+	if db == "" {
+		db = filepath.Join(e.Dir, "paydesk.db")
+	}
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Store = st
-	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now})
+	if opt.RefundQueryAfter == 0 {
+		opt.RefundQueryAfter = -1
+	}
+	// Bills are held to the sandbox's merchants, as a configured paydesk
+	// holds them to [wechat] mchid and [alipay] pid.
+	merchants := map[gateway.Channel]string{}
+	for ch := range e.Platforms {
+		merchants[ch] = map[gateway.Channel]string{gateway.Alipay: e.Sandbox.AlipayPID(), gateway.WeChat: testkit.SandboxKeys(t).WeChatMchID}[ch]
+	}
+	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
+		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, BillsDir: filepath.Join(e.Dir, "bills")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +156,21 @@ func New(t testing.TB, opt Options) *Env {
 // them, and workspace.Platforms makes the real clients.
 func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
 	t.Helper()
+	return PlatformsWith(t, sb, hc, nil)
+}
+
+// PlatformsWith is Platforms with the loaded config adjusted first.
+func PlatformsWith(t testing.TB, sb *sandbox.Server, hc *http.Client, mutate func(*sandbox.Server, *config.Config)) map[gateway.Channel]gateway.Platform {
+	t.Helper()
 	dir := t.TempDir()
 	files, err := sb.WriteClientFiles(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(filepath.Join(dir, files.Config))
+	if err == nil && mutate != nil {
+		mutate(sb, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +183,21 @@ func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Ch
 		t.Fatal(err)
 	}
 	return p
+}
+
+// PubKeyOnly configures WeChat with the platform public key alone: a
+// merchant in public-key mode, whatever the sandbox signs with.
+func PubKeyOnly(sb *sandbox.Server, c *config.Config) {
+	k := sb.Keys()
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = k.WeChatPlatformKeyID, sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey)
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, false
+}
+
+// CertDownload configures WeChat to download the platform certificates
+// through /v3/certificates, with no public key and no certificate file.
+func CertDownload(_ *sandbox.Server, c *config.Config) {
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = "", nil
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, true
 }
 
 // Order is a local order to import.

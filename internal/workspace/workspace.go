@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -30,7 +31,7 @@ type Workspace struct {
 
 // Options override what the config says.
 type Options struct {
-	DBPath   string // --db
+	DBPath   string // --db: an SQLite path or a PostgreSQL URL
 	Operator string // --operator
 	// Role overrides the config's role (the demo runs as admin).
 	Role   ops.Role
@@ -45,7 +46,7 @@ var ErrNoStore = errors.New("no database")
 
 // Open builds the platform clients, opens the store and makes the service.
 func Open(cfg *config.Config, opt Options) (*Workspace, error) {
-	dbPath := cfg.Store.Path
+	dbPath := cfg.Store.DB()
 	if opt.DBPath != "" {
 		dbPath = opt.DBPath
 	}
@@ -53,7 +54,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		if cfg.File == "" {
 			return nil, fmt.Errorf("%w: no %s found here: pass --config FILE or --db PATH (or run `paydesk demo`)", ErrNoStore, config.DefaultFile)
 		}
-		return nil, fmt.Errorf("%w: config %s: [store] path is not set", ErrNoStore, cfg.File)
+		return nil, fmt.Errorf("%w: config %s: neither [store] path nor [store] url is set", ErrNoStore, cfg.File)
 	}
 	zone, err := time.LoadLocation(cfg.Zone)
 	if err != nil {
@@ -71,8 +72,20 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	bills := cfg.Store.BillsDir
+	if bills == "" && st.Dir() == "" && cfg.File != "" {
+		// PostgreSQL has no file to keep bills beside: keep them beside
+		// the config.
+		bills = filepath.Join(filepath.Dir(cfg.File), "bills")
+	}
+	queryAfter := cfg.Refund.QueryAfterDuration
+	if queryAfter == 0 {
+		queryAfter = -1 // "0s" in the file: no wait (ops reads 0 as its default)
+	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays})
+		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
+		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute},
+		Merchants: Merchants(cfg), BillsDir: bills})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -90,7 +103,7 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		c, err := alipay.New(alipay.Config{
 			AppID: a.AppID, PrivateKeyPEM: a.PrivateKey, AlipayPublicKeyPEM: a.AlipayPublicKey,
 			AppCertPEM: a.AppCert, AlipayCertPEM: a.AlipayCert, AlipayRootCertPEM: a.AlipayRootCert,
-			GatewayURL: a.Gateway, HTTPClient: hc, Zone: zone,
+			GatewayURL: a.Gateway, HTTPClient: hc, Zone: zone, SignType: a.SignType,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("config [alipay]: %w", err)
@@ -101,6 +114,7 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		c, err := wechat.New(wechat.Config{
 			MchID: w.MchID, AppID: w.AppID, MerchantSerialNo: w.MerchantSerialNo, PrivateKeyPEM: w.PrivateKey,
 			APIv3Key: string(w.APIv3Key), PlatformPublicKeyID: w.PlatformPublicKeyID, PlatformPublicKeyPEM: w.PlatformPublicKey,
+			PlatformCertPEMs: w.PlatformCerts, PlatformCertDownload: w.PlatformCertDownload, RefundNotifyURL: cfg.WeChatRefundNotifyURL(),
 			BaseURL: w.BaseURL, HTTPClient: hc, Zone: zone,
 		})
 		if err != nil {
@@ -112,6 +126,19 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		return nil, err
 	}
 	return out, nil
+}
+
+// Merchants are the merchant ids the configured channels' bills must
+// belong to: [wechat] mchid and [alipay] pid.
+func Merchants(cfg *config.Config) map[gateway.Channel]string {
+	out := map[gateway.Channel]string{}
+	if a := cfg.Alipay; a != nil && a.PID != "" {
+		out[gateway.Alipay] = a.PID
+	}
+	if w := cfg.WeChat; w != nil && w.MchID != "" {
+		out[gateway.WeChat] = w.MchID
+	}
+	return out
 }
 
 // operator settles who is acting: the option (--operator), else the config
