@@ -1,0 +1,360 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// An order import on SQLite runs beneath database/sql, on a connection of
+// its own (sqlite_raw.go): batched prepared inserts whose values are bound
+// straight from the orders, with no conversion to interfaces and back. An
+// import into an empty table drops the table's indexes once it is large
+// and builds them again at the end, in the same transaction: one sort per
+// index instead of a B-tree insertion per row and index (bench/README.md,
+// "Store: import"). The unique index on the order number stays: it is what
+// refuses a number given twice, as it does for any import.
+
+// bulkAfter is how many orders an import into an empty table inserts with
+// every index kept before it drops them: a small import is not worth
+// rebuilding them for.
+const bulkAfter = 50_000
+
+// rawImport is an import's statements on its raw connection, and the
+// goroutine that runs them: the caller reads and checks the next orders
+// (parsing a file, say) while SQLite inserts the last batch, each on a core
+// of its own.
+type rawImport struct {
+	c       *rawConn
+	full    *rawStmt // importBatch rows
+	one     *rawStmt // one row, to tell which row of a failed batch failed
+	idOf    *rawStmt
+	empty   bool     // the table was empty when the import began
+	rebuild []string // the indexes dropped for a bulk import, to create again
+	text    []byte
+	now     int64
+	firstID int64
+
+	jobs chan importJob
+	free chan []Order
+	done chan struct{} // closed when the inserter has stopped
+	// err is the inserter's first error: set before done closes, and read
+	// by the caller under mu until then.
+	mu  sync.Mutex
+	err error
+}
+
+// importJob is a batch of orders, the first being the start-th of the
+// import.
+type importJob struct {
+	orders []Order
+	start  int
+}
+
+// importOrdersSQLite is ImportOrders on SQLite.
+func (s *Store) importOrdersSQLite(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
+	// Holding the writer connection makes this process's other writers
+	// wait for the import, as they wait for any transaction of its own;
+	// other processes wait on SQLite's lock (the busy timeout).
+	conn, err := s.w.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	c, err := openRaw(s.path, true)
+	if err != nil {
+		return 0, err
+	}
+	defer c.close()
+	// The store's own settings for a write (synchronous and page cache as
+	// the writer connection has them; statement journals in memory).
+	if err := c.exec("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY"); err != nil {
+		return 0, err
+	}
+	if err := c.exec("BEGIN IMMEDIATE"); err != nil {
+		return 0, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = c.exec("ROLLBACK")
+		}
+	}()
+	ri := &rawImport{c: c}
+	defer ri.close()
+	n, err := ri.run(ctx, now, fill)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.exec("COMMIT"); err != nil {
+		return 0, err
+	}
+	done = true
+	return n, nil
+}
+
+func (ri *rawImport) run(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
+	var err error
+	if ri.full, err = ri.c.prepare(insertOrdersSQLite(importBatch)); err != nil {
+		return 0, err
+	}
+	if ri.one, err = ri.c.prepare(insertOrdersSQLite(1)); err != nil {
+		return 0, err
+	}
+	if ri.idOf, err = ri.c.prepare(`SELECT id FROM orders WHERE out_trade_no = ?1`); err != nil {
+		return 0, err
+	}
+	im := &OrderImporter{engine: SQLite, raw: ri, now: ms(now), counts: map[[2]string]int64{}}
+	if im.firstID, err = ri.queryInt(`SELECT coalesce(max(id), 0) FROM orders`); err != nil {
+		return 0, err
+	}
+	ri.now, ri.firstID = im.now, im.firstID
+	any, err := ri.queryInt(`SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1)`)
+	if err != nil {
+		return 0, err
+	}
+	ri.empty = any == 0
+	ri.jobs, ri.free, ri.done = make(chan importJob, 2), make(chan []Order, 4), make(chan struct{})
+	go ri.insertAll()
+	err = fill(im)
+	if err == nil {
+		err = im.Flush(ctx)
+	}
+	close(ri.jobs)
+	<-ri.done
+	if err != nil {
+		return 0, err
+	}
+	if ri.err != nil {
+		return 0, ri.err
+	}
+	for _, q := range ri.rebuild {
+		if err := ri.c.exec(q); err != nil {
+			return 0, fmt.Errorf("build index again after the import: %w", err)
+		}
+	}
+	for k, n := range im.counts {
+		if err := ri.c.exec(`UPDATE order_counts SET n = n + ` + strconv.FormatInt(n, 10) +
+			` WHERE channel = '` + k[0] + `' AND status = '` + k[1] + `'`); err != nil {
+			return 0, err
+		}
+	}
+	return im.n, nil
+}
+
+func (ri *rawImport) close() {
+	for _, st := range []*rawStmt{ri.full, ri.one, ri.idOf} {
+		if st != nil {
+			st.finalize()
+		}
+	}
+}
+
+// queryInt runs a query of one integer.
+func (ri *rawImport) queryInt(q string) (int64, error) {
+	st, err := ri.c.prepare(q)
+	if err != nil {
+		return 0, err
+	}
+	defer st.finalize()
+	row, err := st.step()
+	if err != nil || !row {
+		return 0, errors.Join(err, errors.New("no row"))
+	}
+	return st.int64(0), nil
+}
+
+// dropIndexes drops the table's indexes but the unique one on the order
+// number, remembering how to build them again.
+func (ri *rawImport) dropIndexes() error {
+	st, err := ri.c.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' AND sql IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for {
+		row, err := st.step()
+		if err != nil {
+			st.finalize()
+			return err
+		}
+		if !row {
+			break
+		}
+		names = append(names, string(st.text(0)))
+		ri.rebuild = append(ri.rebuild, string(st.text(1)))
+	}
+	st.finalize()
+	for _, n := range names {
+		if err := ri.c.exec(`DROP INDEX "` + n + `"`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hand gives im's pending orders to the inserter, and returns its error if
+// an earlier batch failed.
+func (ri *rawImport) hand(im *OrderImporter) error {
+	if err := ri.failed(); err != nil {
+		return err
+	}
+	ri.jobs <- importJob{orders: im.pending, start: im.n}
+	im.done()
+	select {
+	case b := <-ri.free:
+		im.pending = b[:0]
+	default:
+		im.pending = make([]Order, 0, importBatch)
+	}
+	return nil
+}
+
+func (ri *rawImport) failed() error {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	return ri.err
+}
+
+// insertAll inserts the batches handed to it until they end or one fails.
+func (ri *rawImport) insertAll() {
+	defer close(ri.done)
+	for job := range ri.jobs {
+		if ri.failed() == nil {
+			if err := ri.flush(job); err != nil {
+				ri.mu.Lock()
+				ri.err = err
+				ri.mu.Unlock()
+			}
+		}
+		select {
+		case ri.free <- job.orders:
+		default:
+		}
+	}
+}
+
+// flush writes a batch: a full one in one statement, a partial one row by
+// row.
+func (ri *rawImport) flush(job importJob) error {
+	if ri.empty && ri.rebuild == nil && job.start+len(job.orders) >= bulkAfter {
+		if err := ri.dropIndexes(); err != nil {
+			return err
+		}
+	}
+	if len(job.orders) == importBatch {
+		err := ri.insert(ri.full, job.orders, ri.now)
+		if err == nil {
+			return nil
+		}
+		// The failed statement changed nothing: find the row to blame.
+		var re *rawError
+		if !errors.As(err, &re) || re.code&0xff != sqlite3.SQLITE_CONSTRAINT {
+			return fmt.Errorf("insert orders: %w", err)
+		}
+	}
+	for i := range job.orders {
+		err := ri.insert(ri.one, job.orders[i:i+1], ri.now)
+		var re *rawError
+		switch {
+		case err == nil:
+		case errors.As(err, &re) && (re.code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || re.code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+			return ri.duplicate(job, i)
+		default:
+			o := job.orders[i]
+			return &ImportRowError{Index: job.start + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("insert order %s: %w", o.OutTradeNo, err)}
+		}
+	}
+	return nil
+}
+
+// insert runs st with orders bound to it.
+func (ri *rawImport) insert(st *rawStmt, orders []Order, now int64) error {
+	for i := range orders {
+		if err := ri.bind(st, 12*i, &orders[i], now); err != nil {
+			st.reset()
+			return err
+		}
+	}
+	_, err := st.step()
+	if rerr := st.reset(); err == nil && rerr != nil {
+		err = rerr
+	}
+	return err
+}
+
+// bind binds one order's twelve columns from parameter base+1 on.
+func (ri *rawImport) bind(st *rawStmt, base int, o *Order, now int64) error {
+	text := func(i int, s string) error {
+		ri.text = append(ri.text[:0], s...)
+		return st.bindText(base+i, ri.text)
+	}
+	nullText := func(i int, s string) error {
+		if s == "" {
+			return st.bindNull(base + i)
+		}
+		return text(i, s)
+	}
+	currency := o.Currency
+	if currency == "" {
+		currency = "CNY"
+	}
+	via := ""
+	if o.Status.IsPaid() {
+		via = string(ViaImport)
+	}
+	errs := []error{
+		text(1, o.OutTradeNo), text(2, string(o.Channel)), st.bindInt64(base+3, int64(o.Amount)), text(4, currency),
+		text(5, o.Subject), text(6, string(o.Status)), nullText(7, o.TradeNo),
+	}
+	if o.PaidAt.IsZero() {
+		errs = append(errs, st.bindNull(base+8))
+	} else {
+		errs = append(errs, st.bindInt64(base+8, ms(o.PaidAt)))
+	}
+	errs = append(errs, nullText(9, via), st.bindInt64(base+10, int64(o.Refunded)), st.bindInt64(base+11, ms(o.CreatedAt)),
+		st.bindInt64(base+12, now))
+	return errors.Join(errs...)
+}
+
+// duplicate is the error for the i-th pending order, whose number is taken:
+// by an order stored before this import, or by one earlier in it.
+func (ri *rawImport) duplicate(job importJob, i int) error {
+	o := job.orders[i]
+	var id int64
+	if err := ri.idOf.bindText(1, []byte(o.OutTradeNo)); err == nil {
+		if row, _ := ri.idOf.step(); row {
+			id = ri.idOf.int64(0)
+		}
+	}
+	ri.idOf.reset()
+	where := "already in the database"
+	if id > ri.firstID {
+		where = "appears twice in this import"
+	}
+	return &ImportRowError{Index: job.start + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("%w: %s %s", ErrDuplicateOrder, o.OutTradeNo, where)}
+}
+
+// insertOrdersSQLite is insertOrdersSQL with numbered parameters.
+func insertOrdersSQLite(rows int) string {
+	q := `INSERT INTO orders (out_trade_no, channel, amount, currency, subject, status, trade_no, paid_at, paid_via, refunded, created_at, updated_at) VALUES `
+	for r := range rows {
+		if r > 0 {
+			q += ","
+		}
+		q += "("
+		for c := range importColumns {
+			if c > 0 {
+				q += ","
+			}
+			q += "?" + strconv.Itoa(r*importColumns+c+1)
+		}
+		q += ")"
+	}
+	return q
+}
