@@ -225,3 +225,57 @@ func TestSQLiteBulkImportKeepsEveryIndex(t *testing.T) {
 		t.Fatalf("a stored number at row 170: %v", err)
 	}
 }
+
+// The SQLite import does not have SQLite evaluate the orders table's CHECK
+// constraints (checkRow does, in Go): every row a constraint refuses, the
+// import refuses at its row, and the same row is refused by the table
+// itself, so the two say the same.
+func TestImportChecksMatchTheTable(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	bad := map[string]func(*Order){
+		"channel":   func(o *Order) { o.Channel = "paypal" },
+		"amount":    func(o *Order) { o.Amount = 0 },
+		"status":    func(o *Order) { o.Status = "SHIPPED" },
+		"refunded":  func(o *Order) { o.Refunded = o.Amount + 1 },
+		"negative":  func(o *Order) { o.Refunded = -1 },
+		"negative2": func(o *Order) { o.Amount = -5 },
+	}
+	for name, spoil := range bad {
+		for _, at := range []int{0, 57, importBatch + 3} { // in a full batch and in the last, partial one
+			_, err := s.ImportOrders(ctx, t0, func(im *OrderImporter) error {
+				for i := range importBatch + 10 {
+					o := pending(fmt.Sprintf("CK%s%04d", name, i), 100)
+					if i == at {
+						spoil(&o)
+					}
+					if err := im.Insert(ctx, o); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			var rowErr *ImportRowError
+			if !errors.As(err, &rowErr) || rowErr.Index != at || !strings.Contains(err.Error(), "CHECK constraint failed") {
+				t.Fatalf("%s at row %d: %v", name, at, err)
+			}
+		}
+		o := pending("CK"+name, 100)
+		spoil(&o)
+		_, err := s.w.db.ExecContext(ctx, `INSERT INTO orders (out_trade_no, channel, amount, status, refunded, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0)`,
+			o.OutTradeNo, string(o.Channel), int64(o.Amount), string(o.Status), int64(o.Refunded))
+		if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
+			t.Fatalf("%s: the table itself accepted the row: %v", name, err)
+		}
+	}
+	if n, _ := s.CountOrders(ctx, OrderFilter{}); n != 0 {
+		t.Fatalf("%d orders left by refused imports", n)
+	}
+	var create string
+	if err := s.w.db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE name = 'orders'`).Scan(&create); err != nil {
+		t.Fatal(err)
+	}
+	if got := tableChecks(create); got != ordersTableCheck {
+		t.Fatalf("the orders table checks %s, the import %s", got, ordersTableCheck)
+	}
+}
