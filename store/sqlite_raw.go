@@ -172,6 +172,11 @@ func (s *rawStmt) bindText(i int, b []byte) error {
 	return nil
 }
 
+// bindString is bindText of a string's bytes (copied; not kept).
+func (s *rawStmt) bindString(i int, v string) error {
+	return s.bindText(i, unsafe.Slice(unsafe.StringData(v), len(v)))
+}
+
 // step advances to the next row: true with a row, false when done.
 func (s *rawStmt) step() (bool, error) {
 	switch rc := sqlite3.Xsqlite3_step(s.c.tls, s.p); rc {
