@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -250,17 +252,13 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	}
 	s.taken = true
 	var lines []gateway.BillLine
+	var scratch []byte
 	replay := func(b int) error {
-		if err := s.store.each(b, nil, func(block []byte) error {
+		return s.store.each(b, &scratch, func(block []byte) error {
 			var err error
 			lines, err = m.replay(block, lines)
 			return err
-		}); err != nil {
-			return err
-		}
-		err := m.lines(lines, nil)
-		lines = lines[:0]
-		return err
+		})
 	}
 	if err := replay(otherLines); err != nil {
 		s.store.close()
@@ -279,8 +277,8 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	return nil
 }
 
-// replay decodes the lines of a block and matches them in batches, leaving
-// the last ones in lines for the caller to match.
+// replay decodes the lines of a block and matches them, in batches: when
+// it returns, nothing points into the block any more.
 func (m *Matcher) replay(block []byte, lines []gateway.BillLine) ([]gateway.BillLine, error) {
 	if lines == nil {
 		lines = make([]gateway.BillLine, 0, 8*linesBatch)
@@ -289,16 +287,17 @@ func (m *Matcher) replay(block []byte, lines []gateway.BillLine) ([]gateway.Bill
 		var err error
 		lines = lines[:len(lines)+1]
 		if block, err = m.decodeLine(block, &lines[len(lines)-1]); err != nil {
-			return lines, err
+			return lines[:0], err
 		}
 		if len(lines) == cap(lines) {
 			if err := m.lines(lines, nil); err != nil {
-				return lines, err
+				return lines[:0], err
 			}
 			lines = lines[:0]
 		}
 	}
-	return lines, nil
+	err := m.lines(lines, nil)
+	return lines[:0], err
 }
 
 // startSpill moves the orders indexed so far into the spill; from now on
@@ -368,7 +367,7 @@ func (m *Matcher) matchSpilled() error {
 		}
 		m.orders = x
 		for b := first; b < last; b++ {
-			if err := sp.lines.each(b, nil, func(block []byte) error {
+			if err := sp.lines.each(b, &scratch, func(block []byte) error {
 				var err error
 				lines, err = m.replay(block, lines)
 				return err
@@ -376,10 +375,6 @@ func (m *Matcher) matchSpilled() error {
 				return err
 			}
 		}
-		if err := m.lines(lines, nil); err != nil {
-			return err
-		}
-		lines = lines[:0]
 		m.settleBillSide(func(s *suspenseItem) bool {
 			if s.f.Kind != gateway.LinePayment {
 				return false
@@ -426,8 +421,8 @@ func encodeLine(b []byte, l *gateway.BillLine) []byte {
 var errBadSpill = errors.New("recon: the spill file does not read back as written")
 
 // decodeLine reads one line of encodeLine's form from b into l and returns
-// the rest of b. l's strings point into b, which must never be written
-// again.
+// the rest of b. l's strings point into b, which must not be written until
+// l is matched.
 func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
 	var ok bool
 	u := func() uint64 {
@@ -472,8 +467,28 @@ func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
 	if !ok {
 		return nil, errBadSpill
 	}
-	l.Kind = gateway.LineKind(strs[0])
+	// The matcher keeps a line's kind and refund status as they are (they
+	// are constants everywhere else) and clones its other strings.
+	l.Kind = gateway.LineKind(intern(strs[0], string(gateway.LinePayment), string(gateway.LineRefund)))
 	l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject = strs[1], strs[2], strs[3], strs[4], strs[5], strs[6]
 	l.RefundStatus = gateway.RefundStatus(strs[7])
+	for _, st := range gateway.RefundStatuses {
+		if l.RefundStatus == st {
+			l.RefundStatus = st
+		}
+	}
+	if l.RefundStatus != "" && !slices.Contains(gateway.RefundStatuses, l.RefundStatus) {
+		l.RefundStatus = gateway.RefundStatus(strings.Clone(strs[7]))
+	}
 	return b, nil
+}
+
+// intern is s as one of known, or a copy of s.
+func intern(s string, known ...string) string {
+	for _, k := range known {
+		if s == k {
+			return k
+		}
+	}
+	return strings.Clone(s)
 }

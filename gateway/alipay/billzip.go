@@ -86,6 +86,11 @@ func (b *billReader) openZip(name string, ra io.ReaderAt, size int64) error {
 		}
 	}
 	b.file = name + "/" + detail.name
+	// A detail row is about 200 bytes: the keys of the rows checked for
+	// repeats get their room at once (gateway.BillKeys.Expect), within the
+	// caps (a header that lies is refused when the entry ends; the room it
+	// asked for was never written to).
+	b.Keys.Expect(min(int(min(detail.f.UncompressedSize64, uint64(b.Opt.Limits.MaxInflated))/200), b.Opt.Limits.MaxLines))
 	rc, err := openEntry(detail.f, ra, b.Opt.Limits.MaxInflated)
 	if err != nil {
 		return &gateway.BillError{File: b.file, Err: err}
