@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -336,59 +339,138 @@ func (m *Matcher) spillLine(l *gateway.BillLine) error {
 
 // matchSpilled matches the spilled day group by group: a group's orders
 // are indexed, its lines matched in file order, the suspense held for its
-// orders settled, and its orders that no line paired reported.
+// orders settled, and its orders that no line paired reported. Groups are
+// independent (their order numbers never meet), so they are matched on
+// every core at once, each worker with findings and totals of its own that
+// are added up at the end; the groups are then half as large, so memory
+// holds MemoryOrders orders however many workers run.
 func (m *Matcher) matchSpilled() error {
 	sp := m.spill
-	limit := m.memoryOrders()
-	var scratch []byte
-	var lines []gateway.BillLine
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	limit := max(1, m.memoryOrders()/workers)
+	type group struct{ first, last int }
+	var groups []group
 	for first := 0; first < spillBuckets; {
 		last, n := first, 0
 		for last < spillBuckets && (last == first || n+sp.counts[last] <= limit) {
 			n += sp.counts[last]
 			last++
 		}
-		x := newOrderIndex()
-		for b := first; b < last; b++ {
-			err := sp.orders.each(b, &scratch, func(block []byte) error {
-				for len(block) > 0 {
-					size := recordSizeAt(block)
-					x.addRecord(block[:size])
-					block = block[size:]
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if dup := x.seal(); dup >= 0 {
-			return inputErr("order %s appears twice", x.key(dup))
-		}
-		m.orders = x
-		for b := first; b < last; b++ {
-			if err := sp.lines.each(b, &scratch, func(block []byte) error {
-				var err error
-				lines, err = m.replay(block, lines)
-				return err
-			}); err != nil {
-				return err
-			}
-		}
-		m.settleBillSide(func(s *suspenseItem) bool {
-			if s.f.Kind != gateway.LinePayment {
-				return false
-			}
-			b := bucketOf(sp.seed, s.f.OutTradeNo)
-			return b >= first && b < last
-		})
-		m.unpairedOrders()
+		groups = append(groups, group{first, last})
 		first = last
+	}
+	workers = min(workers, len(groups))
+	todo := make(chan group, len(groups))
+	for _, g := range groups {
+		todo <- g
+	}
+	close(todo)
+	forks := make([]*Matcher, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range forks {
+		forks[i] = m.fork()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range todo {
+				if errs[i] == nil {
+					errs[i] = forks[i].matchGroup(g.first, g.last)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, w := range forks {
+		m.join(w)
 	}
 	m.orders = newOrderIndex()
 	m.orders.seal()
 	sp.done = true
 	return nil
+}
+
+// matchGroup matches the buckets [first, last) of a spilled day.
+func (m *Matcher) matchGroup(first, last int) error {
+	sp := m.spill
+	var scratch []byte
+	x := newOrderIndex()
+	for b := first; b < last; b++ {
+		err := sp.orders.each(b, &scratch, func(block []byte) error {
+			for len(block) > 0 {
+				size := recordSizeAt(block)
+				x.addRecord(block[:size])
+				block = block[size:]
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if dup := x.seal(); dup >= 0 {
+		return inputErr("order %s appears twice", x.key(dup))
+	}
+	m.orders = x
+	var lines []gateway.BillLine
+	for b := first; b < last; b++ {
+		if err := sp.lines.each(b, &scratch, func(block []byte) error {
+			var err error
+			lines, err = m.replay(block, lines)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	m.settleBillSide(func(s *suspenseItem) bool {
+		if s.f.Kind != gateway.LinePayment {
+			return false
+		}
+		b := bucketOf(sp.seed, s.f.OutTradeNo)
+		return b >= first && b < last
+	})
+	m.unpairedOrders()
+	return nil
+}
+
+// fork is a worker for the groups of a spilled day: it shares what groups
+// only read (the input, the decoding tables, the further payments, the
+// suspense, whose items each belong to one group, the spill) and has its
+// own of what they change (the index, the caches of looked-up orders, the
+// tallies, totals and findings), which join adds to m's.
+func (m *Matcher) fork() *Matcher {
+	return &Matcher{
+		in: m.in, start: m.start, end: m.end, zone: m.zone, window: m.window, suspenseDays: m.suspenseDays,
+		statuses: m.statuses, vias: m.vias, channels: m.channels, extras: m.extras,
+		refundIdx: m.refundIdx, refundTaken: m.refundTaken,
+		suspense: m.suspense, localHold: m.localHold,
+		spill: m.spill, seed: m.seed,
+	}
+}
+
+// join adds a fork's results to m's.
+func (m *Matcher) join(w *Matcher) {
+	for i := range m.tally {
+		m.tally[i].Count += w.tally[i].Count
+		m.tally[i].Amount += w.tally[i].Amount
+	}
+	addTotals(&m.computed, w.computed)
+	m.findings = append(m.findings, w.findings...)
+	m.carry = append(m.carry, w.carry...)
+	m.settled = append(m.settled, w.settled...)
+	m.notices = append(m.notices, w.notices...)
+}
+
+// addTotals adds every count and sum of b to a (their fields are all
+// integers: counts and Money).
+func addTotals(a *gateway.BillTotals, b gateway.BillTotals) {
+	av, bv := reflect.ValueOf(a).Elem(), reflect.ValueOf(b)
+	for i := range av.NumField() {
+		av.Field(i).SetInt(av.Field(i).Int() + bv.Field(i).Int())
+	}
 }
 
 func (m *Matcher) memoryOrders() int {

@@ -95,3 +95,29 @@ func TestBucketStoreKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// Every field of Matcher is accounted for by fork and join: a field added
+// later (a new tally, say) fails this test until fork shares it or join
+// adds it up, so a spilled day matched on several cores never loses what a
+// worker counted.
+func TestForkKnowsEveryField(t *testing.T) {
+	known := map[string]string{
+		// shared by fork: read by the groups, or (suspense) one item per group
+		"in": "shared", "start": "shared", "end": "shared", "zone": "shared", "window": "shared", "suspenseDays": "shared",
+		"statuses": "shared", "vias": "shared", "channels": "shared", "extras": "shared",
+		"refundIdx": "shared", "refundTaken": "shared", "suspense": "shared", "localHold": "shared",
+		"spill": "shared", "seed": "shared",
+		// added up by join
+		"tally": "joined", "computed": "joined", "findings": "joined", "carry": "joined", "settled": "joined", "notices": "joined",
+		// a worker's own, dropped with it
+		"orders": "own", "looked": "own", "extraSeen": "own", "lineBuf": "own", "recBuf": "own", "sink": "own",
+		// not touched by the groups: payment lines only, before Finish
+		"lookedRefund": "unused", "finished": "unused", "result": "unused",
+	}
+	typ := reflect.TypeOf(Matcher{})
+	for i := range typ.NumField() {
+		if _, ok := known[typ.Field(i).Name]; !ok {
+			t.Errorf("Matcher.%s is new: fork must share it or join add it up (spill.go), then list it here", typ.Field(i).Name)
+		}
+	}
+}
