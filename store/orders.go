@@ -138,10 +138,18 @@ func (im *OrderImporter) Insert(ctx context.Context, o Order) error {
 		o.Currency = "CNY"
 	}
 	im.pending = append(im.pending, o)
-	if len(im.pending) == importBatch {
+	if len(im.pending) == im.batch() {
 		return im.Flush(ctx)
 	}
 	return nil
+}
+
+// batch is how many orders go in one INSERT.
+func (im *OrderImporter) batch() int {
+	if im.raw != nil {
+		return rawImportBatch
+	}
+	return importBatch
 }
 
 // Flush writes the buffered orders.

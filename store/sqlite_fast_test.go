@@ -155,7 +155,7 @@ func TestSQLiteBulkImportKeepsEveryIndex(t *testing.T) {
 		return out
 	}
 	before := indexes()
-	n := bulkAfter + 7*importBatch + 31
+	n := bulkAfter + 7*rawImportBatch + 31
 	gen := func(i int) Order {
 		o := pending(fmt.Sprintf("BK%07d", (i*7919)%n), gateway.Money(100+i%999))
 		o.CreatedAt = t0.Add(time.Duration(i) * time.Second)
@@ -210,9 +210,9 @@ func TestSQLiteBulkImportKeepsEveryIndex(t *testing.T) {
 	// The next import is not into an empty table: a number already stored
 	// is named as such, at its row.
 	_, err = s.ImportOrders(ctx, t0, func(im *OrderImporter) error {
-		for i := range 250 {
+		for i := range rawImportBatch + 250 {
 			o := pending(fmt.Sprintf("NEW%04d", i), 100)
-			if i == 170 {
+			if i == rawImportBatch+170 {
 				o.OutTradeNo = gen(3).OutTradeNo
 			}
 			if err := im.Insert(ctx, o); err != nil {
@@ -221,8 +221,8 @@ func TestSQLiteBulkImportKeepsEveryIndex(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.As(err, &rowErr) || rowErr.Index != 170 || !strings.Contains(err.Error(), "already in the database") {
-		t.Fatalf("a stored number at row 170: %v", err)
+	if !errors.As(err, &rowErr) || rowErr.Index != rawImportBatch+170 || !strings.Contains(err.Error(), "already in the database") {
+		t.Fatalf("a stored number at row %d: %v", rawImportBatch+170, err)
 	}
 }
 
@@ -242,9 +242,9 @@ func TestImportChecksMatchTheTable(t *testing.T) {
 		"negative2": func(o *Order) { o.Amount = -5 },
 	}
 	for name, spoil := range bad {
-		for _, at := range []int{0, 57, importBatch + 3} { // in a full batch and in the last, partial one
+		for _, at := range []int{0, 57, rawImportBatch + 3} { // in a full batch and in the last, partial one
 			_, err := s.ImportOrders(ctx, t0, func(im *OrderImporter) error {
-				for i := range importBatch + 10 {
+				for i := range rawImportBatch + 10 {
 					o := pending(fmt.Sprintf("CK%s%04d", name, i), 100)
 					if i == at {
 						spoil(&o)
