@@ -46,10 +46,14 @@ type Matcher struct {
 
 	tally    [numCategories]CategoryTotal
 	computed gateway.BillTotals
-	findings []Finding
-	carry    []Finding
-	settled  []Finding
-	notices  []Finding
+	// feeCheck is set when a contracted rate is given: every line's fee is
+	// compared with the rate's, and expectedFees sums the rate's fees.
+	feeCheck     bool
+	expectedFees gateway.Money
+	findings     []Finding
+	carry        []Finding
+	settled      []Finding
+	notices      []Finding
 
 	finished bool
 	result   Result
@@ -113,6 +117,10 @@ type booked struct {
 	line         int
 	at           time.Time
 	hold         *suspenseItem
+	// fee is the line's fee (BillLine.Fee); hasFee is false for a held
+	// suspense item, whose fee is not kept.
+	fee    gateway.Money
+	hasFee bool
 }
 
 // NewMatcher checks in and prepares the maps of the day's records. It
@@ -136,7 +144,7 @@ func NewMatcher(in Input) (*Matcher, error) {
 			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
 	}
 	m := &Matcher{in: in, start: start, end: end, zone: zone,
-		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays}
+		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero()}
 	switch {
 	case m.window == 0:
 		m.window = DefaultCrossDayWindow
@@ -246,7 +254,13 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 		// The common case first, touching only the order's index record.
 		if off, ok := m.orders.findHashed(line.OutTradeNo, h); ok {
 			m.computed.Add(line)
-			if m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
+			feeOK := true
+			if m.feeCheck {
+				want := m.in.FeeRate.Fee(line.Amount)
+				m.expectedFees += want
+				feeOK = feeWithin(line.Fee, want)
+			}
+			if feeOK && m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
 				t := &m.tally[matchedIndex]
 				t.Count++
 				t.Amount += line.Amount
@@ -255,6 +269,13 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 			b := bookedFrom(line)
 			return m.pairPayment(m.indexed(off), &b), nil
 		}
+	}
+	if m.feeCheck {
+		want := m.in.FeeRate.Fee(line.Amount)
+		if line.Kind == gateway.LineRefund {
+			want = -want // a refund gives the fee of what it refunds back
+		}
+		m.expectedFees += want
 	}
 	b := bookedFrom(line)
 	var cat Category
@@ -280,7 +301,32 @@ func bookedFrom(line *gateway.BillLine) booked {
 		state:        line.State,
 		line:         line.Line,
 		at:           line.Time,
+		fee:          line.Fee,
+		hasFee:       true,
 	}
+}
+
+// feeWithin reports whether a bill's fee is within a fen of the contracted
+// rate's: the platforms round each fee to the fen, and a refund in parts
+// gives back fees that telescope over the refunded total, so one fen either
+// way is rounding, not a wrong rate.
+func feeWithin(fee, want gateway.Money) bool {
+	d := fee - want
+	return d >= -1 && d <= 1
+}
+
+// feeWrong reports whether b's fee is off the contracted rate (for a
+// refund, the fee it gives back) by more than a fen; false without a rate
+// or without the line's fee.
+func (m *Matcher) feeWrong(b *booked) (want gateway.Money, wrong bool) {
+	if !m.feeCheck || !b.hasFee {
+		return 0, false
+	}
+	want = m.in.FeeRate.Fee(b.amount)
+	if b.kind == gateway.LineRefund {
+		want = -want
+	}
+	return want, !feeWithin(b.fee, want)
 }
 
 // Finish closes the run: it reports the local bookings of the day that no
@@ -306,14 +352,16 @@ func (m *Matcher) Finish() Result {
 		counts[c] = m.tally[i]
 	}
 	m.result = Result{
-		Findings: m.findings,
-		Counts:   counts,
-		Computed: m.computed,
-		Fees:     m.computed.Fees,
-		Net:      m.computed.Net - m.computed.Fees,
-		Carry:    m.carry,
-		Settled:  m.settled,
-		Notices:  m.notices,
+		Findings:     m.findings,
+		Counts:       counts,
+		Computed:     m.computed,
+		Fees:         m.computed.Fees,
+		ExpectedFees: m.expectedFees,
+		FeeChecked:   m.feeCheck,
+		Net:          m.computed.Net - m.computed.Fees,
+		Carry:        m.carry,
+		Settled:      m.settled,
+		Notices:      m.notices,
 	}
 	return m.result
 }
