@@ -194,7 +194,7 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 	br := bufio.NewReaderSize(r, 256<<10)
 	b := &billReader{file: name, zone: zone, br: br, cSubj: -1}
 	if head, _ := br.Peek(4); len(head) == 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) {
-		if err := b.openZip(name); err != nil {
+		if err := b.openZip(name, detailEntry); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +217,8 @@ func (b *billReader) close() {
 	}
 }
 
-func (b *billReader) openZip(name string) error {
+// openZip reads the bill zip and opens the entry pick chooses.
+func (b *billReader) openZip(name string, pick func(*zip.Reader) (*zip.File, string, error)) error {
 	data, err := io.ReadAll(io.LimitReader(b.br, maxBillZip+1))
 	if err != nil {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: reading the zip: %v", ErrBillTruncated, err)}
@@ -229,7 +230,7 @@ func (b *billReader) openZip(name string) error {
 	if err != nil {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: not a readable zip: %v", ErrBillTruncated, err)}
 	}
-	f, entry, err := detailEntry(zr)
+	f, entry, err := pick(zr)
 	if err != nil {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: %v", ErrBillLayout, err)}
 	}
@@ -294,9 +295,13 @@ func (c *checkedEntry) Read(p []byte) (int, error) {
 
 func (c *checkedEntry) Close() error { return c.r.Close() }
 
-// detailEntry finds the detail file of a bill zip: …_业务明细.csv, not
-// …_业务明细(汇总).csv. It returns the entry and its name in UTF-8.
-func detailEntry(zr *zip.Reader) (*zip.File, string, error) {
+// detailEntry finds the detail file of a trade bill zip: …_业务明细.csv,
+// not …_业务明细(汇总).csv. It returns the entry and its name in UTF-8.
+func detailEntry(zr *zip.Reader) (*zip.File, string, error) { return entryOf(zr, "业务明细") }
+
+// entryOf finds the one entry of a bill zip named …_<kind>.csv (not the
+// …_<kind>(汇总).csv summary).
+func entryOf(zr *zip.Reader, kind string) (*zip.File, string, error) {
 	var found *zip.File
 	var foundName string
 	var names []string
@@ -304,15 +309,15 @@ func detailEntry(zr *zip.Reader) (*zip.File, string, error) {
 		n := zipEntryName(f)
 		names = append(names, n)
 		base := path.Base(n)
-		if strings.HasSuffix(base, "业务明细.csv") && !strings.Contains(base, "汇总") {
+		if strings.HasSuffix(base, kind+".csv") && !strings.Contains(base, "汇总") {
 			if found != nil {
-				return nil, "", fmt.Errorf("zip holds two detail files, %s and %s", foundName, n)
+				return nil, "", fmt.Errorf("zip holds two %s files, %s and %s", kind, foundName, n)
 			}
 			found, foundName = f, n
 		}
 	}
 	if found == nil {
-		return nil, "", fmt.Errorf("zip holds no …_业务明细.csv detail file (entries: %q)", names)
+		return nil, "", fmt.Errorf("zip holds no …_%s.csv file (entries: %q)", kind, names)
 	}
 	return found, foundName, nil
 }
@@ -324,7 +329,7 @@ func zipEntryName(f *zip.File) string {
 	if f.Flags&0x800 != 0 || isASCII(raw) {
 		return raw
 	}
-	if utf8.ValidString(raw) && strings.Contains(raw, "业务明细") {
+	if utf8.ValidString(raw) && (strings.Contains(raw, "业务明细") || strings.Contains(raw, "账务明细")) {
 		return raw
 	}
 	if s, err := simplifiedchinese.GB18030.NewDecoder().String(raw); err == nil && !strings.ContainsRune(s, utf8.RuneError) {
@@ -412,33 +417,44 @@ func (b *billReader) decode(p []byte) string {
 // readHeader skips the #-preamble (title, account, date window, start
 // marker), detecting the encoding, and maps the header's columns.
 func (b *billReader) readHeader() error {
+	header, err := b.headerLine("支付宝交易号,…")
+	if err != nil {
+		return err
+	}
+	return b.mapColumns(header)
+}
+
+// headerLine skips the #-preamble, detecting the encoding, and returns the
+// header line decoded; first names the header's first columns for the
+// message when there is none.
+func (b *billReader) headerLine(first string) (string, error) {
 	for {
 		line, err := b.readLine()
 		if err == io.EOF {
 			if b.line == 0 {
-				return b.fail(0, ErrBillTruncated, "empty file")
+				return "", b.fail(0, ErrBillTruncated, "empty file")
 			}
-			return b.fail(b.line, ErrBillTruncated, "no header line (支付宝交易号,…) before the end of the file")
+			return "", b.fail(b.line, ErrBillTruncated, "no header line (%s) before the end of the file", first)
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		if b.line == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 		}
 		if err := b.checkText(line); err != nil {
-			return err
+			return "", err
 		}
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
 			if b.line > 1000 {
-				return b.fail(b.line, ErrBillLayout, "no header line in the first 1000 lines")
+				return "", b.fail(b.line, ErrBillLayout, "no header line in the first 1000 lines")
 			}
 			continue
 		}
 		if b.enc == encUnknown {
 			b.enc = encUTF8 // all ASCII so far: the two encodings agree
 		}
-		return b.mapColumns(b.decode(line))
+		return b.decode(line), nil
 	}
 }
 
