@@ -497,11 +497,24 @@ func (c *Client) parseTime(s string) (time.Time, bool) {
 // about 30 seconds), and writes its GBK detail file (…_业务明细.csv) to dst.
 // Alipay gives no hash of its bills; the zip's CRC-32 is checked.
 func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	return c.downloadBill(ctx, day, "trade", "业务明细", dst)
+}
+
+// DownloadFundBill is DownloadBill for the 账务明细 (bill_type signcustomer:
+// every movement of the account's balance): it writes the zip's
+// …_账务明细.csv to dst.
+func (c *Client) DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	return c.downloadBill(ctx, day, "signcustomer", "账务明细", dst)
+}
+
+// downloadBill fetches the bill zip of one bill_type and writes its entry
+// named …_<entry>.csv.
+func (c *Client) downloadBill(ctx context.Context, day time.Time, billType, entry string, dst io.Writer) (gateway.BillFile, error) {
 	const method = "alipay.data.dataservice.bill.downloadurl.query"
 	date := day.In(c.zone).Format(time.DateOnly)
 	var rsp *sdk.BillDownloadURLQueryRsp
 	_, err := c.call(ctx, method, func(ctx context.Context) (err error) {
-		rsp, err = c.api.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: "trade", BillDate: date})
+		rsp, err = c.api.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: billType, BillDate: date})
 		return err
 	})
 	if err != nil {
@@ -515,40 +528,40 @@ func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rsp.BillDownloadURL, nil)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: bad download URL: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: bad download URL: %w", billType, date, err)
 	}
 	resp, err := c.web.Do(req)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: %w", billType, date, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: HTTP %d", date, resp.StatusCode)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: HTTP %d", billType, date, resp.StatusCode)
 	}
 	zipBytes, err := io.ReadAll(io.LimitReader(resp.Body, maxBillZip+1))
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: %w", billType, date, err)
 	}
 	if len(zipBytes) > maxBillZip {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: zip larger than %d bytes", date, maxBillZip)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: zip larger than %d bytes", billType, date, maxBillZip)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: not a zip: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: not a zip: %w", billType, date, err)
 	}
-	f, name, err := detailEntry(zr)
+	f, name, err := entryOf(zr, entry)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %w", billType, date, err)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %s: %w", date, name, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %s: %w", billType, date, name, err)
 	}
 	defer rc.Close()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(dst, h), rc)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %s: %w", date, name, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %s: %w", billType, date, name, err)
 	}
 	return gateway.BillFile{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }

@@ -315,13 +315,14 @@ func AlipayFee(amount gateway.Money) gateway.Money { return (amount*6 + 500) / 1
 // alipayBillTicket is a download URL handed out by the bill URL query: valid
 // for a short while, as Alipay's are (30 seconds).
 type alipayBillTicket struct {
-	day     time.Time
-	expires time.Time
+	day      time.Time
+	billType string // trade or signcustomer
+	expires  time.Time
 }
 
 const alipayBillTicketTTL = 30 * time.Second
 
-func (a *alipaySide) issueBillTicket(day time.Time) string {
+func (a *alipaySide) issueBillTicket(day time.Time, billType string) string {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	token := hex.EncodeToString(raw[:])
@@ -333,7 +334,7 @@ func (a *alipaySide) issueBillTicket(day time.Time) string {
 			delete(a.bills, k)
 		}
 	}
-	a.bills[token] = alipayBillTicket{day: day, expires: now.Add(alipayBillTicketTTL)}
+	a.bills[token] = alipayBillTicket{day: day, billType: billType, expires: now.Add(alipayBillTicketTTL)}
 	return token
 }
 
@@ -348,10 +349,16 @@ func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "bill download link unknown or expired", http.StatusNotFound)
 		return
 	}
-	rows := a.billRows(t.day)
 	account := a.billAccount()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%s_%s.csv.zip", account, t.day.Format("20060102")))
+	if t.billType == "signcustomer" {
+		if _, err := a.s.WriteAlipayFundZip(w, t.day); err != nil {
+			a.s.cfg.Logger.Error("sandbox alipay fund bill", "err", err)
+		}
+		return
+	}
+	rows := a.billRows(t.day)
 	bw := NewAlipayBillZip(w, account, t.day)
 	bw.SetExportedAt(a.s.now())
 	for _, row := range rows {
@@ -381,7 +388,7 @@ func (a *alipaySide) billRows(day time.Time) []AlipayBillRow {
 		buyer := alipayMaskLogonID(t.BuyerID)
 		if in(t.BookedAt()) {
 			rows = append(rows, AlipayBillRow{TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
-				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: AlipayFee(t.Amount)})
+				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: a.s.tradeFee(t)})
 		}
 		var done []*Refund
 		for _, r := range t.Refunds {

@@ -29,6 +29,17 @@ type Fault struct {
 	// after the time the notification and queries report: a payment at
 	// 23:59:58 booked at 00:00:03 lands in the next day's bill.
 	BookLate time.Duration `json:"book_late,omitempty"`
+
+	// Fund faults: the platform's money, not its messages.
+	//
+	// NoFundMovement leaves the trade's movements (its payment and fee, its
+	// refunds) out of the fund bill, as if the money never reached the
+	// account: the trade bill still books it.
+	NoFundMovement bool `json:"no_fund_movement,omitempty"`
+	// Fee, when set, is the service fee the platform charges on the trade
+	// instead of its rate's: a wrong fee, booked the same in the trade bill
+	// and taken the same in the fund bill.
+	Fee *gateway.Money `json:"fee,omitempty"`
 }
 
 // SetFault injects a fault for one trade, or for every trade of the channel
