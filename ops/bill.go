@@ -35,12 +35,13 @@ func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gatewa
 	return nil, fmt.Errorf("no bill parser for channel %q", ch)
 }
 
-// acquireBill puts the bill of (ch, day) into the workspace: downloaded
-// through the platform when path is empty, else copied from path. The bytes
-// are kept in a file named by their hash, so the same bill fetched twice is
-// one file. The returned bill's ID is 0 until a run or FetchBill stores its
-// row (or the row of an identical bill stored before).
-func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (store.Bill, error) {
+// acquireBill puts the bill of (ch, day) of a kind (store.BillTrade or
+// store.BillFunds) into the workspace: downloaded through the platform when
+// path is empty, else copied from path. The bytes are kept in a file named
+// by their hash, so the same bill fetched twice is one file. The returned
+// bill's ID is 0 until a run or FetchBill stores its row (or the row of an
+// identical bill stored before).
+func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (store.Bill, error) {
 	dir := s.billsDir(ch)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return store.Bill{}, err
@@ -53,17 +54,26 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	h := sha256.New()
 	counter := &byteCounter{report: func(n int64) { progress(ReconProgress{Stage: StageDownload, Done: n}) }}
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, h, counter), 1<<20)
-	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), CreatedAt: s.now()}
+	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), Kind: kind, CreatedAt: s.now()}
 	if path == "" {
 		p, ok := s.platforms[ch]
 		if !ok {
 			tmp.Close()
 			return store.Bill{}, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
 		}
-		f, err := p.DownloadBill(ctx, day, w)
+		download, what := p.DownloadBill, "bill"
+		if kind == store.BillFunds {
+			fd, ok := p.(gateway.FundBillDownloader)
+			if !ok {
+				tmp.Close()
+				return store.Bill{}, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
+			}
+			download, what = fd.DownloadFundBill, "fund bill"
+		}
+		f, err := download(ctx, day, w)
 		if err != nil {
 			tmp.Close()
-			return store.Bill{}, fmt.Errorf("download the %s bill of %s: %w", ch, b.Day, err)
+			return store.Bill{}, fmt.Errorf("download the %s %s of %s: %w", ch, what, b.Day, err)
 		}
 		b.Source, b.FileName = "download", f.Name
 	} else {
@@ -187,7 +197,7 @@ func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Tim
 
 func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (_ store.Bill, err error) {
 	day, _ = gateway.Day(day, s.zone)
-	b, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
+	b, err := s.acquireBill(ctx, ch, day, store.BillTrade, path, func(ReconProgress) {})
 	if err != nil {
 		return store.Bill{}, err
 	}

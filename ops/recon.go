@@ -72,9 +72,13 @@ func (s *Service) RunRecon(ctx context.Context, req ReconRequest, progress func(
 	return run, err
 }
 
-func countsSummary(c map[string]store.CategoryTotal) string {
+func countsSummary(c map[string]store.CategoryTotal) string { return countsSummaryOf(c, recon.Categories) }
+
+// countsSummaryOf lists the categories (of cats) with items, and their
+// counts; empty when none has any.
+func countsSummaryOf(c map[string]store.CategoryTotal, cats []recon.Category) string {
 	var parts []string
-	for _, cat := range recon.Categories {
+	for _, cat := range cats {
 		if t := c[string(cat)]; t.Count > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
 		}
@@ -86,7 +90,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bill, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	bill, err := s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress)
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -157,9 +161,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	run := store.Run{
-		Channel: ch, Day: dayStr, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
+		Channel: ch, Day: dayStr, Kind: store.BillTrade, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
 		Orders: *orders, Lines: lines, Counts: map[string]store.CategoryTotal{}, Fees: res.Fees, Net: res.Net,
 		Carry: carry, Settled: storeFindings(res.Settled, 0), Notices: storeFindings(res.Notices, 0),
+	}
+	if res.FeeChecked {
+		run.ExpectedFees, run.FeeRate = &res.ExpectedFees, in.FeeRate.String()
 	}
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
@@ -266,7 +273,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	}
 	count := new(int)
 	in := recon.Input{
-		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays,
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch],
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -354,7 +361,7 @@ func storeFindings(fs []recon.Finding, runID int64) []store.Finding {
 	for i, f := range fs {
 		out[i] = store.Finding{RunID: runID, Channel: f.Channel, FirstDay: f.Day.Format(store.DayFormat), Category: string(f.Category),
 			Severity: string(f.Severity), Kind: string(f.Kind), Side: string(f.Side), OutTradeNo: f.OutTradeNo, TradeNo: f.TradeNo,
-			OutRequestNo: f.OutRequestNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
+			OutRequestNo: f.OutRequestNo, FlowNo: f.FlowNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
 			PlatformStatus: f.PlatformStatus, NotifyStatus: f.NotifyStatus, BillLine: f.BillLine, Detail: f.Detail}
 	}
 	return out

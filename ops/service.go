@@ -21,6 +21,8 @@ type Service struct {
 	log       *slog.Logger
 	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
 	suspenseDays int
+	// feeRates are the contracted fee rates, by channel (absent: no check).
+	feeRates map[gateway.Channel]gateway.FeeRate
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -34,6 +36,10 @@ type Options struct {
 	// SuspenseDays: how many later bills a CROSS_DAY item waits for
 	// ([recon] suspense_days); default 3.
 	SuspenseDays int
+	// FeeRates are the contracted service-fee rates by channel ([recon]
+	// fee_rate_alipay, fee_rate_wechat); a channel without one has no fee
+	// check.
+	FeeRates map[gateway.Channel]gateway.FeeRate
 }
 
 // New makes a Service.
@@ -63,7 +69,7 @@ func New(o Options) (*Service, error) {
 		o.SuspenseDays = 3
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays}, nil
+		suspenseDays: o.SuspenseDays, feeRates: o.FeeRates}, nil
 }
 
 // Operator is who this service acts as.
@@ -82,6 +88,9 @@ func (s *Service) Channels() []gateway.Channel {
 	}
 	return out
 }
+
+// FeeRate is the contracted fee rate of a channel; zero when none is set.
+func (s *Service) FeeRate(ch gateway.Channel) gateway.FeeRate { return s.feeRates[ch] }
 
 // StorePath is the database file the service works on.
 func (s *Service) StorePath() string { return s.store.Path() }

@@ -310,8 +310,9 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 				m.indexRefundNumbers(i)
 				continue
 			}
-			m.newRefundItem(strings.Clone(l.OutTradeNo), strings.Clone(l.TradeNo), strings.Clone(l.OutRequestNo),
+			i := m.newRefundItem(strings.Clone(l.OutTradeNo), strings.Clone(l.TradeNo), strings.Clone(l.OutRequestNo),
 				strings.Clone(l.RefundID), -l.Net, l.Time, flags, l.Line)
+			m.items[i].fee = l.Fee
 		default:
 			return fmt.Errorf("recon: bill line %d: unknown kind %q", l.Line, l.Kind)
 		}

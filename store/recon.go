@@ -21,12 +21,12 @@ type Bill struct {
 	Channel gateway.Channel `json:"channel"`
 	Day     string          `json:"day"`
 	// Kind is BillTrade or BillFunds.
-	Kind      string             `json:"kind"`
-	Source    string             `json:"source"` // download | file
-	FileName  string             `json:"file_name"`
-	Path      string             `json:"path"`
-	SHA256    string             `json:"sha256"`
-	Size      int64              `json:"size"`
+	Kind     string `json:"kind"`
+	Source   string `json:"source"` // download | file
+	FileName string `json:"file_name"`
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
 	// Stated and Computed are a trade bill's totals; FundStated and
 	// FundComputed a fund bill's (the stated and computed columns hold
 	// whichever the kind has).
@@ -118,11 +118,12 @@ type Run struct {
 	Counts     map[string]CategoryTotal `json:"counts"`
 	// Fees are the fees charged (a trade run: the bill's fee column; a
 	// fund run: the fee movements). ExpectedFees are those FeeRate gives,
-	// or (fund runs) the trade bill's; FeeRate is empty when no rate was
-	// configured and nothing was expected.
-	Fees         gateway.Money `json:"fees"`
-	ExpectedFees gateway.Money `json:"expected_fees"`
-	FeeRate      string        `json:"fee_rate,omitempty"`
+	// or (fund runs) the trade bill's; nil when nothing was expected (no
+	// rate configured, and for a fund run no trade bill either). FeeRate is
+	// the rate as configured, empty without one.
+	Fees         gateway.Money  `json:"fees"`
+	ExpectedFees *gateway.Money `json:"expected_fees"`
+	FeeRate      string         `json:"fee_rate,omitempty"`
 	// Net is a trade run's settlement after fees, or a fund run's net
 	// movement (money in less money out).
 	Net gateway.Money `json:"net"`
@@ -232,8 +233,8 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 		settled, _ := json.Marshal(nonNil(run.Settled))
 		notices, _ := json.Marshal(nonNil(run.Notices))
 		var expected sql.NullInt64
-		if run.FeeRate != "" {
-			expected = sql.NullInt64{Int64: int64(run.ExpectedFees), Valid: true}
+		if run.ExpectedFees != nil {
+			expected = sql.NullInt64{Int64: int64(*run.ExpectedFees), Valid: true}
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO recon_runs (channel, day, kind, bill_id, operator, started_at, finished_at, orders, lines, counts, fees,
 			expected_fees, fee_rate, net, carry, settled, notices)
@@ -311,16 +312,21 @@ func nonNil(f []Finding) []Finding {
 	return f
 }
 
-const runColumns = `id, channel, day, kind, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, coalesce(expected_fees, 0), fee_rate,
+const runColumns = `id, channel, day, kind, bill_id, operator, started_at, finished_at, orders, lines, counts, fees, expected_fees, fee_rate,
 	net, carry, settled, notices, coalesce(superseded_by, 0)`
 
 func scanRun(r rowScanner) (Run, error) {
 	var run Run
 	var started, finished int64
 	var counts, carry, settled, notices string
+	var expected sql.NullInt64
 	if err := r.Scan(&run.ID, &run.Channel, &run.Day, &run.Kind, &run.BillID, &run.Operator, &started, &finished, &run.Orders, &run.Lines,
-		&counts, &run.Fees, &run.ExpectedFees, &run.FeeRate, &run.Net, &carry, &settled, &notices, &run.Superseded); err != nil {
+		&counts, &run.Fees, &expected, &run.FeeRate, &run.Net, &carry, &settled, &notices, &run.Superseded); err != nil {
 		return run, err
+	}
+	if expected.Valid {
+		m := gateway.Money(expected.Int64)
+		run.ExpectedFees = &m
 	}
 	run.StartedAt, run.FinishedAt = fromMS(started), fromMS(finished)
 	run.Carry = json.RawMessage(carry)

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/paydesk/paydesk/gateway"
 )
 
 // Config is a loaded paydesk.toml.
@@ -98,6 +100,13 @@ type Refund struct {
 
 type Recon struct {
 	SuspenseDays int `toml:"suspense_days"` // default 3
+	// FeeRateAlipay and FeeRateWeChat are the contracted service-fee rates
+	// ("0.006" or "0.6%"); empty: no fee check.
+	FeeRateAlipay string `toml:"fee_rate_alipay"`
+	FeeRateWeChat string `toml:"fee_rate_wechat"`
+
+	// FeeRates are the rates parsed, by channel; only the configured ones.
+	FeeRates map[gateway.Channel]gateway.FeeRate `toml:"-"`
 }
 
 // Secret is key material: it prints as [redacted] so a config dump, a log
@@ -213,6 +222,21 @@ func (c *Config) resolve(dir string) error {
 		c.Recon.SuspenseDays = 3
 	}
 	var errs []error
+	c.Recon.FeeRates = map[gateway.Channel]gateway.FeeRate{}
+	for _, r := range []struct {
+		key, v string
+		ch     gateway.Channel
+	}{{"fee_rate_alipay", c.Recon.FeeRateAlipay, gateway.Alipay}, {"fee_rate_wechat", c.Recon.FeeRateWeChat, gateway.WeChat}} {
+		if r.v == "" {
+			continue
+		}
+		rate, err := gateway.ParseFeeRate(r.v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("[recon] %s: %w", r.key, err))
+			continue
+		}
+		c.Recon.FeeRates[r.ch] = rate
+	}
 	if a := c.Alipay; a != nil {
 		errs = append(errs, a.load(abs))
 	}

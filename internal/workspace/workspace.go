@@ -72,7 +72,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		return nil, err
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays})
+		SuspenseDays: cfg.Recon.SuspenseDays, FeeRates: cfg.Recon.FeeRates})
 	if err != nil {
 		st.Close()
 		return nil, err
