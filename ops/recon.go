@@ -72,7 +72,9 @@ func (s *Service) RunRecon(ctx context.Context, req ReconRequest, progress func(
 	return run, err
 }
 
-func countsSummary(c map[string]store.CategoryTotal) string { return countsSummaryOf(c, recon.Categories) }
+func countsSummary(c map[string]store.CategoryTotal) string {
+	return countsSummaryOf(c, recon.Categories)
+}
 
 // countsSummaryOf lists the categories (of cats) with items, and their
 // counts; empty when none has any.
