@@ -43,6 +43,9 @@ type Options struct {
 	HTTPTimeout time.Duration
 	Now         func() time.Time
 	Sandbox     func(*sandbox.Config)
+	// FeeRates are the contracted fee rates ([recon] fee_rate_*); none by
+	// default.
+	FeeRates map[gateway.Channel]gateway.FeeRate
 }
 
 // Env is a running test environment.
@@ -87,7 +90,8 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.Store = st
-	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now})
+	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
+		FeeRates: opt.FeeRates})
 	if err != nil {
 		t.Fatal(err)
 	}
