@@ -191,33 +191,9 @@ func (s *Service) expectTradeBill(b store.Bill, m *recon.FundMatcher, progress f
 // parseFunds streams a fund bill's movements in chunks; its error (a bad
 // row, or the bill disagreeing with its own totals) fails the run.
 func parseFunds(ctx context.Context, fr gateway.FundReader, chunks chan<- []gateway.FundLine, progress func(ReconProgress)) error {
-	chunk := make([]gateway.FundLine, 0, fundChunk)
-	n := 0
-	send := func() bool {
-		select {
-		case chunks <- chunk:
-			n += len(chunk)
-			chunk = make([]gateway.FundLine, 0, fundChunk)
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	for {
-		l, err := fr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		chunk = append(chunk, *l)
-		if len(chunk) == fundChunk && !send() {
-			return ctx.Err()
-		}
-	}
-	if len(chunk) > 0 && !send() {
-		return ctx.Err()
+	n, err := streamChunks(ctx, fr.Next, chunks, fundChunk, func(int) {})
+	if err != nil {
+		return err
 	}
 	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d movements, totals check out", n)})
 	return nil

@@ -184,40 +184,56 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
 // bill disagreeing with its own totals) fails the run.
 func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, progress func(ReconProgress)) error {
-	chunk := make([]gateway.BillLine, 0, chunkLines)
+	n, err := streamChunks(ctx, br.Next, chunks, chunkLines, func(n int) {
+		if n%(64*chunkLines) == 0 {
+			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
+	return nil
+}
+
+// streamChunks reads items with next until io.EOF and sends them in chunks
+// of size; sent is told the count after each chunk. It returns how many
+// were read, or next's error, or ctx's when the reader stopped listening.
+func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, size int, sent func(n int)) (int, error) {
+	chunk := make([]T, 0, size)
 	n := 0
+	send := func() error {
+		select {
+		case chunks <- chunk:
+			n += len(chunk)
+			sent(n)
+			chunk = make([]T, 0, size)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for {
-		l, err := br.Next()
+		l, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			return n, err
 		}
 		chunk = append(chunk, *l)
-		if len(chunk) == chunkLines {
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				return ctx.Err()
+		if len(chunk) == size {
+			if err := send(); err != nil {
+				return n, err
 			}
-			n += len(chunk)
-			if n%(64*chunkLines) == 0 {
-				progress(ReconProgress{Stage: StageParse, Done: int64(n)})
-			}
-			chunk = make([]gateway.BillLine, 0, chunkLines)
 		}
 	}
 	if len(chunk) > 0 {
-		select {
-		case chunks <- chunk:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := send(); err != nil {
+			return n, err
 		}
-		n += len(chunk)
 	}
-	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
-	return nil
+	return n, nil
 }
 
 // reconInput fills recon.Input for (ch, day) from the store; see recon's

@@ -129,30 +129,13 @@ type FundMatcher struct {
 
 // NewFundMatcher checks in and indexes paydesk's bookings of the day.
 func NewFundMatcher(in FundInput) (*FundMatcher, error) {
-	if in.Channel == "" {
-		return nil, inputErr("no channel")
+	d, err := checkDay(in.Channel, in.Day, in.Zone, in.CrossDayWindow)
+	if err != nil {
+		return nil, err
 	}
-	zone := in.Zone
-	if zone == nil {
-		zone = gateway.Shanghai
-	}
-	if in.Day.IsZero() {
-		return nil, inputErr("no day")
-	}
-	start, end := gateway.Day(in.Day, zone)
-	if !start.Equal(in.Day) {
-		return nil, inputErr("day %s is not the start of a business day in %s (want %s)",
-			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
-	}
-	m := &FundMatcher{in: in, start: start, end: end, zone: zone, window: in.CrossDayWindow, expecting: true,
+	m := &FundMatcher{in: in, start: d.start, end: d.end, zone: d.zone, window: d.window, expecting: true,
 		byTrade: map[string]int32{}, byOrder: map[string]int32{}, byRequest: map[string]int32{},
 		byRefundID: map[string]int32{}, refundsOf: map[string][]int32{}}
-	switch {
-	case m.window == 0:
-		m.window = DefaultCrossDayWindow
-	case m.window < 0 || m.window >= 24*time.Hour:
-		return nil, inputErr("cross-day window %s is not between 0 and 24h", m.window)
-	}
 	add := func(o *Order) error {
 		if o.OutTradeNo == "" {
 			return inputErr("order %d has no out_trade_no", len(m.items))

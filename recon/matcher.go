@@ -128,29 +128,12 @@ type booked struct {
 // start of a business day, duplicate order or request numbers, or suspense
 // that does not belong before this run.
 func NewMatcher(in Input) (*Matcher, error) {
-	if in.Channel == "" {
-		return nil, inputErr("no channel")
+	d, err := checkDay(in.Channel, in.Day, in.Zone, in.CrossDayWindow)
+	if err != nil {
+		return nil, err
 	}
-	zone := in.Zone
-	if zone == nil {
-		zone = gateway.Shanghai
-	}
-	if in.Day.IsZero() {
-		return nil, inputErr("no day")
-	}
-	start, end := gateway.Day(in.Day, zone)
-	if !start.Equal(in.Day) {
-		return nil, inputErr("day %s is not the start of a business day in %s (want %s)",
-			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
-	}
-	m := &Matcher{in: in, start: start, end: end, zone: zone,
-		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero()}
-	switch {
-	case m.window == 0:
-		m.window = DefaultCrossDayWindow
-	case m.window < 0 || m.window >= 24*time.Hour:
-		return nil, inputErr("cross-day window %s is not between 0 and 24h", m.window)
-	}
+	m := &Matcher{in: in, start: d.start, end: d.end, zone: d.zone,
+		window: d.window, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero()}
 	switch {
 	case m.suspenseDays == 0:
 		m.suspenseDays = DefaultSuspenseDays
@@ -177,6 +160,40 @@ func NewMatcher(in Input) (*Matcher, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// runDay is the checked business day of a run and its cross-day window.
+type runDay struct {
+	start, end time.Time
+	zone       *time.Location
+	window     time.Duration
+}
+
+// checkDay checks the channel, day, zone and window every run needs: a day
+// that is not the start of a business day in the zone would shift every
+// boundary.
+func checkDay(ch gateway.Channel, day time.Time, zone *time.Location, window time.Duration) (runDay, error) {
+	if ch == "" {
+		return runDay{}, inputErr("no channel")
+	}
+	if zone == nil {
+		zone = gateway.Shanghai
+	}
+	if day.IsZero() {
+		return runDay{}, inputErr("no day")
+	}
+	start, end := gateway.Day(day, zone)
+	if !start.Equal(day) {
+		return runDay{}, inputErr("day %s is not the start of a business day in %s (want %s)",
+			day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
+	}
+	switch {
+	case window == 0:
+		window = DefaultCrossDayWindow
+	case window < 0 || window >= 24*time.Hour:
+		return runDay{}, inputErr("cross-day window %s is not between 0 and 24h", window)
+	}
+	return runDay{start, end, zone, window}, nil
 }
 
 // ErrFinished is returned by Line and Lines after Finish.

@@ -390,21 +390,12 @@ func (a *alipaySide) billRows(day time.Time) []AlipayBillRow {
 			rows = append(rows, AlipayBillRow{TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
 				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: a.s.tradeFee(t)})
 		}
-		var done []*Refund
+		back := refundFees(t)
 		for _, r := range t.Refunds {
-			if r.Status == gateway.RefundSuccess {
-				done = append(done, r)
-			}
-		}
-		slices.SortStableFunc(done, func(x, y *Refund) int { return x.SucceededAt.Compare(y.SucceededAt) })
-		var cumulative gateway.Money
-		for _, r := range done {
-			before := cumulative
-			cumulative += r.Amount
-			if in(t.RefundBookedAt(r)) {
+			if r.Status == gateway.RefundSuccess && in(t.RefundBookedAt(r)) {
 				rows = append(rows, AlipayBillRow{Refund: true, TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
 					CreatedAt: t.CreatedAt, FinishedAt: t.RefundBookedAt(r), Buyer: buyer, Amount: r.Amount,
-					OutRequestNo: r.OutRequestNo, Fee: AlipayFee(cumulative) - AlipayFee(before), Remark: r.Reason})
+					OutRequestNo: r.OutRequestNo, Fee: back[r.OutRequestNo], Remark: r.Reason})
 			}
 		}
 	}

@@ -298,49 +298,27 @@ func fundKind(name, typ string, amount gateway.Money) gateway.FundKind {
 // row after it, and checks every figure against the rows.
 func (f *fundReader) readFundSummary(title []byte) error {
 	b := &f.lines
-	titleLine := b.line
-	if !utf8.Valid(title) {
-		return b.fail(titleLine, "summary title is not UTF-8")
-	}
-	names := strings.Split(string(title), ",")
-	var raw []byte
-	for {
-		var err error
-		raw, err = b.readLine()
-		if err == io.EOF {
-			return b.fail(titleLine, "truncated: the summary title has no summary row after it")
-		}
-		if err != nil {
-			return err
-		}
-		if len(raw) > 0 {
-			break
-		}
-	}
-	if !utf8.Valid(raw) {
-		return b.fail(b.line, "summary row is not UTF-8")
-	}
-	row, ok, _ := b.splitRow(raw, string(raw))
-	if !ok || len(row) != len(names) {
-		return b.fail(b.line, "summary row has %d values for %d titles on line %d", len(row), len(names), titleLine)
+	names, row, titleLine, summaryLine, err := b.summaryRow(title)
+	if err != nil {
+		return err
 	}
 	var got [5]int64
 	var has [5]bool
 	for i, n := range names {
-		id, known := fundSummary[strings.TrimSpace(n)]
+		id, known := fundSummary[n]
 		if !known {
 			continue
 		}
 		if id == 2 || id == 4 {
 			m, err := gateway.ParseMoney(row[i])
 			if err != nil || m < 0 {
-				return b.fail(b.line, "%s %q is not a positive yuan amount", strings.TrimSpace(n), row[i])
+				return b.fail(summaryLine, "%s %q is not a positive yuan amount", n, row[i])
 			}
 			got[id] = int64(m)
 		} else {
 			cnt, err := strconv.ParseUint(row[i], 10, 31)
 			if err != nil {
-				return b.fail(b.line, "%s %q is not a row count", strings.TrimSpace(n), row[i])
+				return b.fail(summaryLine, "%s %q is not a row count", n, row[i])
 			}
 			got[id] = int64(cnt)
 		}
@@ -349,19 +327,6 @@ func (f *fundReader) readFundSummary(title []byte) error {
 	for name, id := range fundSummary {
 		if !has[id] {
 			return b.fail(titleLine, "summary does not state %s", name)
-		}
-	}
-	summaryLine := b.line
-	for {
-		extra, err := b.readLine()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(bytes.TrimSpace(extra)) > 0 {
-			return b.fail(b.line, "unexpected content after the summary row (line %d)", summaryLine)
 		}
 	}
 	f.stated = gateway.FundTotals{Income: int(got[1]), IncomeAmount: gateway.Money(got[2]), Expense: int(got[3]), ExpenseAmount: gateway.Money(got[4])}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -41,17 +42,29 @@ func channelAndDay(channel, date string, zone *time.Location, now time.Time) (ga
 }
 
 func newReconRunCmd(a *app) *cobra.Command {
+	return newReconDayCmd(a, "run --channel alipay|wechat [--date YYYY-MM-DD] [--bill FILE]",
+		"Reconcile one channel's business day (default yesterday)",
+		`Reconcile downloads the channel's trade bill for the date (or reads --bill, a file
+downloaded from the platform's web console), checks it against its own totals, and
+matches every line against the local orders and refunds of the day and the callback
+log. With a contracted rate ([recon] fee_rate_alipay, fee_rate_wechat), a line whose
+fee is more than a fen off the rate's is FEE_MISMATCH. Findings are not failures:
+the exit code is 0 whenever the run completes, and 1 only when it could not (a bad
+bill saves nothing).`,
+		"reconcile from this bill file instead of downloading it", (*ops.Service).RunRecon)
+}
+
+// newReconDayCmd is a command that reconciles one channel's business day
+// from a bill (recon run, recon funds) and prints the run.
+func newReconDayCmd(a *app, use, short, long, billHelp string,
+	reconcile func(*ops.Service, context.Context, ops.ReconRequest, func(ops.ReconProgress)) (store.Run, error)) *cobra.Command {
 	var channel, date, bill string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "run --channel alipay|wechat [--date YYYY-MM-DD] [--bill FILE]",
-		Short: "Reconcile one channel's business day (default yesterday)",
-		Long: `Reconcile downloads the channel's trade bill for the date (or reads --bill, a file
-downloaded from the platform's web console), checks it against its own totals, and
-matches every line against the local orders and refunds of the day and the callback
-log. Findings are not failures: the exit code is 0 whenever the run completes, and
-1 only when it could not (a bad bill saves nothing).`,
-		Args: cobra.NoArgs,
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -63,7 +76,7 @@ log. Findings are not failures: the exit code is 0 whenever the run completes, a
 			}
 			progress, done := progressLine(cmd, asJSON)
 			defer done()
-			run, err := svc.RunRecon(cmd.Context(), ops.ReconRequest{Channel: ch, Day: day, BillFile: bill}, progress)
+			run, err := reconcile(svc, cmd.Context(), ops.ReconRequest{Channel: ch, Day: day, BillFile: bill}, progress)
 			if err != nil {
 				return err
 			}
@@ -73,7 +86,7 @@ log. Findings are not failures: the exit code is 0 whenever the run completes, a
 	fl := cmd.Flags()
 	fl.StringVar(&channel, "channel", "", "alipay or wechat (required)")
 	fl.StringVar(&date, "date", "", "business date, YYYY-MM-DD (default yesterday)")
-	fl.StringVar(&bill, "bill", "", "reconcile from this bill file instead of downloading it")
+	fl.StringVar(&bill, "bill", "", billHelp)
 	fl.BoolVar(&asJSON, "json", false, "print the run and its findings as JSON")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd
