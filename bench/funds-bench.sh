@@ -23,11 +23,11 @@ if [ ! -f "$OUT/fund-template.db" ]; then
   cp "$OUT/paydesk.db" "$OUT/fund-template.db"
 fi
 
-measure() { # name, command...: prints "name seconds maxrss_mb"
+measure() { # name, command...: prints "name seconds maxrss_mb cpu_seconds"
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
-  read -r secs kb < "$OUT/time.txt"
-  echo "$name $secs $((kb / 1024))"
+  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
+  read -r secs kb user sys < "$OUT/time.txt"
+  echo "$name $secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
 }
 best() { sort -k2 -n | head -1; }
 
@@ -38,8 +38,8 @@ for _ in $(seq "$R"); do
   measure duckdb node bench/duckdb-funds.mjs "$OUT" >> "$OUT/results.txt"
 done
 p=$(grep ^paydesk "$OUT/results.txt" | best); d=$(grep ^duckdb "$OUT/results.txt" | best)
-echo "M=$M movements ($N trades)  best of $R (seconds, peak RSS MB)"
+echo "M=$M movements ($N trades)  best of $R (wall seconds, peak RSS MB, CPU seconds)"
 echo "$p"; echo "$d"
-awk -v p="$p" -v d="$d" 'BEGIN { split(p,a," "); split(d,b," "); printf "paydesk/duckdb = %.2f (time), %.2f (memory)\n", a[2]/b[2], a[3]/b[3] }'
+awk -v p="$p" -v d="$d" 'BEGIN { split(p,a," "); split(d,b," "); printf "paydesk/duckdb = %.2f (wall), %.2f (memory), %.2f (CPU)\n", a[2]/b[2], a[3]/b[3], a[4]/b[4] }'
 grep -h "findings" "$OUT"/duckdb.out || true
 python3 -c "import json; r=json.load(open('$OUT/paydesk.out')); print('paydesk findings=%d movements=%d' % (len(r['findings']), r['lines']))" 2>/dev/null || true

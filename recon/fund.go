@@ -93,10 +93,10 @@ type fundItem struct {
 	billLine    int // the trade bill's line
 
 	principal, fees   gateway.Money // Σ of paired payment/refund and fee movements
-	nPrincipal, nFees int
+	nPrincipal, nFees int32
 	firstLine         int    // the fund bill line of the first movement paired
 	flowNo            string // and its flow number
-	types             string // the movements' business types, as printed
+	types             uint32 // the movements' business types: bits of FundMatcher.typeNames
 }
 
 // FundMatcher reconciles one fund bill, fed movement by movement, against
@@ -117,6 +117,9 @@ type FundMatcher struct {
 	byRefundID map[string]int32
 	refundsOf  map[string][]int32
 	expecting  bool // Expect may still be called
+	// typeNames are the business types the movements printed, each once:
+	// an item keeps a bit per type it saw rather than a string per item.
+	typeNames []string
 
 	computed    gateway.FundTotals
 	tally       [numCategories]CategoryTotal
@@ -344,14 +347,35 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 		if it.firstLine == 0 {
 			it.firstLine, it.flowNo = l.Line, strings.Clone(l.FlowNo)
 		}
-		if !strings.Contains(it.types, l.Type) {
-			if it.types != "" {
-				it.types += "+"
-			}
-			it.types += l.Type
-		}
+		it.types |= m.typeBit(l.Type)
 	}
 	return nil
+}
+
+// typeBit is the bit of a business type in fundItem.types; past 31 types
+// they share the last bit.
+func (m *FundMatcher) typeBit(t string) uint32 {
+	for i, n := range m.typeNames {
+		if n == t {
+			return 1 << i
+		}
+	}
+	if len(m.typeNames) < 32 {
+		m.typeNames = append(m.typeNames, strings.Clone(t))
+		return 1 << (len(m.typeNames) - 1)
+	}
+	return 1 << 31
+}
+
+// typesText names the business types of an item's movements ("收费+在线支付").
+func (m *FundMatcher) typesText(bits uint32) string {
+	var names []string
+	for i, n := range m.typeNames {
+		if bits&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, "+")
 }
 
 // fillExpectedFees gives the bookings the trade bill did not state a fee
@@ -700,7 +724,7 @@ func (m *FundMatcher) itemFinding(it *fundItem) Finding {
 		BillLine:     it.firstLine,
 	}
 	if it.nPrincipal+it.nFees > 0 {
-		f.PlatformStatus = it.types
+		f.PlatformStatus = m.typesText(it.types)
 	}
 	if it.flags&earlier != 0 {
 		f.Day = time.Time{}

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"github.com/paydesk/paydesk/gateway"
 )
 
@@ -95,6 +97,10 @@ type fundReader struct {
 
 	types  map[string]fundType // 业务类型 bytes (in the file's encoding) → decoded
 	texts  map[string]string   // remarks seen, decoded (they repeat)
+	// feeMarks are the prefixes of a fee row's remark (服务费[, 服务费退回()
+	// in the file's encoding: such a remark is unique to its trade, and is
+	// put together without decoding or caching it.
+	feeMarks [][2]string
 	arena  []byte
 	block  []gateway.FundLine
 	sums   gateway.FundTotals
@@ -148,6 +154,17 @@ func (f *fundReader) mapFundColumns(header string) error {
 	b.mk = markersFor(b.enc)
 	b.commas = make([]int32, 0, f.ncol+8)
 	f.types, f.texts = map[string]fundType{}, map[string]string{}
+	for _, p := range []string{"服务费[", "服务费退回("} {
+		raw := p
+		if b.enc == encGBK {
+			g, err := simplifiedchinese.GBK.NewEncoder().String(p)
+			if err != nil {
+				panic(err) // fixed text GBK has
+			}
+			raw = g
+		}
+		f.feeMarks = append(f.feeMarks, [2]string{raw, p})
+	}
 	return nil
 }
 
@@ -288,7 +305,9 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 			raw = line[int(b.commas[i-1])+1:] // 备注 is last: everything after its comma
 		}
 		raw = trimField(raw)
-		if s, ok := f.texts[string(raw)]; ok {
+		if s, ok := f.feeRemark(raw); ok {
+			l.Remark = s
+		} else if s, ok := f.texts[string(raw)]; ok {
 			l.Remark = s
 		} else {
 			if err := b.checkText(raw); err != nil {
@@ -307,6 +326,17 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 		}
 	}
 	return l, nil
+}
+
+// feeRemark reads 服务费[…] and 服务费退回(…) remarks whose number is ASCII
+// without decoding them.
+func (f *fundReader) feeRemark(raw []byte) (string, bool) {
+	for _, m := range f.feeMarks {
+		if len(raw) > len(m[0]) && string(raw[:len(m[0])]) == m[0] && isASCIIBytes(raw[len(m[0]):]) {
+			return m[1] + string(raw[len(m[0]):]), true
+		}
+	}
+	return "", false
 }
 
 // amount parses a money cell; an empty cell is zero.
