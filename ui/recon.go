@@ -169,7 +169,7 @@ func (v *reconView) load() tea.Cmd {
 			return reconRunMsg{gen: gen, err: err}
 		}
 		for _, r := range runs {
-			if r.Channel == ch && r.Day == day && r.Superseded == 0 {
+			if r.Channel == ch && r.Day == day && r.Superseded == 0 && r.Kind != store.BillFunds {
 				return loadRun(c, gen, r.ID)
 			}
 		}
