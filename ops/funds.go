@@ -92,8 +92,12 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err != nil {
 		return store.Run{}, trade, err
 	}
+	trade, ok, err := s.store.TradeBillOf(ctx, ch, dayStr)
+	if err != nil {
+		return store.Run{}, trade, err
+	}
 	fin := recon.FundInput{Channel: ch, Day: in.Day, Zone: s.zone, FeeRate: s.feeRates[ch], EachOrder: in.EachOrder, Refunds: in.Refunds,
-		LookupOrder: in.LookupOrder, LookupRefund: in.LookupRefund,
+		LookupOrder: in.LookupOrder, LookupRefund: in.LookupRefund, Bookings: trade.Lines,
 		LookupTrade: func(no string) (recon.Order, bool) {
 			o, err := s.store.GetOrderByTrade(ctx, ch, no)
 			if err != nil {
@@ -106,10 +110,6 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, trade, err
 	}
 	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
-	trade, ok, err := s.store.TradeBillOf(ctx, ch, dayStr)
-	if err != nil {
-		return store.Run{}, trade, err
-	}
 	if ok {
 		if err := s.expectTradeBill(trade, m, progress); err != nil {
 			return store.Run{}, trade, fmt.Errorf("the %s trade bill of %s, which the fund run expects bookings from: %w", ch, dayStr, err)

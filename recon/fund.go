@@ -44,6 +44,10 @@ type FundInput struct {
 	// movement may have moved on the next day; its FUND_MISSING is a
 	// warning, not critical (0: DefaultCrossDayWindow).
 	CrossDayWindow time.Duration
+	// Bookings, when known (the trade bill's line count), sizes the index
+	// up front: growing a map of a million trade numbers step by step
+	// costs more than filling it.
+	Bookings int
 }
 
 // FundResult is the outcome of one fund-flow run.
@@ -137,8 +141,8 @@ func NewFundMatcher(in FundInput) (*FundMatcher, error) {
 		return nil, err
 	}
 	m := &FundMatcher{in: in, start: d.start, end: d.end, zone: d.zone, window: d.window, expecting: true,
-		byTrade: map[string]int32{}, byOrder: map[string]int32{}, byRequest: map[string]int32{},
-		byRefundID: map[string]int32{}, refundsOf: map[string][]int32{}}
+		items: make([]fundItem, 0, in.Bookings), byTrade: make(map[string]int32, in.Bookings), byOrder: map[string]int32{},
+		byRequest: map[string]int32{}, byRefundID: map[string]int32{}, refundsOf: map[string][]int32{}}
 	add := func(o *Order) error {
 		if o.OutTradeNo == "" {
 			return inputErr("order %d has no out_trade_no", len(m.items))
