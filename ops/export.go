@@ -68,7 +68,7 @@ func (s *Service) exportRecon(ctx context.Context, runID int64, path string, for
 	}
 	if run.Kind != store.BillFunds {
 		// The day's fund-flow run gets a sheet of its own in the report.
-		fr, err := s.store.CurrentRun(ctx, run.Channel, run.Day, store.BillFunds)
+		fr, err := s.store.CurrentRunOf(ctx, run.Channel, run.Day, store.BillFunds)
 		switch {
 		case err == nil:
 			ff, err := s.store.ListFindings(ctx, store.FindingFilter{RunID: fr.ID})

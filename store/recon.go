@@ -598,9 +598,9 @@ func (s *Store) PreviousRun(ctx context.Context, run Run) (Run, bool, error) {
 	return prev, err == nil, err
 }
 
-// CurrentRun returns the run of (channel, day, kind) that no later run
+// CurrentRunOf returns the run of (channel, day, kind) that no later run
 // replaced.
-func (s *Store) CurrentRun(ctx context.Context, ch gateway.Channel, day, kind string) (Run, error) {
+func (s *Store) CurrentRunOf(ctx context.Context, ch gateway.Channel, day, kind string) (Run, error) {
 	var id int64
 	err := s.r.QueryRowContext(ctx, `SELECT id FROM recon_runs WHERE channel = ? AND day = ? AND kind = ? AND superseded_by IS NULL
 		ORDER BY id DESC LIMIT 1`, ch, day, billKind(kind)).Scan(&id)

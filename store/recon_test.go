@@ -70,7 +70,7 @@ func TestRunsKeepTheirFindingsAndKindsStayApart(t *testing.T) {
 	if _, ok, _ := s.PreviousRun(ctx, funds); ok {
 		t.Error("the fund run has no previous run")
 	}
-	if c, err := s.CurrentRun(ctx, gateway.Alipay, "2026-11-22", BillFunds); err != nil || c.ID != funds.ID {
+	if c, err := s.CurrentRunOf(ctx, gateway.Alipay, "2026-11-22", BillFunds); err != nil || c.ID != funds.ID {
 		t.Errorf("current fund run: %d %v", c.ID, err)
 	}
 	if b, ok, err := s.TradeBillOf(ctx, gateway.Alipay, "2026-11-22"); err != nil || !ok || b.SHA256 != "a2" {
