@@ -160,27 +160,6 @@ func checkFrozenAndFiltered(t testing.TB, f *excelize.File, sheet string, lastRo
 	t.Errorf("%s: no autofilter", sheet)
 }
 
-// zipText returns every part of an xlsx file as text, to search for what
-// must never be written.
-func zipText(t testing.TB, path string) string {
-	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var b strings.Builder
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(&b, rc)
-		rc.Close()
-	}
-	return b.String()
-}
-
 // zipPart returns one part of an xlsx file.
 func zipPart(t testing.TB, path, name string) string {
 	t.Helper()

@@ -64,7 +64,7 @@ func fundReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 			run.Bill.FileName, n, run.ID, run.Lines)
 	}
 	s := &sheetWriter{b: b, sheet: SummarySheet}
-	s.set("A1", fmt.Sprintf("Fund reconciliation of %s for %s", channelName(run.Channel), run.Day), b.title)
+	s.set("A1", fmt.Sprintf("Fund reconciliation of %s for %s", run.Channel.DisplayName(), run.Day), b.title)
 	r := s.keyValues(3, [][2]any{
 		{"Exported at", in.ExportedAt}, {"Exported by", in.ExportedBy},
 	})
@@ -90,7 +90,7 @@ func writeFundsSheet(b *book, fr FundRun) error {
 		return err
 	}
 	s := &sheetWriter{b: b, sheet: FundsSheet}
-	s.set("A1", fmt.Sprintf("Fund-flow run #%d of %s for %s", fr.Run.ID, channelName(fr.Run.Channel), fr.Run.Day), b.title)
+	s.set("A1", fmt.Sprintf("Fund-flow run #%d of %s for %s", fr.Run.ID, fr.Run.Channel.DisplayName(), fr.Run.Day), b.title)
 	if _, err := fundBlock(s, 3, fr.Run, fr.Findings, true); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func fundBlock(s *sheetWriter, r int, run store.Run, findings []store.Finding, w
 			tn := toneOf(f.Severity)
 			for i, v := range []any{f.ID, f.Severity, f.Category, f.Kind, f.OutTradeNo, f.TradeNo, f.OutRequestNo, f.FlowNo,
 				amountOn(f.Side != string(recon.SidePlatform), f.LocalAmount), amountOn(f.Side != string(recon.SideLocal), f.PlatformAmount),
-				res, MaskBuyerIDs(f.Detail)} {
+				res, gateway.MaskBuyerIDs(f.Detail)} {
 				k := text
 				switch v.(type) {
 				case gateway.Money:
@@ -381,7 +381,7 @@ func writeMovements(b *book, in Recon, sheetRows int) (int, error) {
 		if f != nil {
 			result, severity, tn = f.Category, f.Severity, toneOf(f.Severity)
 			if f.BillLine == l.Line {
-				note = MaskBuyerIDs(f.Detail)
+				note = gateway.MaskBuyerIDs(f.Detail)
 			} else {
 				note = "part of the booking of line " + strconv.Itoa(f.BillLine)
 				if f.BillLine == 0 {
@@ -390,7 +390,7 @@ func writeMovements(b *book, in Recon, sheetRows int) (int, error) {
 			}
 		}
 		if err := t.add(tn, l.Line, string(l.Kind), l.Time, l.Type, l.Amount, l.Balance, l.TradeNo, l.RefundID, l.OutTradeNo,
-			l.OutRequestNo, l.FlowNo, MaskBuyerIDs(l.Remark), result, severity, note); err != nil {
+			l.OutRequestNo, l.FlowNo, gateway.MaskBuyerIDs(l.Remark), result, severity, note); err != nil {
 			_ = done(false)
 			return n, err
 		}

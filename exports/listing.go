@@ -7,6 +7,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -154,7 +155,7 @@ func Orders(w io.Writer, next func() ([]OrderRow, error), about About) (Result, 
 		if o.Disagrees {
 			tn, disagrees = warning, "yes"
 		}
-		return t.add(tn, o.CreatedAt, o.OutTradeNo, string(o.Channel), MaskBuyerIDs(o.Subject), o.Amount, o.Currency, string(o.Status),
+		return t.add(tn, o.CreatedAt, o.OutTradeNo, string(o.Channel), gateway.MaskBuyerIDs(o.Subject), o.Amount, o.Currency, string(o.Status),
 			o.Refunded, o.TradeNo, o.PaidAt, string(o.PaidVia), o.PlatformState, o.QueriedAt, disagrees, o.Callback, o.UpdatedAt)
 	})
 }
@@ -202,7 +203,7 @@ func Notifications(w io.Writer, next func() ([]store.Notification, error), about
 			detail = n.VerifyError
 		}
 		return t.add(tn, n.ID, n.ReceivedAt, string(n.Channel), string(n.Event), n.OutTradeNo, n.TradeNo, n.OutRequestNo, amount,
-			string(n.VerifyStatus), string(n.ApplyStatus), attention, MaskBuyerIDs(detail), n.Attempts, n.LastAttemptAt,
+			string(n.VerifyStatus), string(n.ApplyStatus), attention, gateway.MaskBuyerIDs(detail), n.Attempts, n.LastAttemptAt,
 			n.RemoteAddr, n.NotifyID)
 	})
 }
@@ -233,7 +234,7 @@ func Audit(w io.Writer, next func() ([]store.AuditEntry, error), about About) (R
 		case store.AuditError:
 			tn = warning
 		}
-		return t.add(tn, e.ID, e.At, e.Operator, e.Role, e.Action, MaskBuyerIDs(e.Target), string(e.Outcome),
-			MaskBuyerIDs(e.Detail), MaskBuyerIDs(e.Error))
+		return t.add(tn, e.ID, e.At, e.Operator, e.Role, e.Action, gateway.MaskBuyerIDs(e.Target), string(e.Outcome),
+			gateway.MaskBuyerIDs(e.Detail), gateway.MaskBuyerIDs(e.Error))
 	})
 }

@@ -242,8 +242,8 @@ func writeFindings(b *book, fs []store.Finding) error {
 			amountOn(onBill(f), f.PlatformAmount),
 			signedAmount(f),
 			f.LocalStatus, f.PlatformStatus, f.NotifyStatus, line,
-			res, MaskBuyerIDs(f.Note), f.Resolver, f.ResolvedAt,
-			recon.Category(f.Category).Action(), MaskBuyerIDs(f.Detail),
+			res, gateway.MaskBuyerIDs(f.Note), f.Resolver, f.ResolvedAt,
+			recon.Category(f.Category).Action(), gateway.MaskBuyerIDs(f.Detail),
 		); err != nil {
 			return err
 		}
@@ -283,7 +283,7 @@ func writeSuspense(b *book, carry []store.Finding, run store.Run) error {
 			if err := t.add(toneOf(f.Severity), l.name, f.Category, f.Kind, f.Side, dayValue(f.FirstDay, b.zone),
 				f.OutTradeNo, f.TradeNo, f.OutRequestNo,
 				amountOn(f.LocalStatus != "" || f.LocalAmount != 0, f.LocalAmount),
-				amountOn(onBill(f), f.PlatformAmount), line, MaskBuyerIDs(f.Detail)); err != nil {
+				amountOn(onBill(f), f.PlatformAmount), line, gateway.MaskBuyerIDs(f.Detail)); err != nil {
 				return err
 			}
 		}
@@ -398,7 +398,7 @@ func streamLines(b *book, lines gateway.BillReader, byLine map[int]*store.Findin
 			n++
 			result, severity, note, tn := string(recon.Matched), "", "", plain
 			if f, ok := byLine[l.Line]; ok {
-				result, severity, note, tn = f.Category, f.Severity, MaskBuyerIDs(f.Detail), toneOf(f.Severity)
+				result, severity, note, tn = f.Category, f.Severity, gateway.MaskBuyerIDs(f.Detail), toneOf(f.Severity)
 			} else if len(settles) > 0 {
 				if f, ok := settles[lineKey{string(l.Kind), l.OutTradeNo, l.OutRequestNo}]; ok {
 					note = "settles the CROSS_DAY item held on " + f.FirstDay
@@ -486,7 +486,7 @@ func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 	set, formula := sw.set, sw.formula
 	plainText, moneyStyle, stampStyle, countStyle := b.cell[plain][text], b.cell[plain][money], b.cell[plain][stamp], b.cell[plain][count]
 
-	set("A1", fmt.Sprintf("Reconciliation of %s for %s", channelName(run.Channel), run.Day), b.title)
+	set("A1", fmt.Sprintf("Reconciliation of %s for %s", run.Channel.DisplayName(), run.Day), b.title)
 	kv := []struct {
 		k     string
 		v     any
@@ -656,14 +656,4 @@ func addCategoryChart(f *excelize.File, at string, first, last int) error {
 		YAxis:      excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: `"¥"#,##0.00`}, Font: black},
 		XAxis:      excelize.ChartAxis{ReverseOrder: true, Font: black},
 	})
-}
-
-func channelName(c gateway.Channel) string {
-	switch c {
-	case gateway.Alipay:
-		return "Alipay"
-	case gateway.WeChat:
-		return "WeChat Pay"
-	}
-	return string(c)
 }

@@ -29,3 +29,16 @@ func ParseChannel(s string) (Channel, error) {
 }
 
 func (c Channel) String() string { return string(c) }
+
+// DisplayName is the platform's name as people write it, for sentences
+// and report titles ("Alipay booked …", "Reconciliation of WeChat Pay …");
+// the channel itself ("alipay") is what is typed and stored.
+func (c Channel) DisplayName() string {
+	switch c {
+	case Alipay:
+		return "Alipay"
+	case WeChat:
+		return "WeChat Pay"
+	}
+	return string(c)
+}

@@ -63,7 +63,7 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 		// Not stored means not safe to acknowledge: the platform resends.
 		s.log.Error("notification not stored", "channel", cb.Channel, "remote", cb.RemoteAddr, "err", err)
 		res.Apply, res.Detail = store.ApplyFailed, "not stored: "+err.Error()
-		res.Reply = s.reply(cb.Channel, fmt.Errorf("%w: %v", errNotApplied, err))
+		res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: %v", errNotApplied, err))
 		return res
 	}
 	res.NotificationID = id
@@ -77,10 +77,16 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 		res.Verify, res.Apply, res.Detail = store.Rejected, store.ApplyRejected, fmt.Sprintf("body larger than the %d bytes accepted; stored truncated", len(cb.Body))
 		s.record(ctx, id, store.AttemptIntake, "", &res)
 		res.Reply = gateway.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain; charset=utf-8", Body: []byte("body too large")}
+		if _, ok := s.platforms[cb.Channel].(gateway.BodyReplier); ok {
+			// A WeChat v2 sender reads only an XML return_code: it is
+			// refused in its own protocol, still as 413.
+			res.Reply = s.reply(cb.Channel, cb.Body, fmt.Errorf("%w: body too large (%s)", gateway.ErrMalformed, res.Detail))
+			res.Reply.Status = http.StatusRequestEntityTooLarge
+		}
 		return res
 	}
 	s.process(ctx, id, store.AttemptIntake, "", cb.Channel, cb.Header, cb.Body, cb.ReceivedAt, &res)
-	res.Reply = s.reply(cb.Channel, res.replyCause())
+	res.Reply = s.reply(cb.Channel, cb.Body, res.replyCause())
 	return res
 }
 
@@ -88,9 +94,10 @@ func (s *Service) IntakeNotification(ctx context.Context, cb Callback) IntakeRes
 // is applied or permanently classified (duplicate, amount mismatch,
 // nothing to do). Rejections and failures ask for a resend.
 func (r *IntakeResult) replyCause() error {
-	switch r.Apply {
-	case store.ApplyApplied, store.ApplyDuplicate, store.ApplyDuplicatePayment, store.ApplyAmountMismatch, store.ApplyIgnored, store.ApplyReview:
+	if r.Apply.Settled() {
 		return nil
+	}
+	switch r.Apply {
 	case store.ApplyRejected:
 		if r.verifyErr != nil {
 			return r.verifyErr
@@ -100,7 +107,12 @@ func (r *IntakeResult) replyCause() error {
 	return fmt.Errorf("%w: %s", errNotApplied, r.Detail)
 }
 
-func (s *Service) reply(ch gateway.Channel, cause error) gateway.Reply {
+// reply answers in the platform's protocol; one that takes several
+// protocols on one URL answers in the one body is written in.
+func (s *Service) reply(ch gateway.Channel, body []byte, cause error) gateway.Reply {
+	if p, ok := s.platforms[ch].(gateway.BodyReplier); ok {
+		return p.NotifyReplyTo(body, cause)
+	}
 	if p, ok := s.platforms[ch]; ok {
 		return p.NotifyReply(cause)
 	}

@@ -74,6 +74,28 @@ func (s *Service) CountOrders(ctx context.Context, f store.OrderFilter) (int, er
 	return s.store.CountOrders(ctx, f)
 }
 
+// Count is a count that may have stopped early: More says there are more
+// than N.
+type Count struct {
+	N    int  `json:"n"`
+	More bool `json:"more,omitempty"`
+}
+
+// CountLimit is where the console stops counting (it shows "100,000+"):
+// a count is a walk of the matching range, and past this many rows it
+// would make a key press wait (a prefix matching a million orders takes a
+// few hundred milliseconds to count) for a figure nobody reads exactly.
+const CountLimit = 100_000
+
+// CountOrdersUpTo counts what a filter selects, up to CountLimit.
+func (s *Service) CountOrdersUpTo(ctx context.Context, f store.OrderFilter) (Count, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return Count{}, err
+	}
+	n, more, err := s.store.CountOrdersUpTo(ctx, f, CountLimit)
+	return Count{N: n, More: more}, err
+}
+
 // PlatformNotFound is the platform state logged when the platform has no
 // trade for the order (the query itself is logged as failed).
 const PlatformNotFound = "NOT_FOUND"
@@ -140,6 +162,10 @@ func (s *Service) ShowOrder(ctx context.Context, outTradeNo string) (OrderDetail
 	if err := s.allow(ctx, ActRead, outTradeNo); err != nil {
 		return OrderDetail{}, err
 	}
+	return s.showOrder(ctx, outTradeNo)
+}
+
+func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail, error) {
 	var d OrderDetail
 	var err error
 	d.Ceiling, d.Order, err = s.store.RefundCeiling(ctx, outTradeNo)

@@ -118,6 +118,15 @@ func (s *Service) CountNotifications(ctx context.Context, f store.NotificationFi
 	return s.store.CountNotifications(ctx, f)
 }
 
+// CountNotificationsUpTo counts what a filter selects, up to CountLimit.
+func (s *Service) CountNotificationsUpTo(ctx context.Context, f store.NotificationFilter) (Count, error) {
+	if err := s.allow(ctx, ActRead, ""); err != nil {
+		return Count{}, err
+	}
+	n, more, err := s.store.CountNotificationsUpTo(ctx, f, CountLimit)
+	return Count{N: n, More: more}, err
+}
+
 // Notification returns one stored notification with its attempts.
 func (s *Service) Notification(ctx context.Context, id int64) (store.Notification, []store.Attempt, error) {
 	if err := s.allow(ctx, ActRead, ""); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/paydesk/paydesk/exports"
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -238,7 +239,7 @@ func (s *Service) readResolutions(ctx context.Context, path string, res *ImportR
 		}
 		// The report masks buyer ids in notes; a note a person left alone
 		// reads back masked and must not replace the real one.
-		if resolution == fd.Resolution && (note == fd.Note || note == exports.MaskBuyerIDs(fd.Note) || resolution == "") {
+		if resolution == fd.Resolution && (note == fd.Note || note == gateway.MaskBuyerIDs(fd.Note) || resolution == "") {
 			res.Unchanged++
 			continue
 		}

@@ -21,8 +21,8 @@ const (
 	ChangeGone      Change = "gone"
 )
 
-// Changes lists the changes in the order the summary line says them.
-var Changes = []Change{ChangeNew, ChangeGone, ChangeStillOpen, ChangeResolved}
+// ChangeKinds lists the changes in the order the summary line says them.
+var ChangeKinds = []Change{ChangeNew, ChangeGone, ChangeStillOpen, ChangeResolved}
 
 // Mark is the change as the console and the CLI mark a row: one
 // character, readable without colour.
@@ -65,7 +65,7 @@ func (d RunDiff) Summary() string { return ChangeSummary(d.Counts) }
 // ChangeSummary says counts of changes in one line.
 func ChangeSummary(counts map[Change]int) string {
 	var parts []string
-	for _, c := range Changes {
+	for _, c := range ChangeKinds {
 		if n := counts[c]; n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+string(c))
 		}

@@ -11,17 +11,7 @@ import (
 // Helpers for the Detail sentences. Times are shown in the platforms' zone,
 // the one the bill and the business day are in.
 
-func channelName(c gateway.Channel) string {
-	switch c {
-	case gateway.Alipay:
-		return "Alipay"
-	case gateway.WeChat:
-		return "WeChat Pay"
-	}
-	return string(c)
-}
-
-func (m *Matcher) platformName() string { return channelName(m.in.Channel) }
+func (m *Matcher) platformName() string { return m.in.Channel.DisplayName() }
 
 // stamp is a date and time.
 func (m *Matcher) stamp(t time.Time) string {

@@ -330,7 +330,7 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 		switch l.Kind {
 		case gateway.FundWithdrawal:
 			m.withdrawals += l.Amount
-			m.movementOnly(Withdrawal, l, fmt.Sprintf("%s sent %s to the bank (%s).", channelName(m.in.Channel), (-l.Amount).Yuan(), l.Type))
+			m.movementOnly(Withdrawal, l, fmt.Sprintf("%s sent %s to the bank (%s).", m.in.Channel.DisplayName(), (-l.Amount).Yuan(), l.Type))
 			continue
 		case gateway.FundFee:
 			m.charged -= l.Amount
@@ -561,13 +561,13 @@ func (m *FundMatcher) unexpected(l *gateway.FundLine) {
 	switch {
 	case l.Amount >= 0:
 		detail = fmt.Sprintf("%s credited %s (%s) that no order of paydesk's explains: 长款, money in the account without a booking.",
-			channelName(m.in.Channel), l.Amount.Yuan(), what)
+			m.in.Channel.DisplayName(), l.Amount.Yuan(), what)
 	case l.Kind == gateway.FundRefund:
 		detail = fmt.Sprintf("%s took %s for a refund (%s) that neither the trade bill nor paydesk has: money out without a booking.",
-			channelName(m.in.Channel), (-l.Amount).Yuan(), what)
+			m.in.Channel.DisplayName(), (-l.Amount).Yuan(), what)
 	default:
 		detail = fmt.Sprintf("%s took %s from the account (%s) that no refund or fee explains: a deduction or chargeback.",
-			channelName(m.in.Channel), (-l.Amount).Yuan(), what)
+			m.in.Channel.DisplayName(), (-l.Amount).Yuan(), what)
 	}
 	if no := firstNonEmpty(l.OutTradeNo, l.TradeNo); no != "" {
 		detail = strings.TrimSuffix(detail, ".") + fmt.Sprintf("; it names %s.", no)

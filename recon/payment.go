@@ -79,7 +79,7 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 			m.platformName(), o.OutTradeNo, f.TradeNo, b.amount.Yuan())
 	case o.Channel != m.in.Channel:
 		f.Detail = fmt.Sprintf("Order %s was paid on %s (trade %s) and again on %s: %s booked %s (trade %s).",
-			o.OutTradeNo, channelName(o.Channel), o.TradeNo, m.platformName(), m.platformName(), b.amount.Yuan(), f.TradeNo)
+			o.OutTradeNo, o.Channel.DisplayName(), o.TradeNo, m.platformName(), m.platformName(), b.amount.Yuan(), f.TradeNo)
 	default:
 		f.Detail = fmt.Sprintf("Order %s was paid again: %s booked a second payment of %s (trade %s) besides the recorded one (trade %s).",
 			o.OutTradeNo, m.platformName(), b.amount.Yuan(), f.TradeNo, o.TradeNo)
@@ -136,7 +136,7 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 			why = append(why, "a notification for it was rejected")
 		}
 		if o.Channel != m.in.Channel {
-			why = append(why, "the order is for "+channelName(o.Channel))
+			why = append(why, "the order is for "+o.Channel.DisplayName())
 		}
 		f.Detail = fmt.Sprintf("%s booked a payment of %s for order %s, but paydesk still has the order as %s",
 			m.platformName(), b.amount.Yuan(), o.OutTradeNo, o.Status)

@@ -47,7 +47,7 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 	case r.Channel != m.in.Channel || (r.OutTradeNo != "" && b.outTradeNo != "" && r.OutTradeNo != b.outTradeNo):
 		cat, sev = RefundMismatch, Critical
 		detail = fmt.Sprintf("%s booked refund %s (%s) on order %s, but paydesk has that request on %s order %s.",
-			m.platformName(), r.OutRequestNo, b.amount.Yuan(), orNone(b.outTradeNo), channelName(r.Channel), r.OutTradeNo)
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), orNone(b.outTradeNo), r.Channel.DisplayName(), r.OutTradeNo)
 	case r.Status == gateway.RefundFailed:
 		// paydesk would let the operator refund again under a new number.
 		cat, sev = RefundMismatch, Critical

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,18 +41,72 @@ const (
 	ApplyReview           ApplyStatus = "REVIEW"            // applied, but needs a person (refund made in the platform console)
 )
 
-// Failed reports whether a notification needs attention: it did not end in
-// a state that is applied or deliberately classified.
-func (a ApplyStatus) Failed() bool {
-	switch a {
-	case ApplyApplied, ApplyDuplicate, ApplyDuplicatePayment, ApplyIgnored, ApplyReview:
-		return false
-	}
-	return true
+// applyClass is what an apply status means to the rest of paydesk. Every
+// set of apply statuses — the listings' "failed", the reply that tells the
+// platform to stop resending, reconciliation's "the callback path worked"
+// — is read from applyClasses, in Go and in SQL alike, so a new status is
+// classified once.
+type applyClass struct {
+	// failed: needs a person or a replay (notify list --failed, the
+	// console's '!', replay --failed, NOTIFY_REJECTED).
+	failed bool
+	// settled: applied or classified for good, so the platform may stop
+	// resending; the others are answered with a failure.
+	settled bool
+	// delivered: a verified payment callback reached its order (applied
+	// now or before): the callback path works (NOTIFY_MISSING's test).
+	delivered bool
 }
 
-// failedStatuses is Failed as SQL.
-const failedStatuses = `('PENDING', 'AMOUNT_MISMATCH', 'UNKNOWN_ORDER', 'REJECTED', 'FORBIDDEN', 'FAILED')`
+var applyClasses = map[ApplyStatus]applyClass{
+	ApplyPending:          {failed: true},
+	ApplyApplied:          {settled: true, delivered: true},
+	ApplyDuplicate:        {settled: true, delivered: true},
+	ApplyDuplicatePayment: {settled: true, delivered: true},
+	// An amount that is not the order's will not change on a resend: the
+	// platform may stop, and a person must look.
+	ApplyAmountMismatch: {failed: true, settled: true},
+	ApplyUnknownOrder:   {failed: true},
+	ApplyIgnored:        {settled: true},
+	ApplyRejected:       {failed: true},
+	ApplyForbidden:      {failed: true},
+	ApplyFailed:         {failed: true},
+	ApplyReview:         {settled: true},
+}
+
+// Failed reports whether a notification needs attention: it did not end in
+// a state that is applied or deliberately classified. A status paydesk does
+// not know needs attention too.
+func (a ApplyStatus) Failed() bool {
+	c, ok := applyClasses[a]
+	return !ok || c.failed
+}
+
+// Settled reports whether the platform may stop resending: the
+// notification is applied or classified for good.
+func (a ApplyStatus) Settled() bool { return applyClasses[a].settled }
+
+// Delivered reports whether a verified payment notification with this
+// status reached its order.
+func (a ApplyStatus) Delivered() bool { return applyClasses[a].delivered }
+
+// failedStatuses and deliveredStatuses are Failed and Delivered as SQL
+// lists, for WHERE apply_status IN ….
+var (
+	failedStatuses    = applySQL(func(c applyClass) bool { return c.failed })
+	deliveredStatuses = applySQL(func(c applyClass) bool { return c.delivered })
+)
+
+func applySQL(in func(applyClass) bool) string {
+	var names []string
+	for a, c := range applyClasses {
+		if in(c) {
+			names = append(names, "'"+string(a)+"'")
+		}
+	}
+	slices.Sort(names)
+	return "(" + strings.Join(names, ", ") + ")"
+}
 
 // RawNotification is a callback exactly as it arrived.
 type RawNotification struct {
@@ -251,14 +306,20 @@ func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter, bef
 
 // CountNotifications counts what a filter selects.
 func (s *Store) CountNotifications(ctx context.Context, f NotificationFilter) (int, error) {
-	where, args := f.where()
-	q := `SELECT count(*) FROM notifications`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	var n int
-	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	n, _, err := s.CountNotificationsUpTo(ctx, f, 0)
 	return n, err
+}
+
+// CountNotificationsUpTo is CountNotifications that stops past limit (0:
+// no limit) and says so: the console counts again whenever a callback
+// arrives, and a count of every stored callback is a walk of the table.
+func (s *Store) CountNotificationsUpTo(ctx context.Context, f NotificationFilter, limit int) (n int, more bool, err error) {
+	where, args := f.where()
+	from := `notifications`
+	if len(where) > 0 {
+		from += " WHERE " + strings.Join(where, " AND ")
+	}
+	return s.countUpTo(ctx, from, args, limit)
 }
 
 func (f NotificationFilter) where() ([]string, []any) {

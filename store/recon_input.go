@@ -70,7 +70,7 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
 			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
-			AND apply_status IN `+appliedStatuses, args...)
+			AND apply_status IN `+deliveredStatuses, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -86,10 +86,6 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 	}
 	return out, nil
 }
-
-// appliedStatuses are the outcomes of a verified payment notification that
-// count as the callback path working.
-const appliedStatuses = `('APPLIED', 'DUPLICATE', 'DUPLICATE_PAYMENT')`
 
 // FailedNotificationOrders returns the orders named by notifications
 // received since then that were verified but not applied: the orders whose
@@ -142,11 +138,11 @@ func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, en
 	// notify_verified is looked up only for orders not paid by a
 	// notification (OR short-circuits), inside the same query: paid via
 	// notify means a verified notification was applied.
-	const cols = `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0),
+	cols := `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0),
 		(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
-			AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + appliedStatuses + `))`
-	const byPaid = `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
-	const unpaidTime = `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+			AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + deliveredStatuses + `))`
+	byPaid := `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
+	unpaidTime := `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
 		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -25,14 +26,12 @@ func newAuditView(c *programContext) *auditView {
 	return v
 }
 
-// refresh re-reads the newest page when the view is shown: every action
-// elsewhere adds entries.
-func (v *auditView) refresh() tea.Cmd {
-	if len(v.list.back) == 0 {
-		return v.refreshPage()
-	}
-	return nil
-}
+// watches: every operator action adds an entry.
+func (v *auditView) watches(old, now ops.Changes) bool { return old.Audit != now.Audit }
+
+// reloadShown reads the page again; an open entry stays as it is (entries
+// never change).
+func (v *auditView) reloadShown() tea.Cmd { return v.refreshPage() }
 
 func (v *auditView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -78,7 +77,7 @@ func (v *auditView) entryLines(e store.AuditEntry) []string {
 		outcome = "! " + outcome
 	}
 	field("Outcome", outcome)
-	for i, s := range wrap(dash(e.Detail), max(20, v.width-14)) {
+	for i, s := range wrap(dash(gateway.MaskBuyerIDs(e.Detail)), max(20, v.width-14)) {
 		if i == 0 {
 			field("Detail", s)
 		} else {
@@ -86,7 +85,7 @@ func (v *auditView) entryLines(e store.AuditEntry) []string {
 		}
 	}
 	if e.Error != "" {
-		for i, s := range wrap(e.Error, max(20, v.width-14)) {
+		for i, s := range wrap(gateway.MaskBuyerIDs(e.Error), max(20, v.width-14)) {
 			if i == 0 {
 				field("Error", s)
 			} else {
@@ -120,7 +119,7 @@ func (v *auditView) View() string {
 				detail = strings.TrimSpace(detail + " " + e.Error)
 			}
 			cells[1], cells[2], cells[3] = v.c.local(e.At, "01-02 15:04:05"), e.Operator, e.Action
-			cells[4], cells[5], cells[6] = dash(e.Target), string(e.Outcome), dash(detail)
+			cells[4], cells[5], cells[6] = dash(e.Target), string(e.Outcome), dash(gateway.MaskBuyerIDs(detail))
 			if e.Outcome != store.AuditOK {
 				return toneBad
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // dialog is a modal: while one is open it takes every key first. Update
@@ -89,12 +90,40 @@ func (d *confirmDialog) View(c *programContext) string {
 
 // dialogBox frames a dialog and centres it in the body.
 func dialogBox(c *programContext, content string) string {
+	return lipgloss.Place(c.width, bodyHeight(c), lipgloss.Center, lipgloss.Center, framedBox(c, content))
+}
+
+// framedBox is a dialog's frame around content, at most 76 cells wide.
+func framedBox(c *programContext, content string) string {
 	w := min(76, c.width-4)
 	if w < 20 {
 		w = max(c.width, 1)
 	}
-	box := c.theme.Dialog.Width(w - 2).Render(content)
-	return lipgloss.Place(c.width, bodyHeight(c), lipgloss.Center, lipgloss.Center, box)
+	return c.theme.Dialog.Width(w - 2).Render(content)
+}
+
+// overlay draws box centred over bg (w×h cells), with bg dimmed around it:
+// what is behind a card stays in view.
+func overlay(t *theme, bg, box string, w, h int) string {
+	rows := strings.Split(padLines(bg, h), "\n")
+	for i, r := range rows {
+		rows[i] = ansi.Strip(r)
+	}
+	lines := strings.Split(box, "\n")
+	bw := lipgloss.Width(box)
+	x, y := max((w-bw)/2, 0), max((h-len(lines))/2, 0)
+	for i, r := range rows {
+		j := i - y
+		if j < 0 || j >= len(lines) {
+			rows[i] = t.Dim.Render(r)
+			continue
+		}
+		left := ansi.Truncate(r, x, "")
+		left += strings.Repeat(" ", x-ansi.StringWidth(left))
+		right := ansi.TruncateLeft(r, x+bw, "")
+		rows[i] = t.Dim.Render(left) + lines[j] + t.Dim.Render(right)
+	}
+	return strings.Join(rows, "\n")
 }
 
 // newInput makes a text input with a steady cursor: a blinking one would

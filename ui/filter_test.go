@@ -89,13 +89,9 @@ func TestParseOtherFilters(t *testing.T) {
 	}
 }
 
+// The payload is masked by gateway.MaskBuyerID (see its table test); this
+// checks the walk finds every buyer field, in forms and in JSON.
 func TestMaskAndPrettyPayload(t *testing.T) {
-	if got := maskID("2088102177846880"); got != "208***********80" {
-		t.Fatalf("maskID: %q", got)
-	}
-	if got := maskID("abcd"); got != "****" {
-		t.Fatalf("short ids are masked whole: %q", got)
-	}
 	j := prettyPayload([]byte(`{"z":1,"payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},"buyer_id":"2088102177846880","url":"https://a/b?x=1&y=2","list":[1,{"a":null}],"e":{}}`))
 	want := `{
   "z": 1,

@@ -5,7 +5,12 @@ import (
 )
 
 // keyMap is the console's one key map. The conventions are the ones users
-// know from k9s, lazygit and gh-dash (DESIGN §9). Views pick the bindings
+// know from k9s, lazygit and gh-dash: enter opens and never starts work
+// that writes, esc goes back, and a key that changes records — a refund, a
+// replay, a settled refund, a resolution, a reconciliation run — is a
+// capital letter, so no lowercase slip ever moves money or a record.
+// Lowercase keys move, open, filter, export or ask the platform (a live
+// query only records what the platform said). Views pick the bindings
 // that apply to them for their help; a binding a role may not use is
 // disabled, which also hides it from help.
 type keyMap struct {
@@ -31,8 +36,9 @@ type keyMap struct {
 	Refund    key.Binding
 	Replay    key.Binding // one notification
 	ReplayAll key.Binding // every failed one in the filter
-	Retry     key.Binding // a PENDING refund
+	Settle    key.Binding // a PENDING refund: ask the platform, re-send if it never got it
 	Run       key.Binding // a reconciliation
+	OpenOrder key.Binding // a finding's order, in Orders
 	Channel   key.Binding
 	PrevDay   key.Binding
 	NextDay   key.Binding
@@ -64,16 +70,17 @@ func newKeyMap() *keyMap {
 		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
 		ClearMark: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unmark all")),
 		Refund:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "refund")),
-		Replay:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "replay")),
-		ReplayAll: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "replay all failed")),
-		Retry:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "query/re-send")),
-		Run:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Replay:    key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "replay")),
+		ReplayAll: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "replay all failed")),
+		Settle:    key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "settle")),
+		Run:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "new run")),
+		OpenOrder: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open order")),
 		Channel:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "channel")),
 		PrevDay:   key.NewBinding(key.WithKeys("h", "left", "["), key.WithHelp("h/←", "day before")),
 		NextDay:   key.NewBinding(key.WithKeys("l", "right", "]"), key.WithHelp("l/→", "day after")),
 		BillFile:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bill file")),
-		Resolve:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "resolve")),
-		Ignore:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "ignore")),
+		Resolve:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "resolve")),
+		Ignore:    key.NewBinding(key.WithKeys("I"), key.WithHelp("I", "ignore")),
 		Export:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
 		Category:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "category")),
 	}

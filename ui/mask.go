@@ -6,32 +6,9 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/paydesk/paydesk/gateway"
 )
-
-// Buyer identifiers are personal data (rule 6): the console shows only
-// their first 3 and last 2 characters, enough to tell two buyers apart on
-// a call, never enough to copy one.
-var buyerKeys = map[string]bool{
-	"buyer_id": true, "buyer_logon_id": true, "buyer_open_id": true, "buyer_user_id": true,
-	"openid": true, "sub_openid": true, "sp_openid": true,
-	"payer_account": true, "payer_logon_id": true, "payer_user_id": true, "payer_id": true,
-}
-
-// isBuyerKey: the known names, and anything inside a "payer" object.
-func isBuyerKey(key string, inPayer bool) bool {
-	return buyerKeys[strings.ToLower(key)] || inPayer
-}
-
-// maskID keeps the first 3 and last 2 characters.
-func maskID(s string) string {
-	n := utf8.RuneCountInString(s)
-	if n <= 5 {
-		return strings.Repeat("*", n)
-	}
-	r := []rune(s)
-	return string(r[:3]) + strings.Repeat("*", n-5) + string(r[n-2:])
-}
 
 // prettyPayload formats a stored callback body for reading: JSON indented
 // in its own key order, form bodies as key=value lines in arrival order,
@@ -66,8 +43,8 @@ func prettyForm(s string) string {
 		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		if isBuyerKey(k, false) {
-			v = maskID(v)
+		if gateway.IsBuyerField(k, false) {
+			v = gateway.MaskBuyerID(v)
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
@@ -148,8 +125,8 @@ func prettyJSON(body []byte) (string, error) {
 			b.WriteRune(rune(v))
 			continue
 		case string:
-			if top != nil && top.object && isBuyerKey(key, inPayer) {
-				v = maskID(v)
+			if top != nil && top.object && gateway.IsBuyerField(key, inPayer) {
+				v = gateway.MaskBuyerID(v)
 			}
 			b.WriteString(quoteJSON(v))
 		case json.Number:

@@ -8,18 +8,24 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
 
 // notificationsView lists stored callbacks newest first, shows one's raw
 // request (buyer ids masked) with its attempts, and replays one, or every
-// failed one in the filter after saying how many.
+// failed one in the filter after saying how many. On its newest page it is
+// a live tail: callbacks appear as they arrive (see reloadShown).
 type notificationsView struct {
 	pagedList[store.Notification, store.NotificationFilter]
-	total   int
+	total   ops.Count
 	counted bool
-	detail  *notificationDetail
+	// countGen is the filter's generation: a count read under an older
+	// filter is dropped (the list's own generation also moves when a page
+	// is read again, which must not drop a count).
+	countGen int
+	detail   *notificationDetail
 }
 
 type notificationDetail struct {
@@ -30,7 +36,7 @@ type notificationDetail struct {
 
 type notificationCountMsg struct {
 	gen int
-	n   int
+	n   ops.Count
 	err error
 }
 
@@ -83,12 +89,36 @@ func newNotificationsView(c *programContext) *notificationsView {
 // matches, both under the list's new generation.
 func (v *notificationsView) reload() tea.Cmd {
 	cmd := v.list.reset(notificationsTab, v.fetch())
-	c, f, gen := v.c, v.q.f, v.list.gen
 	v.counted = false
-	return tea.Batch(cmd, func() tea.Msg {
-		n, err := c.svc.CountNotifications(c.ctx, f)
+	v.countGen++
+	return tea.Batch(cmd, v.count())
+}
+
+// count counts what the filter matches (up to ops.CountLimit) under the
+// list's current generation.
+func (v *notificationsView) count() tea.Cmd {
+	c, f, gen := v.c, v.q.f, v.countGen
+	return func() tea.Msg {
+		n, err := c.svc.CountNotificationsUpTo(c.ctx, f)
 		return notificationCountMsg{gen: gen, n: n, err: err}
-	})
+	}
+}
+
+// watches: a callback arrives as a stored notification and is decided by
+// an attempt; a replay adds an attempt too.
+func (v *notificationsView) watches(old, now ops.Changes) bool {
+	return old.Notifications != now.Notifications || old.Attempts != now.Attempts
+}
+
+// reloadShown reads the page on screen and its count again, and the open
+// notification with its attempts.
+func (v *notificationsView) reloadShown() tea.Cmd {
+	cmds := []tea.Cmd{v.refreshPage()}
+	cmds = append(cmds, v.count())
+	if v.detail != nil {
+		cmds = append(cmds, v.open(v.detail.n.ID))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (v *notificationsView) replayKey() key.Binding {
@@ -104,7 +134,7 @@ func (v *notificationsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case listPageMsg[store.Notification]:
 		return v, v.pageLoaded(msg, "list notifications")
 	case notificationCountMsg:
-		if msg.gen != v.list.gen {
+		if msg.gen != v.countGen {
 			return v, nil
 		}
 		if msg.err != nil {
@@ -284,11 +314,12 @@ var notificationColumns = []column{
 	{title: "ID", width: 6, right: true},
 	{title: "RECEIVED", width: 14},
 	{title: "CH", width: 6, prio: 2},
-	{title: "ORDER", width: 18, flex: true},
+	{title: "ORDER", width: 18, flex: true, number: true},
 	{title: "EVENT", width: 8, prio: 1},
 	{title: "VERIFY", width: 10},
 	{title: "APPLY", width: 13},
 	{title: "TRIES", width: 5, right: true, prio: 3},
+	{title: "DETAIL", width: 10, flex: true, prio: 4},
 }
 
 func (v *notificationsView) View() string {
@@ -297,7 +328,7 @@ func (v *notificationsView) View() string {
 	}
 	var counts []string
 	if v.counted {
-		counts = []string{plural(v.total, "notification", "notifications")}
+		counts = []string{countOf(v.total, "notification", "notifications")}
 	}
 	return v.view(listLook[store.Notification]{
 		cols: notificationColumns, title: "all notifications", counts: counts, noun: "notifications",
@@ -305,11 +336,13 @@ func (v *notificationsView) View() string {
 		row: func(n store.Notification, cells []string) rowTone {
 			cells[1], cells[2], cells[3] = itoa(int(n.ID)), v.c.local(n.ReceivedAt, "01-02 15:04:05"), string(n.Channel)
 			cells[4], cells[5], cells[6], cells[7], cells[8] = dash(n.OutTradeNo), dash(string(n.Event)), string(n.VerifyStatus), string(n.ApplyStatus), itoa(n.Attempts)
+			cells[9] = dash(gateway.MaskBuyerIDs(firstOf(n.ApplyDetail, n.VerifyError)))
 			if n.ApplyStatus.Failed() {
 				return toneBad
 			}
 			return tonePlain
 		},
+		numbers: func(n store.Notification, widest map[string]int) { widen(widest, "ORDER", n.OutTradeNo) },
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 )
 
@@ -42,7 +43,7 @@ func (v *orderDetailView) build() {
 	t := v.c.theme
 	o := v.d.Order
 	var l []string
-	l = append(l, t.Title.Render("Order "+o.OutTradeNo)+"  "+t.Dim.Render(o.Subject))
+	l = append(l, t.Title.Render("Order "+o.OutTradeNo)+"  "+t.Dim.Render(gateway.MaskBuyerIDs(o.Subject)))
 	field := func(name, value string) { l = append(l, fmt.Sprintf("  %-12s %s", name, value)) }
 	field("Channel", string(o.Channel))
 	field("Amount", o.Amount.Yuan()+" "+o.Currency)
@@ -61,19 +62,27 @@ func (v *orderDetailView) build() {
 	field("Refundable", refundable)
 	field("Created", v.c.local(o.CreatedAt, "2006-01-02 15:04:05"))
 	l = append(l, "", t.Title.Render(fmt.Sprintf("Timeline (%d events)", len(v.d.Timeline))))
-	for _, e := range v.d.Timeline {
+	l = append(l, timelineLines(v.c, v.d.Timeline, "")...)
+	v.lines = l
+	v.scroll = min(v.scroll, max(len(v.lines)-v.height, 0))
+}
+
+// timelineLines are an order's events, one a line, each indented by
+// indent; bad ones marked '!'.
+func timelineLines(c *programContext, tl []ops.TimelineEntry, indent string) []string {
+	out := make([]string, 0, len(tl))
+	for _, e := range tl {
 		mark := " "
 		if e.Bad {
 			mark = "!"
 		}
-		line := fmt.Sprintf("%s %s  %-12s %s", mark, v.c.local(e.At, "01-02 15:04:05"), e.Kind, e.Text)
+		line := fmt.Sprintf("%s%s %s  %-12s %s", indent, mark, c.local(e.At, "01-02 15:04:05"), e.Kind, gateway.MaskBuyerIDs(e.Text))
 		if e.Bad {
-			line = t.Bad.Render(line)
+			line = c.theme.Bad.Render(line)
 		}
-		l = append(l, line)
+		out = append(out, line)
 	}
-	v.lines = l
-	v.scroll = min(v.scroll, max(len(v.lines)-v.height, 0))
+	return out
 }
 
 func (v *orderDetailView) update(msg tea.KeyMsg) {

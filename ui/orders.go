@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -25,10 +26,11 @@ const (
 type pageDir int
 
 const (
-	pageFirst pageDir = iota // from the newest
-	pageLast                 // the oldest page
-	pageOlder                // after the window
-	pageNewer                // before the window
+	pageFirst   pageDir = iota // from the newest
+	pageLast                   // the oldest page
+	pageOlder                  // after the window
+	pageNewer                  // before the window
+	pageReshown                // the rows on screen, read again
 )
 
 // ordersPageMsg is one page read for the window. gen is the filter
@@ -40,11 +42,24 @@ type ordersPageMsg struct {
 	from int64
 	page ops.OrderPage
 	err  error
+	// reshown says what a pageReshown read must keep on screen.
+	reshown reshown
+}
+
+// reshown is the screen a pageReshown read started from: the selected
+// order and its place on the screen, the screen's top row, and whether the
+// read started from the newest order (else from that top row, included).
+type reshown struct {
+	keep       string
+	screenRow  int
+	top        int
+	fromNewest bool
+	follow     bool // the newest order was selected: stay on the newest
 }
 
 type ordersCountMsg struct {
 	gen int
-	n   int
+	n   ops.Count
 	err error
 }
 
@@ -113,8 +128,11 @@ type ordersView struct {
 	gen                                      int
 	loadErr                                  string
 
-	total   int
+	total   ops.Count
 	counted bool
+	// countGen is the filter's generation, for counts (pages read again
+	// move gen but keep the count).
+	countGen int
 	// base is the position of rows[0] in the listing, counted from the
 	// top; after a jump to the bottom the position is known from the end
 	// instead (after: rows below the window) until the count arrives.
@@ -161,7 +179,62 @@ func (v *ordersView) reload() tea.Cmd {
 	v.loadingFirst = true
 	v.counted, v.base, v.fromEnd, v.after = false, 0, false, 0
 	v.loadErr = ""
+	v.countGen++
 	return tea.Batch(v.fetch(pageFirst, nil), v.count())
+}
+
+// watches: an order's row shows its status (callbacks, live queries,
+// refunds, imports), its platform state (queries), its latest callback and
+// its refunded amount; operator actions on it are audited.
+func (v *ordersView) watches(old, now ops.Changes) bool {
+	return old.Orders != now.Orders || old.Attempts != now.Attempts || old.Queries != now.Queries ||
+		old.Refunds != now.Refunds || old.Audit != now.Audit || old.Notifications != now.Notifications
+}
+
+// reloadShown reads again the open order, or the rows on screen and a
+// page after them (by keyset from the top row of the screen) and the
+// count. The selection stays on its order, at its place on the screen;
+// with the newest order selected it stays on the newest, so new orders
+// come into view at the top.
+func (v *ordersView) reloadShown() tea.Cmd {
+	if v.detail != nil {
+		return v.showOrder(v.detail.d.Order.OutTradeNo, false)
+	}
+	if v.loadingFirst {
+		return nil
+	}
+	if len(v.rows) == 0 {
+		return v.reload()
+	}
+	v.gen++
+	v.loadingFirst, v.loadingOlder, v.loadingNewer = true, false, false
+	r := reshown{screenRow: v.sel - v.top, top: v.top, follow: v.atStart && v.sel == 0}
+	if sel, ok := v.selected(); ok {
+		r.keep = sel.OutTradeNo
+	}
+	c, f, gen := v.c, v.q.f, v.gen
+	limit := orderChunk
+	var from *store.Cursor
+	if v.atStart {
+		// New orders arrive at the top: read from the newest, enough to
+		// cover the screen as it is.
+		r.fromNewest = true
+		limit = min(max(orderChunk, v.top+v.pageRows()+orderChunk/2), orderWindowMax)
+	} else {
+		k := v.cursorOf(v.rows[v.top])
+		// The keyset reads rows after the cursor; one id past the top row
+		// (in the listing's direction) puts that row itself in the page.
+		if v.key == keyCreated {
+			k.ID++
+		} else {
+			k.ID--
+		}
+		from = &k
+	}
+	return tea.Batch(func() tea.Msg {
+		p, err := c.svc.ListOrders(c.ctx, f, from, store.Older, limit)
+		return ordersPageMsg{gen: gen, dir: pageReshown, page: p, err: err, reshown: r}
+	}, v.count())
 }
 
 func (v *ordersView) fetch(dir pageDir, from *ops.OrderRow) tea.Cmd {
@@ -186,10 +259,12 @@ func (v *ordersView) fetch(dir pageDir, from *ops.OrderRow) tea.Cmd {
 	}
 }
 
+// count counts what the filter selects, up to ops.CountLimit: a prefix
+// that matches every order is "100,000+", not a wait.
 func (v *ordersView) count() tea.Cmd {
-	c, f, gen := v.c, v.q.f, v.gen
+	c, f, gen := v.c, v.q.f, v.countGen
 	return func() tea.Msg {
-		n, err := c.svc.CountOrders(c.ctx, f)
+		n, err := c.svc.CountOrdersUpTo(c.ctx, f)
 		return ordersCountMsg{gen: gen, n: n, err: err}
 	}
 }
@@ -231,7 +306,7 @@ func (v *ordersView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ordersPageMsg:
 		return v, v.applyPage(msg)
 	case ordersCountMsg:
-		if msg.gen != v.gen {
+		if msg.gen != v.countGen {
 			return v, nil
 		}
 		if msg.err != nil {
@@ -574,7 +649,7 @@ func (v *ordersView) applyPage(msg ordersPageMsg) tea.Cmd {
 		return nil
 	}
 	switch msg.dir {
-	case pageFirst, pageLast:
+	case pageFirst, pageLast, pageReshown:
 		v.loadingFirst = false
 	case pageOlder:
 		v.loadingOlder = false
@@ -616,6 +691,8 @@ func (v *ordersView) applyPage(msg ordersPageMsg) tea.Cmd {
 			v.atStart = false
 			v.base += drop
 		}
+	case pageReshown:
+		v.reshow(rows, full, msg.reshown)
 	case pageNewer:
 		if len(v.rows) == 0 || v.rows[0].ID != msg.from {
 			return nil
@@ -640,6 +717,37 @@ func (v *ordersView) applyPage(msg ordersPageMsg) tea.Cmd {
 	return v.prefetch()
 }
 
+// reshow takes the rows on screen read again (see reloadShown).
+func (v *ordersView) reshow(rows []ops.OrderRow, full bool, r reshown) {
+	oldLen := len(v.rows)
+	v.rows, v.atEnd = rows, !full
+	if r.fromNewest {
+		v.atStart, v.base, v.fromEnd = true, 0, false
+	} else {
+		// The rows above the screen left the window.
+		v.atStart = false
+		if v.fromEnd {
+			v.after = max(v.after+oldLen-r.top-len(rows), 0)
+		} else {
+			v.base += r.top
+		}
+	}
+	sel, top := 0, 0
+	switch i := v.indexOf(r.keep); {
+	case r.follow || len(rows) == 0:
+	case i >= 0:
+		sel, top = i, i-r.screenRow
+	case r.fromNewest:
+		// The selected order left the filter: the same place on the screen.
+		sel = min(r.top+r.screenRow, len(rows)-1)
+		top = sel - r.screenRow
+	default:
+		sel = min(r.screenRow, len(rows)-1)
+	}
+	v.sel = max(sel, 0)
+	v.top = scrollTop(v.sel, max(top, 0), v.pageRows(), len(v.rows))
+}
+
 // position is the selection's 1-based place in the listing, 0 if unknown.
 func (v *ordersView) position() int {
 	if len(v.rows) == 0 {
@@ -648,23 +756,39 @@ func (v *ordersView) position() int {
 	if !v.fromEnd {
 		return v.base + v.sel + 1
 	}
-	if !v.counted {
+	if !v.counted || v.total.More {
 		return 0
 	}
-	return v.total - v.after - (len(v.rows) - 1 - v.sel)
+	return v.total.N - v.after - (len(v.rows) - 1 - v.sel)
 }
 
-// columns of the list, in priority for narrow terminals.
+// columns of the list, in priority for narrow terminals. The trade
+// number and the subject show only on wide terminals.
 var orderColumns = []column{
 	{title: "", width: 3},
 	{title: "CREATED", width: 11},
-	{title: "OUT_TRADE_NO", width: 18, flex: true},
+	{title: "OUT_TRADE_NO", width: 18, flex: true, number: true},
+	{title: "TRADE_NO", width: 19, prio: 5, number: true},
 	{title: "CH", width: 6, prio: 1},
 	{title: "AMOUNT", width: 11, right: true},
 	{title: "LOCAL", width: 8},
 	{title: "PLATFORM", width: 13},
 	{title: "CALLBACK", width: 9, prio: 2},
 	{title: "REFUNDED", width: 10, right: true, prio: 3},
+	{title: "SUBJECT", width: 10, flex: true, prio: 4},
+}
+
+// columns fits the columns to the width; on a wide terminal the number
+// columns are as wide as the longest number in the window.
+func (v *ordersView) columns() []column {
+	widest := map[string]int{}
+	if v.width >= wideLayout {
+		for i := range v.rows {
+			widen(widest, "OUT_TRADE_NO", v.rows[i].OutTradeNo)
+			widen(widest, "TRADE_NO", v.rows[i].TradeNo)
+		}
+	}
+	return fitNumbers(orderColumns, v.width, widest)
 }
 
 func shortStatus(s store.OrderStatus) string {
@@ -699,7 +823,7 @@ func (v *ordersView) View() string {
 	var b strings.Builder
 	b.WriteString(v.filterLine())
 	b.WriteByte('\n')
-	cols := fitColumns(orderColumns, v.width)
+	cols := v.columns()
 	if v.filtering && v.filterErr != "" {
 		b.WriteString(truncateLines(v.c.theme.Bad.Render("error: "+v.filterErr), v.width))
 	} else {
@@ -735,8 +859,9 @@ func (v *ordersView) View() string {
 		if r.Callback != "" {
 			callback = string(r.Callback)
 		}
-		cells[0], cells[1], cells[2], cells[3] = marker, v.c.local(r.CreatedAt, "01-02 15:04"), r.OutTradeNo, string(r.Channel)
-		cells[4], cells[5], cells[6], cells[7], cells[8] = r.Amount.Yuan(), shortStatus(r.Status), v.platformCell(r), callback, refunded
+		cells[0], cells[1], cells[2], cells[3], cells[4] = marker, v.c.local(r.CreatedAt, "01-02 15:04"), r.OutTradeNo, dash(r.TradeNo), string(r.Channel)
+		cells[5], cells[6], cells[7], cells[8], cells[9] = r.Amount.Yuan(), shortStatus(r.Status), v.platformCell(r), callback, refunded
+		cells[10] = gateway.MaskBuyerIDs(r.Subject)
 		line.Reset()
 		formatRow(&line, cols, selectCells(orderColumns, cols, cells))
 		s := line.String()
@@ -771,9 +896,9 @@ func (v *ordersView) filterLine() string {
 	case v.counted:
 		pos := v.position()
 		if pos > 0 {
-			parts = append(parts, fmt.Sprintf("%s of %s", group(pos), plural(v.total, "order", "orders")))
+			parts = append(parts, fmt.Sprintf("%s of %s", group(pos), countOf(v.total, "order", "orders")))
 		} else {
-			parts = append(parts, plural(v.total, "order", "orders"))
+			parts = append(parts, countOf(v.total, "order", "orders"))
 		}
 	default:
 		parts = append(parts, "counting…")

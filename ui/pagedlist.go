@@ -174,6 +174,9 @@ type listLook[T any] struct {
 	noun, empty string
 	// row fills a row's cells after the mark column (cells[0]).
 	row func(r T, cells []string) rowTone
+	// numbers records the widths of a row's number cells (widen), so a
+	// wide terminal shows them whole; nil for a list without any.
+	numbers func(r T, widest map[string]int)
 }
 
 // view draws the status or filter line, the column header (or the
@@ -197,7 +200,13 @@ func (p *pagedList[T, F]) view(l listLook[T]) string {
 		b.WriteString(truncateLines(t.Dim.Render(strings.Join(parts, " · ")), p.width))
 	}
 	b.WriteByte('\n')
-	cols := fitColumns(l.cols, p.width)
+	widest := map[string]int{}
+	if p.width >= wideLayout && l.numbers != nil {
+		for _, r := range p.list.rows {
+			l.numbers(r, widest)
+		}
+	}
+	cols := fitNumbers(l.cols, p.width, widest)
 	b.WriteString(p.filter.headerOrError(p.c, cols, p.width))
 	b.WriteByte('\n')
 	rows := p.list.rows

@@ -31,9 +31,14 @@ type listPageMsg[T any] struct {
 	before int64
 	// sel is where the selection goes: a row index, or -1 for the last
 	// row (paging up).
-	sel  int
-	rows []T
-	err  error
+	sel int
+	// keep, when set, is the row (by id) the selection stays on if the page
+	// still has it, at the same place on the screen (screenRow rows below
+	// the top): a page read again must not move what the operator looks at.
+	keep      int64
+	screenRow int
+	rows      []T
+	err       error
 }
 
 func (m listPageMsg[T]) target() viewID { return m.to }
@@ -56,10 +61,22 @@ func (p *idPager[T]) reset(to viewID, fetch fetchFunc[T]) tea.Cmd {
 	return p.load(to, fetch, 0, 0)
 }
 
-// refresh re-reads the current page, keeping the selection.
+// refresh re-reads the current page, keeping the selection on its row.
+// On the newest page with the newest row selected the selection stays on
+// top, so a list of incoming callbacks is a live tail.
 func (p *idPager[T]) refresh(to viewID, fetch fetchFunc[T]) tea.Cmd {
 	p.gen++
-	return p.load(to, fetch, p.before, p.sel)
+	var keep int64
+	screenRow := p.sel - p.top
+	if r, ok := p.selected(); ok && (p.before != 0 || p.sel > 0) {
+		keep = p.idOf(r)
+	}
+	cmd := p.load(to, fetch, p.before, p.sel)
+	return func() tea.Msg {
+		m := cmd().(listPageMsg[T])
+		m.keep, m.screenRow = keep, screenRow
+		return m
+	}
 }
 
 func (p *idPager[T]) apply(m listPageMsg[T], h int) {
@@ -75,10 +92,19 @@ func (p *idPager[T]) apply(m listPageMsg[T], h int) {
 	p.rows, p.before = m.rows, m.before
 	p.more = len(m.rows) == listPage
 	p.sel = m.sel
+	top := 0
+	if m.keep != 0 {
+		for i, r := range p.rows {
+			if p.idOf(r) == m.keep {
+				p.sel, top = i, max(i-m.screenRow, 0)
+				break
+			}
+		}
+	}
 	if p.sel < 0 || p.sel >= len(p.rows) {
 		p.sel = max(len(p.rows)-1, 0)
 	}
-	p.top = scrollTop(p.sel, 0, h, len(p.rows))
+	p.top = scrollTop(p.sel, top, h, len(p.rows))
 }
 
 // move moves the selection, reading the next or previous page at an edge.

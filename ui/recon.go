@@ -13,6 +13,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
+	"github.com/paydesk/paydesk/recon"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -46,14 +47,35 @@ func yesterday(c *programContext) time.Time {
 	return time.Date(n.Year(), n.Month(), n.Day()-1, 0, 0, 0, 0, c.zone)
 }
 
-// Categories in report order (DESIGN §5): critical first, MATCHED last,
-// with the severity each carries by default. A finding carries its own
-// severity (a refund mismatch can be raised to critical); cards use the
-// worst one present.
-var reconCategories = []struct{ name, severity string }{
-	{"MISSING_LOCAL", "critical"}, {"DUPLICATE_PAYMENT", "critical"}, {"AMOUNT_MISMATCH", "critical"},
-	{"REFUND_MISMATCH", "warning"}, {"UNPAID_LOCAL", "warning"}, {"MISSING_PLATFORM", "warning"},
-	{"NOTIFY_REJECTED", "warning"}, {"NOTIFY_MISSING", "info"}, {"CROSS_DAY", "info"}, {"MATCHED", "ok"},
+// runCategories are the categories of a run in report order: recon's
+// list (critical first, MATCHED last), then any the run counts that this
+// build of recon does not list, so a category recon adds shows as a card
+// with no change here.
+func runCategories(r *store.Run) []recon.Category {
+	out := slices.Clone(recon.Categories)
+	var extra []recon.Category
+	if r != nil {
+		for name := range r.Counts {
+			if c := recon.Category(name); !slices.Contains(out, c) {
+				extra = append(extra, c)
+			}
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+// cardSeverity is how a category's card reads: the worst severity among
+// its findings (a finding can be raised above its category's default),
+// else the category's own; MATCHED reads as fine.
+func cardSeverity(c recon.Category, worst string) string {
+	switch {
+	case worst != "":
+		return worst
+	case c == recon.Matched:
+		return "ok"
+	}
+	return string(c.Severity())
 }
 
 var reconStages = []string{ops.StageDownload, ops.StageParse, ops.StageLoad, ops.StageMatch, ops.StageSave}
@@ -79,6 +101,9 @@ type reconView struct {
 	findings []store.Finding
 	loading  bool
 	lookup   int // generation of the (channel, day) lookup
+
+	// detail is the open finding (enter), nil on the list.
+	detail *findingDetailView
 
 	// exported is the last workbook written, shown under the run.
 	exported string
@@ -148,42 +173,68 @@ func (v *reconView) Init() tea.Cmd { return v.load() }
 func (v *reconView) SetSize(w, h int) {
 	v.width, v.height = w, h
 	v.filter.input.Width = max(10, w-12)
+	if v.detail != nil {
+		v.detail.setSize(w, h)
+	}
 }
 
 func (v *reconView) Focused() bool { return v.filter.active }
 
 func (v *reconView) jump(j reconJumpMsg) tea.Cmd {
-	v.channel, v.day, v.billFile = j.channel, j.day, ""
+	v.channel, v.day, v.billFile, v.detail = j.channel, j.day, "", nil
 	return v.load()
 }
 
 // load finds the current run of the chosen (channel, day), if any, and
-// its findings.
+// its findings, showing "loading…" meanwhile (a new channel or day).
 func (v *reconView) load() tea.Cmd {
-	v.lookup++
 	v.loading = true
+	return v.read()
+}
+
+// read reads the run of (channel, day) and its findings: one lookup on the
+// runs of the day, and the run's findings.
+func (v *reconView) read() tea.Cmd {
+	v.lookup++
 	c, ch, day, gen := v.c, v.channel, v.day.Format(store.DayFormat), v.lookup
 	return func() tea.Msg {
-		runs, err := c.svc.ReconRuns(c.ctx, 500)
-		if err != nil {
+		run, found, err := c.svc.CurrentRecon(c.ctx, ch, day)
+		if err != nil || !found {
 			return reconRunMsg{gen: gen, err: err}
 		}
-		for _, r := range runs {
-			if r.Channel == ch && r.Day == day && r.Superseded == 0 && r.Kind != store.BillFunds {
-				return loadRun(c, gen, r.ID)
-			}
-		}
-		return reconRunMsg{gen: gen}
+		fs, err := c.svc.Findings(c.ctx, store.FindingFilter{RunID: run.ID})
+		return reconRunMsg{gen: gen, run: run, found: true, findings: fs, err: err}
 	}
 }
 
-func loadRun(c *programContext, gen int, id int64) reconRunMsg {
-	run, err := c.svc.ReconRun(c.ctx, id)
-	if err != nil {
-		return reconRunMsg{gen: gen, err: err}
+// watches: a run (from this console, the CLI, cron or a colleague) is a
+// new row; a resolution is audited. An open finding also shows its
+// order's callbacks, queries and refunds.
+func (v *reconView) watches(old, now ops.Changes) bool {
+	if v.detail != nil {
+		return old != now
 	}
-	fs, err := c.svc.Findings(c.ctx, store.FindingFilter{RunID: id})
-	return reconRunMsg{gen: gen, run: run, found: true, findings: fs, err: err}
+	return old.Runs != now.Runs || old.Audit != now.Audit
+}
+
+// reloadDetail reads the open finding again after an action on it.
+func (v *reconView) reloadDetail() tea.Cmd {
+	if v.detail == nil {
+		return nil
+	}
+	return v.detail.reload()
+}
+
+// reloadShown reads the day's run again without blanking the screen, and
+// the open finding. A run in progress here reloads when it ends.
+func (v *reconView) reloadShown() tea.Cmd {
+	if v.running {
+		return nil
+	}
+	if v.detail != nil {
+		return tea.Batch(v.read(), v.detail.reload())
+	}
+	return v.read()
 }
 
 func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -196,12 +247,13 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return v, errToast("reconciliation", msg.err)
 		}
+		same := v.run != nil && msg.found && v.run.ID == msg.run.ID
 		v.run = nil
 		if msg.found {
 			r := msg.run
 			v.run = &r
 		}
-		v.setFindings(msg.findings)
+		v.setFindings(msg.findings, same)
 	case reconProgressMsg:
 		v.stage = msg.p.Stage
 		v.progress[msg.p.Stage] = msg.p
@@ -225,18 +277,29 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		v.applyFilter()
-		return v, toastCmd(toastOK, fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))
+		return v, tea.Batch(v.reloadDetail(), toastCmd(toastOK, gateway.MaskBuyerIDs(fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))))
 	case reconActionMsg:
 		if msg.err != nil {
-			return v, errToast(msg.what, msg.err)
+			return v, tea.Batch(v.reloadDetail(), errToast(msg.what, msg.err))
 		}
-		return v, toastCmd(msg.kind, msg.text)
+		return v, tea.Batch(v.reloadDetail(), toastCmd(msg.kind, msg.text))
 	case refundDoneMsg:
-		return v, refundToast(msg)
+		return v, tea.Batch(v.reloadDetail(), refundToast(msg))
 	case billFileMsg:
 		v.billFile = string(msg)
 	case exportDoneMsg:
 		return v, v.exportDone(msg)
+	case findingDetailMsg:
+		if msg.err != nil {
+			return v, errToast(fmt.Sprintf("finding %d", msg.id), msg.err)
+		}
+		if d := v.detail; d != nil && d.id == msg.id {
+			d.set(msg.d)
+		}
+	case billLineMsg:
+		if d := v.detail; d != nil && d.id == msg.id {
+			d.setLine(msg)
+		}
 	case tea.KeyMsg:
 		if v.filter.active {
 			return v, v.filter.update(msg, func(s string) (tea.Cmd, error) {
@@ -245,8 +308,14 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return nil, nil
 			})
 		}
+		if v.detail != nil {
+			return v, v.detailKey(msg)
+		}
 		return v, v.key(msg)
 	case tea.MouseMsg:
+		if v.detail != nil {
+			return v, nil
+		}
 		switch msg.Button {
 		case tea.MouseButtonWheelDown:
 			v.move(3)
@@ -259,9 +328,9 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func openSummary(r store.Run) string {
 	var parts []string
-	for _, cat := range reconCategories {
-		if t := r.Counts[cat.name]; t.Count > 0 && cat.name != "MATCHED" {
-			parts = append(parts, fmt.Sprintf("%s %d", cat.name, t.Count))
+	for _, cat := range runCategories(&r) {
+		if t := r.Counts[string(cat)]; t.Count > 0 && cat != recon.Matched {
+			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
 		}
 	}
 	if len(parts) == 0 {
@@ -270,10 +339,26 @@ func openSummary(r store.Run) string {
 	return strings.Join(parts, ", ")
 }
 
-func (v *reconView) setFindings(fs []store.Finding) {
+// setFindings shows a run's findings. Read again for the same run, the
+// selection stays on its finding at its place on the screen; a new run
+// starts at the top.
+func (v *reconView) setFindings(fs []store.Finding, sameRun bool) {
+	keep, screenRow := int64(0), v.sel-v.top
+	if f, ok := v.selected(); ok && sameRun {
+		keep = f.ID
+	}
 	v.findings = fs
 	v.sel, v.top = 0, 0
 	v.applyFilter()
+	if keep == 0 {
+		return
+	}
+	for i, j := range v.shown {
+		if v.findings[j].ID == keep {
+			v.sel, v.top = i, max(i-screenRow, 0)
+			v.top = scrollTop(v.sel, v.top, v.tableRows(), len(v.shown))
+		}
+	}
 }
 
 // applyFilter recomputes which findings show: the category picked with f,
@@ -319,15 +404,43 @@ func (v *reconView) move(d int) {
 
 func (v *reconView) channels() []gateway.Channel { return gateway.Channels }
 
-func (v *reconView) keysFor() (query, replay, refund, resolve, ignore, run key.Binding) {
+// findingKeys are the keys that act on a finding, disabled where the role
+// may not use them.
+type findingKeys struct{ query, replay, refund, resolve, ignore, open key.Binding }
+
+func (v *reconView) findingKeys() findingKeys {
 	k := v.c.keys
-	return only(k.Query, v.c.can(ops.ActQuery)), only(k.Replay, v.c.can(ops.ActReplay)), only(k.Refund, v.c.can(ops.ActRefund)),
-		only(k.Resolve, v.c.can(ops.ActResolve)), only(k.Ignore, v.c.can(ops.ActResolve)), only(k.Run, v.c.can(ops.ActReconcile))
+	return findingKeys{only(k.Query, v.c.can(ops.ActQuery)), only(k.Replay, v.c.can(ops.ActReplay)), only(k.Refund, v.c.can(ops.ActRefund)),
+		only(k.Resolve, v.c.can(ops.ActResolve)), only(k.Ignore, v.c.can(ops.ActResolve)), k.OpenOrder}
+}
+
+func (v *reconView) runKey() key.Binding { return only(v.c.keys.Run, v.c.can(ops.ActReconcile)) }
+
+// act runs the finding key in msg on f; ok is false for any other key.
+func (v *reconView) act(msg tea.KeyMsg, f store.Finding) (cmd tea.Cmd, ok bool) {
+	fk := v.findingKeys()
+	switch {
+	case key.Matches(msg, fk.query):
+		return v.query(f), true
+	case key.Matches(msg, fk.replay):
+		return v.replay(f), true
+	case key.Matches(msg, fk.refund):
+		return v.refund(f), true
+	case key.Matches(msg, fk.resolve):
+		return v.resolve(f, "resolved"), true
+	case key.Matches(msg, fk.ignore):
+		return v.resolve(f, "ignored"), true
+	case key.Matches(msg, fk.open):
+		if f.OutTradeNo == "" {
+			return toastCmd(toastInfo, "this finding has no local order"), true
+		}
+		return func() tea.Msg { return jumpMsg{to: ordersTab, order: f.OutTradeNo} }, true
+	}
+	return nil, false
 }
 
 func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 	k := v.c.keys
-	query, replay, refund, resolve, ignore, run := v.keysFor()
 	switch {
 	case key.Matches(msg, k.Channel):
 		chs := v.channels()
@@ -350,8 +463,10 @@ func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 			"/path/to/bill.csv", "", func(s string) tea.Cmd {
 				return func() tea.Msg { return billFileMsg(s) }
 			}))
-	case key.Matches(msg, run):
+	case key.Matches(msg, v.runKey()):
 		return v.start()
+	case key.Matches(msg, k.Enter):
+		return v.onFinding(v.openFinding)
 	case key.Matches(msg, k.Down):
 		v.move(1)
 	case key.Matches(msg, k.Up):
@@ -375,24 +490,38 @@ func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 			v.category, v.text = "", ""
 			v.applyFilter()
 		}
-	case key.Matches(msg, query):
-		return v.onFinding(func(f store.Finding) tea.Cmd { return v.query(f) })
-	case key.Matches(msg, replay):
-		return v.onFinding(func(f store.Finding) tea.Cmd { return v.replay(f) })
-	case key.Matches(msg, refund):
-		return v.onFinding(func(f store.Finding) tea.Cmd { return v.refund(f) })
-	case key.Matches(msg, resolve):
-		return v.onFinding(func(f store.Finding) tea.Cmd { return v.resolve(f, "resolved") })
-	case key.Matches(msg, ignore):
-		return v.onFinding(func(f store.Finding) tea.Cmd { return v.resolve(f, "ignored") })
-	case msg.String() == "o":
-		return v.onFinding(func(f store.Finding) tea.Cmd {
-			if f.OutTradeNo == "" {
-				return toastCmd(toastInfo, "this finding has no local order")
-			}
-			return func() tea.Msg { return jumpMsg{to: ordersTab, order: f.OutTradeNo} }
-		})
+	default:
+		if f, ok := v.selected(); ok {
+			cmd, _ := v.act(msg, f)
+			return cmd
+		}
+		fk := v.findingKeys()
+		if key.Matches(msg, fk.query, fk.replay, fk.refund, fk.resolve, fk.ignore, fk.open) {
+			return toastCmd(toastInfo, "no finding selected")
+		}
 	}
+	return nil
+}
+
+// openFinding opens a finding's page: its record and order at once, its
+// bill line when the kept bill has been read up to it.
+func (v *reconView) openFinding(f store.Finding) tea.Cmd {
+	v.detail = newFindingDetailView(v.c, f)
+	v.detail.setSize(v.width, v.height)
+	return tea.Batch(v.detail.reload(), v.detail.readLine())
+}
+
+// detailKey handles a key on an open finding: esc back, the finding's
+// actions, scrolling.
+func (v *reconView) detailKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, v.c.keys.Back) {
+		v.detail = nil
+		return nil
+	}
+	if cmd, ok := v.act(msg, v.detail.finding()); ok {
+		return cmd
+	}
+	v.detail.page.update(v.c.keys, msg, v.height)
 	return nil
 }
 
@@ -403,10 +532,10 @@ func (billFileMsg) target() viewID { return reconTab }
 
 func (v *reconView) cycleCategory() {
 	var present []string
-	for _, cat := range reconCategories {
+	for _, cat := range runCategories(v.run) {
 		for _, f := range v.findings {
-			if f.Category == cat.name {
-				present = append(present, cat.name)
+			if f.Category == string(cat) {
+				present = append(present, string(cat))
 				break
 			}
 		}
@@ -427,7 +556,7 @@ func (v *reconView) cycleCategory() {
 func (v *reconView) onFinding(f func(store.Finding) tea.Cmd) tea.Cmd {
 	fd, ok := v.selected()
 	if !ok {
-		return toastCmd(toastInfo, "no finding selected")
+		return nil
 	}
 	return f(fd)
 }
@@ -490,7 +619,7 @@ func (v *reconView) replay(f store.Finding) tea.Cmd {
 // trade (the finding's channel and trade number), never the order's
 // payment. The form opens on what that payment can still refund.
 func (v *reconView) refund(f store.Finding) tea.Cmd {
-	if f.Category != "DUPLICATE_PAYMENT" {
+	if recon.Category(f.Category) != recon.DuplicatePayment {
 		return toastCmd(toastInfo, "refunds from a finding are for duplicate payments; refund other orders from Orders")
 	}
 	c, ch, tradeNo := v.c, f.Channel, f.TradeNo
@@ -514,9 +643,9 @@ func (v *reconView) refund(f store.Finding) tea.Cmd {
 func (v *reconView) resolve(f store.Finding, resolution string) tea.Cmd {
 	c, id := v.c, f.ID
 	verb := map[string]string{"resolved": "Resolve", "ignored": "Ignore"}[resolution]
-	lines := []string{fmt.Sprintf("%s %s %s", f.Category, dash(f.OutTradeNo), f.Detail)}
+	lines := []string{gateway.MaskBuyerIDs(fmt.Sprintf("%s %s %s", f.Category, dash(f.OutTradeNo), f.Detail))}
 	if f.Resolution != "" {
-		lines = append(lines, fmt.Sprintf("Now %s by %s: %s", f.Resolution, f.Resolver, f.Note))
+		lines = append(lines, gateway.MaskBuyerIDs(fmt.Sprintf("Now %s by %s: %s", f.Resolution, f.Resolver, f.Note)))
 	}
 	return v.c.open(newPrompt(fmt.Sprintf("%s finding %d", verb, id), lines, "why (kept in the audit log)",
 		"a note is required: say why, for whoever reads the audit log", func(note string) tea.Cmd {
@@ -528,8 +657,11 @@ func (v *reconView) resolve(f store.Finding, resolution string) tea.Cmd {
 }
 
 // Layout: the picker line, the run line, the stages or cards, the
-// findings table.
+// findings table; or the open finding.
 func (v *reconView) View() string {
+	if v.detail != nil {
+		return v.detail.View()
+	}
 	t := v.c.theme
 	var top []string
 	src := "download from the platform"
@@ -547,7 +679,7 @@ func (v *reconView) View() string {
 	case v.run == nil:
 		hint := "No run for this day yet."
 		if v.c.can(ops.ActReconcile) {
-			hint += " Press enter to reconcile (c channel, h/l day, b bill file)."
+			hint += " Press N to reconcile (c channel, h/l day, b bill file)."
 		}
 		top = append(top, hint)
 	default:
@@ -615,7 +747,7 @@ func (v *reconView) stagesView() []string {
 		out = append(out, truncateLines(style.Render(line), v.width))
 	}
 	if v.runErr != "" {
-		out = append(out, "", t.Bad.Render("error: ")+v.runErr, t.Dim.Render("Nothing was saved. Fix the cause and press enter to run again."))
+		out = append(out, "", t.Bad.Render("error: ")+v.runErr, t.Dim.Render("Nothing was saved. Fix the cause and press N to run again."))
 		for i := range out[len(out)-2:] {
 			out[len(out)-2+i] = truncateLines(out[len(out)-2+i], v.width)
 		}
@@ -636,21 +768,18 @@ func (v *reconView) cards() string {
 	}
 	var boxes []string
 	w := 22 // the longest name with its severity mark, and the border
-	for _, cat := range reconCategories {
-		tot, ok := v.run.Counts[cat.name]
-		if (!ok || tot.Count == 0) && cat.name != "MATCHED" {
+	for _, cat := range runCategories(v.run) {
+		tot, ok := v.run.Counts[string(cat)]
+		if (!ok || tot.Count == 0) && cat != recon.Matched {
 			continue
 		}
-		sev := cat.severity
-		if s := worst[cat.name]; s != "" {
-			sev = s
-		}
+		sev := cardSeverity(cat, worst[string(cat)])
 		mark := map[string]string{"critical": "!! ", "warning": "! ", "info": "i ", "ok": "✓ "}[sev]
 		sel := ""
-		if v.category == cat.name {
+		if v.category == string(cat) {
 			sel = ">"
 		}
-		body := fit(sel+mark+cat.name, w-2, false) + "\n" + fit(fmt.Sprintf("%d · %s", tot.Count, tot.Amount.Yuan()), w-2, false)
+		body := fit(sel+mark+string(cat), w-2, false) + "\n" + fit(fmt.Sprintf("%d · %s", tot.Count, tot.Amount.Yuan()), w-2, false)
 		boxes = append(boxes, t.Card.BorderForeground(t.severityStyle(sev).GetForeground()).Foreground(t.severityStyle(sev).GetForeground()).
 			Padding(0).Width(w-2).Render(body))
 	}
@@ -665,7 +794,7 @@ func (v *reconView) cards() string {
 var findingColumns = []column{
 	{title: "", width: 3},
 	{title: "CATEGORY", width: 17},
-	{title: "ORDER", width: 18},
+	{title: "ORDER", width: 18, number: true},
 	{title: "LOCAL", width: 11, right: true},
 	{title: "PLATFORM", width: 11, right: true, prio: 2},
 	{title: "STATE", width: 9, prio: 3},
@@ -692,7 +821,13 @@ func (v *reconView) findingsView(h int) string {
 		b.WriteString(truncateLines(t.Dim.Render(strings.Join(parts, " · ")), v.width))
 	}
 	b.WriteByte('\n')
-	cols := fitColumns(findingColumns, v.width)
+	widest := map[string]int{}
+	if v.width >= wideLayout {
+		for _, i := range v.shown {
+			widen(widest, "ORDER", firstOf(v.findings[i].OutTradeNo, v.findings[i].TradeNo))
+		}
+	}
+	cols := fitNumbers(findingColumns, v.width, widest)
 	b.WriteString(v.filter.headerOrError(v.c, cols, v.width))
 	rows := max(h-2, 0)
 	// The selected finding's full detail takes the last two lines: the
@@ -742,7 +877,7 @@ func (v *reconView) findingsView(h int) string {
 			state = dash(state) + "/" + f.PlatformStatus
 		}
 		cells[0], cells[1], cells[2], cells[3] = string(mark), f.Category, dash(no), f.LocalAmount.Yuan()
-		cells[4], cells[5], cells[6] = f.PlatformAmount.Yuan(), dash(state), dash(f.Detail)
+		cells[4], cells[5], cells[6] = f.PlatformAmount.Yuan(), dash(state), dash(gateway.MaskBuyerIDs(f.Detail))
 		line.Reset()
 		formatRow(&line, cols, selectCells(findingColumns, cols, cells))
 		s := line.String()
@@ -766,6 +901,7 @@ func (v *reconView) findingsView(h int) string {
 		if f.Resolution != "" {
 			text += fmt.Sprintf(" [%s by %s: %s]", f.Resolution, f.Resolver, f.Note)
 		}
+		text = gateway.MaskBuyerIDs(text)
 		w := wrap(text, v.width)
 		for i := range detailLines {
 			b.WriteByte('\n')
@@ -779,18 +915,20 @@ func (v *reconView) findingsView(h int) string {
 
 func (v *reconView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	query, _, _, resolve, _, run := v.keysFor()
-	return []key.Binding{run, k.Channel, k.PrevDay, k.Category, query, resolve, only(k.Export, v.c.can(ops.ActExport)), k.Help}
+	fk := v.findingKeys()
+	if v.detail != nil {
+		return []key.Binding{k.Back, fk.query, fk.replay, fk.resolve, fk.open, k.Help}
+	}
+	return []key.Binding{v.runKey(), k.Enter, k.Channel, k.PrevDay, k.Category, fk.query, fk.resolve, k.Help}
 }
 
 func (v *reconView) FullHelp() [][]key.Binding {
 	k := v.c.keys
-	query, replay, refund, resolve, ignore, run := v.keysFor()
-	open := key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open order"))
+	fk := v.findingKeys()
 	return [][]key.Binding{
-		{run, k.Channel, k.PrevDay, k.NextDay, k.BillFile},
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Category, k.Filter, k.Back},
-		{query, replay, refund, resolve, ignore, open, only(k.Export, v.c.can(ops.ActExport))},
+		{v.runKey(), k.Channel, k.PrevDay, k.NextDay, k.BillFile},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Category, k.Filter, k.Enter, k.Back},
+		{fk.query, fk.replay, fk.refund, fk.resolve, fk.ignore, fk.open, only(k.Export, v.c.can(ops.ActExport))},
 		k.globalHelp(),
 	}
 }

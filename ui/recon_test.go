@@ -81,7 +81,7 @@ func TestReconcileFromAFile(t *testing.T) {
 	}
 	press(t, m, "h", "l")
 	// Downloading needs the platform: wechat is not configured.
-	press(t, m, "enter")
+	press(t, m, "N")
 	if rv.runErr == "" || !strings.Contains(m.toast.text, "not configured") {
 		t.Fatalf("download without a platform: %q / %q", rv.runErr, m.toast.text)
 	}
@@ -90,7 +90,7 @@ func TestReconcileFromAFile(t *testing.T) {
 	if rv.billFile != bill {
 		t.Fatalf("bill file %q", rv.billFile)
 	}
-	press(t, m, "enter")
+	press(t, m, "N")
 	if rv.runErr != "" || rv.run == nil {
 		t.Fatalf("run: %q", rv.runErr)
 	}
@@ -108,7 +108,7 @@ func TestReconcileFromAFile(t *testing.T) {
 		t.Fatalf("category %q shown %d", rv.category, len(rv.shown))
 	}
 	// Resolve it with a note: the note is required.
-	press(t, m, "d", "enter")
+	press(t, m, "D", "enter")
 	if p, ok := m.dialog.(*promptDialog); !ok || !strings.Contains(p.err, "note is required") {
 		t.Fatalf("empty note: %T", m.dialog)
 	}
@@ -204,7 +204,7 @@ func TestRefundDuplicatePaymentFromAFinding(t *testing.T) {
 	opts := testOptions()
 	opts.RefundConfirmAbove = 10000 // ¥100.00: this refund needs the order number typed
 	m := newModel(t, f, opts, 100, 30)
-	press(t, m, "2", "c", "enter")
+	press(t, m, "2", "c", "N")
 	rv := m.views[reconTab].(*reconView)
 	if rv.run == nil || rv.channel != gateway.WeChat {
 		t.Fatalf("no wechat run: %q; toast %+v", rv.runErr, m.toast)

@@ -13,8 +13,8 @@ import (
 )
 
 // refundsView lists every refund request newest first. A PENDING one can
-// be settled: ops.RetryRefund asks the platform about its request number
-// and re-sends that same number only if the platform never got it.
+// be settled (S): ops.RetryRefund asks the platform about its request
+// number and re-sends that same number only if the platform never got it.
 type refundsView struct {
 	pagedList[store.Refund, store.RefundFilter]
 }
@@ -34,7 +34,15 @@ func newRefundsView(c *programContext) *refundsView {
 	return v
 }
 
-func (v *refundsView) retryKey() key.Binding { return only(v.c.keys.Retry, v.c.can(ops.ActRefund)) }
+func (v *refundsView) settleKey() key.Binding { return only(v.c.keys.Settle, v.c.can(ops.ActRefund)) }
+
+// watches: a refund is a new row; its outcome comes from an operator
+// action (audited) or from the platform's callback (an attempt).
+func (v *refundsView) watches(old, now ops.Changes) bool {
+	return old.Refunds != now.Refunds || old.Audit != now.Audit || old.Attempts != now.Attempts
+}
+
+func (v *refundsView) reloadShown() tea.Cmd { return v.refreshPage() }
 
 func (v *refundsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -73,7 +81,7 @@ func (v *refundsView) updateList(msg tea.KeyMsg) tea.Cmd {
 		if r, ok := v.list.selected(); ok {
 			return func() tea.Msg { return jumpMsg{to: ordersTab, order: r.OutTradeNo} }
 		}
-	case key.Matches(msg, v.retryKey()):
+	case key.Matches(msg, v.settleKey()):
 		r, ok := v.list.selected()
 		if !ok {
 			return nil
@@ -93,13 +101,13 @@ func (v *refundsView) updateList(msg tea.KeyMsg) tea.Cmd {
 var refundColumns = []column{
 	{title: "", width: 2},
 	{title: "CREATED", width: 11},
-	{title: "REQUEST_NO", width: 16, flex: true},
-	{title: "ORDER", width: 18, prio: 1},
+	{title: "REQUEST_NO", width: 16, flex: true, number: true},
+	{title: "ORDER", width: 18, prio: 1, number: true},
 	{title: "CH", width: 6, prio: 3},
 	{title: "AMOUNT", width: 11, right: true},
 	{title: "STATUS", width: 7},
 	{title: "BY", width: 8, prio: 2},
-	{title: "NOTE", width: 12, prio: 4},
+	{title: "NOTE", width: 12, prio: 4, wideFlex: true},
 }
 
 func (v *refundsView) View() string {
@@ -118,7 +126,7 @@ func (v *refundsView) View() string {
 				note = "platform console " + note
 			}
 			cells[1], cells[2], cells[3], cells[4] = v.c.local(r.CreatedAt, "01-02 15:04"), r.OutRequestNo, r.OutTradeNo, string(r.Channel)
-			cells[5], cells[6], cells[7], cells[8] = r.Amount.Yuan(), string(r.Status), r.Operator, dash(strings.TrimSpace(note))
+			cells[5], cells[6], cells[7], cells[8] = r.Amount.Yuan(), string(r.Status), r.Operator, dash(gateway.MaskBuyerIDs(strings.TrimSpace(note)))
 			switch {
 			case r.Status == gateway.RefundFailed || r.NeedsReview:
 				return toneBad
@@ -127,15 +135,19 @@ func (v *refundsView) View() string {
 			}
 			return tonePlain
 		},
+		numbers: func(r store.Refund, widest map[string]int) {
+			widen(widest, "REQUEST_NO", r.OutRequestNo)
+			widen(widest, "ORDER", r.OutTradeNo)
+		},
 	})
 }
 
 func (v *refundsView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{k.Filter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open order")), v.retryKey(), k.Help}
+	return []key.Binding{k.Filter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open order")), v.settleKey(), k.Help}
 }
 
 func (v *refundsView) FullHelp() [][]key.Binding {
 	k := v.c.keys
-	return [][]key.Binding{k.navHelp(), {k.Filter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open order")), k.Back, v.retryKey()}, k.globalHelp()}
+	return [][]key.Binding{k.navHelp(), {k.Filter, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open order")), k.Back, v.settleKey()}, k.globalHelp()}
 }

@@ -21,11 +21,18 @@ import (
 // view is one tab: a Bubble Tea model that can size itself and describe
 // its keys (soft-serve's Component). Focused reports a focused input (a
 // filter line, a file path) that must get keys before the global ones.
+//
+// A view shows what the store holds now: reloadShown reads again what is on
+// screen (the visible page by keyset, or the open detail), keeping the
+// selection on its row; the root calls it when the view is shown, and when
+// the store's change stamp moved in a field the view watches.
 type view interface {
 	tea.Model
 	help.KeyMap
 	SetSize(w, h int)
 	Focused() bool
+	watches(old, now ops.Changes) bool
+	reloadShown() tea.Cmd
 }
 
 // Model is the console: header, tabs, the active view, the status bar, and
@@ -53,6 +60,11 @@ type Model struct {
 
 	// tabX are the columns of each tab label, for mouse clicks.
 	tabX [tabCount][2]int
+
+	// stamp is the store's change stamp as last read (stamped: read at
+	// least once); polling while a read of it is in flight.
+	stamp            ops.Changes
+	stamped, polling bool
 }
 
 type taskState struct {
@@ -91,7 +103,7 @@ func New(ctx context.Context, svc *ops.Service, opts Options) *Model {
 }
 
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.tick()}
+	cmds := []tea.Cmd{m.tick(), m.poll()}
 	for _, v := range m.views {
 		cmds = append(cmds, v.Init())
 	}
@@ -133,7 +145,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case clockMsg:
 		m.c.now = m.c.opts.Clock()
-		return m.tick()
+		return tea.Batch(m.tick(), m.poll())
+	case changesMsg:
+		return m.changed(msg)
 	case spinner.TickMsg:
 		if len(m.tasks) == 0 {
 			return nil
@@ -282,22 +296,52 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-// switchTo shows a tab; lists that other tabs' actions add to are read
-// again so they never show a stale page.
+// switchTo shows a tab and reads again what it shows: anything may have
+// changed while it was hidden.
 func (m *Model) switchTo(id viewID) tea.Cmd {
 	if m.active == id {
 		return nil
 	}
 	m.active = id
-	switch v := m.views[id].(type) {
-	case *auditView:
-		return v.refresh()
-	case *refundsView:
-		return v.refreshPage()
-	case *notificationsView:
-		if v.detail == nil {
-			return v.refreshPage()
-		}
+	return m.views[id].reloadShown()
+}
+
+// changesMsg is a read of the store's change stamp.
+type changesMsg struct {
+	c   ops.Changes
+	err error
+}
+
+// poll reads the change stamp, one read at a time, on every clock tick
+// (each second): a handful of index lookups, whatever the store's size.
+func (m *Model) poll() tea.Cmd {
+	if m.polling {
+		return nil
+	}
+	m.polling = true
+	c := m.c
+	return func() tea.Msg {
+		ch, err := c.svc.Changes(c.ctx)
+		return changesMsg{c: ch, err: err}
+	}
+}
+
+// changed hands a moved stamp to the view in front, which reloads what it
+// shows if the move touches it. Hidden views reload when they are shown. A
+// failed read is retried on the next tick, silently: the views' own reads
+// say what is wrong with the store.
+func (m *Model) changed(msg changesMsg) tea.Cmd {
+	m.polling = false
+	if msg.err != nil {
+		return nil
+	}
+	old, first := m.stamp, !m.stamped
+	m.stamp, m.stamped = msg.c, true
+	if first || old == msg.c {
+		return nil
+	}
+	if v := m.views[m.active]; v.watches(old, msg.c) {
+		return v.reloadShown()
 	}
 	return nil
 }
@@ -385,7 +429,7 @@ func (m *Model) View() string {
 	case m.dialog != nil:
 		b.WriteString(padLines(m.dialog.View(c), bh))
 	case m.hint:
-		b.WriteString(padLines(m.hintView(), bh))
+		b.WriteString(m.hintView(bh))
 	case m.showHelp:
 		full := m.help.FullHelpView(m.views[m.active].FullHelp())
 		hh := lipgloss.Height(full) + 1
@@ -512,7 +556,10 @@ func (m *Model) statusLine() string {
 	return truncateLines(left+strings.Repeat(" ", gap)+t.Status.Render(right), c.width)
 }
 
-func (m *Model) hintView() string {
+// hintView is the first-run card over the console it introduces: the
+// list stays visible (dimmed) around it, so the first screen already shows
+// the data the three keys work on.
+func (m *Model) hintView(h int) string {
 	c := m.c
 	t := c.theme
 	lines := []string{
@@ -520,14 +567,16 @@ func (m *Model) hintView() string {
 		"",
 		"Three jobs, three keys:",
 		"",
-		t.Key.Render("2 enter") + "   reconcile yesterday's bill (channel with c, day with h/l)",
+		t.Key.Render("2 N    ") + "   reconcile yesterday's bill (channel with c, day with h/l)",
 		t.Key.Render("/ R    ") + "   look up an order (type its number), then refund it",
-		t.Key.Render("3 P    ") + "   replay the callbacks that failed",
+		t.Key.Render("3 A    ") + "   replay the callbacks that failed",
 		"",
-		t.Dim.Render("? shows every key · : order PD… jumps to an order · any key to start"),
+		t.Dim.Render("enter opens · esc goes back · capitals change records · ? every key"),
+		t.Dim.Render(": order PD… jumps to an order · any key to start"),
 	}
 	if !c.can(ops.ActRefund) && !c.can(ops.ActReplay) {
 		lines = append(lines, t.Dim.Render("Your role ("+string(c.svc.Operator().Role)+") reads and reconciles; refunds and replays are hidden."))
 	}
-	return dialogBox(c, strings.Join(lines, "\n"))
+	body := truncateLines(padLines(m.views[m.active].View(), h), c.width)
+	return overlay(t, body, framedBox(c, strings.Join(lines, "\n")), c.width, h)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/paydesk/paydesk/ops"
 )
 
 // column is one column of a list. Lists render their own rows instead of
@@ -19,6 +21,47 @@ type column struct {
 	flex  bool
 	right bool
 	prio  int
+	// number columns hold order, trade or request numbers: from
+	// wideLayout columns on they are never cut (see fitNumbers).
+	number bool
+	// wideFlex columns take the width left over from wideLayout on, where
+	// number columns stop being flexible (a note, a detail).
+	wideFlex bool
+	// min is the width a flex column never shrinks below.
+	min int
+}
+
+// wideLayout is the terminal width from which number columns show whole
+// numbers; narrower terminals keep the compact layout, cutting them with
+// "…".
+const wideLayout = 120
+
+// fitNumbers lays columns out like fitColumns, but from wideLayout on
+// every number column is as wide as the longest number it will show
+// (widest, by title), whatever the other columns must give up; the flex
+// column (the detail) takes what is left.
+func fitNumbers(cols []column, width int, widest map[string]int) []column {
+	if width < wideLayout {
+		return fitColumns(cols, width)
+	}
+	out := append([]column(nil), cols...)
+	for i, c := range out {
+		if c.number {
+			out[i].width = max(c.width, widest[c.title])
+			out[i].min, out[i].flex = out[i].width, false
+		}
+		if c.wideFlex {
+			out[i].flex = true
+		}
+	}
+	return fitColumns(out, width)
+}
+
+// widen records in widest the width of a number shown under title.
+func widen(widest map[string]int, title, number string) {
+	if n := ansi.StringWidth(number); n > widest[title] {
+		widest[title] = n
+	}
 }
 
 // fitColumns drops low-priority columns until the rest fit in width
@@ -51,7 +94,7 @@ func fitColumns(cols []column, width int) []column {
 	// down to a few cells.
 	for i := range out {
 		if over := total() - width; over > 0 && out[i].flex {
-			out[i].width = max(out[i].width-over, 6)
+			out[i].width = max(out[i].width-over, 6, out[i].min)
 		}
 	}
 	if spare := width - total(); spare > 0 {
@@ -198,6 +241,14 @@ func truncateLines(s string, w int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// countOf is a count that may have stopped early: "100,000+ orders".
+func countOf(n ops.Count, one, many string) string {
+	if n.More {
+		return group(n.N) + "+ " + many
+	}
+	return plural(n.N, one, many)
 }
 
 func plural(n int, one, many string) string {

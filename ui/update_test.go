@@ -43,8 +43,8 @@ func TestOrdersFilter(t *testing.T) {
 	if o.filtering || o.q.f.Status != store.OrderPaid || o.q.f.Channel != gateway.Alipay {
 		t.Fatalf("filter not applied: %+v", o.q)
 	}
-	if len(o.rows) != 3 || !o.counted || o.total != 3 {
-		t.Fatalf("rows %d total %d", len(o.rows), o.total)
+	if len(o.rows) != 3 || !o.counted || o.total.N != 3 {
+		t.Fatalf("rows %d total %d", len(o.rows), o.total.N)
 	}
 	for _, r := range o.rows {
 		if r.Status != store.OrderPaid || r.Channel != gateway.Alipay {
@@ -70,8 +70,8 @@ func TestOrdersFilter(t *testing.T) {
 	}
 	// esc on the list clears the filter.
 	press(t, m, "esc")
-	if o.q.text != "" || o.total != 10 {
-		t.Fatalf("esc did not clear the filter: %q %d", o.q.text, o.total)
+	if o.q.text != "" || o.total.N != 10 {
+		t.Fatalf("esc did not clear the filter: %q %d", o.q.text, o.total.N)
 	}
 	// A number prefix and an empty result.
 	filterTo(t, m, "PD20261121")
@@ -243,10 +243,10 @@ func TestReadOnlyRoleSeesNoMutatingKeys(t *testing.T) {
 		drive(t, m, keys(fmt.Sprint(int(tab)+1))...)
 		press(t, m, "?")
 		frame := m.View()
-		mustNotContain(t, frame, "R refund", "p replay", "P replay", "r query", "d resolve", "i ignore", "Refund an order")
+		mustNotContain(t, frame, "R refund", "P replay", "A replay", "r query", "D resolve", "I ignore", "S settle", "Refund an order")
 		press(t, m, "?")
 	}
-	press(t, m, "1", "R", "r", "3", "p", "P", "4", "r")
+	press(t, m, "1", "R", "r", "3", "P", "A", "4", "S")
 	if m.dialog != nil || len(m.tasks) != 0 {
 		t.Fatalf("a viewer opened %T / started %d tasks", m.dialog, len(m.tasks))
 	}
@@ -266,7 +266,7 @@ func TestReadOnlyRoleSeesNoMutatingKeys(t *testing.T) {
 	me := newModel(t, fe, testOptions(), 100, 30)
 	mustNotContain(t, me.View(), "R refund")
 	press(t, me, "3")
-	mustContain(t, me.View(), "p replay")
+	mustContain(t, me.View(), "P replay")
 }
 
 func TestOpsErrorsBecomeToasts(t *testing.T) {
@@ -460,7 +460,7 @@ func TestBulkReplayConfirmation(t *testing.T) {
 	}
 	// The filter narrows what a bulk replay touches, and the dialog says
 	// how many.
-	press(t, m, "/", "text:wechat", "enter", "P")
+	press(t, m, "/", "text:wechat", "enter", "A")
 	c, ok := m.dialog.(*confirmDialog)
 	if !ok {
 		t.Fatalf("no confirmation: %T", m.dialog)
@@ -471,7 +471,7 @@ func TestBulkReplayConfirmation(t *testing.T) {
 		t.Fatalf("cancel replayed: attempts %d", attempts())
 	}
 	mustContain(t, m.View(), "replay cancelled")
-	press(t, m, "P", "y")
+	press(t, m, "A", "y")
 	if attempts() != 4 {
 		t.Fatalf("after y: attempts %d, want 4", attempts())
 	}
@@ -480,7 +480,7 @@ func TestBulkReplayConfirmation(t *testing.T) {
 	}
 	_ = c
 	// One replay, from the list and from the payload page.
-	press(t, m, "esc", "j", "p")
+	press(t, m, "esc", "j", "P")
 	if !strings.Contains(m.toast.text, "notification 2 replayed: REJECTED REJECTED") {
 		t.Fatalf("toast %q", m.toast.text)
 	}
@@ -489,14 +489,14 @@ func TestBulkReplayConfirmation(t *testing.T) {
 		t.Fatal("enter did not open the notification")
 	}
 	mustContain(t, m.View(), "Payload", "buyer_id=208***********80", "Attempts (2)")
-	press(t, m, "p")
+	press(t, m, "P")
 	mustContain(t, m.View(), "Attempts (3)", "replay by alice")
 	press(t, m, "esc")
 	if nv.detail != nil {
 		t.Fatal("esc did not close the notification")
 	}
 	// Nothing failed in the filter: no dialog.
-	press(t, m, "/", "text:order:NOPE", "enter", "P")
+	press(t, m, "/", "text:order:NOPE", "enter", "A")
 	if m.dialog != nil || !strings.Contains(m.toast.text, "nothing to replay") {
 		t.Fatalf("empty bulk replay: %T %q", m.dialog, m.toast.text)
 	}
@@ -519,8 +519,12 @@ func TestRetryPendingRefund(t *testing.T) {
 	}
 	req := rv.list.rows[0].OutRequestNo
 	press(t, m, "r")
+	if rv.list.rows[0].Status != gateway.RefundPending || len(m.tasks) != 0 {
+		t.Fatal("lowercase r settled a refund: settling re-sends money and takes S")
+	}
+	press(t, m, "S")
 	if rv.list.rows[0].Status != gateway.RefundSuccess {
-		t.Fatalf("after r: %+v", rv.list.rows[0])
+		t.Fatalf("after S: %+v", rv.list.rows[0])
 	}
 	// The platform never had it, so it was re-sent under the same number:
 	// one refund at Alipay.
@@ -531,7 +535,7 @@ func TestRetryPendingRefund(t *testing.T) {
 		t.Fatalf("toast %q", m.toast.text)
 	}
 	// A settled refund is not sent again.
-	press(t, m, "r")
+	press(t, m, "S")
 	if len(f.alipayTrade(t, "PD20261122A1B2C3").Refunds) != 1 || !strings.Contains(m.toast.text, "only PENDING") {
 		t.Fatalf("retry of a SUCCESS refund: toast %q", m.toast.text)
 	}
@@ -711,7 +715,7 @@ func TestReconStagesShowProgress(t *testing.T) {
 	mustContain(t, frame, "✓ download  2,048 bytes", "✓ parse     1,200/1,200 lines  1200 lines, totals check out",
 		"load      300 orders", "  match", "reconciling alipay 2026-11-22")
 	// Keys keep working while it runs, and a second run is refused.
-	press(t, m, "enter")
+	press(t, m, "N")
 	if !strings.Contains(m.toast.text, "already running") {
 		t.Fatalf("toast %q", m.toast.text)
 	}
@@ -761,7 +765,7 @@ func TestFindingReplayAndIgnore(t *testing.T) {
 	f := newFixture(t, ops.Admin, true)
 	bill := wechatBill(t, f.dir)
 	m := newModel(t, f, testOptions(), 100, 30)
-	press(t, m, "2", "c", "b", "text:"+bill, "enter", "enter")
+	press(t, m, "2", "c", "b", "text:"+bill, "enter", "N")
 	rv := m.views[reconTab].(*reconView)
 	if rv.run == nil {
 		t.Fatal("no run")
@@ -772,11 +776,11 @@ func TestFindingReplayAndIgnore(t *testing.T) {
 	if len(rv.shown) != 1 {
 		t.Fatalf("unpaid: %d", len(rv.shown))
 	}
-	press(t, m, "p")
+	press(t, m, "P")
 	if !strings.Contains(m.toast.text, "no callback stored for PD20261122D4E5F6") {
 		t.Fatalf("toast %q", m.toast.text)
 	}
-	press(t, m, "i", "text:test order, never shipped", "enter")
+	press(t, m, "I", "text:test order, never shipped", "enter")
 	fd, _ := rv.selected()
 	if fd.Resolution != "ignored" || fd.Note != "test order, never shipped" {
 		t.Fatalf("ignored: %+v", fd)

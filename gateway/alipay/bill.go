@@ -151,6 +151,9 @@ type billReader struct {
 	cReq   int
 	cFee   int
 
+	columns []string // the header's names as written
+	last    []byte   // the row Next returned last (see LineText)
+
 	state              billState
 	endLine            int
 	paySum, refSum     *statedTotal
@@ -478,7 +481,7 @@ func (b *billReader) mapColumns(header string) error {
 	if len(missing) > 0 {
 		return b.fail(b.line, ErrBillLayout, "header lacks column(s) %s (read as %s; header %q)", strings.Join(missing, ", "), b.enc, truncate(header, 120))
 	}
-	b.ncol = len(names)
+	b.ncol, b.columns = len(names), names
 	b.cTrade, b.cOut, b.cKind, b.cFin = idx[colTradeNo], idx[colOutTradeNo], idx[colKind], idx[colFinished]
 	b.cAmt, b.cNet, b.cReq, b.cFee = idx[colAmount], idx[colNet], idx[colRequestNo], idx[colFee]
 	if i, ok := idx[colSubject]; ok {
@@ -534,6 +537,7 @@ func (b *billReader) Next() (*gateway.BillLine, error) {
 				b.err = err
 				return nil, err
 			}
+			b.last = line
 			b.computed.Add(l)
 			if l.Kind == gateway.LinePayment {
 				b.paymentNet += l.Net

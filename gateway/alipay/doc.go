@@ -21,4 +21,9 @@
 //		if err == io.EOF { break } // rows proven against the stated totals
 //		...
 //	}
+//
+// The legacy mapi gateway (即时到账) has its own verifier, Mapi: MD5-signed
+// notifications confirmed through notify_verify. Merchant puts an app and a
+// legacy partner (either may be absent) behind one gateway.Platform, whose
+// notifications go to the verifier of the gateway they came from.
 package alipay

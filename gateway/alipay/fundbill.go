@@ -147,10 +147,12 @@ func (f *fundReader) mapFundColumns(header string) error {
 		return -1
 	}
 	f.ncol = len(names)
+	b.ncol, b.columns = len(names), names
 	f.c.flow, f.c.biz, f.c.out, f.c.at = idx[fundColFlowNo], idx[fundColBizNo], idx[fundColOutTrade], idx[fundColTime]
 	f.c.in, f.c.out2, f.c.typ = idx[fundColIncome], idx[fundColExpense], idx[fundColType]
 	f.c.bal, f.c.remark = opt(fundColBalance), opt(fundColRemark)
 	f.extra = f.c.remark == len(names)-1
+	b.extra = f.extra
 	b.mk = markersFor(b.enc)
 	b.commas = make([]int32, 0, f.ncol+8)
 	f.types, f.texts = map[string]fundType{}, map[string]string{}
@@ -207,6 +209,7 @@ func (f *fundReader) Next() (*gateway.FundLine, error) {
 				b.err = err
 				return nil, err
 			}
+			b.last = line
 			f.sums.Add(l)
 			return l, nil
 		}
@@ -480,6 +483,10 @@ func (f *fundReader) finish() error {
 	f.stated = gateway.FundTotals{Income: in.count, IncomeAmount: abs(in.amount), Expense: out.count, ExpenseAmount: abs(out.amount)}
 	return io.EOF
 }
+
+// LineText is the row Next returned last, as the file holds it (see the
+// trade bill's).
+func (f *fundReader) LineText() gateway.LineText { return f.b.LineText() }
 
 // Stated returns the totals the bill states (valid after io.EOF, when they
 // equal Computed).

@@ -168,14 +168,12 @@ func isASCII(s string) bool {
 // refund whatever its trade_status: TRADE_SUCCESS after a partial refund,
 // TRADE_CLOSED after a full one.
 func (c *Client) normalize(f map[string]string) (gateway.Notification, error) {
-	for _, need := range []string{"out_trade_no", "trade_status", "total_amount"} {
-		if f[need] == "" {
-			return gateway.Notification{}, fmt.Errorf("%w: no %s", gateway.ErrMalformed, need)
-		}
+	if err := requireFields(f, "out_trade_no", "trade_status", "total_amount"); err != nil {
+		return gateway.Notification{}, err
 	}
-	amount, err := gateway.ParseMoney(f["total_amount"])
+	amount, err := yuanField(f, "total_amount")
 	if err != nil {
-		return gateway.Notification{}, fmt.Errorf("%w: total_amount: %w", gateway.ErrMalformed, err)
+		return gateway.Notification{}, err
 	}
 	n := gateway.Notification{
 		Channel:       gateway.Alipay,
@@ -214,16 +212,7 @@ func (c *Client) normalize(f map[string]string) (gateway.Notification, error) {
 		}
 		return n, nil
 	}
-	switch f["trade_status"] {
-	case "TRADE_SUCCESS", "TRADE_FINISHED":
-		n.Event = gateway.EventPayment
-	case "TRADE_CLOSED":
-		n.Event = gateway.EventClosed
-	default:
-		// WAIT_BUYER_PAY and statuses Alipay may add: stored and
-		// acknowledged, changing nothing.
-		n.Event = gateway.EventOther
-	}
+	n.Event = tradeStatusEvent(f["trade_status"])
 	return n, nil
 }
 
@@ -248,10 +237,4 @@ func (c *Client) notifyTime(f map[string]string, key string) (time.Time, error) 
 // NotifyReply is what Alipay expects back: the plain text "success" ends
 // the retries; anything else ("fail") makes Alipay send the notification
 // again (for about a day at growing gaps).
-func (c *Client) NotifyReply(err error) gateway.Reply {
-	body := "success"
-	if err != nil {
-		body = "fail"
-	}
-	return gateway.Reply{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(body)}
-}
+func (c *Client) NotifyReply(err error) gateway.Reply { return notifyReply(err) }

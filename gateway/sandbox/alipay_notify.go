@@ -25,6 +25,9 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 	if t == nil {
 		return nil, nil, fmt.Errorf("sandbox: alipay notification without a trade")
 	}
+	if ev.Fault.AlipayMapi {
+		return a.mapiNotification(ev)
+	}
 	fundBills, err := json.Marshal([]struct {
 		Amount      string `json:"amount"`
 		FundChannel string `json:"fundChannel"` // camelCase in notifications, unlike the query API

@@ -25,6 +25,8 @@ type alipaySide struct {
 	mu    sync.Mutex
 	certs *AlipayCerts                // nil: public-key mode; guarded by mu
 	bills map[string]alipayBillTicket // download token → bill; guarded by mu
+
+	mapiIDs mapiNotifyIDs // legacy gateway (alipay_mapi.go)
 }
 
 func newAlipaySide(s *Server) side {
@@ -34,6 +36,7 @@ func newAlipaySide(s *Server) side {
 func (a *alipaySide) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+AlipayGatewayPath, a.handleGateway)
 	mux.HandleFunc("GET "+AlipayBillPath+"{token}", a.handleBillDownload)
+	a.mapiRoutes(mux)
 }
 
 // acknowledged: Alipay stops retrying only on the exact body "success";
@@ -54,24 +57,9 @@ func (a *alipaySide) newRefundID(r *rand.Rand, at time.Time) string { return ran
 // Alipay user id does.
 func (a *alipaySide) newBuyerID(r *rand.Rand) string { return "2088" + randDigits(r, 12) }
 
-// alipayMerchantPID is the merchant's own 2088 user id (seller_id), derived
-// from the app id so that one sandbox always shows the same merchant.
-func (a *alipaySide) merchantPID() string {
-	id := a.s.cfg.Keys.AlipayAppID
-	digits := make([]byte, 0, 12)
-	for i := len(id) - 1; i >= 0 && len(digits) < 12; i-- {
-		if id[i] >= '0' && id[i] <= '9' {
-			digits = append(digits, id[i])
-		}
-	}
-	for len(digits) < 12 {
-		digits = append(digits, '0')
-	}
-	for i, j := 0, len(digits)-1; i < j; i, j = i+1, j-1 {
-		digits[i], digits[j] = digits[j], digits[i]
-	}
-	return "2088" + string(digits)
-}
+// merchantPID is the merchant's own 2088 user id (seller_id), which is
+// also the legacy gateway's partner id (Keys.AlipayPID).
+func (a *alipaySide) merchantPID() string { return a.s.cfg.Keys.AlipayPID }
 
 // billAccount is the account number printed in bills and their file names:
 // the merchant's PID followed by "0156" (the CNY account suffix Alipay uses).

@@ -40,6 +40,20 @@ type Fault struct {
 	// instead of its rate's: a wrong fee, booked the same in the trade bill
 	// and taken the same in the fund bill.
 	Fee *gateway.Money `json:"fee,omitempty"`
+
+	// Legacy protocols (see wechat_v2_notify.go, alipay_mapi.go).
+
+	// WeChatV2 sends the WeChat notifications as v2 XML signed this way
+	// ("MD5" or "HMAC-SHA256"), whatever Config.WeChatAPI says.
+	WeChatV2 string `json:"wechat_v2,omitempty"`
+	// AlipayMapi sends the Alipay notifications as the legacy gateway
+	// does: a form signed with MD5 and the partner's key, whose notify_id
+	// notify_verify confirms.
+	AlipayMapi bool `json:"alipay_mapi,omitempty"`
+	// DenyNotifyID makes notify_verify deny a legacy notification's
+	// notify_id although it is signed with the right key: one made by
+	// someone who has the MD5 key, never sent by Alipay.
+	DenyNotifyID bool `json:"deny_notify_id,omitempty"`
 }
 
 // SetFault injects a fault for one trade, or for every trade of the channel

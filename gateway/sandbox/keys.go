@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -29,6 +30,22 @@ type Keys struct {
 	WeChatPlatformKeyID    string          // PUB_KEY_ID_...: names the platform public key
 	WeChatPlatformKey      *rsa.PrivateKey // WeChat Pay's key: signs responses and notifications
 	WeChatAPIv3Key         string          // 32 bytes: encrypts notification resources
+
+	// Legacy protocols (see wechat_v2.go, alipay_mapi.go). New fills the
+	// ones left empty, so key sets made before them keep working.
+
+	// WeChatV2APIKey is the merchant's v2 API key (API密钥, 32
+	// characters): it signs the v2 API and notifications, and its MD5
+	// encrypts refund notifications.
+	WeChatV2APIKey string
+	// AlipayPID is the partner id (2088 and 12 digits) of the legacy mapi
+	// gateway; empty derives it from the app id, as seller_id always was.
+	AlipayPID string
+	// AlipayMD5Key is the partner's MD5 key (32 characters).
+	AlipayMD5Key string
+	// TLSCAKey signs the sandbox's HTTPS certificate and the merchant API
+	// certificate (apiclient_cert.pem) that v2 refunds present.
+	TLSCAKey *ecdsa.PrivateKey
 }
 
 func (k Keys) validate() error {
@@ -149,6 +166,10 @@ type savedKeys struct {
 	WeChatPlatformKeyID    string `json:"wechat_platform_key_id"`
 	WeChatPlatformKey      string `json:"wechat_platform_key"`
 	WeChatAPIv3Key         string `json:"wechat_apiv3_key"`
+	WeChatV2APIKey         string `json:"wechat_v2_api_key,omitempty"`
+	AlipayPID              string `json:"alipay_pid,omitempty"`
+	AlipayMD5Key           string `json:"alipay_md5_key,omitempty"`
+	TLSCAKey               string `json:"tls_ca_key,omitempty"`
 }
 
 // SaveKeys writes the keys into dir (mode 0600: it holds private keys).
@@ -158,6 +179,7 @@ func (k Keys) SaveKeys(dir string) error {
 		WeChatMchID: k.WeChatMchID, WeChatAppID: k.WeChatAppID, WeChatMerchantSerialNo: k.WeChatMerchantSerialNo,
 		WeChatMerchantKey: string(PrivateKeyPEM(k.WeChatMerchantKey)), WeChatPlatformKeyID: k.WeChatPlatformKeyID,
 		WeChatPlatformKey: string(PrivateKeyPEM(k.WeChatPlatformKey)), WeChatAPIv3Key: k.WeChatAPIv3Key,
+		WeChatV2APIKey: k.WeChatV2APIKey, AlipayPID: k.AlipayPID, AlipayMD5Key: k.AlipayMD5Key, TLSCAKey: ecKeyPEM(k.TLSCAKey),
 	}, "", "  ")
 	if err != nil {
 		return err
@@ -179,7 +201,13 @@ func LoadKeys(dir string) (Keys, error) {
 		return Keys{}, fmt.Errorf("%s: %w", keysFile, err)
 	}
 	k := Keys{AlipayAppID: s.AlipayAppID, WeChatMchID: s.WeChatMchID, WeChatAppID: s.WeChatAppID,
-		WeChatMerchantSerialNo: s.WeChatMerchantSerialNo, WeChatPlatformKeyID: s.WeChatPlatformKeyID, WeChatAPIv3Key: s.WeChatAPIv3Key}
+		WeChatMerchantSerialNo: s.WeChatMerchantSerialNo, WeChatPlatformKeyID: s.WeChatPlatformKeyID, WeChatAPIv3Key: s.WeChatAPIv3Key,
+		WeChatV2APIKey: s.WeChatV2APIKey, AlipayPID: s.AlipayPID, AlipayMD5Key: s.AlipayMD5Key}
+	if s.TLSCAKey != "" {
+		if k.TLSCAKey, err = parseECKeyPEM([]byte(s.TLSCAKey)); err != nil {
+			return Keys{}, fmt.Errorf("%s: tls_ca_key: %w", keysFile, err)
+		}
+	}
 	for _, p := range []struct {
 		pem string
 		dst **rsa.PrivateKey

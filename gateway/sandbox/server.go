@@ -46,6 +46,19 @@ type Config struct {
 	Seed uint64
 
 	Logger *slog.Logger
+
+	// Legacy protocols (see wechat_v2.go, alipay_mapi.go).
+
+	// WeChatAPI is the generation of the WeChat notifications sent unless
+	// a trade's fault says otherwise: "v3" (default) or "v2" (XML signed
+	// with WeChatV2SignType, "MD5" by default, or "HMAC-SHA256"). It also
+	// decides which client config WriteClientFiles writes.
+	WeChatAPI        string
+	WeChatV2SignType string
+	// MapiNotifyIDLife is how long notify_verify confirms a notify_id after
+	// the notification that carried it was sent; default one minute, the
+	// lifetime Alipay's own demo code gives.
+	MapiNotifyIDLife time.Duration
 }
 
 // Server is a running (or ready to run) sandbox.
@@ -72,6 +85,7 @@ type Server struct {
 	ln      net.Listener
 	httpSrv *http.Server
 	baseURL string
+	tls     *sandboxTLS // made by Start
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -95,6 +109,26 @@ type side interface {
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Keys.validate(); err != nil {
 		return nil, err
+	}
+	if err := fillLegacyKeys(&cfg.Keys); err != nil {
+		return nil, err
+	}
+	switch cfg.WeChatAPI {
+	case "":
+		cfg.WeChatAPI = "v3"
+	case "v2", "v3":
+	default:
+		return nil, fmt.Errorf("sandbox: WeChatAPI %q: want v2 or v3", cfg.WeChatAPI)
+	}
+	switch cfg.WeChatV2SignType {
+	case "":
+		cfg.WeChatV2SignType = v2MD5
+	case v2MD5, v2HMAC:
+	default:
+		return nil, fmt.Errorf("sandbox: WeChatV2SignType %q: want MD5 or HMAC-SHA256", cfg.WeChatV2SignType)
+	}
+	if cfg.MapiNotifyIDLife == 0 {
+		cfg.MapiNotifyIDLife = time.Minute
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = gateway.Shanghai
@@ -155,6 +189,13 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: listen %s: %w", addr, err)
 	}
+	host, _, _ := net.SplitHostPort(addr)
+	if s.tls, err = newSandboxTLS(s.cfg.Keys, host); err != nil {
+		ln.Close()
+		return err
+	}
+	// HTTPS on the same port, for v2 refunds' mutual TLS (tls.go).
+	ln = newSniffListener(ln, s.tls.config())
 	s.ln = ln
 	s.baseURL = "http://" + ln.Addr().String()
 	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -171,6 +212,21 @@ func (s *Server) Start(addr string) error {
 
 // URL is the base URL the sandbox listens on ("http://127.0.0.1:PORT").
 func (s *Server) URL() string { return s.baseURL }
+
+// TLSURL is the same listener over HTTPS ("https://127.0.0.1:PORT"), with a
+// certificate from the sandbox's CA (CACertPEM).
+func (s *Server) TLSURL() string { return "https://" + strings.TrimPrefix(s.baseURL, "http://") }
+
+// CACertPEM is the certificate of the CA that issues the sandbox's HTTPS
+// certificate and the merchant API certificate; valid after Start.
+func (s *Server) CACertPEM() []byte { return s.tls.caPEM }
+
+// MerchantCertPEM is the merchant API certificate (apiclient_cert.pem) for
+// Keys.WeChatMerchantKey that v2 refunds must present; valid after Start.
+func (s *Server) MerchantCertPEM() []byte { return s.tls.merchant }
+
+// Keys are the sandbox's keys, with the legacy protocols' filled in.
+func (s *Server) Keys() Keys { return s.cfg.Keys }
 
 // Close stops listening and stops delivering notifications.
 func (s *Server) Close() error {

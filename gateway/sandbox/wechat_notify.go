@@ -60,6 +60,9 @@ type wechatRefundNotice struct {
 // signature covers the encrypted body, which is why no change to the amount
 // can survive verification.
 func (w *wechatSide) notification(ev Event) (http.Header, []byte, error) {
+	if st := w.v2NotifySignType(ev.Fault); st != "" {
+		return w.v2Notification(ev, st)
+	}
 	k := w.s.cfg.Keys
 	z := w.s.Zone()
 	env := wechatEnvelope{ID: ev.ID, ResourceType: "encrypt-resource"}

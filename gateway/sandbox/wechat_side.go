@@ -17,7 +17,8 @@ import (
 //
 // Files: wechat_auth.go (request checks, response signing), wechat_api.go
 // (trade and refund routes), wechat_notify.go (notifications),
-// wechat_bill.go (bill writer and bill routes).
+// wechat_bill.go (bill writer and bill routes); v2 (XML) in wechat_v2.go
+// (routes) and wechat_v2_notify.go (notifications).
 type wechatSide struct {
 	s *Server
 
@@ -46,11 +47,17 @@ func (w *wechatSide) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+wechatTradeBillPath, w.handleTradeBill)
 	mux.HandleFunc("GET "+wechatFundBillPath, w.handleFundBill)
 	mux.HandleFunc("GET "+wechatBillDownloadPath, w.handleBillDownload)
+	w.v2Routes(mux)
 }
 
 // acknowledged: WeChat takes any 2xx (200 or 204) as success and retries on
-// everything else.
-func (w *wechatSide) acknowledged(status int, body []byte) bool { return status >= 200 && status < 300 }
+// everything else; a v2 XML answer must also say return_code SUCCESS.
+func (w *wechatSide) acknowledged(status int, body []byte) bool {
+	if code, ok := v2ReturnCode(body); ok && code != "SUCCESS" {
+		return false
+	}
+	return status >= 200 && status < 300
+}
 
 // newTradeNo makes a 28-digit transaction_id like the platform's
 // ("4200000925" + yyyymmdd + 10 digits).

@@ -155,6 +155,7 @@ type billReader struct {
 	lines []gateway.BillLine
 
 	header []string
+	last   string // the row Next returned last (see LineText)
 	cols   columns
 	kind   string // "ALL", "SUCCESS", "REFUND" or "2014", for messages
 	fields []string
@@ -398,6 +399,7 @@ func (b *billReader) Next() (*gateway.BillLine, error) {
 
 func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 	s := b.keep(raw)
+	b.last = s
 	f, _, firstHigh := b.splitRow(raw, s)
 	if firstHigh >= 0 && !utf8.ValidString(s[firstHigh:]) {
 		return nil, b.fail(b.line, "not UTF-8 (a GBK file? WeChat bills are UTF-8)")

@@ -16,6 +16,12 @@
 //	f, err := c.DownloadBill(ctx, day, file) // the verified text bill
 //	br, err := c.OpenBill(f.Name, file)      // rewound file; or wechat.OpenBill for a file from elsewhere
 //	for { line, err := br.Next(); ... }      // io.EOF only once the summary matched the rows
+//
+// WeChat Pay v2 (XML, MD5 or HMAC-SHA256 sign, mutual-TLS refunds) is
+// V2Client, on github.com/go-pay/gopay's wechat package (v2_*.go).
+// Merchant puts a merchant's APIv3 and v2 clients behind one
+// gateway.Platform: calls go through the configured generation,
+// notifications to the one whose protocol the body is in.
 package wechat
 
 import (

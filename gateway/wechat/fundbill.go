@@ -220,6 +220,7 @@ func (f *fundReader) Next() (*gateway.FundLine, error) {
 func (f *fundReader) row(raw []byte) (*gateway.FundLine, error) {
 	b := &f.lines
 	s := b.keep(raw)
+	b.last = s
 	v, _, firstHigh := b.splitRow(raw, s)
 	if firstHigh >= 0 && !utf8.ValidString(s[firstHigh:]) {
 		return nil, b.fail(b.line, "not UTF-8 (a GBK file? WeChat bills are UTF-8)")
@@ -352,6 +353,10 @@ func (f *fundReader) readFundSummary(title []byte) error {
 	}
 	return nil
 }
+
+// LineText is the row Next returned last, as the file holds it (see the
+// trade bill's).
+func (f *fundReader) LineText() gateway.LineText { return f.lines.LineText() }
 
 // Stated returns the summary's figures (valid after io.EOF, when they equal
 // Computed).

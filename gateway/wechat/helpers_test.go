@@ -62,10 +62,15 @@ func paidTrade(t testing.TB, s *sandbox.Server, out string, amount gateway.Money
 type flipTransport struct {
 	prefix  string
 	flipped atomic.Int32
+	next    http.RoundTripper // nil: http.DefaultTransport
 }
 
 func (f *flipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	next := f.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
 	if err != nil || !strings.HasPrefix(req.URL.Path, f.prefix) {
 		return resp, err
 	}

@@ -26,7 +26,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	// when it closes.
 	logs := &syncBuffer{}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	svc, err := a.service()
 	if err != nil {

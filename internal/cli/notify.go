@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -145,7 +146,11 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
+// truncate shortens free text for a table cell, masking buyer ids first:
+// an id cut in half would no longer be recognised, and half of one is
+// still too much.
 func truncate(s string, n int) string {
+	s = gateway.MaskBuyerIDs(s)
 	r := []rune(s)
 	if len(r) <= n {
 		return s

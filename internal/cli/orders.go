@@ -174,7 +174,7 @@ func newOrdersShowCmd(a *app) *cobra.Command {
 				if e.Bad {
 					mark = "!"
 				}
-				fmt.Fprintf(out, "%s %s  %-12s %s\n", mark, localTime(e.At, z), e.Kind, e.Text)
+				fmt.Fprintf(out, "%s %s  %-12s %s\n", mark, localTime(e.At, z), e.Kind, gateway.MaskBuyerIDs(e.Text))
 			}
 			return nil
 		},

@@ -163,7 +163,7 @@ func newReconResolveCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "finding %d (%s %s) %s by %s: %s\n", f.ID, f.Category, f.OutTradeNo, f.Resolution, f.Resolver, f.Note)
+			fmt.Fprintf(cmd.OutOrStdout(), "finding %d (%s %s) %s by %s: %s\n", f.ID, f.Category, f.OutTradeNo, f.Resolution, f.Resolver, gateway.MaskBuyerIDs(f.Note))
 			return nil
 		},
 	}

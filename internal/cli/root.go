@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
@@ -50,7 +51,7 @@ payment callbacks. Run it without a command for the console.`,
 			if a.noWorkspace() {
 				// A newcomer's `go run .`: nothing is configured, so open
 				// the demo instead of an error.
-				return a.openDemo(cmd, "")
+				return a.openDemo(cmd, "", "v3")
 			}
 			return a.runConsole(cmd)
 		},
@@ -97,7 +98,7 @@ func (a *app) service() (*ops.Service, error) {
 		return nil, err
 	}
 	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	ws, err := workspace.Open(cfg, workspace.Options{DBPath: a.flags.db, Operator: a.flags.operator, Logger: a.logger})
 	if errors.Is(err, workspace.ErrNoStore) && cfg.File == "" {

@@ -15,15 +15,24 @@ import (
 )
 
 func newSandboxCmd() *cobra.Command {
-	var listen, dir, notify string
+	var listen, dir, notify, wechatAPI, wechatV2Sign string
 	cmd := &cobra.Command{
-		Use:   "sandbox [--listen ADDR] [--dir DIR]",
+		Use:   "sandbox [--listen ADDR] [--dir DIR] [--wechat-api v2]",
 		Short: "Run simulated Alipay and WeChat Pay platforms on one listener",
 		Long: `Run both simulated platforms: the Alipay OpenAPI gateway and WeChat Pay APIv3, with
 their own keys, signed requests and responses, refunds, bills and notifications that
 are retried until acknowledged. DIR receives the platform public keys, the merchant
 keys the sandbox accepts and a paydesk.toml pointing at it; the sandbox's own keys
 are kept there too, so a restart keeps the same identities.
+
+The same port speaks HTTPS (with a CA of the sandbox's own, written to
+keys/sandbox_ca.pem), which WeChat Pay v2 refunds need: they are mutual TLS with
+the merchant API certificate (keys/apiclient_cert.pem). --wechat-api v2 writes
+the config of a v2-only WeChat merchant (api = "v2", the API key, the
+certificate) and sends v2 XML callbacks; --wechat-v2-sign picks MD5 or
+HMAC-SHA256. The legacy Alipay gateway (即时到账: MD5 callbacks, notify_verify)
+is at /mapi/gateway.do; a trade's callbacks go through it with the fault
+{"alipay_mapi":true}.
 
 Drive it with paydesk itself, or with its control API:
   POST   /sandbox/trades     {"channel","out_trade_no","amount","subject","pay":true}
@@ -49,8 +58,12 @@ Drive it with paydesk itself, or with its control API:
 			}
 			sb, err := sandbox.New(sandbox.Config{Keys: keys, Logger: logger, NotifyURL: map[gateway.Channel]string{
 				gateway.Alipay: notify + "/notify/alipay", gateway.WeChat: notify + "/notify/wechat",
-			}})
+			}, WeChatAPI: wechatAPI, WeChatV2SignType: wechatV2Sign})
 			if err != nil {
+				return usagef("%v", err)
+			}
+			// Key sets from before the legacy protocols get theirs now.
+			if err := sb.Keys().SaveKeys(dir); err != nil {
 				return err
 			}
 			if err := sb.Start(listen); err != nil {
@@ -64,7 +77,8 @@ Drive it with paydesk itself, or with its control API:
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "sandbox listening on %s\n", sb.URL())
 			fmt.Fprintf(out, "  alipay gateway   %s%s\n", sb.URL(), sandbox.AlipayGatewayPath)
-			fmt.Fprintf(out, "  wechat base url  %s\n", sb.URL())
+			fmt.Fprintf(out, "  wechat base url  %s (v2, mutual TLS: %s)\n", sb.URL(), sb.TLSURL())
+			fmt.Fprintf(out, "  alipay mapi      %s%s (legacy notify_verify)\n", sb.URL(), sandbox.AlipayMapiPath)
 			fmt.Fprintf(out, "  notifications to %s/notify/{alipay,wechat}\n", notify)
 			fmt.Fprintf(out, "  client config    %s\n", filepath.Join(dir, files.Config))
 			fmt.Fprintf(out, "try: paydesk --config %s serve --listen %s\n", filepath.Join(dir, files.Config), trimScheme(notify))
@@ -76,6 +90,8 @@ Drive it with paydesk itself, or with its control API:
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address the simulated platforms listen on")
 	cmd.Flags().StringVar(&dir, "dir", "sandbox", "folder for the keys and the client paydesk.toml")
 	cmd.Flags().StringVar(&notify, "notify", "http://127.0.0.1:8080", "base URL of the paydesk serve that receives notifications")
+	cmd.Flags().StringVar(&wechatAPI, "wechat-api", "v3", "the WeChat merchant the client config describes, and its callbacks: v3, or v2 (XML)")
+	cmd.Flags().StringVar(&wechatV2Sign, "wechat-v2-sign", "MD5", "how v2 callbacks are signed: MD5 or HMAC-SHA256")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/serve"
 )
 
@@ -27,7 +28,7 @@ Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.
 			if err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger := slog.New(gateway.MaskLogs(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo})))
 			a.logger = logger
 			svc, err := a.service()
 			if err != nil {

@@ -53,12 +53,17 @@ type Alipay struct {
 	AlipayCertFile      string `toml:"alipay_cert_file"`
 	AlipayRootCertFile  string `toml:"alipay_root_cert_file"`
 	Gateway             string `toml:"gateway"`
+	// The legacy mapi gateway (legacy.go).
+	PID         string `toml:"pid"`
+	MD5KeyFile  string `toml:"md5_key_file"`
+	MapiGateway string `toml:"mapi_gateway"`
 
 	PrivateKey      Secret `toml:"-"`
 	AlipayPublicKey []byte `toml:"-"`
 	AppCert         []byte `toml:"-"`
 	AlipayCert      []byte `toml:"-"`
 	AlipayRootCert  []byte `toml:"-"`
+	MD5Key          Secret `toml:"-"`
 }
 
 // WeChat is the [wechat] section, in platform-public-key mode.
@@ -72,10 +77,23 @@ type WeChat struct {
 	PlatformPublicKeyID   string `toml:"platform_public_key_id"`
 	PlatformPublicKeyFile string `toml:"platform_public_key_file"`
 	BaseURL               string `toml:"base_url"`
+	// v2 (legacy.go).
+	API               string `toml:"api"`
+	APIKeyFile        string `toml:"api_key_file"`
+	SignType          string `toml:"sign_type"`
+	APIClientCertFile string `toml:"apiclient_cert_file"`
+	ServerCAFile      string `toml:"server_ca_file"`
+	// RefundNotifyURL is where refund results are sent (v2 opens refund
+	// notifications only for a refund that names it). The APIv3 refund
+	// request takes the same key: keep one when merging.
+	RefundNotifyURL string `toml:"refund_notify_url"`
 
 	PrivateKey        Secret `toml:"-"`
 	APIv3Key          Secret `toml:"-"`
 	PlatformPublicKey []byte `toml:"-"`
+	APIKey            Secret `toml:"-"`
+	APIClientCert     []byte `toml:"-"`
+	ServerCA          []byte `toml:"-"`
 }
 
 type Serve struct {
@@ -266,6 +284,9 @@ func unwrapPathError(err error) error {
 }
 
 func (a *Alipay) load(abs func(string) string) error {
+	if err := a.loadMapi(abs); err != nil || !a.UsesOpenAPI() {
+		return err
+	}
 	var missing []string
 	if a.AppID == "" {
 		missing = append(missing, "app_id")
@@ -312,6 +333,9 @@ func (a *Alipay) load(abs func(string) string) error {
 }
 
 func (w *WeChat) load(abs func(string) string) error {
+	if err := w.loadV2(abs); err != nil || !w.UsesV3() {
+		return err
+	}
 	var missing []string
 	for k, v := range map[string]string{"mchid": w.MchID, "appid": w.AppID, "merchant_serial_no": w.MerchantSerialNo,
 		"private_key_file": w.PrivateKeyFile, "platform_public_key_id": w.PlatformPublicKeyID, "platform_public_key_file": w.PlatformPublicKeyFile} {

@@ -39,6 +39,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress hears what the bootstrap is doing.
 	Progress func(step string)
+	// WeChatAPI "v2" makes the WeChat merchant a v2-only one: XML
+	// callbacks, and queries, refunds (mutual TLS) and bills through v2.
+	WeChatAPI string
 }
 
 // Demo is a running demo workspace.
@@ -88,7 +91,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 			return nil, err
 		}
 		d.logFile = f
-		opt.Logger = slog.New(slog.NewTextHandler(f, nil))
+		opt.Logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(f, nil)))
 	}
 	defer func() {
 		if err != nil {
@@ -112,7 +115,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	// at 0.2 s, 0.5 s, 1 s it cost close to 2 s of a 10 s budget.
 	fast := []time.Duration{20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}
 	d.Sandbox, err = sandbox.New(sandbox.Config{
-		Keys: keys, Logger: opt.Logger, Seed: opt.Seed,
+		Keys: keys, Logger: opt.Logger, Seed: opt.Seed, WeChatAPI: opt.WeChatAPI,
 		RetryDelays: map[gateway.Channel][]time.Duration{gateway.Alipay: fast, gateway.WeChat: fast},
 		Now: func() time.Time {
 			if t := clock.Load(); t != nil {

@@ -17,12 +17,23 @@ import (
 // notification log, and its category in yesterday's reconciliation, run as
 // the console would run it. Nothing else may be flagged.
 func TestDemoSeedsEveryFaultWhereAPersonWillFindIt(t *testing.T) {
+	checkDemoFaults(t, demo.Options{Dir: t.TempDir(), OrdersPerDay: 60, Seed: 1})
+}
+
+// The demo of a WeChat v2-only merchant (`paydesk demo --wechat-api v2`)
+// shows the same faults in the same places: its callbacks are v2 XML, its
+// live query, platform-console refund and bill go through v2.
+func TestDemoOfAV2MerchantSeedsTheSameFaults(t *testing.T) {
+	checkDemoFaults(t, demo.Options{Dir: t.TempDir(), OrdersPerDay: 60, Seed: 1, WeChatAPI: "v2"})
+}
+
+func checkDemoFaults(t *testing.T, opt demo.Options) {
 	if testing.Short() {
 		t.Skip("bootstraps a demo workspace")
 	}
 	ctx := context.Background()
 	start := time.Now()
-	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), OrdersPerDay: 60, Seed: 1})
+	d, err := demo.Start(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +41,17 @@ func TestDemoSeedsEveryFaultWhereAPersonWillFindIt(t *testing.T) {
 	t.Logf("bootstrap took %s", time.Since(start))
 	svc := d.Service()
 
+	if opt.WeChatAPI == "v2" {
+		all, _ := svc.ListNotifications(ctx, store.NotificationFilter{Channel: gateway.WeChat}, 0, 100000)
+		for _, n := range all {
+			if !strings.HasPrefix(string(n.Body), "<xml>") {
+				t.Fatalf("a v2 merchant got a callback that is not v2 XML: %.60q", n.Body)
+			}
+		}
+		if len(all) == 0 {
+			t.Fatal("no WeChat callbacks")
+		}
+	}
 	if len(d.Faults) < 10 {
 		t.Fatalf("only %d faults seeded", len(d.Faults))
 	}

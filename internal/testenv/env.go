@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
 	"github.com/paydesk/paydesk/gateway/sandbox"
-	"github.com/paydesk/paydesk/gateway/wechat"
+	"github.com/paydesk/paydesk/internal/config"
 	"github.com/paydesk/paydesk/internal/serve"
 	"github.com/paydesk/paydesk/internal/testkit"
+	"github.com/paydesk/paydesk/internal/workspace"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -46,6 +46,10 @@ type Options struct {
 	// FeeRates are the contracted fee rates ([recon] fee_rate_*); none by
 	// default.
 	FeeRates map[gateway.Channel]gateway.FeeRate
+
+	// WeChatAPI "v2" makes the merchant a WeChat v2-only one (XML
+	// notifications; queries, refunds and bills through v2).
+	WeChatAPI string
 }
 
 // Env is a running test environment.
@@ -73,6 +77,7 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	e := &Env{Dir: t.TempDir()}
 	e.Sandbox = testkit.StartSandbox(t, func(c *sandbox.Config) {
+		c.WeChatAPI = opt.WeChatAPI
 		if opt.Sandbox != nil {
 			opt.Sandbox(c)
 		}
@@ -125,23 +130,30 @@ func New(t testing.TB, opt Options) *Env {
 	return e
 }
 
-// Platforms builds the real Alipay and WeChat Pay clients for a sandbox,
-// with the test keys.
+// Platforms builds the platform clients for a sandbox the way the CLI
+// does: the sandbox writes the merchant's keys and a paydesk.toml (as a
+// merchant downloads them from the platforms' consoles), config.Load reads
+// them, and workspace.Platforms makes the real clients.
 func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
 	t.Helper()
-	k := testkit.SandboxKeys(t)
-	a, err := alipay.New(alipay.Config{AppID: k.AlipayAppID, PrivateKeyPEM: sandbox.PrivateKeyPEM(k.AlipayAppKey),
-		AlipayPublicKeyPEM: sandbox.PublicKeyPEM(&k.AlipayPlatformKey.PublicKey), GatewayURL: sb.URL() + sandbox.AlipayGatewayPath, HTTPClient: hc})
+	dir := t.TempDir()
+	files, err := sb.WriteClientFiles(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := wechat.New(wechat.Config{MchID: k.WeChatMchID, AppID: k.WeChatAppID, MerchantSerialNo: k.WeChatMerchantSerialNo,
-		PrivateKeyPEM: sandbox.PrivateKeyPEM(k.WeChatMerchantKey), APIv3Key: k.WeChatAPIv3Key, PlatformPublicKeyID: k.WeChatPlatformKeyID,
-		PlatformPublicKeyPEM: sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey), BaseURL: sb.URL(), HTTPClient: hc})
+	cfg, err := config.Load(filepath.Join(dir, files.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[gateway.Channel]gateway.Platform{gateway.Alipay: a, gateway.WeChat: w}
+	zone, err := time.LoadLocation(cfg.Zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := workspace.Platforms(cfg, zone, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Order is a local order to import.

@@ -58,6 +58,9 @@ func LoadSandboxKeys() (sandbox.Keys, error) {
 		WeChatMerchantSerialNo string `json:"wechat_merchant_serial_no"`
 		WeChatPlatformKeyID    string `json:"wechat_platform_key_id"`
 		WeChatAPIv3Key         string `json:"wechat_apiv3_key"`
+		WeChatV2APIKey         string `json:"wechat_v2_api_key"`
+		AlipayPID              string `json:"alipay_pid"`
+		AlipayMD5Key           string `json:"alipay_md5_key"`
 	}
 	if err := json.Unmarshal(raw, &id); err != nil {
 		return sandbox.Keys{}, err
@@ -65,7 +68,7 @@ func LoadSandboxKeys() (sandbox.Keys, error) {
 	k := sandbox.Keys{
 		AlipayAppID: id.AlipayAppID, WeChatMchID: id.WeChatMchID, WeChatAppID: id.WeChatAppID,
 		WeChatMerchantSerialNo: id.WeChatMerchantSerialNo, WeChatPlatformKeyID: id.WeChatPlatformKeyID,
-		WeChatAPIv3Key: id.WeChatAPIv3Key,
+		WeChatAPIv3Key: id.WeChatAPIv3Key, WeChatV2APIKey: id.WeChatV2APIKey, AlipayPID: id.AlipayPID, AlipayMD5Key: id.AlipayMD5Key,
 	}
 	for name, dst := range map[string]**rsa.PrivateKey{
 		"alipay_app_private": &k.AlipayAppKey, "alipay_platform_private": &k.AlipayPlatformKey,

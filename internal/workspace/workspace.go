@@ -86,7 +86,7 @@ func (w *Workspace) Close() error { return w.Store.Close() }
 // Platforms builds a client for each configured platform.
 func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[gateway.Channel]gateway.Platform, error) {
 	out := map[gateway.Channel]gateway.Platform{}
-	if a := cfg.Alipay; a != nil {
+	if a := cfg.Alipay; a != nil && a.UsesOpenAPI() {
 		c, err := alipay.New(alipay.Config{
 			AppID: a.AppID, PrivateKeyPEM: a.PrivateKey, AlipayPublicKeyPEM: a.AlipayPublicKey,
 			AppCertPEM: a.AppCert, AlipayCertPEM: a.AlipayCert, AlipayRootCertPEM: a.AlipayRootCert,
@@ -97,7 +97,7 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 		}
 		out[gateway.Alipay] = c
 	}
-	if w := cfg.WeChat; w != nil {
+	if w := cfg.WeChat; w != nil && w.UsesV3() {
 		c, err := wechat.New(wechat.Config{
 			MchID: w.MchID, AppID: w.AppID, MerchantSerialNo: w.MerchantSerialNo, PrivateKeyPEM: w.PrivateKey,
 			APIv3Key: string(w.APIv3Key), PlatformPublicKeyID: w.PlatformPublicKeyID, PlatformPublicKeyPEM: w.PlatformPublicKey,
@@ -107,6 +107,9 @@ func Platforms(cfg *config.Config, zone *time.Location, hc *http.Client) (map[ga
 			return nil, fmt.Errorf("config [wechat]: %w", err)
 		}
 		out[gateway.WeChat] = c
+	}
+	if err := legacyPlatforms(cfg, zone, hc, out); err != nil { // legacy.go
+		return nil, err
 	}
 	return out, nil
 }
