@@ -95,20 +95,20 @@ type fundReader struct {
 	extra bool // 备注 is the last column and may hold commas
 	c     struct{ flow, biz, out, at, in, out2, bal, typ, remark int }
 
-	types  map[string]fundType // 业务类型 bytes (in the file's encoding) → decoded
-	texts  map[string]string   // remarks seen, decoded (they repeat)
+	types map[string]fundType // 业务类型 bytes (in the file's encoding) → decoded
+	texts map[string]string   // remarks seen, decoded (they repeat)
 	// feeMarks are the prefixes of a fee row's remark (服务费[, 服务费退回()
 	// in the file's encoding: such a remark is unique to its trade, and is
 	// put together without decoding or caching it.
 	feeMarks [][2]string
-	arena  []byte
-	block  []gateway.FundLine
-	sums   gateway.FundTotals
-	income *statedTotal
-	spent  *statedTotal
-	stated gateway.FundTotals
-	ended  bool
-	endAt  int
+	arena    []byte
+	block    []gateway.FundLine
+	sums     gateway.FundTotals
+	income   *statedTotal
+	spent    *statedTotal
+	stated   gateway.FundTotals
+	ended    bool
+	endAt    int
 }
 
 type fundType struct {
