@@ -29,13 +29,19 @@ type FindingDetail struct {
 	Action string `json:"action"`
 }
 
-// CurrentRecon returns the run of (channel, day) that stands, and whether
-// the day was reconciled at all.
+// CurrentRecon returns the trade run of (channel, day) that stands, and
+// whether the day was reconciled at all.
 func (s *Service) CurrentRecon(ctx context.Context, ch gateway.Channel, day string) (store.Run, bool, error) {
+	return s.CurrentReconOf(ctx, ch, day, store.BillTrade)
+}
+
+// CurrentReconOf is CurrentRecon for a kind of run (store.BillTrade,
+// store.BillFunds).
+func (s *Service) CurrentReconOf(ctx context.Context, ch gateway.Channel, day, kind string) (store.Run, bool, error) {
 	if err := s.allow(ctx, ActRead, ""); err != nil {
 		return store.Run{}, false, err
 	}
-	run, err := s.store.CurrentRun(ctx, ch, day)
+	run, err := s.store.CurrentRunOf(ctx, ch, day, kind)
 	if errors.Is(err, store.ErrRunNotFound) {
 		return store.Run{}, false, nil
 	}
