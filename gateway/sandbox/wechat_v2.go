@@ -221,19 +221,24 @@ func (w *wechatSide) v2ClientCertOK(r *http.Request) bool {
 	return r.TLS.VerifiedChains[0][0].Subject.CommonName == w.s.cfg.Keys.WeChatMchID
 }
 
+// v2CertRequest is v2Request for the APIs that need the merchant API
+// certificate: checked before anything is read, since they answer nobody
+// without it.
+func (w *wechatSide) v2CertRequest(rw http.ResponseWriter, r *http.Request) (map[string]string, string, bool) {
+	if !w.v2ClientCertOK(r) {
+		v2Refusal(rw, "证书验证失败：本接口需要商户API证书（apiclient_cert.pem）双向认证")
+		return nil, "", false
+	}
+	return w.v2Request(rw, r)
+}
+
 // POST /secapi/pay/refund (mutual TLS)
 //
 // Like the platform, the answer says the request was accepted; the outcome
 // comes through the refund notification and refundquery. notify_url is
 // accepted, and notifications go to the trade's notify URL as for APIv3.
 func (w *wechatSide) handleV2Refund(rw http.ResponseWriter, r *http.Request) {
-	if !w.v2ClientCertOK(r) {
-		// Checked before anything is read: secapi answers nobody without
-		// the merchant's certificate.
-		v2Refusal(rw, "证书验证失败：本接口需要商户API证书（apiclient_cert.pem）双向认证")
-		return
-	}
-	f, st, ok := w.v2Request(rw, r)
+	f, st, ok := w.v2CertRequest(rw, r)
 	if !ok {
 		return
 	}
@@ -408,11 +413,7 @@ func (w *wechatSide) handleV2Bill(rw http.ResponseWriter, r *http.Request) {
 // the same text as APIv3's fundflowbill. The sandbox's merchant has money
 // only in its Basic account.
 func (w *wechatSide) handleV2FundFlow(rw http.ResponseWriter, r *http.Request) {
-	if !w.v2ClientCertOK(r) {
-		v2Refusal(rw, "证书验证失败：本接口需要商户API证书（apiclient_cert.pem）双向认证")
-		return
-	}
-	f, st, ok := w.v2Request(rw, r)
+	f, st, ok := w.v2CertRequest(rw, r)
 	if !ok {
 		return
 	}
