@@ -3,8 +3,10 @@ package ops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,5 +268,69 @@ func TestImportResolutionsRoundTrip(t *testing.T) {
 	// A viewer may not.
 	if _, err := as(t, s, Viewer).ImportResolutions(ctx, out); !errors.Is(err, ErrForbidden) {
 		t.Errorf("viewer import: %v", err)
+	}
+}
+
+// TestFundReportSheets: a fund run's report is its own (Summary with the
+// fund bill's totals, fees and the 长款/短款 vocabulary; Findings; every
+// movement on Movements with its result), and the trade run's report gets
+// the day's fund run as a sheet of its own.
+func TestFundReportSheets(t *testing.T) {
+	ctx := context.Background()
+	s, bill := fundsWorld(t)
+	trade := tradeRun(t, s, bill)
+	funds, err := s.RunFundRecon(ctx, ReconRequest{Channel: gateway.Alipay, Day: fundsDay, BillFile: testkit.Testdata("funds", "alipay_fund_20261122.csv")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fr, err := s.ExportRecon(ctx, funds.ID, filepath.Join(dir, "funds.xlsx"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(fr.Sheets, ",") != "Summary,Findings,Movements" {
+		t.Fatalf("fund report sheets %v", fr.Sheets)
+	}
+	f, err := excelize.OpenFile(filepath.Join(dir, "funds.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows(exports.MovementsSheet)
+	if len(rows) != 1+14+1 { // header, 14 movements, total
+		t.Fatalf("%d Movements rows", len(rows))
+	}
+	results := map[string]int{}
+	for _, r := range rows[1:15] {
+		results[r[12]]++
+	}
+	// Two movements of PDAF04AMOUNT's booking; one each for the 长款, the
+	// deduction and two withdrawals; the other eight matched.
+	if results["FUND_AMOUNT_MISMATCH"] != 2 || results["FUND_UNEXPECTED"] != 2 || results["WITHDRAWAL"] != 2 || results["FUND_MATCHED"] != 8 {
+		t.Errorf("movement results %v", results)
+	}
+	summary, _ := f.GetRows(exports.SummarySheet)
+	text := fmt.Sprint(summary)
+	for _, want := range []string{"长款", "FUND_UNEXPECTED", "短款", "FUND_MISSING", "Withdrawals to the bank", "Money in", "499.18"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("fund Summary lacks %q", want)
+		}
+	}
+	f.Close()
+
+	tr, err := s.ExportRecon(ctx, trade.ID, filepath.Join(dir, "trade.xlsx"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tr.Sheets, exports.FundsSheet) {
+		t.Fatalf("trade report sheets %v", tr.Sheets)
+	}
+	f, _ = excelize.OpenFile(filepath.Join(dir, "trade.xlsx"))
+	defer f.Close()
+	fundsRows, _ := f.GetRows(exports.FundsSheet)
+	text = fmt.Sprint(fundsRows)
+	for _, want := range []string{fmt.Sprintf("Fund-flow run #%d", funds.ID), "PDAF03MISSING", "长款", "WITHDRAWAL"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Funds sheet lacks %q", want)
+		}
 	}
 }
