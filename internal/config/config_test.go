@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/paydesk/paydesk/gateway"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,8 @@ func TestLoadErrorsAreClear(t *testing.T) {
 		"missing fields":    {"[alipay]\napp_id = \"1\"\n", "[alipay]: missing alipay_public_key_file (or app_cert_file, alipay_cert_file and alipay_root_cert_file), private_key_file"},
 		"apiv3 env not set": {wechatWith("apiv3_key_env = \"PAYDESK_TEST_UNSET_VAR\""), "environment variable PAYDESK_TEST_UNSET_VAR is not set"},
 		"apiv3 wrong size":  {wechatWith("apiv3_key_file = \"short.key\""), "the APIv3 key must be 32 bytes, got 5"},
+		"fee rate":          {"[recon]\nfee_rate_wechat = \"0.6 %\"\n", "[recon] fee_rate_wechat: invalid fee rate \"0.6 %\""},
+		"fee rate over 1":   {"[recon]\nfee_rate_alipay = \"6\"\n", "[recon] fee_rate_alipay: invalid fee rate \"6\": more than 100%"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -130,5 +133,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if c.Alipay == nil || c.WeChat == nil || c.Operator.Role != "support" || c.Query.QPS != 10 || len(c.Serve.TrustedProxies) != 1 {
 		t.Fatalf("%+v", c)
+	}
+	if r := c.Recon.FeeRates[gateway.WeChat]; r.Fee(10000) != 60 || len(c.Recon.FeeRates) != 2 {
+		t.Errorf("fee rates %+v", c.Recon.FeeRates)
 	}
 }
