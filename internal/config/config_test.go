@@ -2,11 +2,12 @@ package config
 
 import (
 	"fmt"
-	"github.com/paydesk/paydesk/gateway"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paydesk/paydesk/gateway"
 )
 
 func write(t *testing.T, dir, name, content string) string {
