@@ -221,6 +221,7 @@ var auditColumns = []column{
 	{name: "Outcome", kind: text},
 	{name: "Detail", kind: text, max: 60},
 	{name: "Error", kind: text, max: 60},
+	{name: "Via", kind: text},
 }
 
 // Audit writes a listing of the audit log; refused actions are red, failed
@@ -235,6 +236,6 @@ func Audit(w io.Writer, next func() ([]store.AuditEntry, error), about About) (R
 			tn = warning
 		}
 		return t.add(tn, e.ID, e.At, e.Operator, e.Role, e.Action, gateway.MaskBuyerIDs(e.Target), string(e.Outcome),
-			gateway.MaskBuyerIDs(e.Detail), gateway.MaskBuyerIDs(e.Error))
+			gateway.MaskBuyerIDs(e.Detail), gateway.MaskBuyerIDs(e.Error), e.Via)
 	})
 }

@@ -31,9 +31,18 @@ type BillLine struct {
 	Net Money
 	// Fee is the service fee as the bill states it: positive when charged,
 	// negative when returned on a refund.
-	Fee   Money
-	Time  time.Time // completion (payment or refund) time
-	State string    // the platform's status or business type column
+	Fee Money
+	// Time dates the line into its bill: a payment's completion time; a
+	// refund's completion time (Alipay) or its request time (WeChat Pay:
+	// see RefundDating).
+	Time  time.Time
+	State string // the platform's status or business type column
+	// RefundStatus is a refund line's status as the bill prints it, in
+	// paydesk's terms: RefundSuccess on bills that list refunds once they
+	// succeed (Alipay); on WeChat Pay's, whatever 退款状态 said when the
+	// bill was cut (PENDING for PROCESSING, FAILED for CLOSED, ABNORMAL),
+	// never updated afterwards. Empty on payments.
+	RefundStatus RefundStatus
 	// Subject is the goods description (商品名称).
 	Subject string
 }
@@ -91,12 +100,11 @@ func (e *BillError) Error() string {
 
 func (e *BillError) Unwrap() error { return e.Err }
 
-// BillFile describes a downloaded bill: what it was called and the sha256 of
-// the bytes written (the uncompressed bill).
+// BillFile describes a downloaded bill: what it was called and how many
+// bytes were written. (The caller hashes what it keeps as it spools it.)
 type BillFile struct {
-	Name   string
-	SHA256 string
-	Size   int64
+	Name string
+	Size int64
 }
 
 // Day returns the half-open interval [start, end) that the business date of

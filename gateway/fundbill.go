@@ -2,10 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"slices"
-	"sync"
 	"time"
 )
 
@@ -90,7 +87,9 @@ func (t FundTotals) Net() Money { return t.IncomeAmount - t.ExpenseAmount }
 // FundReader streams the movements of one fund bill. Next returns io.EOF
 // at the end, and only after the bill's stated totals have been checked
 // against its movements (a reader that reached io.EOF has proven the bill
-// consistent). Errors are *BillError naming the file and line.
+// consistent). Errors are *BillError naming the file and line. Parsers
+// register by channel with RegisterBillFormat, Kind FundBill, and hold the
+// bill to BillOptions as trade bill parsers do (see BillCheck).
 type FundReader interface {
 	Next() (*FundLine, error)
 	// Stated returns the totals as the bill states them (valid after io.EOF).
@@ -99,66 +98,15 @@ type FundReader interface {
 	Computed() FundTotals
 }
 
-// FundBillParser opens a fund bill of one platform; times are read in zone.
-type FundBillParser func(name string, r io.Reader, zone *time.Location) (FundReader, error)
-
 // FundBillDownloader is a Platform that can also download its fund bill.
 // It is a separate interface so that a client without one (a platform that
 // publishes none, or an API version paydesk does not speak) still is a
 // Platform; callers ask with a type assertion.
 type FundBillDownloader interface {
 	// DownloadFundBill fetches the fund bill of the business date that day
-	// falls on, checks the platform's hash where it gives one, and writes
-	// the uncompressed bill bytes to dst (Alipay: the GBK 账务明细 CSV taken
-	// out of the zip; WeChat: the text of the BASIC account's bill).
+	// falls on and streams it to dst as the trade bill's download does
+	// (Alipay: the signcustomer zip as served; WeChat: the BASIC account's
+	// text, inflated, its SHA1 checked on the way). The caller spools and
+	// hashes what dst receives, and drops it on an error.
 	DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (BillFile, error)
-}
-
-var fundParsers = struct {
-	sync.RWMutex
-	m map[Channel]FundBillParser
-}{m: map[Channel]FundBillParser{}}
-
-// RegisterFundBill makes a platform's fund bill parser known by channel;
-// each platform package registers its own (in init), so choosing a parser
-// needs no list of platforms. Registering a channel twice panics: two
-// parsers for one bill would be a build mistake.
-func RegisterFundBill(ch Channel, p FundBillParser) {
-	fundParsers.Lock()
-	defer fundParsers.Unlock()
-	if _, dup := fundParsers.m[ch]; dup {
-		panic(fmt.Sprintf("gateway: fund bill parser for %s registered twice", ch))
-	}
-	fundParsers.m[ch] = p
-}
-
-// OpenFundBill parses a fund bill of channel ch with the parser its
-// platform package registered.
-func OpenFundBill(ch Channel, name string, r io.Reader, zone *time.Location) (FundReader, error) {
-	fundParsers.RLock()
-	p, ok := fundParsers.m[ch]
-	fundParsers.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("no fund bill parser for channel %q", ch)
-	}
-	return p(name, r, zone)
-}
-
-// FundBillChannels lists the channels with a fund bill parser, in display
-// order.
-func FundBillChannels() []Channel {
-	fundParsers.RLock()
-	defer fundParsers.RUnlock()
-	var out []Channel
-	for _, ch := range Channels {
-		if _, ok := fundParsers.m[ch]; ok {
-			out = append(out, ch)
-		}
-	}
-	for ch := range fundParsers.m {
-		if !slices.Contains(out, ch) {
-			out = append(out, ch)
-		}
-	}
-	return out
 }

@@ -1,6 +1,9 @@
 package gateway
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Event says what a verified notification reports.
 type Event string
@@ -12,10 +15,16 @@ const (
 	// EventRefund: a refund succeeded (Alipay notifications carrying
 	// refund_fee/out_biz_no, WeChat REFUND.SUCCESS).
 	EventRefund Event = "REFUND"
+	// EventRefundAbnormal: the refund's money left the merchant but did not
+	// reach the buyer (WeChat REFUND.ABNORMAL).
+	EventRefundAbnormal Event = "REFUND_ABNORMAL"
+	// EventRefundClosed: the refund was closed without being carried out
+	// (WeChat REFUND.CLOSED): no money moved.
+	EventRefundClosed Event = "REFUND_CLOSED"
 	// EventClosed: the trade closed without payment.
 	EventClosed Event = "CLOSED"
 	// EventOther: anything that changes nothing locally (WAIT_BUYER_PAY,
-	// REFUND.ABNORMAL, ...); acknowledged and stored.
+	// events of other products); acknowledged and stored.
 	EventOther Event = "OTHER"
 )
 
@@ -44,9 +53,35 @@ type Notification struct {
 	// says it (Alipay refund_fee is cumulative).
 	RefundTotal Money `json:"refund_total,omitempty"`
 
+	// VerifiedBy names the key whose signature verified the notification,
+	// as a person reads it: "public key PUB_KEY_ID_…", "platform
+	// certificate 5157F0…", "RSA2 Alipay public key".
+	VerifiedBy string `json:"verified_by,omitempty"`
+
 	// Raw is the verified plaintext (WeChat: the decrypted resource).
 	Raw []byte `json:"-"`
 }
+
+// IsRefund says whether the event reports on a refund.
+func (e Event) IsRefund() bool {
+	return e == EventRefund || e == EventRefundAbnormal || e == EventRefundClosed
+}
+
+// UnknownKeyError is a signature under a key this merchant has not
+// configured: WeChat names its signing key in Wechatpay-Serial, and a
+// serial that is neither the platform public key's id nor a known platform
+// certificate's cannot be checked. It is a bad signature (the platform
+// resends; a person fixes the configuration) that keeps the serial named,
+// so the listing can say which key is missing.
+type UnknownKeyError struct {
+	Serial string
+}
+
+func (e *UnknownKeyError) Error() string {
+	return fmt.Sprintf("signed under unknown serial %q: neither the configured platform public key nor a known platform certificate", e.Serial)
+}
+
+func (e *UnknownKeyError) Unwrap() error { return ErrBadSignature }
 
 // Reply is the HTTP answer a platform expects from a notification endpoint.
 type Reply struct {

@@ -31,9 +31,11 @@ type Platform interface {
 	QueryRefund(ctx context.Context, outTradeNo, outRequestNo string) (RefundResult, error)
 
 	// DownloadBill fetches the trade bill of the business date that day falls
-	// on, checks the platform's hash where it gives one, and writes the
-	// uncompressed bill bytes to dst (Alipay: the GBK detail CSV taken out of
-	// the zip; WeChat: the text bill).
+	// on and streams it to dst as it arrives (Alipay: the zip as served;
+	// WeChat: the text bill, inflated), checking the platform's hash where
+	// it gives one. dst is a spool: the bill is written once, and on an
+	// error (a hash that does not hold) the caller discards what was
+	// written. Nothing is held in memory.
 	DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (BillFile, error)
 
 	// VerifyNotification checks a callback's signature and merchant identity

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
-	"github.com/paydesk/paydesk/gateway/alipay"
-	"github.com/paydesk/paydesk/gateway/wechat"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -24,15 +22,84 @@ func (s *Service) billsDir(ch gateway.Channel) string {
 	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
 }
 
-// OpenBill parses a bill file of a channel in the business zone.
+// OpenBill parses a trade bill of a channel in the business zone, with the
+// parser the channel's platform package registered in gateway. It holds
+// the bill to nothing but its own totals: for a bill kept after its checks
+// (exports re-read it).
 func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gateway.BillReader, error) {
-	switch ch {
-	case gateway.Alipay:
-		return alipay.OpenBillIn(name, r, s.zone)
-	case gateway.WeChat:
-		return wechat.OpenBillIn(name, r, s.zone)
+	f, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no bill parser for channel %q", ch)
+	return f.Open(name, r, gateway.BillOptions{Zone: s.zone})
+}
+
+// OpenFundBill parses a fund bill of a channel as OpenBill does a trade
+// bill: with the parser the platform registered for its fund bills, held to
+// nothing but its own totals.
+func (s *Service) OpenFundBill(ch gateway.Channel, name string, r io.Reader) (gateway.FundReader, error) {
+	f, err := gateway.LookupBillFormat(ch, gateway.FundBill)
+	if err != nil {
+		return nil, err
+	}
+	return f.OpenFunds(name, r, gateway.BillOptions{Zone: s.zone})
+}
+
+// billOptions are what a bill acquired for (ch, day) is held to: the day,
+// and the configured merchant id ([wechat] mchid, [alipay] pid), else the
+// account the workspace's first bill stated. Trade and fund bills alike.
+func (s *Service) billOptions(ctx context.Context, ch gateway.Channel, day time.Time) (gateway.BillOptions, error) {
+	opt := gateway.BillOptions{Zone: s.zone, Day: day, Merchant: s.merchants[ch]}
+	if opt.Merchant == "" {
+		acct, ok, err := s.store.FirstBillAccount(ctx, ch)
+		if err != nil {
+			return opt, err
+		}
+		if ok {
+			opt.Account = acct
+		}
+	}
+	return opt, nil
+}
+
+// openBillOf opens the bill b acquired for (ch, day), holding it to the
+// merchant and the day (billOptions). f must be b's file: read where it
+// lies, a zip is never held in memory.
+func (s *Service) openBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.BillReader, gateway.BillFormat, error) {
+	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return nil, format, err
+	}
+	opt, err := s.billOptions(ctx, ch, day)
+	if err != nil {
+		return nil, format, err
+	}
+	br, err := format.Open(b.FileName, f, opt)
+	return br, format, err
+}
+
+// openFundBillOf is openBillOf for a fund bill: the same options, the
+// platform's fund bill parser.
+func (s *Service) openFundBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.FundReader, error) {
+	format, err := gateway.LookupBillFormat(ch, gateway.FundBill)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := s.billOptions(ctx, ch, day)
+	if err != nil {
+		return nil, err
+	}
+	return format.OpenFunds(b.FileName, f, opt)
+}
+
+// billAccount is the account a bill stated (a trade or a fund bill's
+// reader), to keep with it: the first bill of a workspace without a
+// configured merchant id records whose bills it reconciles.
+func billAccount(r any) string {
+	if a, ok := r.(gateway.BillAccount); ok {
+		return a.Account()
+	}
+	return ""
 }
 
 // acquireBill puts the bill of (ch, day) of a kind (store.BillTrade or
@@ -214,7 +281,7 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		return store.Bill{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, b.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, _, err := s.openBillOf(ctx, ch, day, b, f)
 	if err != nil {
 		return store.Bill{}, err
 	}
@@ -229,6 +296,6 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		}
 		n++
 	}
-	b.Stated, b.Computed, b.Lines = br.Stated(), br.Computed(), n
+	b.Stated, b.Computed, b.Lines, b.Account = br.Stated(), br.Computed(), n, billAccount(br)
 	return s.store.SaveBill(ctx, b)
 }

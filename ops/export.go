@@ -120,18 +120,11 @@ func (s *Service) ExportOrders(ctx context.Context, f store.OrderFilter, path st
 // ExportNotifications writes the stored callbacks a filter selects, newest
 // first, without their raw headers and bodies.
 func (s *Service) ExportNotifications(ctx context.Context, f store.NotificationFilter, path string, force bool) (ExportResult, error) {
-	page := pagesBeforeID(func(before int64) ([]store.Notification, error) {
-		return s.store.ListNotifications(ctx, f, before, exportPage)
+	// Without the raw requests, which hold the platform's signature and
+	// the buyer's identity: they are never read for an export at all.
+	next := pagesBeforeID(func(before int64) ([]store.Notification, error) {
+		return s.store.ListNotificationsWithoutRaw(ctx, f, before, exportPage)
 	}, func(n store.Notification) int64 { return n.ID })
-	next := func() ([]store.Notification, error) {
-		rows, err := page()
-		for i := range rows {
-			// Never carried further than this function: the raw request
-			// holds the platform's signature and the buyer's identity.
-			rows[i].Header, rows[i].Body = nil, nil
-		}
-		return rows, err
-	}
 	return exportListing(s, ctx, path, force, "notifications", describeNotificationFilter(f, s.zone), next, exports.Notifications)
 }
 
@@ -254,7 +247,7 @@ func (s *Service) openKeptFunds(b store.Bill) (gateway.FundReader, func(bool) er
 	if err != nil {
 		return nil, nil, err
 	}
-	fr, err := gateway.OpenFundBill(b.Channel, b.FileName, r, s.zone)
+	fr, err := s.OpenFundBill(b.Channel, b.FileName, r)
 	if err != nil {
 		_ = done(false)
 		return nil, nil, err

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +67,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, trade, err
 	}
 	defer f.Close()
-	fr, err := gateway.OpenFundBill(ch, bill.FileName, bufio.NewReaderSize(f, 1<<20), s.zone)
+	fr, err := s.openFundBillOf(ctx, ch, day, bill, f)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
@@ -88,7 +87,10 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	in, orders, err := s.reconInput(ctx, ch, day, progress)
+	// Money moves for a refund when it succeeds, whichever day a trade
+	// bill dates its line: the day's refunds are those that succeeded on
+	// it.
+	in, orders, err := s.reconInput(ctx, ch, day, gateway.RefundsDatedAtSuccess, progress)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
@@ -130,7 +132,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	stated, computed := fr.Stated(), fr.Computed()
-	bill.FundStated, bill.FundComputed, bill.Lines = &stated, &computed, lines
+	bill.FundStated, bill.FundComputed, bill.Lines, bill.Account = &stated, &computed, lines, billAccount(fr)
 	run := store.Run{Channel: ch, Day: dayStr, Kind: store.BillFunds, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
 		Orders: *orders, Lines: lines, Counts: map[string]store.CategoryTotal{}, Fees: res.ChargedFees, Net: computed.Net()}
 	if ok || !s.feeRates[ch].IsZero() {

@@ -1,8 +1,15 @@
 package ops_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +94,22 @@ func TestFundDayFindsEveryInjectedFault(t *testing.T) {
 			if funds.Bill.Source != "download" || funds.Bill.Kind != store.BillFunds {
 				t.Errorf("fund bill %+v", funds.Bill)
 			}
+			// The download went to the workspace as trade bills do: the
+			// bytes as served (Alipay's zip; WeChat's text, BOM first),
+			// hashed once on their way into the spool.
+			kept, err := os.ReadFile(funds.Bill.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := map[gateway.Channel]string{gateway.Alipay: "PK\x03\x04", gateway.WeChat: sandbox.WeChatBillBOM + "记账时间,"}[ch]
+			if sum := sha256.Sum256(kept); hex.EncodeToString(sum[:]) != funds.Bill.SHA256 || int64(len(kept)) != funds.Bill.Size || !bytes.HasPrefix(kept, []byte(head)) {
+				t.Errorf("kept fund bill %s: %d bytes starting %q, sha256 %x; the run says %d bytes, %s", funds.Bill.Path, len(kept), kept[:min(len(kept), 8)], sum, funds.Bill.Size, funds.Bill.SHA256)
+			}
+			// Whose bill it is: Alipay's states its #账号 (kept with it);
+			// WeChat Pay's states none.
+			if want := map[gateway.Channel]string{gateway.Alipay: env.Sandbox.AlipayPID() + "0156"}[ch]; funds.Bill.Account != want {
+				t.Errorf("fund bill account %q, want %q", funds.Bill.Account, want)
+			}
 			fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: funds.ID})
 			if err != nil {
 				t.Fatal(err)
@@ -122,5 +145,71 @@ func TestFundDayFindsEveryInjectedFault(t *testing.T) {
 				t.Errorf("FUND_MATCHED %+v, want 10", m)
 			}
 		})
+	}
+}
+
+// TestFundBillHeldToMerchantAndDay: a fund bill is held to the merchant
+// and the day as a trade bill is, and a refused one changes nothing: no
+// run, no bill row, no copy of the file in the workspace, one audited
+// error naming the file and the line. Alipay's states its #账号 (the
+// sandbox merchant's PID is configured; the hand-made bill, edited, is of
+// another);
+// WeChat Pay's states no merchant, but every row's 记账时间 must be on the
+// day; and a movement booked twice is refused on either.
+func TestFundBillHeldToMerchantAndDay(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	wechatFund, err := os.ReadFile(testdataPath("funds", "wechat_fund_20261122.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(wechatFund, []byte("\n"))
+	dir := t.TempDir()
+	twice := filepath.Join(dir, "wechat_fund_twice.txt")
+	if err := os.WriteFile(twice, bytes.Join(append(append(append([][]byte{}, lines[:3]...), lines[2]), lines[3:]...), nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alipayFund, err := os.ReadFile(testdataPath("funds", "alipay_fund_20261122.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "alipay_fund_other.csv")
+	if err := os.WriteFile(other, bytes.Replace(alipayFund, []byte("#账号：[20880001000000010156]"), []byte("#账号：[20880009000000090156]"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ch   gateway.Channel
+		day  time.Time
+		file string
+		kind error
+		want string
+	}{
+		{gateway.Alipay, fundDay, other, gateway.ErrBillMerchant, "alipay_fund_other.csv:2: "},
+		{gateway.WeChat, fundDay.AddDate(0, 0, 1), testdataPath("funds", "wechat_fund_20261122.txt"), gateway.ErrBillDay, "wechat_fund_20261122.txt:2: "},
+		{gateway.WeChat, fundDay, twice, gateway.ErrBillRepeated, "wechat_fund_twice.txt:4: "},
+	} {
+		_, err := env.Service.RunFundRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: c.day, BillFile: c.file}, nil)
+		if !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %v at %q", filepath.Base(c.file), err, c.kind, c.want)
+		}
+		audit, aerr := env.Service.ListAudit(ctx, store.AuditFilter{Action: string(ops.ActReconcile)}, 0, 1)
+		if aerr != nil || len(audit) != 1 || audit[0].Outcome != store.AuditError || !strings.Contains(audit[0].Error, filepath.Base(c.file)) {
+			t.Errorf("%s: not audited as an error naming the file: %+v %v", filepath.Base(c.file), audit, aerr)
+		}
+		if runs, err := env.Service.ReconRuns(ctx, 10); err != nil || len(runs) != 0 {
+			t.Errorf("runs after refused fund bills: %+v %v", runs, err)
+		}
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if b, found, err := env.Store.FindBill(ctx, c.ch, c.day.Format(store.DayFormat), hex.EncodeToString(sum[:])); err != nil || found {
+			t.Errorf("%s: a bill row was kept: %+v %v", filepath.Base(c.file), b, err)
+		}
+	}
+	if files := billFiles(t, env); len(files) != 0 {
+		t.Errorf("refused fund bills kept in the workspace: %v", files)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,17 +42,14 @@ func (e *ImportError) Unwrap() error { return e.Err }
 
 // ImportResult reports a finished import.
 type ImportResult struct {
-	File     string        `json:"file"`
-	Format   string        `json:"format"`
+	File   string `json:"file"`
+	Format string `json:"format"`
+	// Encoding is the text encoding the file was read in: UTF-8, or GBK
+	// (what Excel on a Chinese Windows saves), decided from its bytes.
+	Encoding string        `json:"encoding"`
 	Orders   int           `json:"orders"`
 	Duration time.Duration `json:"duration_ns"`
 }
-
-// Import columns (CSV header names, JSONL keys).
-var (
-	requiredColumns = []string{"out_trade_no", "channel", "amount", "created_at"}
-	optionalColumns = []string{"subject", "status", "trade_no", "paid_at", "refunded", "currency"}
-)
 
 // ImportOrders imports a CSV or JSONL file of orders. The whole file lands
 // or, at the first bad row, nothing does; the error names file, line and
@@ -67,6 +62,9 @@ func (s *Service) ImportOrders(ctx context.Context, path string) (ImportResult, 
 	detail := ""
 	if err == nil {
 		detail = fmt.Sprintf("%d orders (%s)", res.Orders, res.Format)
+		if res.Encoding != encodingUTF8 {
+			detail = fmt.Sprintf("%d orders (%s, %s)", res.Orders, res.Format, res.Encoding)
+		}
 	}
 	s.auditResult(ctx, ActImportOrders, path, detail, err)
 	return res, err
@@ -93,7 +91,7 @@ func (s *Service) importOrders(ctx context.Context, path string) (ImportResult, 
 		rows = newJSONLRows(br)
 	}
 	if err != nil {
-		return ImportResult{}, &ImportError{File: name, Line: 1, Err: err}
+		return ImportResult{}, importError(name, 1, "", err)
 	}
 	var lines []int32 // line of each inserted order, to name the line of a failed insert
 	n, err := s.store.ImportOrders(ctx, s.now(), func(im *store.OrderImporter) error {
@@ -103,7 +101,10 @@ func (s *Service) importOrders(ctx context.Context, path string) (ImportResult, 
 				return nil
 			}
 			if err != nil {
-				return &ImportError{File: name, Line: line, Err: err}
+				return importError(name, line, "", err)
+			}
+			if col, err := checkLengths(get); err != nil {
+				return &ImportError{File: name, Line: line, Column: col, Err: err}
 			}
 			o, col, err := s.orderFromRow(get)
 			if err != nil {
@@ -118,7 +119,34 @@ func (s *Service) importOrders(ctx context.Context, path string) (ImportResult, 
 	if err != nil {
 		return ImportResult{}, rowError(name, lines, err)
 	}
-	return ImportResult{File: path, Format: format, Orders: n, Duration: time.Since(start)}, nil
+	return ImportResult{File: path, Format: format, Encoding: rows.encoding(), Orders: n, Duration: time.Since(start)}, nil
+}
+
+// importError names where err happened: a *textError knows its own line
+// and column better than the row that was being read.
+func importError(file string, line int, col string, err error) error {
+	var te *textError
+	if errors.As(err, &te) {
+		if te.line > 0 {
+			line = te.line
+		}
+		if te.column != "" {
+			col = te.column
+		}
+		err = te.err
+	}
+	return &ImportError{File: file, Line: line, Column: col, Err: err}
+}
+
+// checkLengths holds every value to its column's limit (OrderColumns).
+func checkLengths(get func(string) (string, bool)) (string, error) {
+	for _, c := range OrderColumns {
+		v, _ := get(c.Name)
+		if n := utf8.RuneCountInString(v); n > c.Max {
+			return c.Name, fmt.Errorf("%d characters; at most %d", n, c.Max)
+		}
+	}
+	return "", nil
 }
 
 // rowError maps a store error about the i-th inserted order to its line.
@@ -149,160 +177,6 @@ func sniffOrderFormat(name string, br *bufio.Reader) (string, error) {
 		return "jsonl", nil
 	}
 	return "csv", nil
-}
-
-// orderRows yields rows as a lookup of column values.
-type orderRows interface {
-	// next returns the row's line and a getter; io.EOF at the end.
-	next() (line int, get func(col string) (string, bool), err error)
-}
-
-type csvRows struct {
-	r      *csv.Reader
-	index  map[string]int
-	record []string
-}
-
-func newCSVRows(br *bufio.Reader) (*csvRows, error) {
-	// Excel writes a UTF-8 byte order mark; it is not part of the header.
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	r := csv.NewReader(br)
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err == io.EOF {
-		return nil, errors.New("file is empty: want a header line (out_trade_no,channel,amount,...)")
-	}
-	if err != nil {
-		return nil, err
-	}
-	index := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if !utf8.ValidString(h) {
-			return nil, errors.New("header is not UTF-8 (save the file as UTF-8 CSV)")
-		}
-		if !knownColumn(h) {
-			return nil, fmt.Errorf("unknown column %q (columns: %s)", h, strings.Join(append(append([]string{}, requiredColumns...), optionalColumns...), ", "))
-		}
-		if _, dup := index[h]; dup {
-			return nil, fmt.Errorf("column %q appears twice", h)
-		}
-		index[h] = i
-	}
-	for _, c := range requiredColumns {
-		if _, ok := index[c]; !ok {
-			return nil, fmt.Errorf("missing column %q", c)
-		}
-	}
-	return &csvRows{r: r, index: index}, nil
-}
-
-func (c *csvRows) next() (int, func(string) (string, bool), error) {
-	rec, err := c.r.Read()
-	if err == io.EOF {
-		return 0, nil, io.EOF
-	}
-	line, _ := c.r.FieldPos(0)
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return pe.Line, nil, pe.Err
-		}
-		return line, nil, err
-	}
-	c.record = rec
-	return line, func(col string) (string, bool) {
-		i, ok := c.index[col]
-		if !ok {
-			return "", false
-		}
-		return strings.TrimSpace(c.record[i]), true
-	}, nil
-}
-
-func knownColumn(c string) bool {
-	for _, k := range requiredColumns {
-		if c == k {
-			return true
-		}
-	}
-	for _, k := range optionalColumns {
-		if c == k {
-			return true
-		}
-	}
-	return false
-}
-
-type jsonlRows struct {
-	sc   *bufio.Scanner
-	line int
-}
-
-func newJSONLRows(br *bufio.Reader) *jsonlRows {
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	return &jsonlRows{sc: sc}
-}
-
-func (j *jsonlRows) next() (int, func(string) (string, bool), error) {
-	for j.sc.Scan() {
-		j.line++
-		b := bytes.TrimSpace(j.sc.Bytes())
-		if j.line == 1 {
-			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-		}
-		if len(b) == 0 {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		// Numbers keep their text: an amount written as 12.30 is parsed
-		// as the decimal it says, never through a float.
-		dec.UseNumber()
-		var obj map[string]any
-		if err := dec.Decode(&obj); err != nil {
-			return j.line, nil, fmt.Errorf("not a JSON object: %v", err)
-		}
-		for k := range obj {
-			if !knownColumn(k) {
-				return j.line, nil, fmt.Errorf("unknown key %q", k)
-			}
-		}
-		for _, c := range requiredColumns {
-			if _, ok := obj[c]; !ok {
-				return j.line, nil, fmt.Errorf("missing key %q", c)
-			}
-		}
-		var bad error
-		get := func(col string) (string, bool) {
-			v, ok := obj[col]
-			if !ok || v == nil {
-				return "", false
-			}
-			switch x := v.(type) {
-			case string:
-				return strings.TrimSpace(x), true
-			case json.Number:
-				return x.String(), true
-			default:
-				bad = fmt.Errorf("key %q: want a string, got %T", col, v)
-				return "", true
-			}
-		}
-		for _, c := range append(append([]string{}, requiredColumns...), optionalColumns...) {
-			get(c)
-		}
-		if bad != nil {
-			return j.line, nil, bad
-		}
-		return j.line, get, nil
-	}
-	if err := j.sc.Err(); err != nil {
-		return j.line + 1, nil, err
-	}
-	return 0, nil, io.EOF
 }
 
 // orderFromRow validates one row; on error it names the column.

@@ -144,6 +144,9 @@ type OrderDetail struct {
 	Duplicates    []store.DuplicatePayment `json:"duplicate_payments"`
 	Audit         []store.AuditEntry       `json:"audit"`
 	Timeline      []TimelineEntry          `json:"timeline"`
+	// Actions are the refunds a person must act on (ABNORMAL), each with
+	// what to do.
+	Actions []RefundNeedingAction `json:"actions,omitempty"`
 }
 
 // TimelineEntry is one dated event in an order's life.
@@ -175,7 +178,7 @@ func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail
 	d.Refundable = d.Ceiling.Remaining()
 	load := []func() error{
 		func() (err error) {
-			d.Notifications, err = s.store.ListNotifications(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
+			d.Notifications, err = s.store.ListNotificationsWithoutRaw(ctx, store.NotificationFilter{OutTradeNo: outTradeNo}, 0, 1000)
 			return
 		},
 		func() (err error) { d.Queries, err = s.store.TradeQueries(ctx, outTradeNo); return },
@@ -195,6 +198,7 @@ func (s *Service) showOrder(ctx context.Context, outTradeNo string) (OrderDetail
 		}
 	}
 	d.Timeline = timeline(d)
+	d.Actions = refundsNeedingAction(d.Refunds)
 	return d, nil
 }
 
@@ -229,13 +233,21 @@ func timeline(d OrderDetail) []TimelineEntry {
 		if r.Reason != "" {
 			text += ": " + r.Reason
 		}
-		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text, Bad: r.Status == gateway.RefundFailed || r.NeedsReview})
+		if r.Status.NeedsAction() {
+			text += " — needs action: the money left but did not reach the buyer (异常退款); see actions"
+		}
+		t = append(t, TimelineEntry{At: r.CreatedAt, Kind: "refund", Text: text,
+			Bad: r.Status == gateway.RefundFailed || r.Status.NeedsAction() || r.NeedsReview})
 	}
 	for _, dp := range d.Duplicates {
 		t = append(t, TimelineEntry{At: dp.CreatedAt, Kind: "duplicate", Text: fmt.Sprintf("paid AGAIN by %s %s (%s)", dp.Channel, dp.TradeNo, dp.Amount.Yuan()), Bad: true})
 	}
 	for _, a := range d.Audit {
-		text := fmt.Sprintf("%s by %s: %s", a.Action, a.Operator, a.Outcome)
+		by := a.Operator
+		if a.Via != "" {
+			by += " via " + a.Via
+		}
+		text := fmt.Sprintf("%s by %s: %s", a.Action, by, a.Outcome)
 		if a.Detail != "" {
 			text += " — " + a.Detail
 		}

@@ -60,6 +60,9 @@ func (s *Service) queryTrade(ctx context.Context, o store.Order) (QueryResult, e
 	if !ok {
 		return res, fmt.Errorf("%s is not configured in paydesk.toml; cannot query %s", o.Channel, outTradeNo)
 	}
+	if err := s.queryLimits[o.Channel].Wait(ctx); err != nil {
+		return res, err
+	}
 	start := time.Now()
 	t, qerr := p.QueryTrade(ctx, outTradeNo)
 	res.Latency = time.Since(start)
@@ -133,11 +136,16 @@ func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.T
 	return "agrees", false, nil
 }
 
+// defaultQueryQPS is [query] qps's default.
+const defaultQueryQPS = 10
+
 // QueryOptions bound a bulk query.
 type QueryOptions struct {
-	Concurrency int     // at most this many queries in flight; default 4
-	QPS         float64 // per platform; default 10
-	Progress    func(done, total int, last QueryResult)
+	Concurrency int // at most this many queries in flight; default 4
+	// QPS paces this run per platform (default 10), below the service's
+	// shared limit, which holds across every session whatever this says.
+	QPS      float64
+	Progress func(done, total int, last QueryResult)
 }
 
 // QueryTrades queries many orders with bounded concurrency and each
@@ -151,7 +159,7 @@ func (s *Service) QueryTrades(ctx context.Context, nos []string, opt QueryOption
 		opt.Concurrency = 4
 	}
 	if opt.QPS <= 0 {
-		opt.QPS = 10
+		opt.QPS = defaultQueryQPS
 	}
 	limiters := map[gateway.Channel]*rate.Limiter{}
 	for ch := range s.platforms {

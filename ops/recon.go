@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,21 +105,38 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	defer f.Close()
-	br, err := s.OpenBill(ch, bill.FileName, bufio.NewReaderSize(f, 1<<20))
+	br, format, err := s.openBillOf(ctx, ch, day, bill, f)
 	if err != nil {
 		return store.Run{}, err
 	}
 
 	// The bill is parsed while the day's orders load: the two are
-	// independent and each is about half the run on a million lines.
+	// independent and each is about half the run on a million lines. A
+	// bill that proves itself wrong (a repeated row, another merchant or
+	// day, past a cap) stops the load at once: its error is the run's.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chunks := make(chan []gateway.BillLine, 8)
 	parsed := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		parsed <- s.parseInto(ctx, br, chunks, progress)
+		err := s.parseInto(ctx, br, chunks, progress)
+		parsed <- err // buffered: never blocks, and is there before the load sees cancel
+		if err != nil {
+			cancel()
+		}
 	}()
+	// billFirst prefers the bill's own error to the load's "canceled".
+	billFirst := func(err error) error {
+		select {
+		case perr := <-parsed:
+			if perr != nil {
+				return perr
+			}
+		default:
+		}
+		return err
+	}
 	// On an early return the parser is stopped and waited for before the
 	// bill file closes (defers run last-in first-out) and before RunRecon
 	// returns, so it never reads a closed file or reports afterwards.
@@ -130,13 +146,13 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	in, orders, err := s.reconInput(ctx, ch, day, progress)
+	in, orders, err := s.reconInput(ctx, ch, day, format.RefundDating, progress)
 	if err != nil {
-		return store.Run{}, err
+		return store.Run{}, billFirst(err)
 	}
 	m, err := recon.NewMatcher(in)
 	if err != nil {
-		return store.Run{}, err
+		return store.Run{}, billFirst(err)
 	}
 	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
 	lines := 0
@@ -157,7 +173,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	res := m.Finish()
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
-	bill.Stated, bill.Computed, bill.Lines = br.Stated(), br.Computed(), lines
+	bill.Stated, bill.Computed, bill.Lines, bill.Account = br.Stated(), br.Computed(), lines, billAccount(br)
 	carry, err := json.Marshal(res.Carry)
 	if err != nil {
 		return store.Run{}, err
@@ -239,7 +255,7 @@ func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks ch
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
 // "Filling Input". orders counts the orders streamed, once the matcher has
 // read them.
-func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, progress func(ReconProgress)) (recon.Input, *int, error) {
+func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, dating gateway.RefundDating, progress func(ReconProgress)) (recon.Input, *int, error) {
 	start, end := gateway.Day(day, s.zone)
 	dayStr := day.Format(store.DayFormat)
 	// Notifications and duplicates can arrive up to a day after the
@@ -275,7 +291,11 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		}
 		return toRecon(po), nil
 	}
-	refunds, err := s.store.RefundsBetween(ctx, ch, start, end)
+	refundsOfDay := s.store.RefundsBetween
+	if dating == gateway.RefundsDatedAtRequest {
+		refundsOfDay = s.store.RefundsRequestedBetween
+	}
+	refunds, err := refundsOfDay(ctx, ch, start, end)
 	if err != nil {
 		return recon.Input{}, nil, err
 	}
@@ -291,7 +311,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	}
 	count := new(int)
 	in := recon.Input{
-		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch],
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch], RefundDating: dating,
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -371,7 +391,7 @@ func duplicateOn(ps []recon.Payment, ch gateway.Channel, start, end time.Time) b
 
 func toReconRefund(f store.Refund) recon.Refund {
 	return recon.Refund{OutRequestNo: f.OutRequestNo, OutTradeNo: f.OutTradeNo, Channel: f.Channel, Amount: f.Amount,
-		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt}
+		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt, RequestedAt: f.RequestedAt()}
 }
 
 func storeFindings(fs []recon.Finding, runID int64) []store.Finding {

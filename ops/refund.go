@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/store"
@@ -54,10 +55,13 @@ func (s *Service) PlanRefund(ctx context.Context, outTradeNo string, amount gate
 	case amount <= 0:
 		return p, fmt.Errorf("%w: the amount must be positive", ErrRefundInput)
 	case amount > p.Refundable:
-		return p, fmt.Errorf("%w: %s is more than the refundable %s (paid %s, refunded %s, pending %s)",
-			ErrRefundInput, amount.Yuan(), p.Refundable.Yuan(), c.Paid.Yuan(), c.Succeeded.Yuan(), c.Pending.Yuan())
+		return p, fmt.Errorf("%w: %s is more than the refundable %s (%s)", ErrRefundInput, amount.Yuan(), p.Refundable.Yuan(), ceilingText(c))
 	}
 	if err := checkReason(reason); err != nil {
+		return p, err
+	}
+	req := gateway.RefundRequest{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, Amount: amount, Total: o.Amount, Currency: o.Currency, Reason: reason}
+	if err := s.checkRefundFields(o.Channel, req); err != nil {
 		return p, err
 	}
 	p.After = store.OrderPartiallyRefunded
@@ -84,7 +88,7 @@ type RefundOutcome struct {
 func (s *Service) Refund(ctx context.Context, outTradeNo string, amount gateway.Money, reason string) (RefundOutcome, error) {
 	plan, err := s.PlanRefund(ctx, outTradeNo, amount, reason)
 	if err != nil {
-		s.auditResult(ctx, ActRefund, outTradeNo, fmt.Sprintf("refund %s", amount), err)
+		s.auditPlanError(ctx, outTradeNo, fmt.Sprintf("refund %s", amount), err)
 		return RefundOutcome{}, err
 	}
 	p, ok := s.platforms[plan.Order.Channel]
@@ -136,10 +140,12 @@ func (s *Service) sendRefund(ctx context.Context, p gateway.Platform, f store.Re
 	r, err := p.Refund(ctx, req)
 	switch {
 	case errors.Is(err, gateway.ErrUnknownOutcome):
-		_ = s.store.NoteRefundAttempt(ctx, f.OutRequestNo, err.Error(), s.now())
-		f.Error = err.Error()
+		now := s.now()
+		_ = s.store.MarkRefundUnknown(ctx, f.OutRequestNo, err.Error(), now)
+		f.Error, f.UnknownAt = err.Error(), now
 		return RefundOutcome{Refund: f, Unknown: true,
-			Note: fmt.Sprintf("the platform did not answer (%v); refund %s stays PENDING: run `paydesk refund --retry %s`", err, f.OutRequestNo, f.OutRequestNo)}, nil
+			Note: fmt.Sprintf("the outcome is unknown (%v); refund %s stays PENDING: run `paydesk refund --retry %s`%s, which asks the platform and re-sends the same number only if it never got it",
+				err, f.OutRequestNo, f.OutRequestNo, s.waitText())}, nil
 	case err != nil:
 		done, ferr := s.store.FinishRefund(ctx, f.OutRequestNo, store.RefundOutcome{Status: gateway.RefundFailed, Error: err.Error()}, s.now())
 		if ferr != nil {
@@ -153,9 +159,9 @@ func (s *Service) sendRefund(ctx context.Context, p gateway.Platform, f store.Re
 // finishFromPlatform records a platform answer about a refund.
 func (s *Service) finishFromPlatform(ctx context.Context, f store.Refund, r gateway.RefundResult) (RefundOutcome, error) {
 	switch r.Status {
-	case gateway.RefundSuccess, gateway.RefundFailed:
-		if r.Status == gateway.RefundSuccess && r.Amount != 0 && r.Amount != f.Amount {
-			return RefundOutcome{Refund: f}, fmt.Errorf("refund %s: the platform refunded %s, we asked %s: left PENDING for review", f.OutRequestNo, r.Amount, f.Amount)
+	case gateway.RefundSuccess, gateway.RefundFailed, gateway.RefundAbnormal:
+		if r.Status != gateway.RefundFailed && r.Amount != 0 && r.Amount != f.Amount {
+			return RefundOutcome{Refund: f}, fmt.Errorf("refund %s: the platform reports %s %s, we asked %s: left %s for review", f.OutRequestNo, r.Status, r.Amount, f.Amount, f.Status)
 		}
 		done, err := s.store.FinishRefund(ctx, f.OutRequestNo, store.RefundOutcome{Status: r.Status, RefundID: r.RefundID, RefundedAt: r.RefundedAt,
 			Error: failText(r)}, s.now())
@@ -163,8 +169,11 @@ func (s *Service) finishFromPlatform(ctx context.Context, f store.Refund, r gate
 			return RefundOutcome{Refund: f}, err
 		}
 		note := "refunded"
-		if r.Status == gateway.RefundFailed {
+		switch r.Status {
+		case gateway.RefundFailed:
 			note = "the platform says the refund failed: " + r.PlatformState
+		case gateway.RefundAbnormal:
+			note = RefundAction(done)
 		}
 		return RefundOutcome{Refund: done, Note: note}, nil
 	}
@@ -173,15 +182,21 @@ func (s *Service) finishFromPlatform(ctx context.Context, f store.Refund, r gate
 }
 
 func failText(r gateway.RefundResult) string {
-	if r.Status == gateway.RefundFailed {
+	if r.Status == gateway.RefundFailed || r.Status == gateway.RefundAbnormal {
 		return "platform: " + r.PlatformState
 	}
 	return ""
 }
 
+// ErrRefundTooSoon refuses a refund query that would come too soon after
+// the refund's outcome became unknown to be trusted.
+var ErrRefundTooSoon = errors.New("too soon to ask the platform about this refund")
+
 // RetryRefund settles a PENDING refund: it asks the platform about the
-// request number; if the platform never received it, it re-sends the same
-// number (so at most one refund can ever come of it).
+// request number; if the platform never received it (or, Alipay, reports it
+// without a refund_status: not received or failed), it re-sends the same
+// number and amount, so at most one refund can ever come of it. An ABNORMAL
+// refund is only asked about, never re-sent: its money already left.
 func (s *Service) RetryRefund(ctx context.Context, outRequestNo string) (RefundOutcome, error) {
 	if err := s.allow(ctx, ActRefund, outRequestNo); err != nil {
 		return RefundOutcome{}, err
@@ -200,23 +215,40 @@ func (s *Service) retryRefund(ctx context.Context, outRequestNo string) (RefundO
 	if err != nil {
 		return RefundOutcome{}, err
 	}
-	if f.Status != gateway.RefundPending {
+	if !f.Status.Holds() {
 		return RefundOutcome{Refund: f, Note: "already " + string(f.Status)}, nil
 	}
 	p, ok := s.platforms[f.Channel]
 	if !ok {
 		return RefundOutcome{Refund: f}, fmt.Errorf("%s is not configured in paydesk.toml", f.Channel)
 	}
+	if !f.UnknownAt.IsZero() {
+		// A query moments after an unanswered refund can miss a refund the
+		// platform is still booking; taken as "not received", it would
+		// send the request again on stale evidence.
+		if wait := f.UnknownAt.Add(s.refundQueryAfter).Sub(s.now()); wait > 0 {
+			return RefundOutcome{Refund: f}, fmt.Errorf("%w: refund %s's outcome became unknown %s ago; the platform's refund query is trusted %s after ([refund] query_after): try again in %s",
+				ErrRefundTooSoon, f.OutRequestNo, s.now().Sub(f.UnknownAt).Round(time.Second), s.refundQueryAfter, wait.Round(time.Second))
+		}
+	}
 	r, qerr := p.QueryRefund(context.WithoutCancel(ctx), f.OutTradeNo, f.OutRequestNo)
 	switch {
-	case errors.Is(qerr, gateway.ErrRefundNotFound):
+	case errors.Is(qerr, gateway.ErrRefundNotFound) && f.Status == gateway.RefundPending:
 		out, err := s.sendRefund(ctx, p, f)
-		out.Note = "the platform had not received it; re-sent with the same number: " + out.Note
+		out.Note = "the platform had not received it, or it failed there; re-sent with the same number and amount: " + out.Note
 		return out, err
 	case qerr != nil:
-		return RefundOutcome{Refund: f, Unknown: true, Note: "the refund query failed; still PENDING: " + qerr.Error()}, nil
+		return RefundOutcome{Refund: f, Unknown: true, Note: fmt.Sprintf("the refund query failed; still %s: %v", f.Status, qerr)}, nil
 	}
 	return s.finishFromPlatform(ctx, f, r)
+}
+
+// waitText is the hint of how long a retry should wait, when it must.
+func (s *Service) waitText() string {
+	if s.refundQueryAfter <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" in %s or later", s.refundQueryAfter)
 }
 
 // PlanDuplicateRefund checks the refund of a duplicate payment (the second
@@ -247,6 +279,10 @@ func (s *Service) PlanDuplicateRefund(ctx context.Context, ch gateway.Channel, t
 	if err := checkReason(reason); err != nil {
 		return p, err
 	}
+	req := gateway.RefundRequest{OutTradeNo: d.OutTradeNo, TradeNo: d.TradeNo, Amount: amount, Total: d.Amount, Currency: o.Currency, Reason: reason}
+	if err := s.checkRefundFields(ch, req); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
@@ -260,7 +296,7 @@ func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, trade
 		target = tradeNo
 	}
 	if err != nil {
-		s.auditResult(ctx, ActRefund, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
+		s.auditPlanError(ctx, target, fmt.Sprintf("refund duplicate %s %s", tradeNo, amount), err)
 		return RefundOutcome{}, err
 	}
 	p, ok := s.platforms[ch]
@@ -279,6 +315,14 @@ func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, trade
 	return out, err
 }
 
+// auditPlanError audits a refund refused while planning, once: a refusal
+// by role was audited as denied when it was made.
+func (s *Service) auditPlanError(ctx context.Context, target, detail string, err error) {
+	if !errors.Is(err, ErrForbidden) {
+		s.auditResult(ctx, ActRefund, target, detail, err)
+	}
+}
+
 // ListRefunds returns refunds newest first.
 func (s *Service) ListRefunds(ctx context.Context, f store.RefundFilter, beforeID int64, limit int) ([]store.Refund, error) {
 	if err := s.allow(ctx, ActRead, ""); err != nil {
@@ -295,13 +339,34 @@ func (s *Service) ListAudit(ctx context.Context, f store.AuditFilter, beforeID i
 	return s.store.ListAudit(ctx, f, beforeID, limit)
 }
 
-// checkReason applies what both platforms require of a refund reason.
+// checkReason applies what paydesk requires of a refund reason; each
+// platform's own length limit is checked by checkRefundFields.
 func checkReason(reason string) error {
-	switch {
-	case reason == "":
+	if reason == "" {
 		return fmt.Errorf("%w: a reason is required (it goes to the platform and the audit log)", ErrRefundInput)
-	case len(reason) > 256:
-		return fmt.Errorf("%w: the reason is %d bytes; the platforms accept 256", ErrRefundInput, len(reason))
 	}
 	return nil
+}
+
+// checkRefundFields checks a refund request against the platform's
+// documented field lengths before anything is recorded, so a request the
+// platform could never accept leaves no PENDING refund behind.
+func (s *Service) checkRefundFields(ch gateway.Channel, req gateway.RefundRequest) error {
+	rc, ok := s.platforms[ch].(gateway.RefundChecker)
+	if !ok {
+		return nil
+	}
+	if err := rc.CheckRefund(req); err != nil {
+		return fmt.Errorf("%w: %w", ErrRefundInput, err)
+	}
+	return nil
+}
+
+// ceilingText spells a ceiling in yuan for people.
+func ceilingText(c store.Ceiling) string {
+	s := fmt.Sprintf("paid %s, refunded %s, pending %s", c.Paid.Yuan(), c.Succeeded.Yuan(), c.Pending.Yuan())
+	if c.Abnormal != 0 {
+		s += fmt.Sprintf(", abnormal %s (money that left and did not reach the buyer: not refundable again)", c.Abnormal.Yuan())
+	}
+	return s
 }

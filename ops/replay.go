@@ -24,7 +24,7 @@ func (s *Service) ReplayNotification(ctx context.Context, id int64) (IntakeResul
 		return IntakeResult{}, err
 	}
 	res := IntakeResult{NotificationID: id, Verify: store.Unverified, Apply: store.ApplyPending}
-	s.process(context.WithoutCancel(ctx), id, store.AttemptReplay, s.operator.Name, n.Channel, n.Header, n.Body, n.ReceivedAt, &res)
+	s.processStored(context.WithoutCancel(ctx), n, store.AttemptReplay, s.operator.Name, &res)
 	detail := fmt.Sprintf("%s %s", res.Verify, res.Apply)
 	if res.Detail != "" {
 		detail += ": " + res.Detail
@@ -57,7 +57,7 @@ func (s *Service) FailedNotifications(ctx context.Context, f ReplayFilter) ([]st
 	var out []store.Notification
 	var before int64
 	for {
-		page, err := s.store.ListNotifications(ctx, store.NotificationFilter{Failed: true, Since: f.Since, Until: f.Until}, before, 1000)
+		page, err := s.store.ListNotificationsWithoutRaw(ctx, store.NotificationFilter{Failed: true, Since: f.Since, Until: f.Until}, before, 1000)
 		if err != nil {
 			return nil, err
 		}
@@ -102,12 +102,13 @@ func (s *Service) ReplayNotifications(ctx context.Context, ids []int64, progress
 	return out, nil
 }
 
-// ListNotifications returns a page of stored notifications, newest first.
+// ListNotifications returns a page of stored notifications, newest first,
+// without their raw requests (Notification has them, one at a time).
 func (s *Service) ListNotifications(ctx context.Context, f store.NotificationFilter, beforeID int64, limit int) ([]store.Notification, error) {
 	if err := s.allow(ctx, ActRead, ""); err != nil {
 		return nil, err
 	}
-	return s.store.ListNotifications(ctx, f, beforeID, limit)
+	return s.store.ListNotificationsWithoutRaw(ctx, f, beforeID, limit)
 }
 
 // CountNotifications counts what a filter selects.

@@ -37,6 +37,11 @@ const (
 	ActReplay       Action = "replay"
 	ActResolve      Action = "resolve"
 	ActImportOrders Action = "import-orders"
+	// ActPrune deletes stored callbacks that never verified. Admin only:
+	// it removes raw records that ARCHITECTURE.md §3 rule 1 keeps, and
+	// how long evidence is kept belongs to whoever owns the workspace, not
+	// to the engineers who replay callbacks or the staff who read them.
+	ActPrune Action = "prune"
 )
 
 // Finance staff reconcile as viewers: a run reads the platform's bill and
@@ -69,6 +74,9 @@ var ErrForbidden = errors.New("not allowed for this role")
 type Operator struct {
 	Name string
 	Role Role
+	// Via says how the operator reached paydesk when not on the host
+	// itself ("ssh 203.0.113.5:51234"); every audit record carries it.
+	Via string
 }
 
 func (o Operator) String() string { return fmt.Sprintf("%s (%s)", o.Name, o.Role) }

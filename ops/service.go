@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/store"
 )
@@ -23,6 +25,17 @@ type Service struct {
 	suspenseDays int
 	// feeRates are the contracted fee rates, by channel (absent: no check).
 	feeRates map[gateway.Channel]gateway.FeeRate
+	// cap bounds unverified callbacks per sender (IntakeCap).
+	cap *senderCap
+	// refundQueryAfter is how long after an unknown refund outcome a
+	// refund query is trusted.
+	refundQueryAfter time.Duration
+	// queryLimits pace live queries per platform. Services derived with As
+	// share them, so every console session together stays within the rate
+	// the platform allows.
+	queryLimits map[gateway.Channel]*rate.Limiter
+	// merchants are the merchant ids bills must belong to, by channel.
+	merchants map[gateway.Channel]string
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -40,7 +53,28 @@ type Options struct {
 	// fee_rate_alipay, fee_rate_wechat); a channel without one has no fee
 	// check.
 	FeeRates map[gateway.Channel]gateway.FeeRate
+	// IntakeCap bounds unverified callbacks per sender ([serve]
+	// unverified_bytes_per_minute, unverified_rows_per_minute).
+	IntakeCap IntakeCap
+	// RefundQueryAfter is how long after a refund's outcome became unknown
+	// before a refund query about it is trusted ([refund] query_after):
+	// Alipay's refund query can miss a refund asked for moments ago, and a
+	// "not found" then would re-send it. Default DefaultRefundQueryAfter;
+	// negative means no wait (tests).
+	RefundQueryAfter time.Duration
+	// QueryQPS is the most live trade queries per second sent to each
+	// platform by this service and every service derived from it with As
+	// ([query] qps); default 10.
+	QueryQPS float64
+	// Merchants are the merchant ids each channel's bills must belong to:
+	// [wechat] mchid, [alipay] pid. A channel without one holds its bills
+	// to the account its first bill stated.
+	Merchants map[gateway.Channel]string
 }
+
+// DefaultRefundQueryAfter is the wait Alipay's refund query documentation
+// asks for between a refund request and its query ("间隔10秒以上").
+const DefaultRefundQueryAfter = 10 * time.Second
 
 // New makes a Service.
 func New(o Options) (*Service, error) {
@@ -68,8 +102,38 @@ func New(o Options) (*Service, error) {
 	if o.SuspenseDays <= 0 {
 		o.SuspenseDays = 3
 	}
+	switch {
+	case o.RefundQueryAfter == 0:
+		o.RefundQueryAfter = DefaultRefundQueryAfter
+	case o.RefundQueryAfter < 0:
+		o.RefundQueryAfter = 0
+	}
+	if o.QueryQPS <= 0 {
+		o.QueryQPS = defaultQueryQPS
+	}
+	limits := map[gateway.Channel]*rate.Limiter{}
+	for ch := range o.Platforms {
+		limits[ch] = rate.NewLimiter(rate.Limit(o.QueryQPS), 1)
+	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays, feeRates: o.FeeRates}, nil
+		suspenseDays: o.SuspenseDays, feeRates: o.FeeRates, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
+		queryLimits: limits, merchants: o.Merchants}, nil
+}
+
+// As is the same service acting for another operator: the store, the
+// platform clients and the live-query rate limit stay shared, so the SSH
+// console's sessions are one paydesk with one limit, each person audited
+// under their own name. The role is checked as New checks it.
+func (s *Service) As(op Operator) (*Service, error) {
+	if op.Name == "" {
+		return nil, fmt.Errorf("ops: no operator name")
+	}
+	if _, err := ParseRole(string(op.Role)); err != nil {
+		return nil, fmt.Errorf("ops: operator %s: %w", op.Name, err)
+	}
+	derived := *s
+	derived.operator = op
+	return &derived, nil
 }
 
 // Operator is who this service acts as.
@@ -104,7 +168,11 @@ func (s *Service) allow(ctx context.Context, a Action, target string) error {
 	if s.operator.Role.Can(a) {
 		return nil
 	}
-	err := fmt.Errorf("%w: %s may not %s (roles are set in paydesk.toml [operator] role)", ErrForbidden, s.operator, a)
+	where := "[operator] role"
+	if s.operator.Via != "" {
+		where = "[[ssh.users]] role"
+	}
+	err := fmt.Errorf("%w: %s may not %s (roles are set in paydesk.toml %s)", ErrForbidden, s.operator, a, where)
 	s.audit(ctx, a, target, "", store.AuditDenied, err)
 	return err
 }
@@ -114,7 +182,7 @@ func (s *Service) allow(ctx context.Context, a Action, target string) error {
 func (s *Service) audit(ctx context.Context, a Action, target, detail string, outcome store.AuditOutcome, cause error) {
 	e := store.AuditEntry{
 		At: s.now(), Operator: s.operator.Name, Role: string(s.operator.Role),
-		Action: string(a), Target: target, Detail: detail, Outcome: outcome,
+		Action: string(a), Target: target, Detail: detail, Outcome: outcome, Via: s.operator.Via,
 	}
 	if cause != nil {
 		e.Error = cause.Error()

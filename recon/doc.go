@@ -92,7 +92,9 @@
 //
 // A payment line is looked up by out_trade_no in the day's orders, then
 // through LookupOrder (any day, any channel). Not found: MISSING_LOCAL.
-// Found: the line is the order's recorded payment when it is on the order's
+// Found, but the order is of the other channel and not paid: MISSING_LOCAL
+// too, since a payment on another channel is never an order's payment
+// (paydesk records it, does not apply it). Found otherwise: the line is the order's recorded payment when it is on the order's
 // channel under its trade number (or the order has none yet); a line that is
 // an ExtraTrades payment, a second line for the order, or a payment on the
 // other channel of an order already paid is a DUPLICATE_PAYMENT. The first

@@ -292,6 +292,14 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 				expect: l.Net, fee: l.Fee, at: l.Time, flags: flags, billLine: l.Line})
 			m.indexPayment(i)
 		case gateway.LineRefund:
+			if st := l.RefundStatus; st != "" && st != gateway.RefundSuccess {
+				// A WeChat Pay bill lists a refund on the day it was asked
+				// for, with the status of the morning it was cut: still
+				// processing, closed or abnormal, the line says no money
+				// moved for it. paydesk's own record of its success (the
+				// day's refunds) is what expects the movement then.
+				continue
+			}
 			if i, ok := m.byRequest[l.OutRequestNo]; ok && l.OutRequestNo != "" && m.items[i].flags&fromBill == 0 {
 				it := &m.items[i]
 				it.expect, it.fee, it.billLine, it.at = -l.Net, l.Fee, l.Line, l.Time

@@ -204,6 +204,29 @@ func TestFundWithoutTradeBill(t *testing.T) {
 	}
 }
 
+// TestFundRefundLinesByStatus: a trade bill's refund line expects money out
+// only when it says the refund succeeded. WeChat Pay lists a refund on the
+// day it was asked for with the status of the morning the bill was cut, so
+// a line still processing or closed expects nothing, and one paydesk has
+// as succeeded that day is expected from paydesk's record.
+func TestFundRefundLinesByStatus(t *testing.T) {
+	d := day(t, "2026-11-22")
+	when := at(t, "2026-11-22 10:00:00")
+	refund := func(n int, req string, st gateway.RefundStatus) gateway.BillLine {
+		return gateway.BillLine{Line: n, Kind: gateway.LineRefund, TradeNo: "T" + req, OutTradeNo: "O" + req, OutRequestNo: req,
+			Amount: 500, Net: -500, Time: when, State: "REFUND", RefundStatus: st}
+	}
+	bill := []gateway.BillLine{refund(2, "R1", gateway.RefundPending), refund(3, "R2", gateway.RefundFailed),
+		refund(4, "R3", gateway.RefundSuccess), refund(5, "R4", gateway.RefundPending)}
+	local := []recon.Refund{{Channel: gateway.WeChat, OutTradeNo: "OR4", OutRequestNo: "R4", Amount: 500, Status: gateway.RefundSuccess, RefundedAt: when}}
+	res := fundRun(t, recon.FundInput{Channel: gateway.WeChat, Day: d, Zone: zone, Refunds: local}, bill, nil)
+	fundOnly(t, res, recon.FundMissing, "R3")
+	fundOnly(t, res, recon.FundMissing, "R4")
+	if n := res.Counts[recon.FundMissing].Count; n != 2 || len(res.Findings) != 2 {
+		t.Errorf("FUND_MISSING %d, findings %+v", n, res.Findings)
+	}
+}
+
 // TestFundEveryMovementOnce: every movement ends in exactly one item, and
 // Counts add up to the findings.
 func TestFundEveryMovementOnce(t *testing.T) {

@@ -85,11 +85,16 @@ type Refund struct {
 	OutTradeNo   string
 	Channel      gateway.Channel
 	Amount       gateway.Money
-	Status       gateway.RefundStatus // PENDING, SUCCESS, FAILED
+	Status       gateway.RefundStatus // PENDING, SUCCESS, FAILED, ABNORMAL
 	Source       string               // RefundSourceLocal or RefundSourcePlatform
 	// RefundedAt is the platform's success time (refund query or
-	// notification); its business day is the bill the refund is expected on.
+	// notification); its business day is the bill the refund is expected
+	// on where bills date refunds by success.
 	RefundedAt time.Time
+	// RequestedAt is when the refund was asked for; its business day is
+	// the bill the refund is expected on where bills date refunds by
+	// request (Input.RefundDating).
+	RequestedAt time.Time
 }
 
 // Defaults for Input fields left zero.
@@ -128,10 +133,16 @@ type Input struct {
 	// of store.EachPaidOrder). A million-order day then never exists as a
 	// slice of Orders.
 	EachOrder func(fn func(Order) error) error
-	// Refunds are the local refunds of this channel that succeeded on Day
-	// (RefundedAt on Day). Pending or failed ones may be included and are
-	// ignored unless a bill line names them. Request numbers must be unique.
+	// Refunds are the local refunds of this channel that the bill of Day
+	// is expected to list: those that succeeded on Day (RefundedAt), or,
+	// where RefundDating is gateway.RefundsDatedAtRequest, those asked for
+	// on Day (RequestedAt) whatever became of them. Pending or failed ones
+	// may be included and are ignored unless a bill line names them.
+	// Request numbers must be unique.
 	Refunds []Refund
+	// RefundDating is the platform's rule for the day a refund line is on
+	// (gateway.BillFormat.RefundDating).
+	RefundDating gateway.RefundDating
 	// LookupOrder finds any local order by number, any channel, for bill
 	// lines whose order is not in Orders (paid on another day, unpaid, or
 	// an order of the other channel). nil finds nothing.

@@ -114,6 +114,7 @@ type booked struct {
 	outRequestNo string
 	amount       gateway.Money
 	state        string
+	refundStatus gateway.RefundStatus // a refund line's status as the bill printed it
 	line         int
 	at           time.Time
 	hold         *suspenseItem
@@ -316,6 +317,7 @@ func bookedFrom(line *gateway.BillLine) booked {
 		outRequestNo: line.OutRequestNo,
 		amount:       line.Amount,
 		state:        line.State,
+		refundStatus: line.RefundStatus,
 		line:         line.Line,
 		at:           line.Time,
 		fee:          line.Fee,

@@ -34,6 +34,9 @@ func (m *Matcher) paymentLine(b *booked) Category {
 // duplicate.
 func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 	o := ref.o
+	if o.Channel != m.in.Channel && !o.Status.Paid() {
+		return m.otherChannelPayment(o, b)
+	}
 	if !ref.taken() && o.Channel == m.in.Channel && (o.TradeNo == "" || o.TradeNo == b.tradeNo) {
 		ref.take()
 		return m.judgePayment(o, b)
@@ -86,6 +89,35 @@ func (m *Matcher) pairPayment(ref orderRef, b *booked) Category {
 	}
 	m.reportPair(f, b)
 	return DuplicatePayment
+}
+
+// otherChannelPayment judges a payment booked on this channel for an
+// unpaid order of the other channel. It is never the order's payment: an
+// order is paid on the channel it was made for, since the same number on
+// two platforms is not proof of one sale (two systems of the merchant may
+// number alike) and the money sits in another account than the order
+// system books it in. So this channel has no order for it: MISSING_LOCAL,
+// whose action fits (investigate; refund if foreign). The intake recorded
+// such a payment as a further payment of the order (CHANNEL_MISMATCH), so
+// it can be refunded by its own trade.
+func (m *Matcher) otherChannelPayment(o *Order, b *booked) Category {
+	recorded := ""
+	for i := range o.ExtraTrades {
+		e := &o.ExtraTrades[i]
+		if e.Channel == m.in.Channel && e.TradeNo == b.tradeNo {
+			if m.extraSeen == nil {
+				m.extraSeen = make(map[tradeKey]struct{})
+			}
+			m.extraSeen[tradeKey{e.Channel, e.TradeNo}] = struct{}{}
+			recorded = " paydesk recorded the payment, without applying it, when its verified notification arrived."
+		}
+	}
+	f := m.platformOnly(MissingLocal, b)
+	f.LocalAmount, f.LocalStatus, f.NotifyStatus = o.Amount, string(o.Status), notifyStatus(o)
+	f.Detail = fmt.Sprintf("%s booked a payment of %s (trade %s) for order %s, but that is a %s order (paydesk has it as %s): a payment on another channel is never applied to an order. Refund it if it is not this order's; otherwise have the order system confirm the channel.%s",
+		m.platformName(), b.amount.Yuan(), f.TradeNo, o.OutTradeNo, o.Channel.DisplayName(), o.Status, recorded)
+	m.reportPair(f, b)
+	return MissingLocal
 }
 
 // judgePayment judges a platform booking against the order's payment, by
@@ -215,6 +247,12 @@ func (m *Matcher) unpairedExtras(o *Order) {
 			f.Category, f.Side = CrossDay, SideLocal
 			f.Detail = fmt.Sprintf("A further payment of order %s (%s, trade %s) was verified at %s, within %s of midnight, but the bill for %s has no such payment; held for the next day's bill.",
 				o.OutTradeNo, e.Amount.Yuan(), e.TradeNo, m.stamp(local), m.windowText(), m.date(m.start))
+		} else if !o.Status.Paid() {
+			// Recorded, not applied: a payment on another channel than
+			// the order's (see otherChannelPayment).
+			f.Category = MissingPlatform
+			f.Detail = fmt.Sprintf("A verified notification says %s received a payment of %s (trade %s, %s) for order %s, a %s order that is not paid; it was recorded, not applied, and %s's bill has no such payment.",
+				m.platformName(), e.Amount.Yuan(), e.TradeNo, m.stamp(local), o.OutTradeNo, o.Channel.DisplayName(), m.platformName())
 		} else {
 			f.Category = DuplicatePayment
 			f.Detail = fmt.Sprintf("Order %s was paid twice according to a verified notification (trade %s, %s, %s), but %s's bill has no line for the second payment.",

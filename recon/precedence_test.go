@@ -91,11 +91,13 @@ func TestPrecedence(t *testing.T) {
 		{"WeChat order paid on WeChat, Alipay books it too: duplicate",
 			func(o *recon.Order) { o.Channel = gateway.WeChat },
 			[]gateway.BillLine{line("T1", 1000)}, []recon.Category{recon.DuplicatePayment}},
-		{"WeChat order unpaid, Alipay books it: unpaid local",
+		// A payment on another channel is never the order's payment: this
+		// channel has no order for it.
+		{"WeChat order unpaid, Alipay books it: missing local",
 			func(o *recon.Order) {
 				o.Channel, o.Status, o.TradeNo, o.PaidVia, o.NotifyVerified = gateway.WeChat, recon.OrderPending, "", "", false
 			},
-			[]gateway.BillLine{line("T1", 1000)}, []recon.Category{recon.UnpaidLocal}},
+			[]gateway.BillLine{line("T1", 1000)}, []recon.Category{recon.MissingLocal}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -160,7 +162,7 @@ func TestPrecedenceRandom(t *testing.T) {
 	d := day(t, "2024-05-01")
 	noon := at(t, "2024-05-01 12:00:00")
 	tomorrow := at(t, "2024-05-02 00:03:00")
-	precedence := []recon.Category{recon.DuplicatePayment, recon.AmountMismatch, recon.UnpaidLocal,
+	precedence := []recon.Category{recon.MissingLocal, recon.DuplicatePayment, recon.AmountMismatch, recon.UnpaidLocal,
 		recon.CrossDay, recon.NotifyRejected, recon.NotifyMissing, recon.Matched}
 	statuses := []recon.OrderStatus{recon.OrderPending, recon.OrderPaid, recon.OrderClosed,
 		recon.OrderRefunded, recon.OrderPartiallyRefunded}
@@ -192,6 +194,9 @@ func TestPrecedenceRandom(t *testing.T) {
 		isPaid := status != recon.OrderPending && status != recon.OrderClosed
 		gotVerified := verified || via == recon.PaidViaNotify
 		applies := map[recon.Category]bool{
+			// A payment on another channel than an unpaid order's is not
+			// its payment: this channel has no order for it.
+			recon.MissingLocal: !isPaid && otherChannel,
 			// A second payment: the order is paid, and this line is not its recorded payment.
 			recon.DuplicatePayment: isPaid && (otherChannel || otherTrade),
 			recon.AmountMismatch:   otherAmount,

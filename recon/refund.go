@@ -2,6 +2,7 @@ package recon
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/paydesk/paydesk/gateway"
 )
@@ -26,16 +27,45 @@ func (m *Matcher) refundLine(b *booked) Category {
 	return m.pairRefund(ref, b)
 }
 
+// refundAbnormal is WeChat Pay's ABNORMAL refund status (the money left
+// the merchant and did not reach the buyer): gateway's refund status of that
+// name once the store has one; until then the string is shared.
+const refundAbnormal gateway.RefundStatus = "ABNORMAL"
+
+// refundDate is the time that places a local refund on a bill: when it was
+// asked for where the platform dates refund lines by request (WeChat Pay),
+// else when it succeeded.
+func (m *Matcher) refundDate(r *Refund) time.Time {
+	if m.in.RefundDating == gateway.RefundsDatedAtRequest && !r.RequestedAt.IsZero() {
+		return r.RequestedAt
+	}
+	return r.RefundedAt
+}
+
+// refundDateWord names what refundDate is, for details.
+func (m *Matcher) refundDateWord() string {
+	if m.in.RefundDating == gateway.RefundsDatedAtRequest {
+		return "request"
+	}
+	return "success"
+}
+
 // pairRefund judges a platform refund booking against the local refund of
-// the same request number. Precedence: REFUND_MISMATCH > CROSS_DAY >
-// MATCHED.
+// the same request number. A line is judged by the status the bill prints
+// for it (WeChat Pay's 退款状态, never updated after the bill is cut), not
+// taken for a refund that succeeded. Precedence: REFUND_MISMATCH >
+// CROSS_DAY > MATCHED.
 func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 	r := ref.r
 	twice := *ref.taken
 	*ref.taken = true
-	local := r.RefundedAt
+	local := m.refundDate(r)
 	day := m.dayOf(local)
 	success := r.Status == gateway.RefundSuccess
+	printed := b.refundStatus
+	if printed == "" {
+		printed = gateway.RefundSuccess
+	}
 	cat := Matched
 	var detail string
 	sev := Warning
@@ -48,11 +78,32 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 		cat, sev = RefundMismatch, Critical
 		detail = fmt.Sprintf("%s booked refund %s (%s) on order %s, but paydesk has that request on %s order %s.",
 			m.platformName(), r.OutRequestNo, b.amount.Yuan(), orNone(b.outTradeNo), r.Channel.DisplayName(), r.OutTradeNo)
+	case printed == refundAbnormal || r.Status == refundAbnormal:
+		// Money left the merchant and did not reach the buyer: someone
+		// must act, whatever either side says next.
+		cat, sev = RefundMismatch, Critical
+		detail = fmt.Sprintf("Refund %s of %s on order %s is ABNORMAL (%s's bill: %s; paydesk: %s): the money left the merchant but did not reach the buyer (a closed bank card, say). "+
+			"Handle it as an abnormal refund: have it re-issued to another account of the buyer (the platform's abnormal-refund request) or settle with the buyer offline, then resolve this finding.",
+			r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.platformName(), b.state, r.Status)
+	case printed == gateway.RefundFailed && success:
+		cat, sev = RefundMismatch, Critical
+		detail = fmt.Sprintf("%s's bill has refund %s of %s on order %s as %s (not refunded), but paydesk has it as succeeded: the buyer may not have the money. Query the refund.",
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, b.state)
+	case printed == gateway.RefundFailed && r.Status != gateway.RefundFailed:
+		cat = RefundMismatch
+		detail = fmt.Sprintf("%s's bill has refund %s of %s on order %s as %s (not refunded), but paydesk still has it as %s: query it so that paydesk records the outcome.",
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, b.state, r.Status)
+	case printed == gateway.RefundFailed:
+		// Both sides: asked for and not carried out. Nothing to do.
 	case r.Status == gateway.RefundFailed:
 		// paydesk would let the operator refund again under a new number.
 		cat, sev = RefundMismatch, Critical
 		detail = fmt.Sprintf("%s booked refund %s of %s on order %s, but paydesk has it as FAILED.",
 			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo)
+	case printed == gateway.RefundPending && !success:
+		cat = RefundMismatch
+		detail = fmt.Sprintf("%s's bill has refund %s of %s on order %s still processing when the bill was cut (a bill never updates it), and paydesk has it as %s: query it for its outcome.",
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, r.Status)
 	case !success:
 		cat = RefundMismatch
 		detail = fmt.Sprintf("%s booked refund %s of %s on order %s, but paydesk still has it as %s.",
@@ -63,8 +114,8 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 			m.platformName(), r.OutRequestNo, r.OutTradeNo, b.amount.Yuan(), r.Amount.Yuan())
 	case day > 0 && b.hold == nil:
 		cat, sev = CrossDay, Info
-		detail = fmt.Sprintf("%s booked refund %s of %s on order %s at %s, but paydesk dates its success %s; held until that day is reconciled.",
-			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.bookedAt(b.at), m.stamp(local))
+		detail = fmt.Sprintf("%s booked refund %s of %s on order %s at %s, but paydesk dates its %s %s; held until that day is reconciled.",
+			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.bookedAt(b.at), m.refundDateWord(), m.stamp(local))
 	default:
 		if want, wrong := m.feeWrong(b); wrong {
 			cat, sev = FeeMismatch, Warning
@@ -74,8 +125,8 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 	if success && day < 0 && b.hold == nil {
 		if !m.settleLocalHold(gateway.LineRefund, r.OutRequestNo, "", cat, b) && cat == Matched {
 			n := m.refundPair(Matched, r, b)
-			n.Detail = fmt.Sprintf("%s booked refund %s on %s, but paydesk dates its success %s: the run for that day may have reported it.",
-				m.platformName(), r.OutRequestNo, m.date(m.start), m.stamp(local))
+			n.Detail = fmt.Sprintf("%s booked refund %s on %s, but paydesk dates its %s %s: the run for that day may have reported it.",
+				m.platformName(), r.OutRequestNo, m.date(m.start), m.refundDateWord(), m.stamp(local))
 			m.notice(n)
 		}
 	}
@@ -101,13 +152,16 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 	return cat
 }
 
-// unpairedRefunds reports the refunds paydesk has as succeeded on this day
-// on this channel that no line paired: CROSS_DAY near midnight, else
-// REFUND_MISMATCH.
+// unpairedRefunds reports the refunds paydesk expects on this bill that no
+// line paired: CROSS_DAY near midnight, else REFUND_MISMATCH. Expected are
+// the refunds of this channel that succeeded (or went ABNORMAL: the money
+// left) and are dated on this day by the platform's rule.
 func (m *Matcher) unpairedRefunds() {
 	for i := range m.in.Refunds {
 		r := &m.in.Refunds[i]
-		if m.refundTaken[i] || r.Channel != m.in.Channel || r.Status != gateway.RefundSuccess || m.dayOf(r.RefundedAt) != 0 {
+		moved := r.Status == gateway.RefundSuccess || (r.Status == refundAbnormal && m.in.RefundDating == gateway.RefundsDatedAtRequest)
+		at := m.refundDate(r)
+		if m.refundTaken[i] || r.Channel != m.in.Channel || !moved || m.dayOf(at) != 0 {
 			continue
 		}
 		f := Finding{
@@ -118,14 +172,22 @@ func (m *Matcher) unpairedRefunds() {
 			LocalAmount:  r.Amount,
 			LocalStatus:  string(r.Status),
 		}
-		if !r.RefundedAt.IsZero() && m.nearMidnight(r.RefundedAt) {
+		state := "succeeded"
+		if r.Status != gateway.RefundSuccess {
+			state = string(r.Status)
+		}
+		if !at.IsZero() && m.nearMidnight(at) {
+			when := "succeeded"
+			if m.in.RefundDating == gateway.RefundsDatedAtRequest {
+				when = "asked for (now " + state + ")"
+			}
 			f.Category = CrossDay
-			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s succeeded at %s, within %s of midnight, but the bill for %s has no such refund; held for the next day's bill.",
-				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, m.stamp(r.RefundedAt), m.windowText(), m.date(m.start))
+			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s %s at %s, within %s of midnight, but the bill for %s has no such refund; held for the next day's bill.",
+				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, when, m.stamp(at), m.windowText(), m.date(m.start))
 		} else {
 			f.Category = RefundMismatch
-			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s as succeeded (%s), but %s's bill has no such refund.",
-				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, sourceName(r.Source), m.platformName())
+			f.Detail = fmt.Sprintf("paydesk has refund %s of %s on order %s as %s (%s), but %s's bill has no such refund.",
+				r.OutRequestNo, r.Amount.Yuan(), r.OutTradeNo, state, sourceName(r.Source), m.platformName())
 		}
 		m.report(f)
 	}

@@ -106,6 +106,7 @@ func (m *Matcher) settleBillSide() {
 			outRequestNo: f.OutRequestNo,
 			amount:       f.PlatformAmount,
 			state:        f.PlatformStatus,
+			refundStatus: gateway.RefundSuccess, // only a succeeded refund line is held
 			line:         f.BillLine,
 			hold:         s,
 		}
@@ -118,7 +119,7 @@ func (m *Matcher) settleBillSide() {
 			cat = m.pairPayment(ref, &b)
 		} else {
 			ref, ok := m.findRefund(f.OutRequestNo)
-			if !ok || ref.r.Status != gateway.RefundSuccess || m.dayOf(ref.r.RefundedAt) > 0 {
+			if !ok || ref.r.Status != gateway.RefundSuccess || m.dayOf(m.refundDate(ref.r)) > 0 {
 				continue
 			}
 			cat = m.pairRefund(ref, &b)

@@ -26,13 +26,16 @@ type AuditEntry struct {
 	Detail   string       `json:"detail,omitempty"`
 	Outcome  AuditOutcome `json:"outcome"`
 	Error    string       `json:"error,omitempty"`
+	// Via is how the operator reached paydesk when not on the host itself:
+	// "ssh 203.0.113.5:51234" for the SSH console; empty otherwise.
+	Via string `json:"via,omitempty"`
 }
 
 // AppendAudit records an operator action. Callers never put secrets in
 // Detail; ops builds it from non-secret fields only.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO audit (at, operator, role, action, target, detail, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ms(e.At), e.Operator, e.Role, e.Action, e.Target, e.Detail, e.Outcome, e.Error)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO audit (at, operator, role, action, target, detail, outcome, error, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ms(e.At), e.Operator, e.Role, e.Action, e.Target, e.Detail, e.Outcome, e.Error, e.Via)
 	return err
 }
 
@@ -73,7 +76,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, beforeID int64, li
 		where = append(where, "id < ?")
 		args = append(args, beforeID)
 	}
-	q := `SELECT id, at, operator, role, action, target, detail, outcome, error FROM audit`
+	q := `SELECT id, at, operator, role, action, target, detail, outcome, error, via FROM audit`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -88,7 +91,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, beforeID int64, li
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Operator, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Outcome, &e.Error); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Operator, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Outcome, &e.Error, &e.Via); err != nil {
 			return nil, err
 		}
 		e.At = fromMS(at)

@@ -33,6 +33,7 @@ const (
 	ApplyDuplicate        ApplyStatus = "DUPLICATE"         // the same fact was applied before
 	ApplyDuplicatePayment ApplyStatus = "DUPLICATE_PAYMENT" // another trade had paid the order
 	ApplyAmountMismatch   ApplyStatus = "AMOUNT_MISMATCH"   // verified, but not the order's amount or currency
+	ApplyChannelMismatch  ApplyStatus = "CHANNEL_MISMATCH"  // verified, but on another channel than the unpaid order's: recorded, not applied
 	ApplyUnknownOrder     ApplyStatus = "UNKNOWN_ORDER"     // verified, but no such order here
 	ApplyIgnored          ApplyStatus = "IGNORED"           // verified, changes nothing (e.g. WAIT_BUYER_PAY)
 	ApplyRejected         ApplyStatus = "REJECTED"          // failed verification
@@ -66,12 +67,15 @@ var applyClasses = map[ApplyStatus]applyClass{
 	// An amount that is not the order's will not change on a resend: the
 	// platform may stop, and a person must look.
 	ApplyAmountMismatch: {failed: true, settled: true},
-	ApplyUnknownOrder:   {failed: true},
-	ApplyIgnored:        {settled: true},
-	ApplyRejected:       {failed: true},
-	ApplyForbidden:      {failed: true},
-	ApplyFailed:         {failed: true},
-	ApplyReview:         {settled: true},
+	// Nor will a payment on another channel than the order's: recorded,
+	// not applied, for a person to decide.
+	ApplyChannelMismatch: {failed: true, settled: true},
+	ApplyUnknownOrder:    {failed: true},
+	ApplyIgnored:         {settled: true},
+	ApplyRejected:        {failed: true},
+	ApplyForbidden:       {failed: true},
+	ApplyFailed:          {failed: true},
+	ApplyReview:          {settled: true},
 }
 
 // Failed reports whether a notification needs attention: it did not end in
@@ -115,28 +119,39 @@ type RawNotification struct {
 	RemoteAddr string
 	Header     http.Header
 	Body       []byte
+	// Size, when set, is the size the body arrived with, of which Body
+	// holds only the first bytes (a sender over its cap on unverified
+	// callbacks).
+	Size int64
 }
 
 // Notification is a stored callback with its latest outcome.
 type Notification struct {
-	ID            int64           `json:"id"`
-	Channel       gateway.Channel `json:"channel"`
-	ReceivedAt    time.Time       `json:"received_at"`
-	RemoteAddr    string          `json:"remote_addr"`
-	Header        http.Header     `json:"-"`
-	Body          []byte          `json:"-"`
-	VerifyStatus  VerifyStatus    `json:"verify_status"`
-	VerifyError   string          `json:"verify_error,omitempty"`
-	ApplyStatus   ApplyStatus     `json:"apply_status"`
-	ApplyDetail   string          `json:"apply_detail,omitempty"`
-	Event         gateway.Event   `json:"event,omitempty"`
-	NotifyID      string          `json:"notify_id,omitempty"`
-	OutTradeNo    string          `json:"out_trade_no,omitempty"`
-	TradeNo       string          `json:"trade_no,omitempty"`
-	OutRequestNo  string          `json:"out_request_no,omitempty"`
-	Amount        *gateway.Money  `json:"amount,omitempty"`
-	Attempts      int             `json:"attempts"`
-	LastAttemptAt time.Time       `json:"last_attempt_at,omitzero"`
+	ID           int64           `json:"id"`
+	Channel      gateway.Channel `json:"channel"`
+	ReceivedAt   time.Time       `json:"received_at"`
+	RemoteAddr   string          `json:"remote_addr"`
+	Header       http.Header     `json:"-"`
+	Body         []byte          `json:"-"`
+	VerifyStatus VerifyStatus    `json:"verify_status"`
+	VerifyError  string          `json:"verify_error,omitempty"`
+	ApplyStatus  ApplyStatus     `json:"apply_status"`
+	ApplyDetail  string          `json:"apply_detail,omitempty"`
+	Event        gateway.Event   `json:"event,omitempty"`
+	NotifyID     string          `json:"notify_id,omitempty"`
+	OutTradeNo   string          `json:"out_trade_no,omitempty"`
+	TradeNo      string          `json:"trade_no,omitempty"`
+	OutRequestNo string          `json:"out_request_no,omitempty"`
+	Amount       *gateway.Money  `json:"amount,omitempty"`
+	// VerifyKey names the key that verified the callback ("public key
+	// PUB_KEY_ID_…", "platform certificate 5157F0…"), or the unknown
+	// serial it named when none of ours could.
+	VerifyKey     string    `json:"verify_key,omitempty"`
+	Attempts      int       `json:"attempts"`
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
+	// TruncatedFrom is the size the body arrived with when only its
+	// first bytes were kept; 0 when the body is whole.
+	TruncatedFrom int64 `json:"truncated_from,omitempty"`
 }
 
 // SaveRawNotification stores a callback before anything else is done with
@@ -150,10 +165,14 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty body is still a body that arrived
 	}
+	var size any
+	if n.Size > int64(len(body)) {
+		size = n.Size
+	}
 	var id int64
 	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := s.txExec(ctx, tx, insertNotificationSQL,
-			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body)
+			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size)
 		if err != nil {
 			return err
 		}
@@ -191,6 +210,9 @@ type Attempt struct {
 	TradeNo      string        `json:"-"`
 	OutRequestNo string        `json:"-"`
 	Amount       *gateway.Money
+	// VerifyKey is the key this attempt verified with, or the unknown
+	// serial the callback named.
+	VerifyKey string `json:"verify_key,omitempty"`
 }
 
 // RecordAttempt logs an attempt and makes its outcome the notification's
@@ -204,7 +226,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 	if a.VerifyError != "" && detail == "" {
 		detail = a.VerifyError
 	}
-	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail); err != nil {
+	if _, err := s.txExec(ctx, tx, insertAttemptSQL, id, ms(a.At), a.Kind, a.Operator, a.VerifyStatus, a.ApplyStatus, detail, a.VerifyKey); err != nil {
 		return err
 	}
 	var amount any
@@ -217,7 +239,7 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 	r, err := s.txExec(ctx, tx, updateNotificationSQL,
 		a.VerifyStatus, a.VerifyError, a.ApplyStatus, a.Detail,
 		a.Event, a.Event, a.NotifyID, a.NotifyID, a.OutTradeNo, a.OutTradeNo, a.TradeNo, a.TradeNo,
-		a.OutRequestNo, a.OutRequestNo, amount, ms(a.At), id)
+		a.OutRequestNo, a.OutRequestNo, amount, a.VerifyKey, a.VerifyKey, ms(a.At), id)
 	if err != nil {
 		return err
 	}
@@ -228,7 +250,11 @@ func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Att
 }
 
 const notificationColumns = `id, channel, received_at, remote_addr, headers, body, verify_status, verify_error, apply_status, apply_detail,
-	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at`
+	event, notify_id, out_trade_no, trade_no, out_request_no, amount, attempts, last_attempt_at, coalesce(body_size, 0), verify_key`
+
+// notificationColumnsWithoutRaw selects no header or body: 'null' reads
+// as no headers, NULL as no body.
+var notificationColumnsWithoutRaw = strings.Replace(notificationColumns, "headers, body,", "'null', NULL,", 1)
 
 func scanNotification(r rowScanner) (Notification, error) {
 	var n Notification
@@ -236,7 +262,7 @@ func scanNotification(r rowScanner) (Notification, error) {
 	var headers string
 	var amount, last sql.NullInt64
 	err := r.Scan(&n.ID, &n.Channel, &received, &n.RemoteAddr, &headers, &n.Body, &n.VerifyStatus, &n.VerifyError,
-		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last)
+		&n.ApplyStatus, &n.ApplyDetail, &n.Event, &n.NotifyID, &n.OutTradeNo, &n.TradeNo, &n.OutRequestNo, &amount, &n.Attempts, &last, &n.TruncatedFrom, &n.VerifyKey)
 	if err != nil {
 		return n, err
 	}
@@ -275,14 +301,26 @@ type NotificationFilter struct {
 }
 
 // ListNotifications returns notifications newest first, before id beforeID
-// (0: from the newest).
+// (0: from the newest), each with its raw request (headers and body).
 func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumns, f, beforeID, limit)
+}
+
+// ListNotificationsWithoutRaw is ListNotifications for listings and
+// exports: Header and Body are left empty and never read from the file,
+// so a page of callbacks costs their outcomes, not up to 64 KB of body
+// each.
+func (s *Store) ListNotificationsWithoutRaw(ctx context.Context, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
+	return s.listNotifications(ctx, notificationColumnsWithoutRaw, f, beforeID, limit)
+}
+
+func (s *Store) listNotifications(ctx context.Context, columns string, f NotificationFilter, beforeID int64, limit int) ([]Notification, error) {
 	where, args := f.where()
 	if beforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, beforeID)
 	}
-	q := `SELECT ` + notificationColumns + ` FROM notifications`
+	q := `SELECT ` + columns + ` FROM notifications`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -353,7 +391,7 @@ func (f NotificationFilter) where() ([]string, []any) {
 
 // Attempts lists a notification's attempts, oldest first.
 func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail FROM notification_attempts
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail, verify_key FROM notification_attempts
 		WHERE notification_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -363,7 +401,7 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 	for rows.Next() {
 		var a Attempt
 		var at int64
-		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail); err != nil {
+		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail, &a.VerifyKey); err != nil {
 			return nil, err
 		}
 		a.At = fromMS(at)
@@ -374,9 +412,9 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body) VALUES (?, ?, ?, ?, ?)`
-	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size) VALUES (?, ?, ?, ?, ?, ?)`
+	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,
 			event = CASE WHEN ? <> '' THEN ? ELSE event END,
@@ -385,6 +423,7 @@ const (
 			trade_no = CASE WHEN ? <> '' THEN ? ELSE trade_no END,
 			out_request_no = CASE WHEN ? <> '' THEN ? ELSE out_request_no END,
 			amount = coalesce(?, amount),
+			verify_key = CASE WHEN ? <> '' THEN ? ELSE verify_key END,
 			attempts = attempts + 1, last_attempt_at = ?
 			WHERE id = ?`
 )

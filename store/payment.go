@@ -36,6 +36,11 @@ const (
 	// was received twice. It is recorded in duplicate_payments and the
 	// caller records a finding.
 	PaymentDuplicate PaymentOutcome = "DUPLICATE_PAYMENT"
+	// PaymentOtherChannel: a payment on another channel than the unpaid
+	// order's. It is recorded in duplicate_payments (money was received
+	// under the order's number and may have to be refunded by its own
+	// trade) and not applied: the order stays as it was.
+	PaymentOtherChannel PaymentOutcome = "CHANNEL_MISMATCH"
 )
 
 // PaymentResult is MarkPaid's report.
@@ -56,7 +61,8 @@ var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 // MarkPaid applies a payment exactly once. Inside one write transaction it
 // re-reads the order and: moves PENDING (or CLOSED) to PAID; treats the same
 // trade again as a no-op; records a different trade for a paid order as a
-// duplicate payment; refuses an amount that is not the order's.
+// duplicate payment; records a payment on another channel than an unpaid
+// order's without applying it; refuses an amount that is not the order's.
 func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
 	var res PaymentResult
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
@@ -73,17 +79,42 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 // order, another amount) is returned as refused and recorded; err is a
 // failure of the transaction itself, which records nothing.
 func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, refused = s.markPaidTx(ctx, tx, p)
-		if refused != nil && !errors.Is(refused, ErrOrderNotFound) && !errors.Is(refused, ErrAmountMismatch) {
-			return refused
-		}
-		return s.recordAttemptTx(ctx, tx, id, attempt(res, refused))
-	})
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p)
+		return err
+	}, func(refused error) Attempt { return attempt(res, refused) }, ErrOrderNotFound, ErrAmountMismatch)
 	if err != nil {
 		return PaymentResult{}, nil, err
 	}
 	return res, refused, nil
+}
+
+// applyRecording runs apply and records the attempt of notification id in
+// one transaction. apply must refuse before it writes: a refusal that is
+// one of the classified errors is returned and recorded with nothing else
+// changed; any other error fails the transaction, which records nothing.
+func (s *Store) applyRecording(ctx context.Context, id int64, apply func(context.Context, *sql.Tx) error,
+	attempt func(refused error) Attempt, classified ...error) (refused, err error) {
+	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		refused = apply(ctx, tx)
+		if refused != nil && !isAny(refused, classified) {
+			return refused
+		}
+		return s.recordAttemptTx(ctx, tx, id, attempt(refused))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return refused, nil
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // markPaidTx is MarkPaid's work inside a transaction. It refuses before it
@@ -96,37 +127,60 @@ func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res Paym
 	if err != nil {
 		return res, err
 	}
+	now := ms(time.Now())
+	unpaid := o.Status == OrderPending || o.Status == OrderClosed
+	if unpaid && p.Channel != o.Channel {
+		// An order is paid on the channel it was made for; its channel
+		// never changes. The same number on the other platform is not
+		// proof of the same sale (two systems of the merchant may number
+		// alike), and the money sits in another account than the order
+		// system books: a person decides (recon reports it). Its amount
+		// does not matter: it is not this order's payment.
+		first, err := s.insertOtherPayment(ctx, tx, o, p, now)
+		if err != nil {
+			return res, err
+		}
+		res.Outcome, res.FirstSeen, res.Order = PaymentOtherChannel, first, o
+		return res, nil
+	}
 	if p.Currency != "" && p.Currency != o.Currency {
 		return res, fmt.Errorf("%w: paid in %s, order %s is in %s", ErrAmountMismatch, p.Currency, o.OutTradeNo, o.Currency)
 	}
 	if p.Amount != o.Amount {
 		return res, fmt.Errorf("%w: order %s is %s, payment %s is %s", ErrAmountMismatch, o.OutTradeNo, o.Amount, p.TradeNo, p.Amount)
 	}
-	now := ms(time.Now())
 	switch {
-	case o.Status == OrderPending || o.Status == OrderClosed:
-		// The channel follows the payment: an order offered on both
-		// platforms belongs to the one the buyer used.
-		_, err := s.txExec(ctx, tx, markPaidSQL, p.Channel, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+	case unpaid:
+		_, err := s.txExec(ctx, tx, markPaidSQL, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
 		if err != nil {
 			return res, err
 		}
 		res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
-		o.Status, o.Channel, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.Channel, p.TradeNo, p.PaidAt, p.Via
+		o.Status, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.TradeNo, p.PaidAt, p.Via
 	case o.TradeNo == p.TradeNo && o.Channel == p.Channel:
 		res.Outcome = PaymentAlreadyApplied
 	default:
-		r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
-			o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+		first, err := s.insertOtherPayment(ctx, tx, o, p, now)
 		if err != nil {
 			return res, err
 		}
-		n, _ := r.RowsAffected()
-		res.Outcome, res.FirstSeen = PaymentDuplicate, n == 1
+		res.Outcome, res.FirstSeen = PaymentDuplicate, first
 	}
 	res.Order = o
 	return res, nil
+}
+
+// insertOtherPayment records a payment of o that is not its payment, once
+// per trade; true when it was new.
+func (s *Store) insertOtherPayment(ctx context.Context, tx *sql.Tx, o Order, p Payment, now int64) (bool, error) {
+	r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
+		o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
 }
 
 // DuplicatePayment is a payment of an already paid order by another trade.
@@ -170,30 +224,45 @@ var ErrNotClosable = errors.New("order is not pending")
 // Closing a closed order again is a no-op reporting false.
 func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
 	var changed bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var status OrderStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
-		}
-		switch {
-		case err != nil:
-			return err
-		case status == OrderClosed:
-			return nil
-		case status != OrderPending:
-			return fmt.Errorf("%w: %s is %s", ErrNotClosable, outTradeNo, status)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'CLOSED', updated_at = ? WHERE out_trade_no = ? AND status = 'PENDING'`, ms(now), outTradeNo)
-		changed = err == nil
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
 		return err
 	})
 	return changed, err
 }
 
+// MarkClosedRecording is MarkClosed for a notification: the attempt is
+// recorded in the same transaction. ErrOrderNotFound and ErrNotClosable are
+// returned as refused and recorded; err is a failure of the transaction.
+func (s *Store) MarkClosedRecording(ctx context.Context, outTradeNo string, now time.Time, id int64,
+	attempt func(changed bool, refused error) Attempt) (changed bool, refused, err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
+		return err
+	}, func(refused error) Attempt { return attempt(changed, refused) }, ErrOrderNotFound, ErrNotClosable)
+	return changed, refused, err
+}
+
+func markClosedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, now time.Time) (bool, error) {
+	var status OrderStatus
+	err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
+	case err != nil:
+		return false, err
+	case status == OrderClosed:
+		return false, nil
+	case status != OrderPending:
+		return false, fmt.Errorf("%w: %s is %s", ErrNotClosable, outTradeNo, status)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'CLOSED', updated_at = ? WHERE out_trade_no = ? AND status = 'PENDING'`, ms(now), outTradeNo)
+	return err == nil, err
+}
+
 const (
 	selectOrderSQL = `SELECT ` + orderColumns + ` FROM orders WHERE out_trade_no = ?`
-	markPaidSQL    = `UPDATE orders SET status = 'PAID', channel = ?, trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+	markPaidSQL    = `UPDATE orders SET status = 'PAID', trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
 				WHERE id = ? AND status = ?`
 )
 

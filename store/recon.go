@@ -35,7 +35,11 @@ type Bill struct {
 	FundStated   *gateway.FundTotals `json:"fund_stated,omitempty"`
 	FundComputed *gateway.FundTotals `json:"fund_computed,omitempty"`
 	Lines        int                 `json:"lines"`
-	CreatedAt    time.Time           `json:"created_at"`
+	// Account is the merchant account the bill states (Alipay #账号,
+	// WeChat Pay 商户号); empty when it states none (a WeChat Pay fund bill
+	// never does).
+	Account   string    `json:"account,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Bill and run kinds.
@@ -44,13 +48,13 @@ const (
 	BillFunds = "funds"
 )
 
-const billColumns = `id, channel, day, kind, source, file_name, path, sha256, size, stated, computed, lines, created_at`
+const billColumns = `id, channel, day, kind, source, file_name, path, sha256, size, stated, computed, lines, account, created_at`
 
 func scanBill(r rowScanner) (Bill, error) {
 	var b Bill
 	var stated, computed string
 	var created int64
-	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Kind, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &created); err != nil {
+	if err := r.Scan(&b.ID, &b.Channel, &b.Day, &b.Kind, &b.Source, &b.FileName, &b.Path, &b.SHA256, &b.Size, &stated, &computed, &b.Lines, &b.Account, &created); err != nil {
 		return b, err
 	}
 	b.CreatedAt = fromMS(created)
@@ -94,6 +98,23 @@ func (s *Store) FindBill(ctx context.Context, ch gateway.Channel, day, sha strin
 		return Bill{}, false, nil
 	}
 	return b, err == nil, err
+}
+
+// insertBill stores a bill's row unless the same bill (channel, day, bytes)
+// is stored already.
+const insertBill = `INSERT INTO bills (channel, day, kind, source, file_name, path, sha256, size, stated, computed, lines, account, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`
+
+// FirstBillAccount returns the account stated by the first stored bill of
+// a channel that states one: whose bills this workspace reconciles when no
+// merchant id is configured.
+func (s *Store) FirstBillAccount(ctx context.Context, ch gateway.Channel) (string, bool, error) {
+	var acct string
+	err := s.r.QueryRowContext(ctx, `SELECT account FROM bills WHERE channel = ? AND account <> '' ORDER BY id LIMIT 1`, ch).Scan(&acct)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return acct, err == nil, err
 }
 
 // GetBill returns one bill by id.
@@ -204,9 +225,8 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 	err := s.txAlone(ctx, func(tx *sql.Tx) error {
 		if bill.ID == 0 {
 			stated, computed := billTotalsJSON(bill)
-			r, err := tx.ExecContext(ctx, `INSERT INTO bills (channel, day, kind, source, file_name, path, sha256, size, stated, computed, lines, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
-				bill.Channel, bill.Day, bill.Kind, bill.Source, bill.FileName, bill.Path, bill.SHA256, bill.Size, stated, computed, bill.Lines, ms(bill.CreatedAt))
+			r, err := tx.ExecContext(ctx, insertBill, bill.Channel, bill.Day, bill.Kind, bill.Source, bill.FileName, bill.Path, bill.SHA256, bill.Size,
+				stated, computed, bill.Lines, bill.Account, ms(bill.CreatedAt))
 			if err != nil {
 				return fmt.Errorf("save bill: %w", err)
 			}
@@ -632,9 +652,8 @@ func (s *Store) TradeBillOf(ctx context.Context, ch gateway.Channel, day string)
 func (s *Store) SaveBill(ctx context.Context, b Bill) (Bill, error) {
 	b.Kind = billKind(b.Kind)
 	stated, computed := billTotalsJSON(b)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO bills (channel, day, kind, source, file_name, path, sha256, size, stated, computed, lines, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, day, sha256) DO NOTHING`,
-		b.Channel, b.Day, b.Kind, b.Source, b.FileName, b.Path, b.SHA256, b.Size, stated, computed, b.Lines, ms(b.CreatedAt))
+	_, err := s.w.ExecContext(ctx, insertBill, b.Channel, b.Day, b.Kind, b.Source, b.FileName, b.Path, b.SHA256, b.Size,
+		stated, computed, b.Lines, b.Account, ms(b.CreatedAt))
 	if err != nil {
 		return Bill{}, err
 	}

@@ -38,9 +38,27 @@ func (s *Store) DuplicatePaymentsPaidBetween(ctx context.Context, start, end tim
 // RefundsBetween lists a channel's refunds that succeeded within [start,
 // end), and those still pending that were asked for by then.
 func (s *Store) RefundsBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE channel = ? AND
+	return s.refundsWhere(ctx, `channel = ? AND
 		((status = 'SUCCESS' AND refunded_at >= ? AND refunded_at < ?) OR (status = 'PENDING' AND created_at < ?))`,
 		ch, ms(start), ms(end), ms(end))
+}
+
+// RefundsRequestedBetween returns the refunds of a channel asked for in
+// [start, end), whatever their status, and the ones still PENDING that were
+// asked for before end: the refunds a bill that dates refunds by request
+// (WeChat Pay's) is expected to list on that day. A refund is dated by
+// Refund.RequestedAt.
+func (s *Store) RefundsRequestedBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
+	return s.refundsWhere(ctx, `channel = ? AND
+		((`+requestedAt+` >= ? AND `+requestedAt+` < ?) OR (status = 'PENDING' AND created_at < ?))`,
+		ch, ms(start), ms(end), ms(end))
+}
+
+// requestedAt is Refund.RequestedAt in SQL.
+const requestedAt = `(CASE WHEN refunded_at IS NOT NULL AND refunded_at < created_at THEN refunded_at ELSE created_at END)`
+
+func (s *Store) refundsWhere(ctx context.Context, where string, args ...any) ([]Refund, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}

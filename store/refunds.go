@@ -42,6 +42,20 @@ type Refund struct {
 	CreatedAt   time.Time    `json:"created_at"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 	RefundedAt  time.Time    `json:"refunded_at,omitzero"`
+	// UnknownAt is when the platform's answer about this refund last
+	// failed to come (a timeout, a 5xx, WeChat's 429 or SYSTEM_ERROR).
+	UnknownAt time.Time `json:"outcome_unknown_at,omitzero"`
+}
+
+// RequestedAt is the earliest time the refund is known to have existed:
+// when paydesk asked for it, or, for one made in the platform's console
+// that paydesk learned of afterwards, its success time. It dates the
+// refund on bills that date refunds by request.
+func (f Refund) RequestedAt() time.Time {
+	if !f.RefundedAt.IsZero() && f.RefundedAt.Before(f.CreatedAt) {
+		return f.RefundedAt
+	}
+	return f.CreatedAt
 }
 
 // Errors of refund transitions.
@@ -53,26 +67,43 @@ var (
 	ErrInvalidRefundSize = errors.New("refund amount must be positive")
 )
 
-const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, operator, error, created_at, updated_at, refunded_at`
+const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, operator, error, created_at, updated_at, refunded_at, unknown_at`
 
 func scanRefund(r rowScanner) (Refund, error) {
 	var f Refund
 	var created, updated int64
-	var refunded sql.NullInt64
+	var refunded, unknown sql.NullInt64
 	err := r.Scan(&f.ID, &f.OutRequestNo, &f.OutTradeNo, &f.Channel, &f.Amount, &f.Reason, &f.Status, &f.RefundID, &f.TradeNo,
-		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded)
-	f.CreatedAt, f.UpdatedAt, f.RefundedAt = fromMS(created), fromMS(updated), fromNullMS(refunded)
+		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded, &unknown)
+	f.CreatedAt, f.UpdatedAt, f.RefundedAt, f.UnknownAt = fromMS(created), fromMS(updated), fromNullMS(refunded), fromNullMS(unknown)
 	return f, err
 }
 
 // Ceiling is what an order can still refund: paid, minus refunds that
-// succeeded, minus refunds whose outcome is still pending.
+// succeeded, minus refunds whose outcome is still pending, minus ABNORMAL
+// refunds (their money left the merchant; it is not refundable again).
 type Ceiling struct {
 	Paid, Succeeded, Pending gateway.Money
+	Abnormal                 gateway.Money
 }
 
 // Remaining is the refundable amount now.
-func (c Ceiling) Remaining() gateway.Money { return c.Paid - c.Succeeded - c.Pending }
+func (c Ceiling) Remaining() gateway.Money { return c.Paid - c.Succeeded - c.Pending - c.Abnormal }
+
+// String spells the ceiling out: "paid 10.00, refunded 2.00, pending 1.00,
+// abnormal 3.00" (abnormal only when there is some).
+func (c Ceiling) String() string {
+	s := fmt.Sprintf("paid %s, refunded %s, pending %s", c.Paid, c.Succeeded, c.Pending)
+	if c.Abnormal != 0 {
+		s += fmt.Sprintf(", abnormal %s", c.Abnormal)
+	}
+	return s
+}
+
+// heldSumsSQL sums the refunds that hold part of a ceiling without having
+// refunded it (gateway.RefundStatus.Holds), PENDING and ABNORMAL apart.
+const heldSumsSQL = `SELECT coalesce(sum(CASE WHEN status = 'PENDING' THEN amount END), 0),
+	coalesce(sum(CASE WHEN status = 'ABNORMAL' THEN amount END), 0) FROM refunds`
 
 func ceilingTx(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -81,7 +112,8 @@ func ceilingTx(ctx context.Context, q interface {
 	if o.Status.IsPaid() {
 		c.Paid = o.Amount
 	}
-	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE out_trade_no = ? AND trade_no = '' AND status = 'PENDING'`, o.OutTradeNo).Scan(&c.Pending)
+	err := q.QueryRowContext(ctx, heldSumsSQL+` WHERE out_trade_no = ? AND trade_no = '' AND status IN ('PENDING', 'ABNORMAL')`,
+		o.OutTradeNo).Scan(&c.Pending, &c.Abnormal)
 	return c, err
 }
 
@@ -120,8 +152,7 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 			return err
 		}
 		if amount > c.Remaining() {
-			return fmt.Errorf("%w: asked %s, refundable %s (paid %s, refunded %s, pending %s)",
-				ErrRefundCeiling, amount, c.Remaining(), c.Paid, c.Succeeded, c.Pending)
+			return fmt.Errorf("%w: asked %s, refundable %s (%s)", ErrRefundCeiling, amount, c.Remaining(), c)
 		}
 		f = Refund{
 			OutRequestNo: newRequestNo(now), OutTradeNo: outTradeNo, Channel: o.Channel, Amount: amount,
@@ -156,22 +187,43 @@ func newRequestNo(now time.Time) string {
 	return "RF" + now.UTC().Format("20060102") + string(b)
 }
 
-// RefundOutcome is a platform's final answer about a refund.
+// RefundOutcome is a platform's answer that moves a refund on: SUCCESS,
+// FAILED, or ABNORMAL (the money left, the buyer did not get it).
 type RefundOutcome struct {
-	Status     gateway.RefundStatus // SUCCESS or FAILED
+	Status     gateway.RefundStatus
 	RefundID   string
 	RefundedAt time.Time
-	Error      string // why it failed
+	Error      string // why it failed, or what the platform said
 }
 
-// FinishRefund records a refund's final status. A success adds the amount
-// to the order's refunded total and moves the order to PARTIALLY_REFUNDED
-// or REFUNDED. Finishing a refund again with the same status is a no-op
-// (a notification and a query may both report it); a different final
-// status than the recorded one is an error.
+// refundMoves is the refund state machine (ARCHITECTURE.md §4): a PENDING
+// refund ends SUCCESS, FAILED or ABNORMAL; an ABNORMAL one can still end
+// SUCCESS once the merchant has had WeChat Pay pay it out. Nothing else
+// moves: SUCCESS and FAILED are final, and an ABNORMAL refund is never
+// taken as FAILED (its money left the account).
+var refundMoves = map[gateway.RefundStatus][]gateway.RefundStatus{
+	gateway.RefundPending:  {gateway.RefundSuccess, gateway.RefundFailed, gateway.RefundAbnormal},
+	gateway.RefundAbnormal: {gateway.RefundSuccess},
+}
+
+func canMoveRefund(from, to gateway.RefundStatus) bool {
+	for _, s := range refundMoves[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// FinishRefund records what the platform answered about a refund (a refund
+// answer or query). A success adds the amount to the order's refunded total
+// and moves the order to PARTIALLY_REFUNDED or REFUNDED. Reporting the
+// recorded status again is a no-op (a notification and a query may both
+// report it); a move the state machine does not allow is
+// ErrRefundNotPending.
 func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out RefundOutcome, now time.Time) (Refund, error) {
-	if out.Status != gateway.RefundSuccess && out.Status != gateway.RefundFailed {
-		return Refund{}, fmt.Errorf("finish refund %s: status %q is not final", outRequestNo, out.Status)
+	if out.Status == gateway.RefundPending || out.Status == "" {
+		return Refund{}, fmt.Errorf("finish refund %s: status %q is not an outcome", outRequestNo, out.Status)
 	}
 	var f Refund
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -186,24 +238,35 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 		if f.Status == out.Status {
 			return nil
 		}
-		if f.Status != gateway.RefundPending {
+		if !canMoveRefund(f.Status, out.Status) {
 			return fmt.Errorf("%w: %s is %s, platform now says %s", ErrRefundNotPending, outRequestNo, f.Status, out.Status)
 		}
-		f.Status, f.RefundID, f.Error, f.UpdatedAt = out.Status, out.RefundID, out.Error, now.UTC().Truncate(time.Millisecond)
-		if out.Status == gateway.RefundSuccess {
-			f.RefundedAt = out.RefundedAt
-			if f.RefundedAt.IsZero() {
-				f.RefundedAt = now
-			}
-			if err := addRefundedTo(ctx, tx, f, now); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE refunds SET status = ?, refund_id = ?, error = ?, updated_at = ?, refunded_at = ? WHERE id = ? AND status = 'PENDING'`,
-			f.Status, f.RefundID, f.Error, ms(now), msOrNull(f.RefundedAt), f.ID)
-		return err
+		return moveRefundTx(ctx, tx, &f, out, now)
 	})
 	return f, err
+}
+
+// moveRefundTx writes a refund's move to out.Status: a success is added to
+// what the refund comes out of (under its ceiling); the other moves change
+// the refund alone (a PENDING and an ABNORMAL refund hold the same part of
+// the ceiling, and a FAILED one holds none).
+func moveRefundTx(ctx context.Context, tx *sql.Tx, f *Refund, out RefundOutcome, now time.Time) error {
+	f.Status, f.Error, f.UpdatedAt = out.Status, out.Error, now.UTC().Truncate(time.Millisecond)
+	if out.RefundID != "" {
+		f.RefundID = out.RefundID
+	}
+	if out.Status == gateway.RefundSuccess {
+		f.RefundedAt = out.RefundedAt
+		if f.RefundedAt.IsZero() {
+			f.RefundedAt = now
+		}
+		if err := addRefundedTo(ctx, tx, *f, now); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE refunds SET status = ?, refund_id = ?, error = ?, updated_at = ?, refunded_at = ? WHERE id = ?`,
+		f.Status, f.RefundID, f.Error, ms(now), msOrNull(f.RefundedAt), f.ID)
+	return err
 }
 
 // addRefundedTx adds a succeeded refund to its order's total.
@@ -270,7 +333,8 @@ func duplicateCeilingTx(ctx context.Context, q interface {
 	}
 	d.PaidAt, d.CreatedAt, d.Refunded = fromNullMS(paidAt), fromMS(created), c.Succeeded
 	c.Paid = d.Amount
-	err = q.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE channel = ? AND trade_no = ? AND status = 'PENDING'`, d.Channel, tradeNo).Scan(&c.Pending)
+	err = q.QueryRowContext(ctx, heldSumsSQL+` WHERE channel = ? AND trade_no = ? AND status IN ('PENDING', 'ABNORMAL')`,
+		d.Channel, tradeNo).Scan(&c.Pending, &c.Abnormal)
 	return d, c, err
 }
 
@@ -287,8 +351,8 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 			return err
 		}
 		if amount > c.Remaining() {
-			return fmt.Errorf("%w: asked %s, the duplicate payment %s can refund %s (paid %s, refunded %s, pending %s)",
-				ErrRefundCeiling, amount, tradeNo, c.Remaining(), c.Paid, c.Succeeded, c.Pending)
+			return fmt.Errorf("%w: asked %s, the duplicate payment %s can refund %s (%s)",
+				ErrRefundCeiling, amount, tradeNo, c.Remaining(), c)
 		}
 		at := now.UTC().Truncate(time.Millisecond)
 		f = Refund{OutRequestNo: newRequestNo(now), OutTradeNo: d.OutTradeNo, Channel: ch, Amount: amount, Reason: reason,
@@ -313,116 +377,193 @@ type PlatformRefund struct {
 	TradeNo      string
 	OutRequestNo string
 	RefundID     string
+	// Status is what the platform reports: SUCCESS (the default), ABNORMAL
+	// (the money left, the buyer did not get it) or FAILED (WeChat CLOSED:
+	// nothing moved).
+	Status gateway.RefundStatus
 	// Amount is this refund's amount. Zero when the platform states only
 	// the trade's cumulative refunded Total (Alipay's refund_fee).
 	Amount     gateway.Money
 	Total      gateway.Money
 	RefundedAt time.Time
+	// Note is kept on the refund as what the platform said ("platform:
+	// REFUND.CLOSED").
+	Note string
 }
 
 // PlatformRefundOutcome says what RecordPlatformRefund did.
 type PlatformRefundOutcome string
 
 const (
-	// PlatformRefundFinished: a local PENDING refund was confirmed.
+	// PlatformRefundFinished: a local refund moved to what the platform
+	// reports (a PENDING one succeeded, failed or went ABNORMAL; an
+	// ABNORMAL one succeeded).
 	PlatformRefundFinished PlatformRefundOutcome = "FINISHED"
-	// PlatformRefundKnown: the refund was already recorded as succeeded.
+	// PlatformRefundKnown: the refund was already recorded so.
 	PlatformRefundKnown PlatformRefundOutcome = "KNOWN"
 	// PlatformRefundAdded: paydesk had no such refund; it is now recorded
 	// with source "platform" and flagged for review.
 	PlatformRefundAdded PlatformRefundOutcome = "ADDED"
+	// PlatformRefundIgnored: a closed refund paydesk never had; closing it
+	// moved no money, so there is nothing to record.
+	PlatformRefundIgnored PlatformRefundOutcome = "IGNORED"
 )
 
-// RecordPlatformRefund applies a verified refund from the platform exactly
-// once: it finishes the matching local refund, or records one the store
-// lacks (made in the platform's console) so the order's refunded amount is
-// right, flagged for review rather than dropped.
+// RecordPlatformRefund applies a verified refund report from the platform
+// exactly once: it moves the matching local refund to what the platform
+// reports, or records one the store lacks (made in the platform's console)
+// so the order's ceiling is right, flagged for review rather than dropped.
 func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	var outcome PlatformRefundOutcome
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var err error
-		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
-		if err == nil && p.Amount == 0 {
-			p.Amount = f.Amount // a known request: its amount is ours
-		}
-		switch {
-		case err == nil && f.OutTradeNo != p.OutTradeNo:
-			return fmt.Errorf("%w: refund %s belongs to order %s, the platform says %s", ErrRefundConflict, p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
-		case err == nil && f.Status == gateway.RefundSuccess:
-			outcome = PlatformRefundKnown
-			return nil
-		case err == nil && f.Amount != p.Amount:
-			return fmt.Errorf("%w: refund %s is %s locally, the platform refunded %s", ErrRefundConflict, p.OutRequestNo, f.Amount, p.Amount)
-		case err == nil:
-			// PENDING, or FAILED locally though the platform says it
-			// succeeded: the platform's word about money wins.
-			f.Status, f.RefundID, f.RefundedAt, f.UpdatedAt = gateway.RefundSuccess, p.RefundID, p.RefundedAt, now.UTC().Truncate(time.Millisecond)
-			if err := addRefundedTo(ctx, tx, f, now); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE refunds SET status = 'SUCCESS', refund_id = ?, refunded_at = ?, updated_at = ?, error = '' WHERE id = ?`,
-				p.RefundID, msOrNull(p.RefundedAt), ms(now), f.ID)
-			outcome = PlatformRefundFinished
-			return err
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
-		}
-		if err != nil {
-			return err
-		}
-		// What the refund comes out of: the order's own payment, or the
-		// duplicate payment whose trade the platform names.
-		channel, trade, refunded := o.Channel, "", o.Refunded
-		if p.TradeNo != "" && o.TradeNo != "" && p.TradeNo != o.TradeNo {
-			d, c, err := duplicateCeilingTx(ctx, tx, "", p.TradeNo)
-			if err != nil && !errors.Is(err, ErrNoDuplicate) {
-				return err
-			}
-			if err == nil {
-				channel, trade, refunded = d.Channel, d.TradeNo, c.Succeeded
-			}
-		}
-		if p.Amount == 0 {
-			// Only the cumulative total is known: this refund is what the
-			// total adds to what is already recorded refunded. A pending
-			// local refund makes that ambiguous (it may be part of the
-			// total): a person settles it first, then replays.
-			var pending int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refunds WHERE out_trade_no = ? AND trade_no = ? AND status = 'PENDING'`,
-				o.OutTradeNo, trade).Scan(&pending); err != nil {
-				return err
-			}
-			if pending > 0 {
-				return fmt.Errorf("%w: refund %s states only the refunded total %s while %d local refund(s) of %s are pending: settle them (paydesk refund --retry), then replay",
-					ErrRefundConflict, p.OutRequestNo, p.Total, pending, o.OutTradeNo)
-			}
-			p.Amount = p.Total - refunded
-			if p.Amount <= 0 {
-				return fmt.Errorf("%w: refund %s: the platform's refunded total %s adds nothing to the %s already recorded", ErrRefundConflict, p.OutRequestNo, p.Total, refunded)
-			}
-		}
-		f = Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: o.OutTradeNo, Channel: channel, TradeNo: trade, Amount: p.Amount,
-			Reason: "refunded at the platform", Status: gateway.RefundSuccess, RefundID: p.RefundID, Source: SourcePlatform,
-			NeedsReview: true, CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond), RefundedAt: p.RefundedAt}
-		if err := addRefundedTo(ctx, tx, f, now); err != nil {
-			return err
-		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, created_at, updated_at, refunded_at)
-			VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, 'platform', 1, ?, ?, ?)`,
-			f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.RefundID, f.TradeNo, ms(now), ms(now), msOrNull(f.RefundedAt))
-		if err != nil {
-			return err
-		}
-		f.ID, _ = r.LastInsertId()
-		outcome = PlatformRefundAdded
-		return nil
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		outcome, f, err = recordPlatformRefundTx(ctx, tx, p, now)
+		return err
 	})
 	return outcome, f, err
+}
+
+// RecordPlatformRefundRecording is RecordPlatformRefund for a notification:
+// the attempt that attempt makes of the outcome is recorded in the same
+// transaction, so a refund is never moved without its notification saying
+// so. A refusal of the report (ErrRefundConflict, ErrRefundCeiling,
+// ErrOrderNotFound) is returned as refused and recorded; err is a failure of
+// the transaction itself, which records nothing.
+func (s *Store) RecordPlatformRefundRecording(ctx context.Context, p PlatformRefund, now time.Time, id int64,
+	attempt func(PlatformRefundOutcome, Refund, error) Attempt) (outcome PlatformRefundOutcome, f Refund, refused, err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+		outcome, f, err = recordPlatformRefundTx(ctx, tx, p, now)
+		return err
+	}, func(refused error) Attempt { return attempt(outcome, f, refused) },
+		ErrRefundConflict, ErrRefundCeiling, ErrOrderNotFound)
+	return outcome, f, refused, err
+}
+
+// recordPlatformRefundTx is RecordPlatformRefund's work. It refuses before
+// it writes anything.
+func recordPlatformRefundTx(ctx context.Context, tx *sql.Tx, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
+	if p.Status == "" {
+		p.Status = gateway.RefundSuccess
+	}
+	f, err := scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
+	switch {
+	case err == nil:
+		return knownPlatformRefundTx(ctx, tx, f, p, now)
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", f, err
+	case p.Status == gateway.RefundFailed:
+		return PlatformRefundIgnored, Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: p.OutTradeNo, Status: p.Status}, nil
+	}
+	o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", f, fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
+	}
+	if err != nil {
+		return "", f, err
+	}
+	// What the refund comes out of: the order's own payment, or the
+	// duplicate payment whose trade the platform names.
+	channel, trade, refunded := o.Channel, "", o.Refunded
+	ceiling, err := ceilingTx(ctx, tx, o)
+	if err != nil {
+		return "", f, err
+	}
+	if p.TradeNo != "" && o.TradeNo != "" && p.TradeNo != o.TradeNo {
+		d, c, err := duplicateCeilingTx(ctx, tx, "", p.TradeNo)
+		if err != nil && !errors.Is(err, ErrNoDuplicate) {
+			return "", f, err
+		}
+		if err == nil {
+			channel, trade, refunded, ceiling = d.Channel, d.TradeNo, c.Succeeded, c
+		}
+	}
+	if p.Amount == 0 {
+		// Only the cumulative total is known: this refund is what the
+		// total adds to what is already recorded refunded. A pending
+		// local refund makes that ambiguous (it may be part of the
+		// total): a person settles it first, then replays.
+		var pending int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refunds WHERE out_trade_no = ? AND trade_no = ? AND status = 'PENDING'`,
+			o.OutTradeNo, trade).Scan(&pending); err != nil {
+			return "", f, err
+		}
+		if pending > 0 {
+			return "", f, fmt.Errorf("%w: refund %s states only the refunded total %s while %d local refund(s) of %s are pending: settle them (paydesk refund --retry), then replay",
+				ErrRefundConflict, p.OutRequestNo, p.Total, pending, o.OutTradeNo)
+		}
+		p.Amount = p.Total - refunded
+		if p.Amount <= 0 {
+			return "", f, fmt.Errorf("%w: refund %s: the platform's refunded total %s adds nothing to the %s already recorded", ErrRefundConflict, p.OutRequestNo, p.Total, refunded)
+		}
+	}
+	if p.Status == gateway.RefundAbnormal && p.Amount > ceiling.Remaining() {
+		return "", f, fmt.Errorf("%w: abnormal refund %s of %s at the platform does not fit what %s can still refund (%s)",
+			ErrRefundCeiling, p.OutRequestNo, p.Amount, o.OutTradeNo, ceiling)
+	}
+	at := now.UTC().Truncate(time.Millisecond)
+	f = Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: o.OutTradeNo, Channel: channel, TradeNo: trade, Amount: p.Amount,
+		Reason: "refunded at the platform", Status: p.Status, RefundID: p.RefundID, Source: SourcePlatform, Error: p.Note,
+		NeedsReview: true, CreatedAt: at, UpdatedAt: at}
+	if p.Status == gateway.RefundSuccess {
+		f.RefundedAt = p.RefundedAt
+		if err := addRefundedTo(ctx, tx, f, now); err != nil {
+			return "", f, err
+		}
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, error, created_at, updated_at, refunded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', 1, ?, ?, ?, ?)`,
+		f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.Status, f.RefundID, f.TradeNo, f.Error, ms(now), ms(now), msOrNull(f.RefundedAt))
+	if err != nil {
+		return "", f, err
+	}
+	f.ID, _ = r.LastInsertId()
+	return PlatformRefundAdded, f, nil
+}
+
+// knownPlatformRefundTx applies a platform report about a refund paydesk
+// has. The platform's word that money moved overrules a refusal paydesk
+// took as definite: a FAILED refund the platform reports SUCCESS or
+// ABNORMAL moved money after all (and must fit under the ceiling again).
+func knownPlatformRefundTx(ctx context.Context, tx *sql.Tx, f Refund, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
+	if p.Amount == 0 {
+		p.Amount = f.Amount // a known request: its amount is ours
+	}
+	switch {
+	case f.OutTradeNo != p.OutTradeNo:
+		return "", f, fmt.Errorf("%w: refund %s belongs to order %s, the platform says %s", ErrRefundConflict, p.OutRequestNo, f.OutTradeNo, p.OutTradeNo)
+	case f.Status == p.Status:
+		return PlatformRefundKnown, f, nil
+	case f.Amount != p.Amount:
+		return "", f, fmt.Errorf("%w: refund %s is %s locally, the platform refunded %s", ErrRefundConflict, p.OutRequestNo, f.Amount, p.Amount)
+	case f.Status == gateway.RefundFailed && p.Status == gateway.RefundAbnormal:
+		c, err := refundCeilingTx(ctx, tx, f)
+		if err != nil {
+			return "", f, err
+		}
+		if f.Amount > c.Remaining() {
+			return "", f, fmt.Errorf("%w: refund %s, FAILED here, is ABNORMAL at the platform, and %s no longer fits (%s)",
+				ErrRefundCeiling, f.OutRequestNo, f.Amount, c)
+		}
+	case f.Status == gateway.RefundFailed && p.Status == gateway.RefundSuccess:
+	case !canMoveRefund(f.Status, p.Status):
+		return "", f, fmt.Errorf("%w: refund %s is %s here; the platform now reports %s", ErrRefundConflict, p.OutRequestNo, f.Status, p.Status)
+	}
+	err := moveRefundTx(ctx, tx, &f, RefundOutcome{Status: p.Status, RefundID: p.RefundID, RefundedAt: p.RefundedAt, Error: p.Note}, now)
+	return PlatformRefundFinished, f, err
+}
+
+// refundCeilingTx reads the ceiling a refund comes out of: its duplicate
+// payment's, or its order's.
+func refundCeilingTx(ctx context.Context, tx *sql.Tx, f Refund) (Ceiling, error) {
+	if f.TradeNo != "" {
+		_, c, err := duplicateCeilingTx(ctx, tx, f.Channel, f.TradeNo)
+		return c, err
+	}
+	o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, f.OutTradeNo))
+	if err != nil {
+		return Ceiling{}, err
+	}
+	return ceilingTx(ctx, tx, o)
 }
 
 // GetRefund returns one refund by request number.
@@ -491,10 +632,22 @@ func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64,
 }
 
 // NoteRefundAttempt records what the last platform call about a PENDING
-// refund said (a timeout, a 5xx) without changing its status.
+// refund said without changing its status.
 func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string, now time.Time) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ? WHERE out_request_no = ? AND status = 'PENDING'`, note, ms(now), outRequestNo)
+		return err
+	})
+}
+
+// MarkRefundUnknown records that the platform's answer about a PENDING
+// refund did not come (a timeout, a 5xx, WeChat's 429 or SYSTEM_ERROR): the
+// refund stays PENDING, and now is when its outcome became unknown, from
+// which a refund query waits (ops: [refund] query_after).
+func (s *Store) MarkRefundUnknown(ctx context.Context, outRequestNo, note string, now time.Time) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ?, unknown_at = ? WHERE out_request_no = ? AND status = 'PENDING'`,
+			note, ms(now), ms(now), outRequestNo)
 		return err
 	})
 }

@@ -92,8 +92,22 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 const busyTimeoutMS = 10000
 
 // Open opens (creating if needed) the database at path and migrates it to
-// this build's schema. A database from a newer paydesk is refused.
-func Open(path string) (*Store, error) {
+// this build's schema. A database from a newer paydesk is refused, and so
+// is an empty file (see prepareFile).
+func Open(path string) (_ *Store, err error) {
+	created, err := prepareFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		defer func() {
+			if err != nil {
+				// Nothing was stored: leave no empty file behind, which
+				// the next Open would refuse.
+				removeDatabase(path)
+			}
+		}()
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,6 +137,40 @@ func TestMarkPaidByAnotherTradeIsADuplicatePayment(t *testing.T) {
 	o, _ := s.GetOrder(ctx, "T1")
 	if o.TradeNo != "A1" || o.Channel != gateway.Alipay {
 		t.Fatalf("a duplicate must not change the order: %+v", o)
+	}
+}
+
+// TestPaymentOnAnotherChannelIsRecordedNotApplied: an unpaid Alipay order
+// paid on WeChat Pay stays unpaid and on Alipay; the payment is recorded
+// once (refundable by its own trade); the order's own payment then applies
+// and the recorded one is what it is: money taken twice.
+func TestPaymentOnAnotherChannelIsRecordedNotApplied(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	seed(t, s, pending("T1", 500))
+	other := Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W1", Amount: 500, Via: ViaNotify}
+	for i, first := range []bool{true, false} {
+		r, err := s.MarkPaid(ctx, other)
+		if err != nil || r.Outcome != PaymentOtherChannel || r.FirstSeen != first {
+			t.Fatalf("delivery %d: %+v, %v", i+1, r, err)
+		}
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderPending || o.Channel != gateway.Alipay || o.TradeNo != "" {
+		t.Fatalf("a payment on another channel changed the order: %+v", o)
+	}
+	// Not this order's payment, so not held to its amount either.
+	if r, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.WeChat, TradeNo: "W2", Amount: 1, Via: ViaNotify}); err != nil || r.Outcome != PaymentOtherChannel {
+		t.Fatalf("another amount on another channel: %+v %v", r, err)
+	}
+	if r, err := s.MarkPaid(ctx, Payment{OutTradeNo: "T1", Channel: gateway.Alipay, TradeNo: "A1", Amount: 500, Via: ViaNotify}); err != nil || r.Outcome != PaymentApplied {
+		t.Fatalf("its own payment: %+v %v", r, err)
+	}
+	d, err := s.DuplicatePayments(ctx, "T1")
+	if err != nil || len(d) != 2 || d[0].TradeNo != "W1" || d[1].Amount != 1 {
+		t.Fatalf("recorded payments: %+v %v", d, err)
+	}
+	if o, _ := s.GetOrder(ctx, "T1"); o.Status != OrderPaid || o.Channel != gateway.Alipay || o.TradeNo != "A1" {
+		t.Fatalf("order: %+v", o)
 	}
 }
 
@@ -388,14 +423,14 @@ func TestOrderCountsFollowImportsAndTransitions(t *testing.T) {
 		orders = append(orders, o)
 	}
 	seed(t, s, orders...)
-	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "C0000", Channel: gateway.Alipay, TradeNo: "X", Amount: 100, Via: ViaQuery}); err != nil {
+	if _, err := s.MarkPaid(ctx, Payment{OutTradeNo: "C0000", Channel: gateway.WeChat, TradeNo: "X", Amount: 100, Via: ViaQuery}); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := s.BeginRefund(ctx, "C0000", 100, "r", "op", t0)
 	if _, err := s.FinishRefund(ctx, f.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess}, t0); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []OrderFilter{{}, {Status: OrderPending}, {Channel: gateway.WeChat}, {Channel: gateway.Alipay, Status: OrderRefunded}, {Status: OrderPaid}} {
+	for _, f := range []OrderFilter{{}, {Status: OrderPending}, {Channel: gateway.WeChat}, {Channel: gateway.WeChat, Status: OrderRefunded}, {Status: OrderPaid}} {
 		fast, err := s.CountOrders(ctx, f)
 		if err != nil {
 			t.Fatal(err)
@@ -553,5 +588,54 @@ func TestPlatformRefundOfADuplicateAndAnAmbiguousTotal(t *testing.T) {
 	}
 	if o, _ := s.GetOrder(ctx, "T1"); o.Refunded != 0 {
 		t.Fatalf("an ambiguous refund was booked: %+v", o)
+	}
+}
+
+// TestOpenCreatesAPrivateFileAndRefusesAnEmptyOne: a new store and its
+// -wal and -shm are 0600 even under umask 0 (checked on a child process in
+// internal/cli); an empty file is refused and left as it was; a store
+// that could not be made leaves no file behind.
+func TestOpenCreatesAPrivateFileAndRefusesAnEmptyOne(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, s, pending("PDMODE00000001", 100))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v; want mode 0600", p, fi.Mode(), err)
+		}
+	}
+	s.Close()
+
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(empty); !errors.Is(err, ErrEmptyFile) || !strings.Contains(err.Error(), empty) {
+		t.Fatalf("empty file: %v; want ErrEmptyFile naming it", err)
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the refused file changed: %v %v", fi, err)
+	}
+	if _, err := os.Stat(empty + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a -wal appeared beside the refused file: %v", err)
+	}
+
+	// A file that is not a database is refused, and a file Open made
+	// for a store it could not finish is removed.
+	if _, err := Open(filepath.Join(dir, "missing-dir", "x.db")); err == nil {
+		t.Fatal("a store in a missing folder opened")
+	}
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte("not a database at all, but long enough to be read as a header ........................................"), 0o600)
+	if _, err := Open(junk); err == nil {
+		t.Fatal("a junk file opened as a store")
+	}
+	if b, _ := os.ReadFile(junk); !strings.HasPrefix(string(b), "not a database") {
+		t.Fatal("a junk file was overwritten")
 	}
 }

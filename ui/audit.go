@@ -70,6 +70,9 @@ func (v *auditView) entryLines(e store.AuditEntry) []string {
 	field := func(name, value string) { l = append(l, fmt.Sprintf("  %-9s %s", name, value)) }
 	field("At", v.c.local(e.At, "2006-01-02 15:04:05"))
 	field("Operator", e.Operator+" ("+e.Role+")")
+	if e.Via != "" {
+		field("Via", e.Via)
+	}
 	field("Action", e.Action)
 	field("Target", dash(e.Target))
 	outcome := string(e.Outcome)
@@ -118,7 +121,7 @@ func (v *auditView) View() string {
 			if e.Error != "" {
 				detail = strings.TrimSpace(detail + " " + e.Error)
 			}
-			cells[1], cells[2], cells[3] = v.c.local(e.At, "01-02 15:04:05"), e.Operator, e.Action
+			cells[1], cells[2], cells[3] = v.c.local(e.At, "01-02 15:04:05"), auditOperator(e), e.Action
 			cells[4], cells[5], cells[6] = dash(e.Target), string(e.Outcome), dash(gateway.MaskBuyerIDs(detail))
 			if e.Outcome != store.AuditOK {
 				return toneBad
@@ -136,4 +139,13 @@ func (v *auditView) ShortHelp() []key.Binding {
 func (v *auditView) FullHelp() [][]key.Binding {
 	k := v.c.keys
 	return [][]key.Binding{k.navHelp(), {k.Filter, k.Enter, k.Back}, k.globalHelp()}
+}
+
+// auditOperator names who acted, and how when not on the host itself:
+// "li.na@ssh" (the column is narrow; the entry's page has the address).
+func auditOperator(e store.AuditEntry) string {
+	if how, _, _ := strings.Cut(e.Via, " "); how != "" {
+		return e.Operator + "@" + how
+	}
+	return e.Operator
 }

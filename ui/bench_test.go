@@ -14,7 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/benchdata"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/store"
 )
@@ -28,38 +28,7 @@ import (
 var (
 	benchStores = map[int]string{}
 	benchMu     sync.Mutex
-	benchStart  = time.Date(2026, 10, 1, 0, 0, 0, 0, gateway.Shanghai)
 )
-
-var benchStatus = []store.OrderStatus{store.OrderPaid, store.OrderPaid, store.OrderPaid, store.OrderPaid, store.OrderPaid,
-	store.OrderPaid, store.OrderPending, store.OrderClosed, store.OrderPartiallyRefunded, store.OrderRefunded}
-
-// benchOrder is the i-th order of a synthetic month on both channels:
-// numbers are a time prefix plus random characters, as real ones are.
-func benchOrder(r *rand.Rand, i int) store.Order {
-	const letters = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-	created := benchStart.Add(time.Duration(i) * 2600 * time.Millisecond)
-	no := created.AppendFormat([]byte("PD"), "20060102150405")
-	for range 6 {
-		no = append(no, letters[r.IntN(len(letters))])
-	}
-	o := store.Order{OutTradeNo: string(no), Channel: gateway.Alipay, Amount: gateway.Money(100 + r.IntN(99900)),
-		Subject: "会员月卡", Status: benchStatus[r.IntN(len(benchStatus))], CreatedAt: created}
-	if r.IntN(3) == 0 {
-		o.Channel = gateway.WeChat
-	}
-	if o.Status.IsPaid() {
-		o.TradeNo = created.Format("20060102") + fmt.Sprintf("22001%07d", i)
-		o.PaidAt = created.Add(30 * time.Second)
-	}
-	switch o.Status {
-	case store.OrderRefunded:
-		o.Refunded = o.Amount
-	case store.OrderPartiallyRefunded:
-		o.Refunded = o.Amount / 2
-	}
-	return o
-}
 
 // benchService opens a store of n orders (built once per process) with a
 // viewer-free admin service over it.
@@ -78,9 +47,9 @@ func benchService(b *testing.B, n int) *ops.Service {
 		}
 		start := time.Now()
 		r := rand.New(rand.NewPCG(1, 2))
-		_, err = st.ImportOrders(context.Background(), benchStart, func(im *store.OrderImporter) error {
+		_, err = st.ImportOrders(context.Background(), benchdata.MonthStart, func(im *store.OrderImporter) error {
 			for i := range n {
-				if err := im.Insert(context.Background(), benchOrder(r, i)); err != nil {
+				if err := im.Insert(context.Background(), benchdata.Order(r, i)); err != nil {
 					return err
 				}
 			}

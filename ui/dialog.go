@@ -36,10 +36,10 @@ type confirmDialog struct {
 	cancelled string
 }
 
-func newConfirm(title string, lines []string, typed string, onYes tea.Cmd, cancelled string) *confirmDialog {
+func newConfirm(t *theme, title string, lines []string, typed string, onYes tea.Cmd, cancelled string) *confirmDialog {
 	d := &confirmDialog{title: title, lines: lines, typed: typed, onYes: onYes, cancelled: cancelled}
 	if typed != "" {
-		d.input = newInput("", 40)
+		d.input = newInput(t, "", 40)
 		d.input.Focus()
 	}
 	return d
@@ -128,8 +128,8 @@ func overlay(t *theme, bg, box string, w, h int) string {
 
 // newInput makes a text input with a steady cursor: a blinking one would
 // keep a timer running and make every frame differ.
-func newInput(placeholder string, width int) textinput.Model {
-	ti := textinput.New()
+func newInput(t *theme, placeholder string, width int) textinput.Model {
+	ti := t.input(textinput.New())
 	ti.Prompt = ""
 	ti.Placeholder = placeholder
 	ti.Width = width
@@ -172,9 +172,9 @@ type promptDialog struct {
 	submit   func(string) tea.Cmd
 }
 
-func newPrompt(title string, lines []string, placeholder, required string, submit func(string) tea.Cmd) *promptDialog {
+func newPrompt(t *theme, title string, lines []string, placeholder, required string, submit func(string) tea.Cmd) *promptDialog {
 	d := &promptDialog{title: title, lines: lines, required: required, submit: submit}
-	d.input = newInput(placeholder, 60)
+	d.input = newInput(t, placeholder, 60)
 	d.input.CharLimit = 500
 	d.input.Focus()
 	return d

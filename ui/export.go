@@ -68,7 +68,7 @@ func (v *reconView) writeExport(id int64, path string, force bool) tea.Cmd {
 func (v *reconView) exportDone(msg exportDoneMsg) tea.Cmd {
 	switch {
 	case errors.Is(msg.err, ops.ErrExportExists) && !msg.force:
-		return v.c.open(newConfirm("Overwrite "+msg.path+"?", []string{
+		return v.c.open(newConfirm(v.c.theme, "Overwrite "+msg.path+"?", []string{
 			msg.existing,
 			fmt.Sprintf("It will be replaced by the report of run %d.", msg.runID),
 		}, "", v.writeExport(msg.runID, msg.path, true), "export cancelled; the file was left as it was"))

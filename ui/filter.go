@@ -288,11 +288,8 @@ func parseRefundFilter(s string, zone *time.Location) (refundQuery, error) {
 }
 
 func parseRefundStatus(s string) (gateway.RefundStatus, bool) {
-	switch st := gateway.RefundStatus(strings.ToUpper(s)); st {
-	case gateway.RefundPending, gateway.RefundSuccess, gateway.RefundFailed:
-		return st, true
-	}
-	return "", false
+	st, err := gateway.ParseRefundStatus(s)
+	return st, err == nil
 }
 
 // auditQuery is a parsed Audit filter.

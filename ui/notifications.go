@@ -306,7 +306,7 @@ func (v *notificationsView) confirmReplayAll(ids []int64) dialog {
 		})
 		return replayAllDoneMsg{results: res, err: err}
 	})
-	return newConfirm(fmt.Sprintf("Replay %d notifications?", len(ids)), lines, "", run, "replay cancelled; nothing was replayed")
+	return newConfirm(v.c.theme, fmt.Sprintf("Replay %d notifications?", len(ids)), lines, "", run, "replay cancelled; nothing was replayed")
 }
 
 var notificationColumns = []column{
@@ -369,6 +369,10 @@ func (v *notificationsView) detailLines(n store.Notification, attempts []store.A
 		return s
 	}
 	field("Verify", mark(n.VerifyStatus == store.Rejected, verify))
+	if n.VerifyKey != "" {
+		// Which key verified it (or the serial no key of ours has).
+		field("Key", n.VerifyKey)
+	}
 	field("Apply", mark(n.ApplyStatus.Failed(), apply))
 	field("Event", dash(string(n.Event)))
 	field("Order", dash(n.OutTradeNo))
@@ -403,6 +407,9 @@ func (v *notificationsView) detailLines(n store.Notification, attempts []store.A
 		s := fmt.Sprintf("%s  %-16s %s %s", v.c.local(a.At, "01-02 15:04:05"), who, a.VerifyStatus, a.ApplyStatus)
 		if a.Detail != "" {
 			s += " — " + a.Detail
+		}
+		if a.VerifyKey != "" {
+			s += " [" + a.VerifyKey + "]"
 		}
 		l = append(l, mark(a.ApplyStatus.Failed(), s))
 	}

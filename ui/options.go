@@ -4,6 +4,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/paydesk/paydesk/gateway"
 )
 
@@ -17,9 +19,9 @@ type Options struct {
 	// jobs (the demo and a fresh workspace set it).
 	FirstRunHint bool
 	// RefundConfirmAbove: a refund above this amount must be confirmed by
-	// typing the order number, not just y. Zero means ¥1,000.00 (the
-	// default of [refund] confirm_above).
-	RefundConfirmAbove gateway.Money
+	// typing the order number, not just y; zero means every refund. Nil
+	// means ¥1,000.00 (the default of [refund] confirm_above).
+	RefundConfirmAbove *gateway.Money
 	// QueryQPS and QueryConcurrency bound bulk live queries ([query] in
 	// paydesk.toml); zero means ops' defaults.
 	QueryQPS         float64
@@ -28,6 +30,10 @@ type Options struct {
 	// process's own stdin and stdout.
 	Input  io.Reader
 	Output io.Writer
+	// Renderer draws the console's styles; nil is the process's terminal
+	// (lipgloss's default). The SSH console gives each session its own,
+	// made from the session's TERM, NO_COLOR and background.
+	Renderer *lipgloss.Renderer
 	// Title is shown in the header beside the name, e.g. "demo workspace".
 	Title string
 	// Workspace is shown in the header instead of the store path (the demo
@@ -50,8 +56,12 @@ type Options struct {
 const defaultConfirmAbove gateway.Money = 100000
 
 func (o Options) withDefaults() Options {
-	if o.RefundConfirmAbove <= 0 {
-		o.RefundConfirmAbove = defaultConfirmAbove
+	if o.RefundConfirmAbove == nil {
+		limit := defaultConfirmAbove
+		o.RefundConfirmAbove = &limit
+	}
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

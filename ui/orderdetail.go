@@ -59,8 +59,21 @@ func (v *orderDetailView) build() {
 	if v.d.Ceiling.Pending > 0 {
 		refundable += fmt.Sprintf(" (%s pending)", v.d.Ceiling.Pending.Yuan())
 	}
+	if v.d.Ceiling.Abnormal > 0 {
+		refundable += fmt.Sprintf(" (%s held by an ABNORMAL refund)", v.d.Ceiling.Abnormal.Yuan())
+	}
 	field("Refundable", refundable)
 	field("Created", v.c.local(o.CreatedAt, "2006-01-02 15:04:05"))
+	if len(v.d.Actions) > 0 {
+		// What a person must do comes before the history.
+		l = append(l, "", t.Bad.Render(fmt.Sprintf("! Needs action (%d)", len(v.d.Actions))))
+		for _, a := range v.d.Actions {
+			l = append(l, t.Bad.Render(fmt.Sprintf("! refund %s (%s, %s)", a.OutRequestNo, a.Amount.Yuan(), a.Status)))
+			for _, w := range wrap(a.Action, max(v.width-4, 40)) {
+				l = append(l, "    "+w)
+			}
+		}
+	}
 	l = append(l, "", t.Title.Render(fmt.Sprintf("Timeline (%d events)", len(v.d.Timeline))))
 	l = append(l, timelineLines(v.c, v.d.Timeline, "")...)
 	v.lines = l

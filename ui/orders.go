@@ -148,7 +148,7 @@ type ordersView struct {
 
 func newOrdersView(c *programContext) *ordersView {
 	v := &ordersView{c: c, marked: map[string]bool{}, querying: map[string]bool{}}
-	v.input = newInput("status:paid channel:wechat 2026-11-22 PD2026…", 60)
+	v.input = newInput(v.c.theme, "status:paid channel:wechat 2026-11-22 PD2026…", 60)
 	return v
 }
 

@@ -41,7 +41,7 @@ func (p *pagedList[T, F]) init(c *programContext, tab viewID, placeholder string
 	read func(*ops.Service, context.Context, F, int64, int) ([]T, error),
 	parse func(string, *time.Location) (filterQuery[F], error)) {
 	p.c, p.tab, p.read, p.parse = c, tab, read, parse
-	p.filter = newFilterBox(placeholder)
+	p.filter = newFilterBox(c.theme, placeholder)
 	p.list.idOf = idOf
 	p.restart = func() tea.Cmd { return p.list.reset(p.tab, p.fetch()) }
 }

@@ -148,8 +148,8 @@ type filterBox struct {
 	err    string
 }
 
-func newFilterBox(placeholder string) filterBox {
-	return filterBox{input: newInput(placeholder, 60)}
+func newFilterBox(t *theme, placeholder string) filterBox {
+	return filterBox{input: newInput(t, placeholder, 60)}
 }
 
 func (f *filterBox) open(current string) {

@@ -192,7 +192,7 @@ func newReconView(c *programContext) *reconView {
 	if ch := c.svc.Channels(); len(ch) > 0 {
 		v.channel = ch[0]
 	}
-	v.filter = newFilterBox("dup missing open PD2026…")
+	v.filter = newFilterBox(v.c.theme, "dup missing open PD2026…")
 	return v
 }
 
@@ -551,7 +551,7 @@ func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return toastCmd(toastInfo, "a day's bill exists only once the day is over: yesterday is the newest")
 	case key.Matches(msg, k.BillFile):
-		return v.c.open(newPrompt("Reconcile from a bill file",
+		return v.c.open(newPrompt(v.c.theme, "Reconcile from a bill file",
 			[]string{fmt.Sprintf("The %s bill of %s, as downloaded from the merchant platform.", v.channel, v.day.Format(time.DateOnly)),
 				"Leave empty to download it from the platform."},
 			"/path/to/bill.csv", "", func(s string) tea.Cmd {
@@ -745,7 +745,7 @@ func (v *reconView) resolve(f store.Finding, resolution string) tea.Cmd {
 	if f.Resolution != "" {
 		lines = append(lines, gateway.MaskBuyerIDs(fmt.Sprintf("Now %s by %s: %s", f.Resolution, f.Resolver, f.Note)))
 	}
-	return v.c.open(newPrompt(fmt.Sprintf("%s finding %d", verb, id), lines, "why (kept in the audit log)",
+	return v.c.open(newPrompt(v.c.theme, fmt.Sprintf("%s finding %d", verb, id), lines, "why (kept in the audit log)",
 		"a note is required: say why, for whoever reads the audit log", func(note string) tea.Cmd {
 			return func() tea.Msg {
 				f, err := c.svc.ResolveFinding(c.ctx, id, resolution, note)
@@ -773,7 +773,7 @@ func (v *reconView) resolveMarked(resolution string) tea.Cmd {
 		lines = append(lines, fmt.Sprintf("… and %d more", len(ids)-len(lines)))
 	}
 	verb := map[string]string{"resolved": "Resolve", "ignored": "Ignore"}[resolution]
-	return v.c.open(newPrompt(fmt.Sprintf("%s %s, with one note", verb, plural(len(ids), "marked finding", "marked findings")), lines,
+	return v.c.open(newPrompt(v.c.theme, fmt.Sprintf("%s %s, with one note", verb, plural(len(ids), "marked finding", "marked findings")), lines,
 		"why (kept in the audit log, for each)", "a note is required: say why, for whoever reads the audit log", func(note string) tea.Cmd {
 			return func() tea.Msg {
 				fs, err := c.svc.ResolveFindings(c.ctx, ids, resolution, note)

@@ -203,7 +203,8 @@ func TestRefundDuplicatePaymentFromAFinding(t *testing.T) {
 
 	f := &fixture{svc: env.Service, st: env.Store, env: env, dir: env.Dir}
 	opts := testOptions()
-	opts.RefundConfirmAbove = 10000 // ¥100.00: this refund needs the order number typed
+	limit := gateway.Money(10000) // ¥100.00: this refund needs the order number typed
+	opts.RefundConfirmAbove = &limit
 	m := newModel(t, f, opts, 100, 30)
 	press(t, m, "2", "c", "N")
 	rv := m.views[reconTab].(*reconView)

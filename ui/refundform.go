@@ -76,10 +76,10 @@ func refundToast(m refundDoneMsg) tea.Cmd {
 
 func newRefundForm(c *programContext, owner viewID, o store.Order, refundable gateway.Money) *refundForm {
 	f := &refundForm{c: c, owner: owner, order: o, refundable: refundable}
-	f.amount = newInput("12.30", 14)
+	f.amount = newInput(c.theme, "12.30", 14)
 	f.amount.SetValue(refundable.String())
 	f.amount.CursorEnd()
-	f.reason = newInput("why (sent to the platform and the audit log)", 50)
+	f.reason = newInput(c.theme, "why (sent to the platform and the audit log)", 50)
 	f.reason.CharLimit = 256
 	f.amount.Focus()
 	return f
@@ -243,19 +243,19 @@ func (f *refundForm) confirmation(p ops.RefundPlan) dialog {
 	lines = append(lines, wrap("This will "+p.Describe()+".", 70)...)
 	lines = append(lines, wrap("A new refund request is recorded as PENDING before the platform is asked; if no answer comes it stays PENDING and is settled from Refunds (r), never sent twice.", 70)...)
 	typed := ""
-	if limit := f.c.opts.RefundConfirmAbove; p.Amount > limit {
+	if limit := *f.c.opts.RefundConfirmAbove; p.Amount > limit {
 		typed = p.Order.OutTradeNo
 		lines = append(lines, "", fmt.Sprintf("The amount is above %s.", limit.Yuan()))
 	}
 	c, owner, no, amount, reason := f.c, f.owner, p.Order.OutTradeNo, p.Amount, p.Reason
 	if d := p.Duplicate; d != nil {
 		ch, tradeNo := d.Channel, d.TradeNo
-		return newConfirm("Confirm refund of a duplicate payment", lines, typed, c.startTask("refunding the duplicate payment of "+no, func(int, func(tea.Msg)) tea.Msg {
+		return newConfirm(c.theme, "Confirm refund of a duplicate payment", lines, typed, c.startTask("refunding the duplicate payment of "+no, func(int, func(tea.Msg)) tea.Msg {
 			out, err := c.svc.RefundDuplicate(c.ctx, ch, tradeNo, amount, reason)
 			return refundDoneMsg{owner: owner, order: no, duplicate: tradeNo, outcome: out, err: err}
 		}), "refund cancelled; nothing was sent")
 	}
-	return newConfirm("Confirm refund", lines, typed, c.startTask("refunding "+no, func(int, func(tea.Msg)) tea.Msg {
+	return newConfirm(c.theme, "Confirm refund", lines, typed, c.startTask("refunding "+no, func(int, func(tea.Msg)) tea.Msg {
 		out, err := c.svc.Refund(c.ctx, no, amount, reason)
 		return refundDoneMsg{owner: owner, order: no, outcome: out, err: err}
 	}), "refund cancelled; nothing was sent")

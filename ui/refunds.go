@@ -86,8 +86,8 @@ func (v *refundsView) updateList(msg tea.KeyMsg) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		if r.Status != gateway.RefundPending {
-			return toastCmd(toastInfo, fmt.Sprintf("refund %s is %s: only PENDING refunds are re-queried or re-sent", r.OutRequestNo, r.Status))
+		if !r.Status.Holds() {
+			return toastCmd(toastInfo, fmt.Sprintf("refund %s is %s: only PENDING refunds are re-queried or re-sent (ABNORMAL ones re-queried)", r.OutRequestNo, r.Status))
 		}
 		c, no := v.c, r.OutRequestNo
 		return c.startTask("settling refund "+no, func(int, func(tea.Msg)) tea.Msg {
@@ -122,13 +122,18 @@ func (v *refundsView) View() string {
 			if r.NeedsReview {
 				note = "review: " + note
 			}
+			if r.Status.NeedsAction() {
+				// 异常退款: say what to do where the row is (the order
+				// page and `paydesk refunds` carry the whole text).
+				note = "needs action: money left, buyer did not get it; handle in WeChat Pay 交易中心 → 退款管理 (异常退款)"
+			}
 			if r.Source == store.SourcePlatform {
 				note = "platform console " + note
 			}
 			cells[1], cells[2], cells[3], cells[4] = v.c.local(r.CreatedAt, "01-02 15:04"), r.OutRequestNo, r.OutTradeNo, string(r.Channel)
 			cells[5], cells[6], cells[7], cells[8] = r.Amount.Yuan(), string(r.Status), r.Operator, dash(gateway.MaskBuyerIDs(strings.TrimSpace(note)))
 			switch {
-			case r.Status == gateway.RefundFailed || r.NeedsReview:
+			case r.Status == gateway.RefundFailed || r.Status.NeedsAction() || r.NeedsReview:
 				return toneBad
 			case r.Status == gateway.RefundPending:
 				return toneWarn

@@ -82,7 +82,7 @@ type progressReporter interface {
 func New(ctx context.Context, svc *ops.Service, opts Options) *Model {
 	opts = opts.withDefaults()
 	c := &programContext{
-		ctx: ctx, svc: svc, opts: opts, theme: newTheme(), keys: newKeyMap(),
+		ctx: ctx, svc: svc, opts: opts, theme: newTheme(opts.Renderer), keys: newKeyMap(),
 		zone: svc.Zone(), now: opts.Clock(), width: 100, height: 30,
 	}
 	m := &Model{c: c, hint: opts.FirstRunHint}
@@ -91,12 +91,14 @@ func New(ctx context.Context, svc *ops.Service, opts Options) *Model {
 	m.views[notificationsTab] = newNotificationsView(c)
 	m.views[refundsTab] = newRefundsView(c)
 	m.views[auditTab] = newAuditView(c)
-	m.cmdline = newInput("order PD2026… · recon alipay 2026-11-22 · q", 50)
+	m.cmdline = newInput(c.theme, "order PD2026… · recon alipay 2026-11-22 · q", 50)
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	c.spin = m.spinner.Spinner.Frames[0]
 	m.help = help.New()
+	m.help.Styles = c.theme.help(m.help.Styles)
 	m.help.ShortSeparator = " · "
-	m.bar = progress.New(progress.WithWidth(20), progress.WithoutPercentage(), progress.WithSolidFill("#58A6FF"))
+	m.bar = progress.New(progress.WithWidth(20), progress.WithoutPercentage(), progress.WithSolidFill("#58A6FF"),
+		progress.WithColorProfile(c.theme.r.ColorProfile()))
 	m.bar.Full, m.bar.Empty = '#', '.'
 	m.resize()
 	return m

@@ -18,6 +18,18 @@ func Run(ctx context.Context, svc *ops.Service, opts Options) error {
 	// asked later (on the first adaptive colour), the answer races the
 	// program's input reader and swallows the operator's first keys.
 	lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	_, err := NewProgram(ctx, svc, opts).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // the context ended it: a normal way out (SIGINT in main)
+	}
+	return err
+}
+
+// NewProgram builds the console's program on opts' terminal: the full
+// screen, mouse reporting when asked, ended by ctx. The SSH console makes
+// one per session and adds its own options (the session's input and
+// output, an idle watch) as extra.
+func NewProgram(ctx context.Context, svc *ops.Service, opts Options, extra ...tea.ProgramOption) *tea.Program {
 	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
 	// Bubble Tea's default input falls back to /dev/tty when stdin is piped;
 	// naming os.Stdin explicitly would lose that.
@@ -30,9 +42,5 @@ func Run(ctx context.Context, svc *ops.Service, opts Options) error {
 	if opts.Mouse {
 		popts = append(popts, tea.WithMouseCellMotion())
 	}
-	_, err := tea.NewProgram(New(ctx, svc, opts), popts...).Run()
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		return nil // the context ended it: a normal way out (SIGINT in main)
-	}
-	return err
+	return tea.NewProgram(New(ctx, svc, opts), append(popts, extra...)...)
 }

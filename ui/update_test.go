@@ -180,12 +180,28 @@ func TestRefundAboveThresholdNeedsTypedOrderNumber(t *testing.T) {
 	// The threshold is an option.
 	f2 := newFixture(t, ops.Admin, true)
 	opts := testOptions()
-	opts.RefundConfirmAbove = 1000 // ¥10.00
+	limit := gateway.Money(1000) // ¥10.00
+	opts.RefundConfirmAbove = &limit
 	m2 := newModel(t, f2, opts, 100, 30)
 	openRefund(t, m2, "PD20261122A1B2C3")
 	press(t, m2, "tab", "text:x", "enter")
 	if c, ok := m2.dialog.(*confirmDialog); !ok || c.typed == "" {
 		t.Fatal("¥12.30 above a ¥10.00 threshold is not typed")
+	}
+
+	// [refund] confirm_above = "0" means every refund is typed, even ¥0.01
+	// (zero is a choice, not "use the default").
+	f3 := newFixture(t, ops.Admin, true)
+	opts = testOptions()
+	zero := gateway.Money(0)
+	opts.RefundConfirmAbove = &zero
+	m3 := newModel(t, f3, opts, 100, 30)
+	rf := openRefund(t, m3, "PD20261122A1B2C3")
+	rf.amount.SetValue("0.01")
+	rf.reason.SetValue("x")
+	press(t, m3, "enter")
+	if c, ok := m3.dialog.(*confirmDialog); !ok || c.typed != "PD20261122A1B2C3" {
+		t.Fatalf("a ¥0.01 refund under confirm_above 0 is not confirmed by the order number: %T %+v", m3.dialog, m3.dialog)
 	}
 }
 

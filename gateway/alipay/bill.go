@@ -1,17 +1,13 @@
 package alipay
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math/bits"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +50,10 @@ const (
 	colNet        = "商家实收（元）"
 	colRequestNo  = "退款批次号/请求号"
 	colFee        = "服务费（元）"
-	colRemark     = "备注"
+	// colNetAfterFee is in the summary file and in some detail layouts:
+	// 商家实收 after the service fee, which tells the fee's sign.
+	colNetAfterFee = "实收净额（元）"
+	colRemark      = "备注"
 )
 
 var requiredColumns = []string{colTradeNo, colOutTradeNo, colKind, colFinished, colAmount, colNet, colRequestNo, colFee}
@@ -150,6 +149,23 @@ type billReader struct {
 	cNet   int
 	cReq   int
 	cFee   int
+	cNet2  int // 实收净额（元）, in the layouts that have it; -1 when absent
+
+	gateway.BillCheck
+	// account is the #账号 of the preamble (line accountLine), window the
+	// #起始日期 / 终止日期 (line windowLine); empty and zero when absent.
+	account     string
+	accountLine int
+	window      [2]time.Time
+	windowLine  int
+
+	// feeSign is how the file prints a charged 服务费: -1 negative (Fee =
+	// −服务费), +1 positive; feeFrom says what told it (see feeSignNote).
+	feeSign     int
+	feeFrom     string
+	feeSignLine int
+	summary     *summaryFile // the zip's 业务明细(汇总), nil without one
+	sums        []columnSum  // the detail's sums of the columns the summary states
 
 	columns []string // the header's names as written
 	last    []byte   // the row Next returned last (see LineText)
@@ -170,36 +186,54 @@ type billReader struct {
 }
 
 // OpenBill reads an Alipay trade bill: the zip as downloaded (GBK entry
-// names and contents; the 业务明细 detail file is read, the 汇总 summary
-// ignored), or the detail CSV alone in GBK or UTF-8 (detected). name is
-// used in error messages. Rows stream from Next; at io.EOF the rows have
-// been checked against the file's #交易合计 / #退款合计 lines.
+// names and contents: the 业务明细 detail file's rows, checked against the
+// 业务明细(汇总) summary file's totals), or the detail CSV alone in GBK or
+// UTF-8 (detected). name is used in error messages. Rows stream from Next;
+// at io.EOF the rows have been checked against the file's #交易合计 /
+// #退款合计 lines and the summary.
 //
 // Each line maps a row as the bill prints it: Amount is 订单金额 made
 // positive (refund rows print it negative), Net is 商家实收 with its sign,
-// Fee is 服务费 with its sign turned to gateway.BillLine's convention
-// (Alipay prints a charged fee as a negative number and a fee returned by a
-// refund as a positive one; BillLine.Fee is positive when charged),
-// OutRequestNo is 退款批次号/请求号 on refund rows, Time is 完成时间, and
-// State is 业务类型 (交易 or 退款). The *BillLine values stay valid after
-// later calls to Next.
+// Fee is 服务费 turned to gateway.BillLine's convention (positive when
+// charged), OutRequestNo is 退款批次号/请求号 on refund rows, Time is 完成时间,
+// State is 业务类型 (交易 or 退款), and a refund's RefundStatus is SUCCESS
+// (the bill lists refunds once they complete).
+//
+// The sign Alipay gives a charged 服务费 is read from the file itself: per
+// row from 实收净额 = 商家实收 + 服务费 (charged fees negative) or 商家实收 −
+// 服务费 in the layouts with a 实收净额 column, else from the summary's
+// totals the same way. A bare detail CSV whose fees cannot tell is read
+// with charged fees negative, as the bills and the summaries that do tell
+// print them. The *BillLine values stay valid after later calls to Next.
 func OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
-	return OpenBillIn(name, r, gateway.Shanghai)
+	return Open(name, r, gateway.BillOptions{})
 }
 
 // OpenBillIn is OpenBill reading the bill's local times in zone (Alipay
 // prints China Standard Time; a zone is configurable for tests and for
 // clients configured with another one).
 func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillReader, error) {
-	if zone == nil {
-		zone = gateway.Shanghai
+	return Open(name, r, gateway.BillOptions{Zone: zone})
+}
+
+// Open is OpenBill holding the bill to opt: a bill of another merchant or
+// another day, one that repeats a row, or one past opt.Limits is refused
+// at the line that shows it. r read at random (an *os.File) lets a zip be
+// read without holding it in memory.
+func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
+	chk := gateway.NewBillCheck(opt)
+	b := &billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}
+	ra, size, next, isZip, err := zipAt(name, r)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReaderSize(r, 256<<10)
-	b := &billReader{file: name, zone: zone, br: br, cSubj: -1}
-	if head, _ := br.Peek(4); len(head) == 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) {
-		if err := b.openZip(name, detailEntry); err != nil {
+	if isZip {
+		if err := b.openZip(name, ra, size, tradeDetail); err != nil {
+			b.close()
 			return nil, err
 		}
+	} else {
+		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		b.close()
@@ -220,127 +254,6 @@ func (b *billReader) close() {
 	}
 }
 
-// openZip reads the bill zip and opens the entry pick chooses.
-func (b *billReader) openZip(name string, pick func(*zip.Reader) (*zip.File, string, error)) error {
-	data, err := io.ReadAll(io.LimitReader(b.br, maxBillZip+1))
-	if err != nil {
-		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: reading the zip: %v", ErrBillTruncated, err)}
-	}
-	if len(data) > maxBillZip {
-		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: zip larger than %d bytes", ErrBillLayout, maxBillZip)}
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: not a readable zip: %v", ErrBillTruncated, err)}
-	}
-	f, entry, err := pick(zr)
-	if err != nil {
-		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: %v", ErrBillLayout, err)}
-	}
-	b.file = name + "/" + entry
-	rc, err := openEntry(f, data)
-	if err != nil {
-		return &gateway.BillError{File: b.file, Err: fmt.Errorf("%w: %v", ErrBillTruncated, err)}
-	}
-	b.closer = rc
-	b.br = bufio.NewReaderSize(rc, 256<<10)
-	return nil
-}
-
-// openEntry opens a zip entry whose bytes are all in data. A deflated entry
-// is inflated straight from a bytes.Reader, which compress/flate reads
-// through its fast path, a quarter quicker than the section reader
-// archive/zip hands it; the CRC-32 and size are checked all the same.
-func openEntry(f *zip.File, data []byte) (io.ReadCloser, error) {
-	if f.Method != zip.Deflate && f.Method != zip.Store {
-		return f.Open()
-	}
-	off, err := f.DataOffset()
-	if err != nil {
-		return nil, err
-	}
-	end := off + int64(f.CompressedSize64)
-	if off < 0 || end < off || end > int64(len(data)) {
-		return nil, zip.ErrFormat
-	}
-	raw := bytes.NewReader(data[off:end])
-	var r io.ReadCloser = io.NopCloser(raw)
-	if f.Method == zip.Deflate {
-		r = flate.NewReader(raw)
-	}
-	return &checkedEntry{r: r, want: f.CRC32, size: f.UncompressedSize64}, nil
-}
-
-// checkedEntry checks an entry's CRC-32 and size at its end, as
-// archive/zip's own reader does (a zero CRC-32 means none was recorded).
-type checkedEntry struct {
-	r    io.ReadCloser
-	crc  uint32
-	n    uint64
-	want uint32
-	size uint64
-}
-
-func (c *checkedEntry) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.crc = crc32.Update(c.crc, crc32.IEEETable, p[:n])
-	c.n += uint64(n)
-	if err == io.EOF {
-		if c.n != c.size {
-			return n, fmt.Errorf("entry is %d bytes, its header says %d: %w", c.n, c.size, zip.ErrFormat)
-		}
-		if c.want != 0 && c.crc != c.want {
-			return n, zip.ErrChecksum
-		}
-	}
-	return n, err
-}
-
-func (c *checkedEntry) Close() error { return c.r.Close() }
-
-// detailEntry finds the detail file of a trade bill zip: …_业务明细.csv,
-// not …_业务明细(汇总).csv. It returns the entry and its name in UTF-8.
-func detailEntry(zr *zip.Reader) (*zip.File, string, error) { return entryOf(zr, "业务明细") }
-
-// entryOf finds the one entry of a bill zip named …_<kind>.csv (not the
-// …_<kind>(汇总).csv summary).
-func entryOf(zr *zip.Reader, kind string) (*zip.File, string, error) {
-	var found *zip.File
-	var foundName string
-	var names []string
-	for _, f := range zr.File {
-		n := zipEntryName(f)
-		names = append(names, n)
-		base := path.Base(n)
-		if strings.HasSuffix(base, kind+".csv") && !strings.Contains(base, "汇总") {
-			if found != nil {
-				return nil, "", fmt.Errorf("zip holds two %s files, %s and %s", kind, foundName, n)
-			}
-			found, foundName = f, n
-		}
-	}
-	if found == nil {
-		return nil, "", fmt.Errorf("zip holds no …_%s.csv file (entries: %q)", kind, names)
-	}
-	return found, foundName, nil
-}
-
-// zipEntryName decodes an entry name. Alipay's zips store GBK names without
-// the UTF-8 flag; a zip remade by a tool may store UTF-8 with or without it.
-func zipEntryName(f *zip.File) string {
-	raw := f.Name
-	if f.Flags&0x800 != 0 || isASCII(raw) {
-		return raw
-	}
-	if utf8.ValidString(raw) && (strings.Contains(raw, "业务明细") || strings.Contains(raw, "账务明细")) {
-		return raw
-	}
-	if s, err := simplifiedchinese.GB18030.NewDecoder().String(raw); err == nil && !strings.ContainsRune(s, utf8.RuneError) {
-		return s
-	}
-	return strings.ToValidUTF8(raw, "?")
-}
-
 // readLine returns the next line without its line ending, valid until the
 // next call. io.EOF only when no byte is left.
 func (b *billReader) readLine() ([]byte, error) {
@@ -357,10 +270,17 @@ func (b *billReader) readLine() ([]byte, error) {
 		line = b.long
 	}
 	if err != nil && err != io.EOF {
+		if errors.Is(err, gateway.ErrBillTooLarge) || errors.Is(err, ErrBillTruncated) {
+			b.close()
+			return nil, &gateway.BillError{File: b.file, Line: b.line + 1, Err: err}
+		}
 		return nil, b.fail(b.line+1, ErrBillTruncated, "reading: %v", err)
 	}
 	if len(line) == 0 && err == io.EOF {
 		return nil, io.EOF
+	}
+	if b.line >= b.Opt.Limits.MaxLines {
+		return nil, b.fail(b.line+1, gateway.ErrBillTooLarge, "more than %d lines", b.Opt.Limits.MaxLines)
 	}
 	b.line++
 	if n := len(line); n > 0 && line[n-1] == '\n' {
@@ -418,18 +338,23 @@ func (b *billReader) decode(p []byte) string {
 }
 
 // readHeader skips the #-preamble (title, account, date window, start
-// marker), detecting the encoding, and maps the header's columns.
+// marker), detecting the encoding, maps the header's columns, and holds the
+// preamble to the options.
 func (b *billReader) readHeader() error {
 	header, err := b.headerLine("支付宝交易号,…")
 	if err != nil {
 		return err
 	}
-	return b.mapColumns(header)
+	if err := b.mapColumns(header); err != nil {
+		return err
+	}
+	return b.checkPreamble()
 }
 
-// headerLine skips the #-preamble, detecting the encoding, and returns the
-// header line decoded; first names the header's first columns for the
-// message when there is none.
+// headerLine skips the #-preamble, detecting the encoding and taking the
+// account and date window from it, and returns the header line decoded;
+// first names the header's first columns for the message when there is
+// none.
 func (b *billReader) headerLine(first string) (string, error) {
 	for {
 		line, err := b.readLine()
@@ -451,6 +376,9 @@ func (b *billReader) headerLine(first string) (string, error) {
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
 			if b.line > 1000 {
 				return "", b.fail(b.line, ErrBillLayout, "no header line in the first 1000 lines")
+			}
+			if err := b.preambleLine(b.decode(line)); err != nil {
+				return "", err
 			}
 			continue
 		}
@@ -486,6 +414,12 @@ func (b *billReader) mapColumns(header string) error {
 	b.cAmt, b.cNet, b.cReq, b.cFee = idx[colAmount], idx[colNet], idx[colRequestNo], idx[colFee]
 	if i, ok := idx[colSubject]; ok {
 		b.cSubj = i
+	}
+	if i, ok := idx[colNetAfterFee]; ok {
+		b.cNet2 = i
+	}
+	if b.summary != nil {
+		b.sums = b.summary.columnsIn(idx)
 	}
 	if i, ok := idx[colRemark]; ok && i == len(names)-1 {
 		b.extra = true
@@ -621,6 +555,9 @@ func parseTotals(s string) (*statedTotal, error) {
 // finish runs at the end of the file: the end marker and both totals lines
 // must be there, and the rows must add up to them.
 func (b *billReader) finish() error {
+	if r := b.Keys.Flush(); r != nil {
+		return b.repeated(r)
+	}
 	if b.state != stAfterEnd {
 		return b.fail(b.line, ErrBillTruncated, "the file ends at line %d inside the detail list, without the 业务明细列表结束 marker", b.line)
 	}
@@ -642,7 +579,18 @@ func (b *billReader) finish() error {
 	case r.hasAmount && abs(r.amount) != c.RefundAmount:
 		return b.fail(r.line, ErrBillTotals, "bill states 交易退款金额 %s, the rows add up to %s", abs(r.amount), c.RefundAmount)
 	}
+	if err := b.checkSummary(); err != nil {
+		return err
+	}
 	b.stated = gateway.BillTotals{Payments: p.count, Refunds: r.count}
+	if b.summary != nil {
+		// The summary states the fees; in BillLine's convention (positive
+		// when charged) by the sign the file prints them with.
+		b.stated.Fees = b.summary.figures[colFee]
+		if b.feeSign < 0 {
+			b.stated.Fees = -b.stated.Fees
+		}
+	}
 	if p.hasAmount {
 		b.stated.PaymentAmount = p.amount
 	}
@@ -664,7 +612,8 @@ func abs(m gateway.Money) gateway.Money {
 
 // Stated returns the totals the bill states: counts always; Net when both
 // lines state 商家实收; PaymentAmount and RefundAmount only in the older
-// layout that states 交易金额. Alipay's detail file states no fees.
+// layout that states 交易金额; Fees from the summary file of a zip (the
+// detail file states none).
 func (b *billReader) Stated() gateway.BillTotals { return b.stated }
 
 // Computed returns the totals of the rows read so far.
@@ -718,6 +667,35 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	at, ok := b.times.parse(trimField(f.at(b.cFin)), b.zone)
 	if !ok {
 		return nil, b.fail(b.line, ErrBillRow, "完成时间 %q is not yyyy-MM-dd HH:mm:ss", truncate(b.decode(trimField(f.at(b.cFin))), 40))
+	}
+	if !b.OnDay(at) {
+		return nil, b.fail(b.line, gateway.ErrBillDay, "完成时间 %s is not on the business day %s: a row of another day's bill",
+			at.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
+	}
+	if b.cNet2 >= 0 {
+		if err := b.feeSignOf(f, net, fee); err != nil {
+			return nil, err
+		}
+	}
+	for i := range b.sums {
+		c := &b.sums[i]
+		switch c.col {
+		case b.cAmt:
+			c.total += amount
+		case b.cNet:
+			c.total += net
+		case b.cFee:
+			c.total += fee
+		default:
+			v, err := b.money(f.at(c.col), c.name)
+			if err != nil {
+				return nil, err
+			}
+			c.total += v
+		}
+	}
+	if b.feeSign < 0 {
+		fee = -fee
 	}
 
 	trade, out := trimField(f.at(b.cTrade)), trimField(f.at(b.cOut))
@@ -783,11 +761,55 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 		Subject:      subject,
 		Amount:       abs(amount),
 		Net:          net,
-		Fee:          -fee,
+		Fee:          fee,
 		Time:         at,
 		State:        state,
 	}
+	if kind == gateway.LineRefund {
+		l.RefundStatus = gateway.RefundSuccess
+	}
+	if r := b.Keys.Add(l, state); r != nil {
+		return nil, b.repeated(r)
+	}
 	return l, nil
+}
+
+// repeated refuses a row that repeats an earlier one, at its own line.
+func (b *billReader) repeated(r *gateway.KeyRepeat) error {
+	req := ""
+	if r.Line.OutRequestNo != "" {
+		req = ", request " + r.Line.OutRequestNo
+	}
+	return b.fail(r.Line.Line, gateway.ErrBillRepeated, "%s %s of trade %s%s is on line %d already", r.Business, r.Line.Amount, r.Line.TradeNo, req, r.First)
+}
+
+// feeSignOf reads a row's 实收净额: 商家实收 + 服务费 means the file prints a
+// charged fee negative, 商家实收 − 服务费 positive. Every row that tells must
+// tell the same.
+func (b *billReader) feeSignOf(f fieldsOf, net, fee gateway.Money) error {
+	n2, err := b.money(f.at(b.cNet2), colNetAfterFee)
+	if err != nil {
+		return err
+	}
+	sign := 0
+	switch {
+	case fee == 0 && n2 == net:
+		return nil
+	case n2 == net+fee:
+		sign = -1
+	case n2 == net-fee:
+		sign = 1
+	default:
+		return b.fail(b.line, ErrBillRow, "%s %s is neither %s %s + %s %s nor their difference", colNetAfterFee, n2, colNet, net, colFee, fee)
+	}
+	switch b.feeSign {
+	case 0:
+		b.feeSign, b.feeSignLine, b.feeFrom = sign, b.line, b.file
+	case sign:
+	default:
+		return b.fail(b.line, ErrBillRow, "%s prints 服务费 with the opposite sign to line %d of %s", colNetAfterFee, b.feeSignLine, b.feeFrom)
+	}
+	return nil
 }
 
 // commaPositions appends the offsets of line's commas to pos. It looks at

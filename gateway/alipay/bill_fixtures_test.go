@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/testkit"
 )
 
@@ -106,14 +107,34 @@ func fixtures() map[string][]byte {
 		"20880001000000010156_20261122_业务明细.csv":     good,
 		"20880001000000010156_20261122_业务明细(汇总).csv": summary,
 	})
-
 	// Three more columns at the end (as newer bills have), so 备注 is no
 	// longer last; the rows carry them too.
+	// 实收净额 is 商家实收 + 服务费 (the fee printed negative when charged),
+	// which is what tells the parser the fee's sign.
 	extraHeader := fixtureHeader + ",实收净额（元）,商户识别号,交易方式"
-	var extraRows []string
+	var extraRows, positiveRows, wrongNetRows, positiveFeeRows []string
 	for _, r := range fixtureRows {
-		extraRows = append(extraRows, r+",0.00,\t,支付宝支付")
+		net, fee := rowMoney(r, 12), rowMoney(r, 22)
+		extraRows = append(extraRows, r+","+(net+fee).String()+",\t,支付宝支付")
+		// The same rows from a file that prints a charged fee positive:
+		// 实收净额 = 商家实收 − 服务费 says so.
+		flipped := withField(r, 22, (-fee).String())
+		positiveFeeRows = append(positiveFeeRows, flipped)
+		positiveRows = append(positiveRows, flipped+","+(net+fee).String()+",\t,支付宝支付")
+		wrongNetRows = append(wrongNetRows, r+","+net.String()+",\t,支付宝支付")
 	}
+	// A zip whose files print a charged fee positive: the summary's
+	// 实收净额 = 商家实收 − 服务费 tells it.
+	positiveZip := fixtureZip(map[string]string{
+		"20880001000000010156_20261122_业务明细.csv":     fixtureText(fixtureHeader, positiveFeeRows, fixtureTail(goodPayTotal, goodRefundTotal)),
+		"20880001000000010156_20261122_业务明细(汇总).csv": strings.Replace(summary, ",-0.43,0.00,72.07", ",0.43,0.00,72.07", 1),
+	})
+	// A summary that counts one payment more than the detail file holds.
+	disagreeZip := fixtureZip(map[string]string{
+		"20880001000000010156_20261122_业务明细.csv":     good,
+		"20880001000000010156_20261122_业务明细(汇总).csv": strings.Replace(summary, "合计,,3,2,", "合计,,4,2,", 1),
+	})
+
 	// Columns in another order, found by name all the same.
 	reordered := func(line string) string {
 		f := strings.Split(line, ",")
@@ -144,6 +165,10 @@ func fixtures() map[string][]byte {
 		"detail_gbk.csv":            toGBK(good),
 		"detail_utf8_crlf.csv":      []byte("\ufeff" + strings.ReplaceAll(good, "\n", "\r\n")),
 		"extra_columns.csv":         toGBK(fixtureText(extraHeader, extraRows, fixtureTail(goodPayTotal, goodRefundTotal))),
+		"fee_positive.csv":          toGBK(fixtureText(extraHeader, positiveRows, fixtureTail(goodPayTotal, goodRefundTotal))),
+		"fee_positive.zip":          positiveZip,
+		"net_disagrees.csv":         toGBK(fixtureText(extraHeader, wrongNetRows, fixtureTail(goodPayTotal, goodRefundTotal))),
+		"summary_disagrees.zip":     disagreeZip,
 		"reordered_columns.csv":     toGBK(fixtureText(reordered(fixtureHeader), reRows, fixtureTail(goodPayTotal, goodRefundTotal))),
 		"old_totals.csv":            toGBK(fixtureText(fixtureHeader, fixtureRows, fixtureTail("#交易合计：3笔，交易金额共131.30元，优惠金额共0.00元", "#退款合计：2笔，交易退款金额共-58.80元，优惠退款金额共0.00元"))),
 		"truncated.csv":             toGBK(fixtureText(fixtureHeader, rowsTo(3), nil)),
@@ -159,6 +184,22 @@ func fixtures() map[string][]byte {
 		"unknown_business_type.csv": toGBK(fixtureText(fixtureHeader, unknownType, fixtureTail(goodPayTotal, goodRefundTotal))),
 		"missing_column.csv":        toGBK(fixtureText(strings.Replace(fixtureHeader, "服务费（元）", "手续费（元）", 1), fixtureRows, fixtureTail(goodPayTotal, goodRefundTotal))),
 	}
+}
+
+// rowMoney reads field i of a fixture row as money.
+func rowMoney(row string, i int) gateway.Money {
+	m, err := gateway.ParseMoney(strings.Trim(strings.Split(row, ",")[i], "\t"))
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// withField replaces field i of a fixture row.
+func withField(row string, i int, v string) string {
+	f := strings.Split(row, ",")
+	f[i] = v
+	return strings.Join(f, ",")
 }
 
 func fixturePath(name string) string { return testkit.Testdata("alipay", name) }
@@ -181,7 +222,7 @@ func TestBillFixturesAreCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v (run with -update to write the fixtures)", err)
 		}
-		if name == "bill_20261122.zip" || name == "truncated.zip" || name == "summary_only.zip" {
+		if strings.HasSuffix(name, ".zip") {
 			continue // zip bytes carry timestamps; their content is tested by parsing
 		}
 		if !bytes.Equal(got, data) {

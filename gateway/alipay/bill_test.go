@@ -51,14 +51,15 @@ func wantFixtureLines(t *testing.T) []gateway.BillLine {
 	return []gateway.BillLine{
 		{Line: 6, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000101", OutTradeNo: "PDK9F2A7C1", Amount: 3580, Net: 3580, Fee: 21, Time: at(t, "2026-11-22 09:58:20"), State: "交易", Subject: "洗衣订单-衬衫2件"},
 		{Line: 7, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", Amount: 8880, Net: 8880, Fee: 53, Time: at(t, "2026-11-22 13:01:05"), State: "交易", Subject: "干洗 大衣"},
-		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: -18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", Subject: "干洗 大衣"},
-		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: -17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", Subject: "洗鞋"},
+		{Line: 8, Kind: gateway.LineRefund, TradeNo: "2026112222001400000000000102", OutTradeNo: "PDKB81X3Z2", OutRequestNo: "RQ20261122A", Amount: 3000, Net: -3000, Fee: -18, Time: at(t, "2026-11-22 18:30:41"), State: "退款", RefundStatus: gateway.RefundSuccess, Subject: "干洗 大衣"},
+		{Line: 9, Kind: gateway.LineRefund, TradeNo: "2026112022001400000000000077", OutTradeNo: "PDKOLD0077", OutRequestNo: "RQ20261122B", Amount: 2880, Net: -2880, Fee: -17, Time: at(t, "2026-11-22 20:15:00"), State: "退款", RefundStatus: gateway.RefundSuccess, Subject: "洗鞋"},
 		{Line: 10, Kind: gateway.LinePayment, TradeNo: "2026112222001400000000000103", OutTradeNo: "PDKLATE003", Amount: 670, Net: 670, Fee: 4, Time: at(t, "2026-11-22 23:59:59"), State: "交易", Subject: "熨烫"},
 	}
 }
 
 func TestOpenBillFixtures(t *testing.T) {
-	good := []string{"bill_20261122.zip", "detail_gbk.csv", "detail_utf8_crlf.csv", "extra_columns.csv", "reordered_columns.csv", "old_totals.csv"}
+	good := []string{"bill_20261122.zip", "detail_gbk.csv", "detail_utf8_crlf.csv", "extra_columns.csv", "reordered_columns.csv", "old_totals.csv",
+		"fee_positive.csv", "fee_positive.zip"}
 	for _, name := range good {
 		t.Run(name, func(t *testing.T) {
 			f, err := os.Open(fixturePath(name))
@@ -118,6 +119,8 @@ func TestOpenBillFixtureErrors(t *testing.T) {
 		{"bad_amount.csv", alipay.ErrBillRow, 6, "", "35.805"},
 		{"unknown_business_type.csv", alipay.ErrBillRow, 7, "", "冻结"},
 		{"missing_column.csv", alipay.ErrBillLayout, 5, "", "服务费（元）"},
+		{"net_disagrees.csv", alipay.ErrBillRow, 6, "", "实收净额（元） 35.80 is neither"},
+		{"summary_disagrees.zip", alipay.ErrBillTotals, 6, "", "4 payments"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,3 +250,63 @@ func TestSandboxBillsCutAtMidnight(t *testing.T) {
 }
 
 var alipayOpenBill = alipay.OpenBill
+
+// TestOpenHoldsTheBillToItsOptions: the merchant and the day a bill must be
+// of, a row it must not repeat, and the caps on its size, each refused at
+// the line that shows it.
+func TestOpenHoldsTheBillToItsOptions(t *testing.T) {
+	good := fixtureText(fixtureHeader, fixtureRows, fixtureTail(goodPayTotal, goodRefundTotal))
+	repeated := fixtureText(fixtureHeader, append(append([]string{}, fixtureRows[:3]...), fixtureRows[2:]...), fixtureTail(goodPayTotal, goodRefundTotal))
+	zipped, err := os.ReadFile(fixturePath("bill_20261122.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := at(t, "2026-11-22 15:00:00")
+	cases := []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"pid", []byte(good), gateway.BillOptions{Merchant: "2088000100000001", Day: day}, nil, 0, ""},
+		{"account", zipped, gateway.BillOptions{Account: "20880001000000010156", Day: day}, nil, 0, ""},
+		{"other pid", []byte(good), gateway.BillOptions{Merchant: "2088000100000002"}, gateway.ErrBillMerchant, 2, "20880001000000010156 is not an account of PID 2088000100000002"},
+		{"other account", zipped, gateway.BillOptions{Account: "20880001000000020156"}, gateway.ErrBillMerchant, 2, "recorded from its first bill"},
+		{"other day", []byte(good), gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 3, "not the business day 2026-11-23"},
+		{"repeated refund", []byte(repeated), gateway.BillOptions{}, gateway.ErrBillRepeated, 9, "request RQ20261122A is on line 8 already"},
+		{"lines", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 9}}, gateway.ErrBillTooLarge, 10, "more than 9 lines"},
+		{"inflated csv", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "inflates past 1500 bytes"},
+		{"inflated zip", zipped, gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "more than 1500"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := readAllWith(c.name, c.data, c.opt)
+			if c.kind == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
+	}
+}
+
+func readAllWith(name string, data []byte, opt gateway.BillOptions) error {
+	br, err := alipay.Open(name, bytes.NewReader(data), opt)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := br.Next(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}

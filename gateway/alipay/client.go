@@ -1,17 +1,17 @@
 package alipay
 
 import (
-	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -43,6 +43,12 @@ type Config struct {
 	// Zone is where Alipay's local times are read and bill dates cut;
 	// default gateway.Shanghai.
 	Zone *time.Location
+	// SignType is the app's signature type: SignRSA2 (default) or, for
+	// older apps set up with an RSA (SHA1) key, SignRSA. Requests are
+	// signed with it, and only answers and notifications signed with it
+	// are accepted: an RSA-signed notification to an RSA2 app is refused
+	// as a downgrade.
+	SignType string
 }
 
 // Client is gateway.Platform for one Alipay app, built on
@@ -53,6 +59,8 @@ type Client struct {
 	api       *sdk.Client
 	web       *http.Client // the caller's client as given: bill downloads
 	verifyKey *rsa.PublicKey
+	keyName   string // the verifying key as notification details name it
+	signType  string
 	zone      *time.Location
 }
 
@@ -95,10 +103,22 @@ func New(cfg Config) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	switch cfg.SignType {
+	case "":
+		cfg.SignType = SignRSA2
+	case SignRSA2:
+	case SignRSA:
+		base = &rsa1Transport{key: priv, next: base}
+	default:
+		return nil, fmt.Errorf("alipay: sign_type %q: want RSA2 or RSA", cfg.SignType)
+	}
 	api.Transport = &captureTransport{base: base}
 
 	certMode := len(cfg.AppCertPEM) > 0 || len(cfg.AlipayCertPEM) > 0 || len(cfg.AlipayRootCertPEM) > 0
 	switch {
+	case certMode && cfg.SignType == SignRSA:
+		// Certificate mode exists for RSA2 keys only (alipayCertPublicKey_RSA2.crt).
+		return nil, errors.New("alipay: sign_type RSA works with a public key only; certificate mode signs RSA2")
 	case certMode && len(cfg.AlipayPublicKeyPEM) > 0:
 		return nil, errors.New("alipay: both an Alipay public key and certificates configured; choose one mode")
 	case certMode && (len(cfg.AppCertPEM) == 0 || len(cfg.AlipayCertPEM) == 0 || len(cfg.AlipayRootCertPEM) == 0):
@@ -113,12 +133,23 @@ func New(cfg Config) (*Client, error) {
 	// unknown alipay_cert_sn is an error, and a rotated certificate is
 	// installed by the merchant. The gateway URL is set explicitly, so the
 	// flag changes nothing else we use.
-	api2, err := sdk.New(cfg.AppID, pkcs1PEM(priv), false,
-		sdk.WithSandboxGateway(gw), sdk.WithHTTPClient(&api), sdk.WithTimeLocation(zone))
+	opts := []sdk.OptionFunc{sdk.WithSandboxGateway(gw), sdk.WithHTTPClient(&api), sdk.WithTimeLocation(zone)}
+	var pub *rsa.PublicKey
+	if !certMode {
+		if pub, err = parsePublicKey(cfg.AlipayPublicKeyPEM); err != nil {
+			return nil, fmt.Errorf("alipay: Alipay %w", err)
+		}
+		if cfg.SignType == SignRSA {
+			// The SDK verifies answers with SHA256 only; this verifier
+			// checks the RSA (SHA1) answers such an app receives.
+			opts = append(opts, sdk.WithVerifier("alipay-public-key-rsa", sha1Verifier{pub}))
+		}
+	}
+	api2, err := sdk.New(cfg.AppID, pkcs1PEM(priv), false, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("alipay: %w", err)
 	}
-	c := &Client{appID: cfg.AppID, api: api2, web: web, zone: zone}
+	c := &Client{appID: cfg.AppID, api: api2, web: web, zone: zone, signType: cfg.SignType}
 	if certMode {
 		appCerts := parseCerts(cfg.AppCertPEM)
 		if len(appCerts) == 0 {
@@ -127,9 +158,11 @@ func New(cfg Config) (*Client, error) {
 		if pub, ok := appCerts[0].PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&priv.PublicKey) {
 			return nil, errors.New("alipay: the app certificate is not for the configured app private key")
 		}
-		if c.verifyKey, _, err = alipayCertKey(cfg.AlipayCertPEM, cfg.AlipayRootCertPEM, time.Now()); err != nil {
+		var sn string
+		if c.verifyKey, sn, err = alipayCertKey(cfg.AlipayCertPEM, cfg.AlipayRootCertPEM, time.Now()); err != nil {
 			return nil, fmt.Errorf("alipay: %w", err)
 		}
+		c.keyName = "RSA2 Alipay certificate " + sn
 		if err := api2.LoadAppCertPublicKey(string(cfg.AppCertPEM)); err != nil {
 			return nil, fmt.Errorf("alipay: app certificate: %w", err)
 		}
@@ -140,10 +173,11 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("alipay: alipay certificate: %w", err)
 		}
 	} else {
-		if c.verifyKey, err = parsePublicKey(cfg.AlipayPublicKeyPEM); err != nil {
-			return nil, fmt.Errorf("alipay: Alipay %w", err)
-		}
-		if err := api2.LoadAliPayPublicKey(pkixPEM(c.verifyKey)); err != nil {
+		c.verifyKey = pub
+		c.keyName = cfg.SignType + " Alipay public key"
+		if cfg.SignType == SignRSA {
+			c.keyName = "RSA (SHA1) Alipay public key"
+		} else if err := api2.LoadAliPayPublicKey(pkixPEM(pub)); err != nil {
 			return nil, fmt.Errorf("alipay: Alipay public key: %w", err)
 		}
 	}
@@ -264,6 +298,9 @@ func (c *Client) call(ctx context.Context, method string, do func(context.Contex
 // QueryTrade asks alipay.trade.query for the trade's live state.
 func (c *Client) QueryTrade(ctx context.Context, outTradeNo string) (gateway.Trade, error) {
 	const method = "alipay.trade.query"
+	if err := limitOutTradeNo.Check(gateway.Alipay, outTradeNo); err != nil {
+		return gateway.Trade{}, fmt.Errorf("alipay %s: %w", method, err)
+	}
 	var rsp *sdk.TradeQueryRsp
 	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeQuery(ctx, sdk.TradeQuery{OutTradeNo: outTradeNo})
@@ -349,6 +386,9 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 	if req.Amount <= 0 {
 		return gateway.RefundResult{}, fmt.Errorf("alipay %s: refund amount %s is not positive", method, req.Amount)
 	}
+	if err := c.CheckRefund(req); err != nil {
+		return gateway.RefundResult{}, fmt.Errorf("alipay %s: %w", method, err)
+	}
 	var rsp *sdk.TradeRefundRsp
 	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeRefund(ctx, sdk.TradeRefund{
@@ -408,11 +448,21 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 }
 
 // QueryRefund asks alipay.trade.fastpay.refund.query about one request.
-// Alipay answers a request number it does not know with a bare success:
-// that is ErrRefundNotFound. A known request without refund_status is not
-// (yet) refunded: PENDING.
+// Alipay answers a request number it does not know with a bare success, and
+// one it got but did not carry out without refund_status: both are
+// ErrRefundNotFound, since the documented meaning of a missing refund_status
+// is "the refund request was not received, or the refund failed" (退款状态
+// …未返回该字段表示退款请求未收到或者退款失败; smartwalle/alipay
+// trade_type.go), and the cure for both is the same: send the same
+// out_request_no with the same amount again. The query is only meaningful
+// some seconds after the refund (Alipay asks for 10 s or more: ops waits
+// [refund] query_after).
 func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo string) (gateway.RefundResult, error) {
 	const method = "alipay.trade.fastpay.refund.query"
+	if err := gateway.CheckFields(gateway.Alipay, gateway.FieldValue{Limit: limitOutTradeNo, Value: outTradeNo},
+		gateway.FieldValue{Limit: limitOutRequestNo, Value: outRequestNo}); err != nil {
+		return gateway.RefundResult{}, fmt.Errorf("alipay %s: %w", method, err)
+	}
 	var rsp *sdk.TradeFastPayRefundQueryRsp
 	raw, err := c.call(ctx, method, func(ctx context.Context) (err error) {
 		rsp, err = c.api.TradeFastPayRefundQuery(ctx, sdk.TradeFastPayRefundQuery{
@@ -437,6 +487,10 @@ func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo strin
 	}
 	if rsp.OutRequestNo == "" && rsp.RefundAmount == "" {
 		return gateway.RefundResult{}, fmt.Errorf("%w: %s on order %s", gateway.ErrRefundNotFound, outRequestNo, outTradeNo)
+	}
+	if rsp.RefundStatus == "" {
+		return gateway.RefundResult{}, fmt.Errorf("%w: %s on order %s is known but has no refund_status: not carried out (not received, or failed)",
+			gateway.ErrRefundNotFound, outRequestNo, outTradeNo)
 	}
 	if rsp.OutRequestNo != "" && rsp.OutRequestNo != outRequestNo {
 		return gateway.RefundResult{}, fmt.Errorf("alipay %s: answer is about request %q, asked about %q", method, rsp.OutRequestNo, outRequestNo)
@@ -493,23 +547,23 @@ func (c *Client) parseTime(s string) (time.Time, bool) {
 }
 
 // DownloadBill asks alipay.data.dataservice.bill.downloadurl.query for the
-// trade bill of day's business date, downloads the zip (the URL lives for
-// about 30 seconds), and writes its GBK detail file (…_业务明细.csv) to dst.
-// Alipay gives no hash of its bills; the zip's CRC-32 is checked.
+// trade bill of day's business date and streams the zip it names (the URL
+// lives for about 30 seconds) to dst as it arrives: the zip as served, its
+// detail and summary files inside, never held in memory. Alipay gives no
+// hash of its bills; the entries' CRC-32 is checked when the zip is read.
 func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
-	return c.downloadBill(ctx, day, "trade", "业务明细", dst)
+	return c.downloadBill(ctx, day, "trade", dst)
 }
 
 // DownloadFundBill is DownloadBill for the 账务明细 (bill_type signcustomer:
-// every movement of the account's balance): it writes the zip's
-// …_账务明细.csv to dst.
+// every movement of the account's balance): the zip streams to dst as
+// served, and OpenFundBill reads its …_账务明细.csv where it lies.
 func (c *Client) DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
-	return c.downloadBill(ctx, day, "signcustomer", "账务明细", dst)
+	return c.downloadBill(ctx, day, "signcustomer", dst)
 }
 
-// downloadBill fetches the bill zip of one bill_type and writes its entry
-// named …_<entry>.csv.
-func (c *Client) downloadBill(ctx context.Context, day time.Time, billType, entry string, dst io.Writer) (gateway.BillFile, error) {
+// downloadBill fetches the bill zip of one bill_type and streams it to dst.
+func (c *Client) downloadBill(ctx context.Context, day time.Time, billType string, dst io.Writer) (gateway.BillFile, error) {
 	const method = "alipay.data.dataservice.bill.downloadurl.query"
 	date := day.In(c.zone).Format(time.DateOnly)
 	var rsp *sdk.BillDownloadURLQueryRsp
@@ -538,30 +592,28 @@ func (c *Client) downloadBill(ctx context.Context, day time.Time, billType, entr
 	if resp.StatusCode != http.StatusOK {
 		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: HTTP %d", billType, date, resp.StatusCode)
 	}
-	zipBytes, err := io.ReadAll(io.LimitReader(resp.Body, maxBillZip+1))
+	body := bufio.NewReaderSize(resp.Body, 64<<10)
+	if head, _ := body.Peek(4); !isZip(head) {
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: the download is not a zip (it starts %q)", billType, date, head)
+	}
+	n, err := io.Copy(dst, io.LimitReader(body, maxBillZip+1))
 	if err != nil {
 		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: %w", billType, date, err)
 	}
-	if len(zipBytes) > maxBillZip {
-		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: zip larger than %d bytes", billType, date, maxBillZip)
+	if n > maxBillZip {
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %w: zip larger than %d bytes", billType, date, gateway.ErrBillTooLarge, maxBillZip)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: not a zip: %w", billType, date, err)
+	return gateway.BillFile{Name: billZipName(resp.Header.Get("Content-Disposition"), billType, date), Size: n}, nil
+}
+
+// billZipName is the file name the download gives (Content-Disposition),
+// else one made of the bill type and the date; Alipay names its zips
+// <account>_<yyyymmdd>.csv.zip.
+func billZipName(disposition, billType, date string) string {
+	if _, params, err := mime.ParseMediaType(disposition); err == nil {
+		if name := path.Base(params["filename"]); name != "." && name != "/" && name != "" {
+			return name
+		}
 	}
-	f, name, err := entryOf(zr, entry)
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %w", billType, date, err)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %s: %w", billType, date, name, err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(dst, h), rc)
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %s: %w", billType, date, name, err)
-	}
-	return gateway.BillFile{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	return "alipay_" + billType + "_" + strings.ReplaceAll(date, "-", "") + ".csv.zip"
 }

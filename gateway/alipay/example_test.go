@@ -9,7 +9,8 @@ import (
 )
 
 // Reading a bill as downloaded from Alipay (or the detail CSV alone): rows
-// stream from Next, and io.EOF means the rows add up to the bill's totals.
+// stream from Next, and io.EOF means the rows add up to the bill's totals
+// and, in a zip, to its summary file's (which states the fees).
 func ExampleOpenBill() {
 	f, err := os.Open("../../testdata/alipay/bill_20261122.zip")
 	if err != nil {
@@ -40,7 +41,7 @@ func ExampleOpenBill() {
 	// 8 REFUND PDKB81X3Z2 RQ20261122A 30.00 -30.00 -0.18 11-22 18:30
 	// 9 REFUND PDKOLD0077 RQ20261122B 28.80 -28.80 -0.17 11-22 20:15
 	// 10 PAYMENT PDKLATE003  6.70 6.70 0.04 11-22 23:59
-	// {Payments:3 PaymentAmount:0.00 Refunds:2 RefundAmount:0.00 Fees:0.00 Net:72.50}
+	// {Payments:3 PaymentAmount:0.00 Refunds:2 RefundAmount:0.00 Fees:0.43 Net:72.50}
 }
 
 // Constructing a client from the files a merchant downloads: public-key

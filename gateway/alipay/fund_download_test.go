@@ -12,8 +12,9 @@ import (
 )
 
 // TestDownloadFundBill asks for bill_type signcustomer through the SDK,
-// downloads the zip, and reads the 账务明细: payments and their 收费, a refund
-// and the fee it gives back, the fund faults, movements of no trade.
+// streams the zip as served, and reads its 账务明细 held to the merchant and
+// the day: payments and their 收费, a refund and the fee it gives back, the
+// fund faults, movements of no trade.
 func TestDownloadFundBill(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(testkit.Time(t, "2026-11-22T15:00:00+08:00"))
@@ -40,10 +41,10 @@ func TestDownloadFundBill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(bf.Name, "_20261122_账务明细.csv") || bf.Size != int64(buf.Len()) {
-		t.Fatalf("bill file %+v", bf)
+	if !strings.HasSuffix(bf.Name, "_20261122.csv.zip") || bf.Size != int64(buf.Len()) || !bytes.HasPrefix(buf.Bytes(), []byte("PK\x03\x04")) {
+		t.Fatalf("bill file %+v (%d bytes)", bf, buf.Len())
 	}
-	lines, fr, err := readFunds(bf.Name, buf.Bytes())
+	lines, fr, err := readFundsWith(bf.Name, buf.Bytes(), gateway.BillOptions{Merchant: s.AlipayPID(), Day: testkit.Time(t, "2026-11-22T12:00:00+08:00")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package alipay
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -39,12 +38,15 @@ const (
 
 var fundRequired = []string{fundColFlowNo, fundColBizNo, fundColOutTrade, fundColTime, fundColIncome, fundColExpense, fundColType}
 
-func init() { gateway.RegisterFundBill(gateway.Alipay, OpenFundBill) }
+// Alipay's fund bill is read by OpenFundBill.
+func init() {
+	gateway.RegisterBillFormat(gateway.BillFormat{Channel: gateway.Alipay, Kind: gateway.FundBill, OpenFunds: OpenFundBill})
+}
 
 // OpenFundBill reads an Alipay 账务明细 (the fund bill, bill_type
-// signcustomer): the zip as downloaded (its …_账务明细.csv entry; the
-// (汇总) summary is ignored) or the detail CSV alone, in GBK or UTF-8
-// (detected), times in zone (nil: Asia/Shanghai). Each row becomes one
+// signcustomer): the zip as downloaded (its …_账务明细.csv entry, read where
+// it lies when r is an *os.File; the (汇总) summary is not read) or the
+// detail CSV alone, in GBK or UTF-8 (detected). Each row becomes one
 // gateway.FundLine:
 //
 //   - Amount is 收入金额 for money in and −支出金额 for money out (the 支出
@@ -58,21 +60,28 @@ func init() { gateway.RegisterFundBill(gateway.Alipay, OpenFundBill) }
 //     fee row names its trade in 备注 (服务费[2015…879], 服务费退回(…)) and
 //     that number wins; OutTradeNo is 商户订单号; FlowNo is 账务流水号.
 //
-// After the rows, the end marker and the #收入合计 / #支出合计 lines must be
-// there and agree with the rows before Next returns io.EOF. A trade bill
-// (业务明细) is refused as not a fund bill. Every error is a
-// *gateway.BillError naming the file and line.
-func OpenFundBill(name string, r io.Reader, zone *time.Location) (gateway.FundReader, error) {
-	if zone == nil {
-		zone = gateway.Shanghai
-	}
-	br := bufio.NewReaderSize(r, 256<<10)
-	f := &fundReader{b: billReader{file: name, zone: zone, br: br, cSubj: -1}}
+// The bill is held to opt as a trade bill is (see Open): its #账号 to the
+// merchant, its date window and every row's 发生时间 to the day, no
+// movement twice (gateway.BillKeys.AddMovement), and opt.Limits. After the
+// rows, the end marker and the #收入合计 / #支出合计 lines must be there and
+// agree with the rows before Next returns io.EOF. A trade bill (业务明细) is
+// refused as not a fund bill. Every error is a *gateway.BillError naming
+// the file and line.
+func OpenFundBill(name string, r io.Reader, opt gateway.BillOptions) (gateway.FundReader, error) {
+	chk := gateway.NewBillCheck(opt)
+	f := &fundReader{b: billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}}
 	b := &f.b
-	if head, _ := br.Peek(4); len(head) == 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) {
-		if err := b.openZip(name, func(zr *zip.Reader) (*zip.File, string, error) { return entryOf(zr, "账务明细") }); err != nil {
+	ra, size, next, isZip, err := zipAt(name, r)
+	if err != nil {
+		return nil, err
+	}
+	if isZip {
+		if err := b.openZip(name, ra, size, fundDetail); err != nil {
+			b.close()
 			return nil, err
 		}
+	} else {
+		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	header, err := b.headerLine(fundHeaderFirsts)
 	if err != nil {
@@ -80,6 +89,10 @@ func OpenFundBill(name string, r io.Reader, zone *time.Location) (gateway.FundRe
 		return nil, err
 	}
 	if err := f.mapFundColumns(header); err != nil {
+		b.close()
+		return nil, err
+	}
+	if err := b.checkPreamble(); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -276,6 +289,10 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 	if !ok {
 		return nil, b.fail(b.line, ErrBillRow, "发生时间 %q is not yyyy-MM-dd HH:mm:ss", truncate(b.decode(trimField(v.at(f.c.at))), 40))
 	}
+	if !b.OnDay(at) {
+		return nil, b.fail(b.line, gateway.ErrBillDay, "发生时间 %s is not on the business day %s: a movement of another day's bill",
+			at.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
+	}
 	typ, err := f.fundType(trimField(v.at(f.c.typ)), amount)
 	if err != nil {
 		return nil, err
@@ -328,8 +345,25 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 			}
 		}
 	}
+	if r := b.Keys.AddMovement(l); r != nil {
+		return nil, f.repeated(r)
+	}
 	return l, nil
 }
+
+// repeated refuses a movement an earlier row already booked (its
+// key, see gateway.BillKeys.AddMovement), at its own line.
+func (f *fundReader) repeated(r *gateway.KeyRepeat) error {
+	m := r.Movement
+	what := fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
+	if m.FlowNo != "" {
+		what = fmt.Sprintf("%s %s (%s %s)", fundColFlowNo, m.FlowNo, m.Type, m.Amount)
+	}
+	return f.b.fail(m.Line, gateway.ErrBillRepeated, "movement %s is on line %d already", what, r.First)
+}
+
+// Account returns the #账号 the bill states, empty when it states none.
+func (f *fundReader) Account() string { return f.b.account }
 
 // feeRemark reads 服务费[…] and 服务费退回(…) remarks whose number is ASCII
 // without decoding them.
@@ -463,6 +497,9 @@ func parseFundTotal(s string) (*statedTotal, error) {
 // finish checks the end marker and both totals lines against the rows.
 func (f *fundReader) finish() error {
 	b := &f.b
+	if r := b.Keys.Flush(); r != nil {
+		return f.repeated(r)
+	}
 	if !f.ended {
 		return b.fail(b.line, ErrBillTruncated, "the file ends at line %d inside the movement list, without the 账务明细列表结束 marker", b.line)
 	}

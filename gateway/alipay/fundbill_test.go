@@ -15,7 +15,17 @@ import (
 )
 
 func readFunds(name string, data []byte) ([]gateway.FundLine, gateway.FundReader, error) {
-	fr, err := gateway.OpenFundBill(gateway.Alipay, name, bytes.NewReader(data), nil)
+	return readFundsWith(name, data, gateway.BillOptions{})
+}
+
+// readFundsWith reads a fund bill through the parser Alipay registered
+// for its fund bills, held to opt.
+func readFundsWith(name string, data []byte, opt gateway.BillOptions) ([]gateway.FundLine, gateway.FundReader, error) {
+	f, err := gateway.LookupBillFormat(gateway.Alipay, gateway.FundBill)
+	if err != nil {
+		return nil, nil, err
+	}
+	fr, err := f.OpenFunds(name, bytes.NewReader(data), opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,7 +159,54 @@ func TestOpenFundBillRefusals(t *testing.T) {
 		}
 	}
 	// A trade bill zip holds no 账务明细 entry.
-	if _, _, err := readFunds("trade.zip", fixtures()["bill_20261122.zip"]); err == nil || !strings.Contains(err.Error(), "no …_账务明细.csv file") {
+	if _, _, err := readFunds("trade.zip", fixtures()["bill_20261122.zip"]); err == nil || !strings.Contains(err.Error(), "no …_账务明细.csv detail file") {
 		t.Errorf("trade zip: %v", err)
+	}
+}
+
+// TestOpenFundBillHoldsItsOptions: a fund bill is held to the merchant and
+// the day as a trade bill is (#账号 against the PID or the workspace's
+// account, the date window and every row's 发生时间), a movement booked twice
+// is refused, and so is a bill past the caps, each at the line that shows
+// it.
+func TestOpenFundBillHoldsItsOptions(t *testing.T) {
+	text := string(fundFixture(t, "alipay_fund_20261122.csv"))
+	lines := strings.Split(text, "\r\n")
+	repeated := strings.Join(append(append(append([]string{}, lines[:8]...), lines[7]), lines[8:]...), "\r\n")
+	offDay := strings.Replace(text, "2026-11-22 09:30:10", "2026-11-23 00:00:10", 1)
+	zipped := fundZip(text)
+	day := at(t, "2026-11-22 15:00:00")
+	for _, c := range []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"pid and day", []byte(text), gateway.BillOptions{Merchant: "2088000100000001", Day: day}, nil, 0, ""},
+		{"account, zip", zipped, gateway.BillOptions{Account: "20880001000000010156", Day: day}, nil, 0, ""},
+		{"other pid", []byte(text), gateway.BillOptions{Merchant: "2088000100000002"}, gateway.ErrBillMerchant, 2, "20880001000000010156 is not an account of PID 2088000100000002"},
+		{"other account", zipped, gateway.BillOptions{Account: "20880001000000020156"}, gateway.ErrBillMerchant, 2, "recorded from its first bill"},
+		{"other day", []byte(text), gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 3, "not the business day 2026-11-23"},
+		{"a row of the next day", []byte(offDay), gateway.BillOptions{Day: day}, gateway.ErrBillDay, 8, "发生时间 2026-11-23 00:00:10 is not on the business day 2026-11-22"},
+		{"repeated movement", []byte(repeated), gateway.BillOptions{}, gateway.ErrBillRepeated, 9, "账务流水号 20261122100000000003 (在线支付 19.00) is on line 8 already"},
+		{"lines", []byte(text), gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 9}}, gateway.ErrBillTooLarge, 10, "more than 9 lines"},
+		{"inflated csv", []byte(text), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "inflates past 1500 bytes"},
+		{"inflated zip", zipped, gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "more than 1500"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := readFundsWith(c.name, c.data, c.opt)
+			if c.kind == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
 	}
 }

@@ -102,7 +102,7 @@ func (m *Mapi) VerifyNotification(header http.Header, body []byte, receivedAt ti
 	if st := fields["sign_type"]; !strings.EqualFold(st, "MD5") {
 		return gateway.Notification{}, fmt.Errorf("%w: sign_type %q, want MD5", gateway.ErrBadSignature, st)
 	}
-	sum := md5.Sum(append(notifySignContent(fields), m.cfg.MD5Key...))
+	sum := md5.Sum(append(notifySignContent(fields, "sign", "sign_type"), m.cfg.MD5Key...))
 	want := hex.EncodeToString(sum[:])
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(fields["sign"])), []byte(want)) != 1 {
 		return gateway.Notification{}, fmt.Errorf("%w: not signed with the partner's MD5 key", gateway.ErrBadSignature)

@@ -1,13 +1,11 @@
 package alipay
 
 import (
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,23 +19,26 @@ import (
 // VerifyNotification checks an Alipay asynchronous notification (the form
 // body Alipay posts to notify_url) and returns it normalized.
 //
-// The signature is SHA256withRSA over every non-empty field except sign and
-// sign_type, sorted by name, joined as k=v&k=v. It is computed over the
-// bytes of the values in the notification's charset: Alipay sends a
-// notification in the charset the merchant used when creating the trade,
-// and its SDKs verify content.getBytes(charset). The percent-decoded values
-// are exactly those bytes, so the check runs on them as received; only
-// afterwards are GBK values decoded to UTF-8. A charset other than UTF-8 or
-// GBK (and its GB2312/GB18030 names) is ErrMalformed, as are values that
-// are not valid text in the declared charset.
+// The signature is the app's sign type (SHA256withRSA for RSA2, SHA1withRSA
+// for an app configured RSA; a notification naming the other type is
+// refused) over every non-empty field except sign and sign_type, sorted by
+// name, joined as k=v&k=v. It is computed over the bytes of the values in
+// the notification's charset: Alipay sends a notification in the charset
+// the merchant used when creating the trade, and its SDK verifies
+// content.getBytes(charset) (alipay-sdk-java-all AlipaySignature.rsaCheckV1
+// → AsymmetricManager.verify(content, charset, …)), where content is built
+// from the values the servlet decoded from that charset. The percent-decoded
+// values are exactly those bytes, so the check runs on them as received;
+// only afterwards are GBK values decoded to UTF-8. A charset other than
+// UTF-8 or GBK (and its GB2312/GB18030 names) is ErrMalformed, as are values
+// that are not valid text in the declared charset.
 //
 // Alipay notifications carry no timestamp to judge freshness by (notify_time
 // is informational and retries resend the same one), so header and
 // receivedAt play no part.
 //
 // The SDK's own verifier is not used here because it signs empty fields
-// too ("k=&"), which Alipay excludes; a notification with an empty field
-// would fail against it.
+// too ("k=&"), which Alipay excludes, and knows RSA2 only.
 func (c *Client) VerifyNotification(header http.Header, body []byte, receivedAt time.Time) (gateway.Notification, error) {
 	fields, err := parseNotifyForm(body)
 	if err != nil {
@@ -56,7 +57,7 @@ func (c *Client) VerifyNotification(header http.Header, body []byte, receivedAt 
 	if err != nil {
 		return gateway.Notification{}, err
 	}
-	n.Raw = body
+	n.Raw, n.VerifiedBy = body, c.keyName
 	return n, nil
 }
 
@@ -86,28 +87,31 @@ func parseNotifyForm(body []byte) (map[string]string, error) {
 
 func (c *Client) verifyNotifySignature(fields map[string]string) error {
 	switch st := fields["sign_type"]; st {
-	case "RSA2", "":
+	case c.signType, "":
+	case SignRSA:
+		// SHA1withRSA is the legacy type; this app signs RSA2, so an RSA
+		// notification is a downgrade nobody at Alipay would send it.
+		return fmt.Errorf("%w: sign_type RSA (SHA1) refused as a downgrade: this app is configured %s ([alipay] sign_type)", gateway.ErrBadSignature, c.signType)
 	default:
-		// RSA (SHA1withRSA) is the legacy type; this merchant's app signs
-		// with RSA2, so anything else did not come from its Alipay.
-		return fmt.Errorf("%w: sign_type %q, want RSA2", gateway.ErrBadSignature, st)
+		return fmt.Errorf("%w: sign_type %q, this app is configured %s ([alipay] sign_type)", gateway.ErrBadSignature, st, c.signType)
 	}
 	sig, err := base64.StdEncoding.DecodeString(fields["sign"])
 	if err != nil {
 		return fmt.Errorf("%w: sign is not base64", gateway.ErrBadSignature)
 	}
-	digest := sha256.Sum256(notifySignContent(fields))
-	if err := rsa.VerifyPKCS1v15(c.verifyKey, crypto.SHA256, digest[:], sig); err != nil {
+	if err := verifySign(c.verifyKey, c.signType, notifySignContent(fields, "sign", "sign_type"), sig); err != nil {
 		return fmt.Errorf("%w: not signed by the configured Alipay key", gateway.ErrBadSignature)
 	}
 	return nil
 }
 
-// notifySignContent is what Alipay signs in a notification.
-func notifySignContent(fields map[string]string) []byte {
+// notifySignContent is what Alipay signs: every non-empty field but the
+// excluded ones (a notification excludes sign and sign_type, a request only
+// sign), sorted by name, joined as k=v&k=v with the values as they are.
+func notifySignContent(fields map[string]string, exclude ...string) []byte {
 	keys := make([]string, 0, len(fields))
 	for k, v := range fields {
-		if v != "" && k != "sign" && k != "sign_type" {
+		if v != "" && !slices.Contains(exclude, k) {
 			keys = append(keys, k)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -91,6 +90,10 @@ func (r *alipayRequest) bizString(key string) (string, bool) {
 // signed over together.
 func (a *alipaySide) handleGateway(w http.ResponseWriter, r *http.Request) {
 	req, fault := a.authenticate(w, r)
+	if req != nil && req.params["sign_type"] == alipaySignRSA {
+		// An RSA app gets its answers signed RSA too.
+		w = alipayAnswer{w, alipaySignRSA}
+	}
 	respKey := "error_response"
 	if req != nil && req.method != "" {
 		respKey = strings.ReplaceAll(req.method, ".", "_") + "_response"
@@ -150,7 +153,10 @@ func (a *alipaySide) authenticate(w http.ResponseWriter, r *http.Request) (*alip
 	if p["app_id"] != a.s.cfg.Keys.AlipayAppID {
 		return req, alipayGatewayError(alipayCodeInvalid, "isv.invalid-app-id", "无效的AppID参数")
 	}
-	if p["sign_type"] != "RSA2" {
+	// Both of Alipay's types are taken, as for an app set up with an RSA
+	// and an RSA2 key: smartwalle/alipay and paydesk's RSA2 apps send RSA2,
+	// paydesk's RSA apps RSA.
+	if st := p["sign_type"]; st != alipaySignRSA2 && st != alipaySignRSA {
 		return req, alipayGatewayError(alipayCodeInvalid, "isv.invalid-signature-type", "无效的签名类型")
 	}
 	if cs := strings.ToLower(p["charset"]); cs != "" && cs != "utf-8" {
@@ -177,8 +183,8 @@ func (a *alipaySide) authenticate(w http.ResponseWriter, r *http.Request) (*alip
 	content := alipaySignContent(p, "sign")
 	sig, err := base64.StdEncoding.DecodeString(p["sign"])
 	if err == nil {
-		digest := sha256.Sum256(content)
-		err = rsa.VerifyPKCS1v15(&a.s.cfg.Keys.AlipayAppKey.PublicKey, crypto.SHA256, digest[:], sig)
+		h := alipayHash(p["sign_type"])
+		err = rsa.VerifyPKCS1v15(&a.s.cfg.Keys.AlipayAppKey.PublicKey, h, alipayDigest(h, content), sig)
 	}
 	if err != nil {
 		// Like the real gateway, show the string that was verified: it is
@@ -225,14 +231,40 @@ next:
 	return []byte(b.String())
 }
 
-// alipayRSA2 signs content with SHA256withRSA (PKCS#1 v1.5), base64.
-func alipayRSA2(key *rsa.PrivateKey, content []byte) (string, error) {
-	digest := sha256.Sum256(content)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+// Alipay's sign types: RSA2 is SHA256withRSA, RSA (older apps) SHA1withRSA.
+const (
+	alipaySignRSA2 = "RSA2"
+	alipaySignRSA  = "RSA"
+)
+
+func alipayHash(signType string) crypto.Hash {
+	if signType == alipaySignRSA {
+		return crypto.SHA1
+	}
+	return crypto.SHA256
+}
+
+func alipayDigest(h crypto.Hash, content []byte) []byte {
+	d := h.New()
+	d.Write(content)
+	return d.Sum(nil)
+}
+
+// alipaySign signs content as the sign type says (PKCS#1 v1.5), base64.
+func alipaySign(key *rsa.PrivateKey, signType string, content []byte) (string, error) {
+	h := alipayHash(signType)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, h, alipayDigest(h, content))
 	if err != nil {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(sig), nil
+}
+
+// alipayAnswer carries the sign type an answer is signed with: the
+// request's (RSA requests get RSA answers).
+type alipayAnswer struct {
+	http.ResponseWriter
+	signType string
 }
 
 // writeResponse answers in Alipay's exact shape:
@@ -255,7 +287,14 @@ func (a *alipaySide) writeResponse(w http.ResponseWriter, respKey string, obj an
 			b.WriteString(certs.AlipayCertSN)
 			b.WriteByte('"')
 		}
-		sig, err := alipayRSA2(a.s.cfg.Keys.AlipayPlatformKey, objBytes)
+		st := alipaySignRSA2
+		if aa, ok := w.(alipayAnswer); ok {
+			st = aa.signType
+		}
+		if f := a.s.fault(gateway.Alipay, ""); f.AnswerSignType != "" {
+			st = f.AnswerSignType
+		}
+		sig, err := alipaySign(a.s.cfg.Keys.AlipayPlatformKey, st, objBytes)
 		if err != nil {
 			http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -396,8 +435,14 @@ func (a *alipaySide) tradeRefund(w http.ResponseWriter, r *http.Request, req *al
 		outRequestNo = t.OutTradeNo
 	}
 	reason, _ := req.bizString("refund_reason")
-	existed := t.Refund(outRequestNo) != nil
-	after, ref, err := a.s.apiRefund(RefundSpec{Channel: gateway.Alipay, OutTradeNo: t.OutTradeNo, OutRequestNo: outRequestNo, Amount: amount, Reason: reason})
+	if len(reason) > 256 {
+		// alipay.trade.refund documents refund_reason as String(256).
+		f := alipayGatewayError(alipayCodeInvalid, "isv.invalid-parameter", "参数 refund_reason 长度超过 256")
+		a.writeResponse(w, respKey, f.envelope(), false)
+		return
+	}
+	after, ref, moved, err := a.s.apiRefund(RefundSpec{Channel: gateway.Alipay, OutTradeNo: t.OutTradeNo, OutRequestNo: outRequestNo, Amount: amount, Reason: reason,
+		RetryFailed: true})
 	if !a.s.afterAPI(r, f) {
 		return
 	}
@@ -431,9 +476,16 @@ func (a *alipaySide) tradeRefund(w http.ResponseWriter, r *http.Request, req *al
 		RefundFee:      succeeded.String(),
 		SendBackFee:    "0.00",
 	}
+	if ref.Status == gateway.RefundFailed {
+		// Taken but not carried out (RefundNotCarriedOut): Alipay's
+		// system error asks for the same request again.
+		bf := alipayBusinessError("ACQ.SYSTEM_ERROR", "系统错误")
+		a.writeResponse(w, respKey, alipayRefundResponse{alipayEnvelope: bf.envelope(), OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo}, true)
+		return
+	}
 	if ref.Status == gateway.RefundSuccess {
 		resp.GmtRefundPay = a.alipayTime(ref.SucceededAt)
-		if !existed {
+		if moved {
 			resp.FundChange = "Y"
 			resp.SendBackFee = ref.Amount.String()
 		}

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // alipayForgerKey signs notifications with the BadSignature fault: a
@@ -20,6 +23,13 @@ var alipayForgerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
 // notification builds the trade_status_sync form Alipay posts to the
 // merchant's notify_url, signed over every non-empty field except sign and
 // sign_type, with the event's faults applied.
+//
+// Sign type and charset are the app's and the trade's (Config.AlipaySignType
+// and AlipayCharset, overridden per trade by the NotifySignType and
+// NotifyCharset faults). A GBK notification is the form in GBK: each value's
+// GBK bytes percent-encoded, and the signature over the same bytes, as
+// Alipay's SDK checks it (AlipaySignature.rsaCheckV1 verifies
+// content.getBytes(charset)).
 func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 	t := ev.Trade
 	if t == nil {
@@ -43,7 +53,7 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 		"auth_app_id":      a.s.cfg.Keys.AlipayAppID,
 		"charset":          "utf-8",
 		"version":          "1.0",
-		"sign_type":        "RSA2",
+		"sign_type":        alipaySignRSA2,
 		"trade_no":         t.TradeNo,
 		"out_trade_no":     t.OutTradeNo,
 		"trade_status":     alipayTradeStatus(t),
@@ -73,13 +83,23 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 			f["gmt_close"] = a.alipayTime(ev.Refund.SucceededAt)
 		}
 	}
+	f["sign_type"] = firstOf(ev.Fault.NotifySignType, a.s.cfg.AlipaySignType, alipaySignRSA2)
+	f["charset"] = strings.ToLower(firstOf(ev.Fault.NotifyCharset, a.s.cfg.AlipayCharset, "utf-8"))
+	if f["charset"] == "gbk" {
+		enc := simplifiedchinese.GBK.NewEncoder()
+		for k, v := range f {
+			if f[k], err = enc.String(v); err != nil {
+				return nil, nil, fmt.Errorf("sandbox: field %s has no GBK form: %w", k, err)
+			}
+		}
+	}
 	key := a.s.cfg.Keys.AlipayPlatformKey
 	if ev.Fault.BadSignature {
 		if key, err = alipayForgerKey(); err != nil {
 			return nil, nil, err
 		}
 	}
-	sig, err := alipayRSA2(key, alipaySignContent(f, "sign", "sign_type"))
+	sig, err := alipaySign(key, f["sign_type"], alipaySignContent(f, "sign", "sign_type"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,9 +115,18 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 		}
 	}
 	h := http.Header{}
-	h.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	h.Set("Content-Type", "application/x-www-form-urlencoded; charset="+f["charset"])
 	h.Set("User-Agent", "Mozilla/4.0")
 	return h, []byte(form.Encode()), nil
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 var _ side = (*alipaySide)(nil)

@@ -23,16 +23,7 @@ import (
 	"github.com/paydesk/paydesk/internal/testkit"
 )
 
-// alipayClock is a settable sandbox clock.
-type alipayClock struct{ t atomic.Pointer[time.Time] }
-
-func (c *alipayClock) Now() time.Time  { return *c.t.Load() }
-func (c *alipayClock) Set(t time.Time) { c.t.Store(&t) }
-func newAlipayClock(t time.Time) *alipayClock {
-	c := &alipayClock{}
-	c.Set(t)
-	return c
-}
+func newAlipayClock(t time.Time) *testkit.Clock { return testkit.NewClock(t) }
 
 var sandboxCerts = sync.OnceValues(func() (*sandbox.AlipayCerts, error) {
 	k, err := testkit.LoadSandboxKeys()
@@ -45,7 +36,7 @@ var sandboxCerts = sync.OnceValues(func() (*sandbox.AlipayCerts, error) {
 // startAlipay runs a sandbox at a fixed clock and returns it with an
 // unmodified smartwalle client pointed at it, in public-key or certificate
 // mode. transport, when set, sits under the client (to change answers).
-func startAlipay(t *testing.T, certMode bool, clock *alipayClock, transport http.RoundTripper) (*sandbox.Server, *sdk.Client) {
+func startAlipay(t *testing.T, certMode bool, clock *testkit.Clock, transport http.RoundTripper) (*sandbox.Server, *sdk.Client) {
 	t.Helper()
 	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.Now = clock.Now })
 	k := testkit.SandboxKeys(t)

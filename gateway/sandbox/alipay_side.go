@@ -61,6 +61,10 @@ func (a *alipaySide) newBuyerID(r *rand.Rand) string { return "2088" + randDigit
 // also the legacy gateway's partner id (Keys.AlipayPID).
 func (a *alipaySide) merchantPID() string { return a.s.cfg.Keys.AlipayPID }
 
+// AlipayPID is the PID of the sandbox's Alipay merchant, what a client
+// configures as [alipay] pid (bills state #账号 = PID + 0156).
+func (s *Server) AlipayPID() string { return s.cfg.Keys.AlipayPID }
+
 // billAccount is the account number printed in bills and their file names:
 // the merchant's PID followed by "0156" (the CNY account suffix Alipay uses).
 func (a *alipaySide) billAccount() string { return a.merchantPID() + "0156" }

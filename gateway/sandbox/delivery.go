@@ -17,6 +17,10 @@ type EventKind string
 const (
 	EventPaid     EventKind = "PAID"
 	EventRefunded EventKind = "REFUNDED"
+	// EventRefundAbnormal and EventRefundClosed are WeChat's REFUND.ABNORMAL
+	// and REFUND.CLOSED.
+	EventRefundAbnormal EventKind = "REFUND_ABNORMAL"
+	EventRefundClosed   EventKind = "REFUND_CLOSED"
 )
 
 // Event is one thing the platform notifies the merchant about. Fault holds
@@ -24,7 +28,7 @@ const (
 type Event struct {
 	Kind   EventKind
 	Trade  *Trade
-	Refund *Refund // EventRefunded only
+	Refund *Refund // refund events only
 	Fault  Fault
 	// ID is the notification id (Alipay notify_id, WeChat envelope id).
 	ID string
@@ -60,6 +64,16 @@ func defaultRetryDelays(ch gateway.Channel) []time.Duration {
 	return []time.Duration{15 * s, 15 * s, 30 * s, 3 * m, 10 * m, 20 * m, 30 * m, 30 * m, 30 * m, h, 3 * h, 3 * h, 3 * h, 6 * h, 6 * h}
 }
 
+// url is where an event's notification goes: a refund's own notify URL
+// when its request gave one ("如果参数中传了notify_url，则商户平台上配置的回调地址将不会
+// 生效，优先回调当前传的这个地址", WeChat's 申请退款), else the trade's.
+func (ev Event) url() string {
+	if ev.Refund != nil && ev.Refund.NotifyURL != "" {
+		return ev.Refund.NotifyURL
+	}
+	return ev.Trade.NotifyURL
+}
+
 // notify starts delivering an event's notification (and its duplicates) in
 // the background, with the fault of the trade at this moment.
 func (s *Server) notify(ev Event) {
@@ -69,7 +83,7 @@ func (s *Server) notify(ev Event) {
 	}
 	copies := 1 + ev.Fault.DuplicateNotify
 	for range copies {
-		d := &Delivery{Channel: ev.Trade.Channel, Event: ev.Kind, OutTradeNo: ev.Trade.OutTradeNo, URL: ev.Trade.NotifyURL}
+		d := &Delivery{Channel: ev.Trade.Channel, Event: ev.Kind, OutTradeNo: ev.Trade.OutTradeNo, URL: ev.url()}
 		s.deliveries.add(d)
 		if ev.Fault.DropNotify || d.URL == "" {
 			d.Dropped = true

@@ -15,6 +15,21 @@ type Fault struct {
 	ServerError bool          `json:"server_error,omitempty"` // answer 500 without doing the work
 	// RefundPending leaves new refunds PROCESSING until SettleRefund.
 	RefundPending bool `json:"refund_pending,omitempty"`
+	// RefundEnds answers a new refund PROCESSING and then ends it so, with
+	// its notification: ABNORMAL (REFUND.ABNORMAL: the money left, the
+	// buyer's card refused it), FAILED (REFUND.CLOSED) or SUCCESS.
+	RefundEnds gateway.RefundStatus `json:"refund_ends,omitempty"`
+	// RefundRateLimited answers WeChat refunds 429 FREQUENCY_LIMITED
+	// without carrying them out.
+	RefundRateLimited bool `json:"refund_rate_limited,omitempty"`
+	// RefundSystemError carries a WeChat refund out and answers 500
+	// SYSTEM_ERROR: the caller cannot tell it went through.
+	RefundSystemError bool `json:"refund_system_error,omitempty"`
+	// RefundNotCarriedOut (Alipay) takes a refund request but does not carry
+	// it out, answering a signed ACQ.SYSTEM_ERROR; the refund query then
+	// knows the request but shows no refund_status, and the same request
+	// sent again (with the fault cleared) goes through.
+	RefundNotCarriedOut bool `json:"refund_not_carried_out,omitempty"`
 
 	// Notification faults.
 	DropNotify      bool          `json:"drop_notify,omitempty"`      // never deliver
@@ -29,6 +44,16 @@ type Fault struct {
 	// after the time the notification and queries report: a payment at
 	// 23:59:58 booked at 00:00:03 lands in the next day's bill.
 	BookLate time.Duration `json:"book_late,omitempty"`
+
+	// Alipay notification variants (the trade's, as if it was created so):
+	// NotifySignType "RSA" signs with SHA1withRSA; NotifyCharset "gbk"
+	// sends the form in GBK. Empty uses the sandbox's Config.
+	NotifySignType string `json:"notify_sign_type,omitempty"`
+	NotifyCharset  string `json:"notify_charset,omitempty"`
+	// AnswerSignType, channel-wide, signs every Alipay answer with this
+	// type whatever the request's: "RSA" answers an RSA2 app in SHA1, a
+	// downgrade its client must refuse.
+	AnswerSignType string `json:"answer_sign_type,omitempty"`
 
 	// Fund faults: the platform's money, not its messages.
 	//

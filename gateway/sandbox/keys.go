@@ -28,8 +28,13 @@ type Keys struct {
 	WeChatMerchantSerialNo string          // serial of the merchant API certificate
 	WeChatMerchantKey      *rsa.PrivateKey // apiclient_key.pem: signs requests
 	WeChatPlatformKeyID    string          // PUB_KEY_ID_...: names the platform public key
-	WeChatPlatformKey      *rsa.PrivateKey // WeChat Pay's key: signs responses and notifications
-	WeChatAPIv3Key         string          // 32 bytes: encrypts notification resources
+	WeChatPlatformKey      *rsa.PrivateKey // WeChat Pay's public-key key: signs responses and notifications
+	WeChatAPIv3Key         string          // 32 bytes: encrypts notification resources and downloaded certificates
+
+	// WeChatPlatformCertKey is the key of WeChat Pay's platform certificate
+	// (微信支付平台证书), the other key WeChat signs with, by serial number;
+	// New makes one when it is nil.
+	WeChatPlatformCertKey *rsa.PrivateKey
 
 	// Legacy protocols (see wechat_v2.go, alipay_mapi.go). New fills the
 	// ones left empty, so key sets made before them keep working.
@@ -71,12 +76,12 @@ func (k Keys) validate() error {
 	return nil
 }
 
-// GenerateKeys makes fresh keys and identities (four RSA-2048 keys: about a
+// GenerateKeys makes fresh keys and identities (five RSA-2048 keys: about a
 // second of CPU). Tests use the fixed test keys in testdata instead.
 func GenerateKeys() (Keys, error) {
 	var k Keys
 	var err error
-	for _, p := range []**rsa.PrivateKey{&k.AlipayAppKey, &k.AlipayPlatformKey, &k.WeChatMerchantKey, &k.WeChatPlatformKey} {
+	for _, p := range []**rsa.PrivateKey{&k.AlipayAppKey, &k.AlipayPlatformKey, &k.WeChatMerchantKey, &k.WeChatPlatformKey, &k.WeChatPlatformCertKey} {
 		if *p, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 			return Keys{}, err
 		}
@@ -165,6 +170,7 @@ type savedKeys struct {
 	WeChatMerchantKey      string `json:"wechat_merchant_key"`
 	WeChatPlatformKeyID    string `json:"wechat_platform_key_id"`
 	WeChatPlatformKey      string `json:"wechat_platform_key"`
+	WeChatPlatformCertKey  string `json:"wechat_platform_cert_key,omitempty"`
 	WeChatAPIv3Key         string `json:"wechat_apiv3_key"`
 	WeChatV2APIKey         string `json:"wechat_v2_api_key,omitempty"`
 	AlipayPID              string `json:"alipay_pid,omitempty"`
@@ -174,13 +180,17 @@ type savedKeys struct {
 
 // SaveKeys writes the keys into dir (mode 0600: it holds private keys).
 func (k Keys) SaveKeys(dir string) error {
-	b, err := json.MarshalIndent(savedKeys{
+	sk := savedKeys{
 		AlipayAppID: k.AlipayAppID, AlipayAppKey: string(PrivateKeyPEM(k.AlipayAppKey)), AlipayPlatformKey: string(PrivateKeyPEM(k.AlipayPlatformKey)),
 		WeChatMchID: k.WeChatMchID, WeChatAppID: k.WeChatAppID, WeChatMerchantSerialNo: k.WeChatMerchantSerialNo,
 		WeChatMerchantKey: string(PrivateKeyPEM(k.WeChatMerchantKey)), WeChatPlatformKeyID: k.WeChatPlatformKeyID,
 		WeChatPlatformKey: string(PrivateKeyPEM(k.WeChatPlatformKey)), WeChatAPIv3Key: k.WeChatAPIv3Key,
 		WeChatV2APIKey: k.WeChatV2APIKey, AlipayPID: k.AlipayPID, AlipayMD5Key: k.AlipayMD5Key, TLSCAKey: ecKeyPEM(k.TLSCAKey),
-	}, "", "  ")
+	}
+	if k.WeChatPlatformCertKey != nil {
+		sk.WeChatPlatformCertKey = string(PrivateKeyPEM(k.WeChatPlatformCertKey))
+	}
+	b, err := json.MarshalIndent(sk, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -213,6 +223,13 @@ func LoadKeys(dir string) (Keys, error) {
 		dst **rsa.PrivateKey
 	}{{s.AlipayAppKey, &k.AlipayAppKey}, {s.AlipayPlatformKey, &k.AlipayPlatformKey}, {s.WeChatMerchantKey, &k.WeChatMerchantKey}, {s.WeChatPlatformKey, &k.WeChatPlatformKey}} {
 		if *p.dst, err = ParsePrivateKeyPEM([]byte(p.pem)); err != nil {
+			return Keys{}, fmt.Errorf("%s: %w", keysFile, err)
+		}
+	}
+	// Files written before the sandbox had platform certificates lack
+	// the certificate key: the caller makes one and saves again.
+	if s.WeChatPlatformCertKey != "" {
+		if k.WeChatPlatformCertKey, err = ParsePrivateKeyPEM([]byte(s.WeChatPlatformCertKey)); err != nil {
 			return Keys{}, fmt.Errorf("%s: %w", keysFile, err)
 		}
 	}

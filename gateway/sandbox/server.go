@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +47,19 @@ type Config struct {
 	// Seed makes trade numbers and buyer ids repeatable; 0 picks one.
 	Seed uint64
 
+	// WeChatSign is which key WeChat Pay signs answers and notifications
+	// with: the public key (default), the platform certificate, or either
+	// at random (mixed).
+	WeChatSign WeChatSign
+
+	// AlipaySignType is the simulated app's sign type for notifications:
+	// "RSA2" (default) or "RSA" (SHA1withRSA, older apps). The gateway
+	// takes requests of either type and answers in the request's.
+	AlipaySignType string
+	// AlipayCharset is the charset trades are created in, which their
+	// notifications are sent in: "utf-8" (default) or "gbk".
+	AlipayCharset string
+
 	Logger *slog.Logger
 
 	// Legacy protocols (see wechat_v2.go, alipay_mapi.go).
@@ -74,6 +89,8 @@ type Server struct {
 	// movements are account movements added to the fund bills besides the
 	// trades' own (withdrawals, deductions, transfers in).
 	movements map[gateway.Channel][]FundMovement
+
+	wechatCert *WeChatCert // the platform certificate; nil without WeChat
 
 	deliveries deliveryLog
 	// notifyTransport carries notifications to the merchant. It is the
@@ -145,6 +162,22 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Channels) == 0 {
 		cfg.Channels = gateway.Channels
 	}
+	if _, err := ParseWeChatSign(string(cfg.WeChatSign)); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if cfg.WeChatSign == "" {
+		cfg.WeChatSign = WeChatSignPubKey
+	}
+	switch cfg.AlipaySignType {
+	case "", alipaySignRSA2, alipaySignRSA:
+	default:
+		return nil, fmt.Errorf("sandbox: alipay sign type %q: want RSA2 or RSA", cfg.AlipaySignType)
+	}
+	switch strings.ToLower(cfg.AlipayCharset) {
+	case "", "utf-8", "gbk":
+	default:
+		return nil, fmt.Errorf("sandbox: alipay charset %q: want utf-8 or gbk", cfg.AlipayCharset)
+	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -165,6 +198,19 @@ func New(cfg Config) (*Server, error) {
 		case gateway.Alipay:
 			s.sides[ch] = newAlipaySide(s)
 		case gateway.WeChat:
+			if cfg.Keys.WeChatPlatformCertKey == nil {
+				// Keys saved before the sandbox had certificates.
+				k, err := rsa.GenerateKey(cryptorand.Reader, 2048)
+				if err != nil {
+					return nil, err
+				}
+				s.cfg.Keys.WeChatPlatformCertKey = k
+			}
+			c, err := newWeChatCert(s.cfg.Keys)
+			if err != nil {
+				return nil, err
+			}
+			s.wechatCert = c
 			s.sides[ch] = newWeChatSide(s)
 		default:
 			return nil, fmt.Errorf("%w: %q", errUnknownChannel, ch)

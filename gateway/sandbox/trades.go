@@ -46,20 +46,25 @@ type Refund struct {
 	// Console marks a refund made in the platform's web console rather than
 	// through the API: the merchant's system has no record of it.
 	Console bool
+	// NotifyURL is where the refund's notifications go, when its request
+	// named one (WeChat's notify_url): ahead of the trade's.
+	NotifyURL string
 }
 
-// Refunded is the sum of the trade's successful and pending refunds: what
-// the platform's ceiling check subtracts from the paid amount.
-func (t *Trade) Refunded() (succeeded, pending gateway.Money) {
+// Refunded is the sum of the trade's successful refunds, and of those that
+// hold money without having refunded it (PROCESSING, and ABNORMAL: the
+// money left the merchant and sits with the platform): what the platform's
+// ceiling check subtracts from the paid amount.
+func (t *Trade) Refunded() (succeeded, held gateway.Money) {
 	for _, r := range t.Refunds {
-		switch r.Status {
-		case gateway.RefundSuccess:
+		switch {
+		case r.Status == gateway.RefundSuccess:
 			succeeded += r.Amount
-		case gateway.RefundPending:
-			pending += r.Amount
+		case r.Status.Holds():
+			held += r.Amount
 		}
 	}
-	return succeeded, pending
+	return succeeded, held
 }
 
 // Refund returns the trade's refund with that request number, or nil.
@@ -249,6 +254,13 @@ type RefundSpec struct {
 	Reason       string
 	At           time.Time // defaults to now
 	Console      bool
+	// NotifyURL is the refund request's own notify URL (WeChat's
+	// notify_url); empty sends its notifications to the trade's.
+	NotifyURL string
+	// RetryFailed carries out again a request whose number failed before
+	// (Alipay: a refund queried without refund_status is re-sent under the
+	// same number and amount, and then goes through).
+	RetryFailed bool
 }
 
 // refund applies a refund request to the book: the ceiling (paid minus
@@ -266,9 +278,22 @@ func (s *Server) refund(spec RefundSpec) (*Trade, *Refund, bool, error) {
 	if !ok {
 		return nil, nil, false, fmt.Errorf("%w: %s %s", ErrNoSuchTrade, spec.Channel, spec.OutTradeNo)
 	}
+	f := s.faultLocked(spec.Channel, spec.OutTradeNo)
 	if r := t.Refund(spec.OutRequestNo); r != nil {
 		if r.Amount != spec.Amount {
 			return nil, nil, false, fmt.Errorf("%w: %s was %s, now %s", ErrRefundNoMismatch, spec.OutRequestNo, r.Amount, spec.Amount)
+		}
+		if r.Status == gateway.RefundFailed && spec.RetryFailed && !f.RefundNotCarriedOut {
+			// The same request again, after it was not carried out: this
+			// time it goes through, under the ceiling like a new one.
+			succeeded, held := t.Refunded()
+			if r.Amount > t.Amount-succeeded-held {
+				return nil, nil, false, fmt.Errorf("%w: asked %s, refundable %s", ErrRefundTooLarge, r.Amount, t.Amount-succeeded-held)
+			}
+			at := s.now()
+			r.Status, r.SucceededAt = gateway.RefundSuccess, at
+			rc := *r
+			return t.clone(), &rc, true, nil
 		}
 		rc := *r
 		return t.clone(), &rc, false, nil
@@ -293,10 +318,13 @@ func (s *Server) refund(spec RefundSpec) (*Trade, *Refund, bool, error) {
 		CreatedAt:    at,
 		SucceededAt:  at,
 		Console:      spec.Console,
+		NotifyURL:    spec.NotifyURL,
 	}
-	if f := s.faultLocked(spec.Channel, spec.OutTradeNo); f.RefundPending {
-		r.Status = gateway.RefundPending
-		r.SucceededAt = time.Time{}
+	switch {
+	case f.RefundNotCarriedOut:
+		r.Status, r.SucceededAt = gateway.RefundFailed, time.Time{}
+	case f.RefundPending || f.RefundEnds != "":
+		r.Status, r.SucceededAt = gateway.RefundPending, time.Time{}
 	}
 	t.Refunds = append(t.Refunds, r)
 	rc := *r
@@ -322,21 +350,41 @@ func (s *Server) ConsoleRefund(spec RefundSpec) (*Refund, error) {
 }
 
 // apiRefund is what a platform side calls for a refund request that arrived
-// over its API: it applies the request and notifies a new successful refund.
-func (s *Server) apiRefund(spec RefundSpec) (*Trade, *Refund, error) {
+// over its API: it applies the request and notifies a new successful
+// refund; with the RefundEnds fault, the refund ends (and notifies) just
+// after its PROCESSING answer. The bool says whether money moved (or was
+// taken on) now, rather than by an earlier request under the number.
+func (s *Server) apiRefund(spec RefundSpec) (*Trade, *Refund, bool, error) {
 	t, r, created, err := s.refund(spec)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if created && r.Status == gateway.RefundSuccess {
 		s.notify(Event{Kind: EventRefunded, Trade: t, Refund: r})
 	}
-	return t, r, nil
+	if f := s.fault(spec.Channel, spec.OutTradeNo); created && r.Status == gateway.RefundPending && f.RefundEnds != "" {
+		s.settleLater(spec.Channel, spec.OutTradeNo, r.OutRequestNo, f.RefundEnds)
+	}
+	return t, r, created, nil
 }
 
 // SettleRefund moves a pending refund to SUCCESS (or FAILED) and notifies,
 // as the platform does once the bank confirms.
 func (s *Server) SettleRefund(ch gateway.Channel, outTradeNo, outRequestNo string, ok bool, at time.Time) error {
+	st := gateway.RefundSuccess
+	if !ok {
+		st = gateway.RefundFailed
+	}
+	return s.SettleRefundAs(ch, outTradeNo, outRequestNo, st, at)
+}
+
+// SettleRefundAs ends a refund the way the platform does, and notifies:
+// a PROCESSING refund succeeds (REFUND.SUCCESS), goes ABNORMAL (the money
+// left the merchant and the buyer's bank refused it: REFUND.ABNORMAL) or
+// is CLOSED (FAILED: never carried out, REFUND.CLOSED); an ABNORMAL one
+// succeeds once the merchant has handled it (异常退款). Alipay has no
+// refund notification but success.
+func (s *Server) SettleRefundAs(ch gateway.Channel, outTradeNo, outRequestNo string, to gateway.RefundStatus, at time.Time) error {
 	s.mu.Lock()
 	t, found := s.trades[tradeKey{ch, outTradeNo}]
 	if !found {
@@ -344,22 +392,40 @@ func (s *Server) SettleRefund(ch gateway.Channel, outTradeNo, outRequestNo strin
 		return fmt.Errorf("%w: %s %s", ErrNoSuchTrade, ch, outTradeNo)
 	}
 	r := t.Refund(outRequestNo)
-	if r == nil || r.Status != gateway.RefundPending {
+	if r == nil || !(r.Status == gateway.RefundPending || (r.Status == gateway.RefundAbnormal && to == gateway.RefundSuccess)) {
 		s.mu.Unlock()
-		return fmt.Errorf("%w: no pending refund %s on %s", ErrNoSuchRefund, outRequestNo, outTradeNo)
+		return fmt.Errorf("%w: no refund %s on %s that can become %s", ErrNoSuchRefund, outRequestNo, outTradeNo, to)
 	}
 	if at.IsZero() {
 		at = s.now()
 	}
-	if ok {
-		r.Status, r.SucceededAt = gateway.RefundSuccess, at
-	} else {
-		r.Status = gateway.RefundFailed
+	r.Status = to
+	if to == gateway.RefundSuccess {
+		r.SucceededAt = at
 	}
 	snap, rc := t.clone(), *r
 	s.mu.Unlock()
-	if ok {
-		s.notify(Event{Kind: EventRefunded, Trade: snap, Refund: &rc})
+	kind := map[gateway.RefundStatus]EventKind{gateway.RefundSuccess: EventRefunded, gateway.RefundAbnormal: EventRefundAbnormal, gateway.RefundFailed: EventRefundClosed}[to]
+	if kind == "" || (ch == gateway.Alipay && kind != EventRefunded) {
+		return nil
 	}
+	s.notify(Event{Kind: kind, Trade: snap, Refund: &rc})
 	return nil
+}
+
+// settleLater ends a refund the RefundEnds fault held PROCESSING, after its
+// answer went out: the platform's asynchronous outcome and notification.
+func (s *Server) settleLater(ch gateway.Channel, outTradeNo, outRequestNo string, to gateway.RefundStatus) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-s.ctx.Done():
+			return
+		}
+		if err := s.SettleRefundAs(ch, outTradeNo, outRequestNo, to, time.Time{}); err != nil {
+			s.cfg.Logger.Warn("sandbox could not settle a refund", "out_request_no", outRequestNo, "err", err)
+		}
+	}()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -128,16 +129,19 @@ type wechatRefundAmount struct {
 	RefundFee        int64            `json:"refund_fee"`
 }
 
-// wechatRefundStatus spells a refund's state as APIv3 does. A refund the
-// bank bounced is ABNORMAL (退款异常): the money did not reach the buyer.
+// wechatRefundStatus spells a refund's state as APIv3 does: a refund the
+// bank bounced is ABNORMAL (退款异常: the money did not reach the buyer), one
+// never carried out is CLOSED (退款关闭).
 func wechatRefundStatus(st gateway.RefundStatus) string {
 	switch st {
 	case gateway.RefundSuccess:
 		return "SUCCESS"
 	case gateway.RefundPending:
 		return "PROCESSING"
+	case gateway.RefundAbnormal:
+		return "ABNORMAL"
 	}
-	return "ABNORMAL"
+	return "CLOSED"
 }
 
 func (w *wechatSide) wechatRefundOf(t *Trade, ref *Refund) wechatRefund {
@@ -177,9 +181,10 @@ type wechatRefundRequest struct {
 
 // POST /v3/refund/domestic/refunds
 //
-// notify_url is accepted but not used: the sandbox's core delivers every
-// notification of a trade to the trade's notify URL, which is where paydesk
-// receives refunds as well as payments.
+// A refund's notifications go to the request's notify_url when it has one,
+// ahead of the trade's. Faults: RefundRateLimited answers 429
+// FREQUENCY_LIMITED without refunding; RefundSystemError refunds and answers
+// 500 SYSTEM_ERROR, both signed as WeChat signs its errors.
 func (w *wechatSide) handleRefund(rw http.ResponseWriter, r *http.Request) {
 	body, ok := w.authenticate(rw, r)
 	if !ok {
@@ -214,8 +219,12 @@ func (w *wechatSide) handleRefund(rw http.ResponseWriter, r *http.Request) {
 	if !w.s.beforeAPI(rw, r, f) {
 		return
 	}
-	t2, ref, err := w.s.apiRefund(RefundSpec{Channel: gateway.WeChat, OutTradeNo: t.OutTradeNo, OutRequestNo: req.OutRefundNo,
-		Amount: gateway.Money(*req.Amount.Refund), Reason: req.Reason})
+	if f.RefundRateLimited {
+		w.replyError(rw, &wechatError{http.StatusTooManyRequests, "FREQUENCY_LIMITED", "你的操作过于频繁，请稍后再试"})
+		return
+	}
+	t2, ref, _, err := w.s.apiRefund(RefundSpec{Channel: gateway.WeChat, OutTradeNo: t.OutTradeNo, OutRequestNo: req.OutRefundNo,
+		Amount: gateway.Money(*req.Amount.Refund), Reason: req.Reason, NotifyURL: req.NotifyURL})
 	if !w.s.afterAPI(r, f) {
 		return // Hang: the refund is made, the answer never comes
 	}
@@ -223,14 +232,29 @@ func (w *wechatSide) handleRefund(rw http.ResponseWriter, r *http.Request) {
 		w.replyError(rw, wechatRefundRefusal(err))
 		return
 	}
+	if f.RefundSystemError {
+		w.replyError(rw, &wechatError{http.StatusInternalServerError, "SYSTEM_ERROR", "系统超时，请不要更换商户退款单号，请使用相同参数再次调用API"})
+		return
+	}
 	w.reply(rw, http.StatusOK, w.wechatRefundOf(t2, ref))
 }
 
+// checkWeChatRefundRequest refuses what the refund API documents as
+// invalid (申请退款, https://pay.weixin.qq.com/doc/v3/merchant/4012552567):
+// field lengths in bytes, a notify_url with parameters, a missing amount.
 func checkWeChatRefundRequest(req *wechatRefundRequest) *wechatError {
 	bad := func(msg string) *wechatError { return &wechatError{http.StatusBadRequest, "PARAM_ERROR", msg} }
 	switch {
 	case req.OutRefundNo == "" || len(req.OutRefundNo) > 64:
-		return bad("out_refund_no 必填，且不超过 64 个字符")
+		return bad("out_refund_no 必填，且不超过 64 个字节")
+	case len(req.OutTradeNo) > 32 || len(req.TransactionID) > 32:
+		return bad("out_trade_no 与 transaction_id 不超过 32 个字节")
+	case len(req.Reason) > 80:
+		return bad("reason 不超过 80 个字节")
+	case len(req.NotifyURL) > 256:
+		return bad("notify_url 不超过 256 个字节")
+	case req.NotifyURL != "" && !validNotifyURL(req.NotifyURL):
+		return bad("notify_url 必须为外网可访问的 url，不能携带参数")
 	case req.OutTradeNo == "" && req.TransactionID == "":
 		return bad("out_trade_no 与 transaction_id 必填其一")
 	case req.Amount == nil || req.Amount.Refund == nil || req.Amount.Total == nil:
@@ -241,6 +265,11 @@ func checkWeChatRefundRequest(req *wechatRefundRequest) *wechatError {
 		return bad("amount.refund 必须大于 0")
 	}
 	return nil
+}
+
+func validNotifyURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.RawQuery == ""
 }
 
 // wechatRefundRefusal maps the trade book's refusals to APIv3 errors.

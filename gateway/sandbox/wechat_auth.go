@@ -133,9 +133,15 @@ func parseWeChatAuthorization(h string) (map[string]string, error) {
 }
 
 // reply writes a JSON answer signed as the platform signs its answers:
-// Wechatpay-Serial names the platform public key, and Wechatpay-Signature is
-// SHA256withRSA by the platform key over timestamp\nnonce\nbody\n.
+// Wechatpay-Serial names the key (the platform public key's id or the
+// platform certificate's serial, by the sign mode), and Wechatpay-Signature
+// is SHA256withRSA by that key over timestamp\nnonce\nbody\n.
 func (w *wechatSide) reply(rw http.ResponseWriter, status int, v any) {
+	w.replyWith(rw, status, v, w.signer())
+}
+
+// replyWith answers signed by a given key.
+func (w *wechatSide) replyWith(rw http.ResponseWriter, status int, v any, by wechatSigner) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		http.Error(rw, "sandbox: "+err.Error(), http.StatusInternalServerError)
@@ -144,7 +150,7 @@ func (w *wechatSide) reply(rw http.ResponseWriter, status int, v any) {
 	h := rw.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Request-ID", wechatToken(32))
-	for k, v := range w.signHeaders(w.s.cfg.Keys.WeChatPlatformKey, body) {
+	for k, v := range w.signHeadersAt(by, by.key, body, time.Now()) {
 		h[k] = v
 	}
 	rw.WriteHeader(status)
@@ -156,16 +162,11 @@ func (w *wechatSide) replyError(rw http.ResponseWriter, e *wechatError) {
 	w.reply(rw, e.Status, e)
 }
 
-// signHeaders makes the four Wechatpay-* headers for a body, with a fresh
-// wall-clock timestamp and nonce (the receiver checks the timestamp against
-// its own clock).
-func (w *wechatSide) signHeaders(key *rsa.PrivateKey, body []byte) http.Header {
-	return w.signHeadersAt(key, body, time.Now())
-}
-
-// signHeadersAt signs as of a given time (StaleBy: a notification captured
-// and sent again later, or a platform clock that is off).
-func (w *wechatSide) signHeadersAt(key *rsa.PrivateKey, body []byte, at time.Time) http.Header {
+// signHeadersAt makes the four Wechatpay-* headers for a body as of a time
+// (StaleBy: a notification captured and sent again later, or a platform
+// clock that is off), with a fresh nonce. The serial is by's; the
+// signature is key's, which is by's own unless a fault forges it.
+func (w *wechatSide) signHeadersAt(by wechatSigner, key *rsa.PrivateKey, body []byte, at time.Time) http.Header {
 	ts := strconv.FormatInt(at.Unix(), 10)
 	nonce := wechatToken(32)
 	sum := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
@@ -174,7 +175,7 @@ func (w *wechatSide) signHeadersAt(key *rsa.PrivateKey, body []byte, at time.Tim
 		panic(err) // cannot happen with a valid RSA key
 	}
 	return http.Header{
-		"Wechatpay-Serial":    {w.s.cfg.Keys.WeChatPlatformKeyID},
+		"Wechatpay-Serial":    {by.serial},
 		"Wechatpay-Timestamp": {ts},
 		"Wechatpay-Nonce":     {nonce},
 		"Wechatpay-Signature": {base64.StdEncoding.EncodeToString(sig)},

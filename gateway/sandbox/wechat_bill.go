@@ -57,7 +57,8 @@ func WeChatFee(amount gateway.Money) gateway.Money {
 // WeChatBillRow is one detail row of a WeChat trade bill.
 type WeChatBillRow struct {
 	// Time is 交易时间: when the payment succeeded, or for a refund row when
-	// the refund succeeded (which dates the row into its bill).
+	// the refund was asked for (发起退款时间), which dates the row into its
+	// bill whenever the refund succeeds.
 	Time       time.Time
 	AppID      string
 	MchID      string
@@ -74,10 +75,15 @@ type WeChatBillRow struct {
 	Fee gateway.Money
 
 	// Refund rows only.
-	RefundID        string        // 微信退款单号
-	OutRefundNo     string        // 商户退款单号
-	RefundAmount    gateway.Money // 退款金额 and 申请退款金额
-	RefundCreatedAt time.Time     // 退款申请时间 (REFUND bills); default Time
+	RefundID     string        // 微信退款单号
+	OutRefundNo  string        // 商户退款单号
+	RefundAmount gateway.Money // 退款金额 and 申请退款金额
+	// RefundSucceededAt is 退款成功时间 (REFUND bills); empty unless the
+	// row's status is SUCCESS.
+	RefundSucceededAt time.Time
+	// RefundStatus is 退款状态 as of when the bill was cut, never updated
+	// afterwards: SUCCESS (default), PROCESSING, ABNORMAL or CLOSED.
+	RefundStatus string
 }
 
 // WeChatBillWriter writes a WeChat trade bill row by row, so a bill of any
@@ -96,15 +102,21 @@ type WeChatBillWriter struct {
 	settle, refund, fee, order, applyRefundTotal gateway.Money
 }
 
+// WeChatBillBOM starts every bill the platform serves: its trade and fund
+// bills are UTF-8 with a byte-order mark (wechatpay-axios-plugin's fixture
+// bill has it, and that client's parser drops the first three bytes
+// unconditionally), and the SHA1 in hash_value covers it.
+const WeChatBillBOM = "\ufeff"
+
 // NewWeChatBillWriter starts a bill of kind ALL, SUCCESS or REFUND and
-// writes its header line. Lines end in CRLF.
+// writes the BOM and its header line. Lines end in CRLF.
 func NewWeChatBillWriter(w io.Writer, kind string) (*WeChatBillWriter, error) {
 	h, ok := wechatBillHeaders[kind]
 	if !ok {
 		return nil, fmt.Errorf("sandbox: unknown WeChat bill type %q (want ALL, SUCCESS or REFUND)", kind)
 	}
 	bw := &WeChatBillWriter{Zone: gateway.Shanghai, w: bufio.NewWriterSize(w, 64<<10), kind: kind, buf: make([]byte, 0, 512)}
-	_, bw.err = bw.w.WriteString(strings.Join(h, ",") + "\r\n")
+	_, bw.err = bw.w.WriteString(WeChatBillBOM + strings.Join(h, ",") + "\r\n")
 	return bw, bw.err
 }
 
@@ -132,9 +144,9 @@ func (bw *WeChatBillWriter) Payment(r *WeChatBillRow) error {
 	return bw.emit(b, r)
 }
 
-// Refund writes a refund row (交易状态 REFUND, 退款状态 SUCCESS): the original
-// order's numbers, 0.00 in the order amounts, the refund in 退款金额 and
-// 申请退款金额. A SUCCESS bill has none.
+// Refund writes a refund row (交易状态 REFUND, 退款状态 RefundStatus): the
+// original order's numbers, 0.00 in the order amounts, the refund in 退款金额
+// and 申请退款金额. A SUCCESS bill has none.
 func (bw *WeChatBillWriter) Refund(r *WeChatBillRow) error {
 	if bw.err != nil {
 		return bw.err
@@ -144,15 +156,17 @@ func (bw *WeChatBillWriter) Refund(r *WeChatBillRow) error {
 	}
 	b := bw.common(bw.buf[:0], r, "REFUND")
 	b = append(b, ",`0.00,`0.00"...) // 应结订单金额, 代金券金额
+	status := r.RefundStatus
+	if status == "" {
+		status = "SUCCESS"
+	}
 	if bw.kind == "REFUND" {
-		created := r.RefundCreatedAt
-		if created.IsZero() {
-			created = r.Time
+		b = append(b, ",`"...)
+		b = bw.clock(b, r.Time) // 退款申请时间: the row's 交易时间
+		b = append(b, ",`"...)
+		if !r.RefundSucceededAt.IsZero() {
+			b = bw.clock(b, r.RefundSucceededAt)
 		}
-		b = append(b, ",`"...)
-		b = bw.clock(b, created)
-		b = append(b, ",`"...)
-		b = bw.clock(b, r.Time)
 	}
 	b = append(b, ",`"...)
 	b = append(b, wechatClean(r.RefundID)...)
@@ -160,7 +174,8 @@ func (bw *WeChatBillWriter) Refund(r *WeChatBillRow) error {
 	b = append(b, wechatClean(r.OutRefundNo)...)
 	b = append(b, ",`"...)
 	b = wechatMoney(b, r.RefundAmount)
-	b = append(b, ",`0.00,`ORIGINAL,`SUCCESS"...) // 充值券退款金额, 退款类型, 退款状态
+	b = append(b, ",`0.00,`ORIGINAL,`"...) // 充值券退款金额, 退款类型
+	b = append(b, wechatClean(status)...)  // 退款状态
 	b = bw.tail(b, r, 0, r.RefundAmount)
 	bw.refund += r.RefundAmount
 	bw.applyRefundTotal += r.RefundAmount
@@ -278,8 +293,11 @@ func wechatClean(s string) string {
 // WriteWeChatBill writes the trade bill of kind ALL, SUCCESS or REFUND for
 // the business date of day (in the sandbox's zone), as the platform cuts it:
 // payments by the time they were paid, refund rows by the time the refund
-// succeeded, so a refund shows in a later day's bill than its payment. Rows
-// come in book order, not sorted by time, as in real bills. It returns the
+// was asked for (so a refund shows in a later day's bill than its payment,
+// and in the bill of its request whenever it succeeds), with the 退款状态 it
+// had when the bill was cut, at 09:00 the next morning, never updated: a
+// refund still pending then is PROCESSING on the bill for good. Rows come
+// in book order, not sorted by time, as in real bills. It returns the
 // number of detail rows.
 func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, error) {
 	bw, err := NewWeChatBillWriter(w, kind)
@@ -289,6 +307,7 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 	bw.Zone = s.Zone()
 	start, end := gateway.Day(day, s.Zone())
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(start) && t.Before(end) }
+	cut := end.Add(wechatBillCutAfter)
 	k := s.cfg.Keys
 	for _, t := range s.Trades(gateway.WeChat) {
 		row := WeChatBillRow{AppID: k.WeChatAppID, MchID: k.WeChatMchID, TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo,
@@ -304,12 +323,16 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 			continue
 		}
 		for _, r := range t.Refunds {
-			if r.Status != gateway.RefundSuccess || !in(t.RefundBookedAt(r)) {
+			if !in(r.CreatedAt.Add(t.BookDelay)) {
 				continue
 			}
 			rr := row
-			rr.Time, rr.RefundCreatedAt = t.RefundBookedAt(r), r.CreatedAt
+			rr.Time = r.CreatedAt.Add(t.BookDelay)
 			rr.RefundID, rr.OutRefundNo, rr.RefundAmount = r.RefundID, r.OutRequestNo, r.Amount
+			rr.RefundStatus = wechatRefundStatusAt(r, cut)
+			if rr.RefundStatus == "SUCCESS" {
+				rr.RefundSucceededAt = t.RefundBookedAt(r)
+			}
 			rr.Fee = -WeChatFee(r.Amount)
 			if err := bw.Refund(&rr); err != nil {
 				return 0, err
@@ -317,6 +340,26 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 		}
 	}
 	return bw.Rows(), bw.Close()
+}
+
+// wechatBillCutAfter is when, after its day, the platform makes a day's
+// bill: it starts at 09:00 the next morning ("微信在次日9点启动生成前一天的
+// 对账单"); statuses are as of then.
+const wechatBillCutAfter = 9 * time.Hour
+
+// wechatRefundStatusAt is the 退款状态 a bill cut at cut prints for r:
+// SUCCESS once it succeeded by then, PROCESSING while pending, CLOSED for a
+// refund that failed (WeChat has no FAILED), else the status's own name.
+func wechatRefundStatusAt(r *Refund, cut time.Time) string {
+	switch {
+	case r.Status == gateway.RefundSuccess && !r.SucceededAt.After(cut):
+		return "SUCCESS"
+	case r.Status == gateway.RefundSuccess || r.Status == gateway.RefundPending:
+		return "PROCESSING"
+	case r.Status == gateway.RefundFailed:
+		return "CLOSED"
+	}
+	return string(r.Status)
 }
 
 // wechatBillFile is a bill prepared by /v3/bill/tradebill and fetched

@@ -51,7 +51,7 @@ type WeChatFundWriter struct {
 // written in zone, the balance runs from opening. Lines end in CRLF.
 func NewWeChatFundWriter(w io.Writer, zone *time.Location, opening gateway.Money) *WeChatFundWriter {
 	f := &WeChatFundWriter{w: bufio.NewWriterSize(w, 64<<10), zone: zone, balance: opening}
-	_, f.err = f.w.WriteString(WeChatFundHeader + "\r\n")
+	_, f.err = f.w.WriteString(WeChatBillBOM + WeChatFundHeader + "\r\n")
 	return f
 }
 

@@ -29,7 +29,16 @@ type wechatResource struct {
 	Nonce          string `json:"nonce"`
 }
 
-// wechatRefundNotice is the plaintext of a REFUND.SUCCESS resource.
+// wechatRefundNotices are the refund notifications' event types, summaries
+// and the refund_status their resource carries (退款结果通知).
+var wechatRefundNotices = map[EventKind]struct{ eventType, summary, status string }{
+	EventRefunded:       {"REFUND.SUCCESS", "退款成功", "SUCCESS"},
+	EventRefundAbnormal: {"REFUND.ABNORMAL", "退款异常", "ABNORMAL"},
+	EventRefundClosed:   {"REFUND.CLOSED", "退款关闭", "CLOSED"},
+}
+
+// wechatRefundNotice is the plaintext of a REFUND.* resource; success_time
+// comes with SUCCESS only.
 type wechatRefundNotice struct {
 	MchID               string `json:"mchid"`
 	OutTradeNo          string `json:"out_trade_no"`
@@ -37,7 +46,7 @@ type wechatRefundNotice struct {
 	OutRefundNo         string `json:"out_refund_no"`
 	RefundID            string `json:"refund_id"`
 	RefundStatus        string `json:"refund_status"`
-	SuccessTime         string `json:"success_time"`
+	SuccessTime         string `json:"success_time,omitempty"`
 	UserReceivedAccount string `json:"user_received_account"`
 	Amount              struct {
 		Total       int64 `json:"total"`
@@ -81,17 +90,24 @@ func (w *wechatSide) notification(ev Event) (http.Header, []byte, error) {
 			*tx.Amount.PayerTotal += tamper
 			return tx
 		}
-	case EventRefunded:
-		env.EventType, env.Summary = "REFUND.SUCCESS", "退款成功"
+	case EventRefunded, EventRefundAbnormal, EventRefundClosed:
+		n := wechatRefundNotices[ev.Kind]
+		env.EventType, env.Summary = n.eventType, n.summary
 		env.Resource.OriginalType, env.Resource.AssociatedData = "refund", "refund"
-		env.CreateTime = ev.Refund.SucceededAt.In(z).Format(time.RFC3339)
+		env.CreateTime = w.s.now().In(z).Format(time.RFC3339)
+		if ev.Kind == EventRefunded {
+			env.CreateTime = ev.Refund.SucceededAt.In(z).Format(time.RFC3339)
+		}
 		plain = func(tamper int64) any {
-			n := wechatRefundNotice{MchID: k.WeChatMchID, OutTradeNo: ev.Trade.OutTradeNo, TransactionID: ev.Trade.TradeNo,
-				OutRefundNo: ev.Refund.OutRequestNo, RefundID: ev.Refund.RefundID, RefundStatus: "SUCCESS",
-				SuccessTime: ev.Refund.SucceededAt.In(z).Format(time.RFC3339), UserReceivedAccount: "支付用户零钱"}
-			n.Amount.Total, n.Amount.PayerTotal = int64(ev.Trade.Amount), int64(ev.Trade.Amount)
-			n.Amount.Refund, n.Amount.PayerRefund = int64(ev.Refund.Amount)+tamper, int64(ev.Refund.Amount)+tamper
-			return n
+			rn := wechatRefundNotice{MchID: k.WeChatMchID, OutTradeNo: ev.Trade.OutTradeNo, TransactionID: ev.Trade.TradeNo,
+				OutRefundNo: ev.Refund.OutRequestNo, RefundID: ev.Refund.RefundID, RefundStatus: n.status,
+				UserReceivedAccount: "支付用户零钱"}
+			if ev.Kind == EventRefunded {
+				rn.SuccessTime = ev.Refund.SucceededAt.In(z).Format(time.RFC3339)
+			}
+			rn.Amount.Total, rn.Amount.PayerTotal = int64(ev.Trade.Amount), int64(ev.Trade.Amount)
+			rn.Amount.Refund, rn.Amount.PayerRefund = int64(ev.Refund.Amount)+tamper, int64(ev.Refund.Amount)+tamper
+			return rn
 		}
 	default:
 		return nil, nil, fmt.Errorf("sandbox: no WeChat notification for event %q", ev.Kind)
@@ -102,11 +118,12 @@ func (w *wechatSide) notification(ev Event) (http.Header, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	key := k.WeChatPlatformKey
+	by := w.signer()
+	key := by.key
 	if ev.Fault.BadSignature {
 		key = k.WeChatMerchantKey
 	}
-	header := w.signHeadersAt(key, body, time.Now().Add(-ev.Fault.StaleBy))
+	header := w.signHeadersAt(by, key, body, time.Now().Add(-ev.Fault.StaleBy))
 	if ev.Fault.TamperAmount != 0 {
 		if body, err = w.sealEnvelope(&env, plain(int64(ev.Fault.TamperAmount))); err != nil {
 			return nil, nil, err
@@ -124,15 +141,23 @@ func (w *wechatSide) sealEnvelope(env *wechatEnvelope, plaintext any) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
+	if env.Resource.Ciphertext, err = w.seal(env.Resource, pt); err != nil {
+		return nil, err
+	}
+	return json.Marshal(env)
+}
+
+// seal encrypts plaintext with AEAD_AES_256_GCM under the APIv3 key, with
+// res's nonce and associated data, as WeChat Pay encrypts notification
+// resources and downloaded certificates; base64 of ciphertext and tag.
+func (w *wechatSide) seal(res wechatResource, plaintext []byte) (string, error) {
 	block, err := aes.NewCipher([]byte(w.s.cfg.Keys.WeChatAPIv3Key))
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: APIv3 key: %w", err)
+		return "", fmt.Errorf("sandbox: APIv3 key: %w", err)
 	}
 	gcm, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	sealed := gcm.Seal(nil, []byte(env.Resource.Nonce), pt, []byte(env.Resource.AssociatedData))
-	env.Resource.Ciphertext = base64.StdEncoding.EncodeToString(sealed)
-	return json.Marshal(env)
+	return base64.StdEncoding.EncodeToString(gcm.Seal(nil, []byte(res.Nonce), plaintext, []byte(res.AssociatedData))), nil
 }

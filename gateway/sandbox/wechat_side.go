@@ -8,17 +8,20 @@ import (
 	"time"
 )
 
-// wechatSide simulates WeChat Pay APIv3 for one merchant in platform
-// public-key mode: requests must carry the merchant's WECHATPAY2-SHA256-
-// RSA2048 Authorization, every API answer is signed with the platform key
-// (Wechatpay-Serial = the public key id), notifications are AEAD_AES_256_GCM
-// envelopes under the APIv3 key, and bills are UTF-8 text (gzip on request)
-// fetched through a download URL.
+// wechatSide simulates WeChat Pay APIv3 for one merchant: requests must
+// carry the merchant's WECHATPAY2-SHA256-RSA2048 Authorization, every API
+// answer and notification is signed with the platform public key
+// (Wechatpay-Serial = PUB_KEY_ID_…) or the platform certificate
+// (Wechatpay-Serial = its serial), by the sign mode, notifications are
+// AEAD_AES_256_GCM envelopes under the APIv3 key, /v3/certificates hands out
+// the certificate encrypted the same way, and bills are UTF-8 text (gzip on
+// request) fetched through a download URL.
 //
 // Files: wechat_auth.go (request checks, response signing), wechat_api.go
 // (trade and refund routes), wechat_notify.go (notifications),
-// wechat_bill.go (bill writer and bill routes); v2 (XML) in wechat_v2.go
-// (routes) and wechat_v2_notify.go (notifications).
+// wechat_bill.go (bill writer and bill routes), wechat_cert.go (the
+// platform certificate, the sign modes, /v3/certificates); v2 (XML) in
+// wechat_v2.go (routes) and wechat_v2_notify.go (notifications).
 type wechatSide struct {
 	s *Server
 
@@ -47,6 +50,7 @@ func (w *wechatSide) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+wechatTradeBillPath, w.handleTradeBill)
 	mux.HandleFunc("GET "+wechatFundBillPath, w.handleFundBill)
 	mux.HandleFunc("GET "+wechatBillDownloadPath, w.handleBillDownload)
+	mux.HandleFunc("GET "+wechatCertificatesPath, w.handleCertificates)
 	w.v2Routes(mux)
 }
 

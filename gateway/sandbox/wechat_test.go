@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -284,10 +285,36 @@ func TestWeChatTradeBillEndpoint(t *testing.T) {
 	}
 	text, _ := io.ReadAll(res.Response.Body)
 	sum := sha1.Sum(text)
-	if hex.EncodeToString(sum[:]) != ans["hash_value"] || !bytes.HasPrefix(text, []byte("交易时间,公众账号ID")) ||
+	// The platform's bills start with a UTF-8 BOM, and hash_value covers
+	// the bytes as served, BOM included.
+	if hex.EncodeToString(sum[:]) != ans["hash_value"] || !bytes.HasPrefix(text, []byte("\xef\xbb\xbf交易时间,公众账号ID")) ||
 		!bytes.Contains(text, []byte("\r\n`2026-11-21 15:00:00,`"+k.WeChatAppID+",`"+k.WeChatMchID+",`0,`,`")) ||
 		!bytes.HasSuffix(text, []byte("\r\n`1,`10.00,`0.00,`0.00,`0.06000,`10.00,`0.00\r\n")) {
 		t.Fatalf("SUCCESS bill (%s):\n%s", ans["hash_value"], text)
+	}
+	// wechatpay-axios-plugin (lib/formatter.js, Formatter.castCsvBill) drops
+	// the first three bytes of a bill unconditionally, then splits the
+	// header at commas: with the BOM there, its first column reads 交易时间
+	// (without it, "时间").
+	if first := strings.SplitN(string(text[3:]), ",", 2)[0]; first != "交易时间" {
+		t.Fatalf("the official Node client would read the first column as %q", first)
+	}
+	// Gzipped, the SHA1 is still of the text as made, BOM included.
+	gzAns, err := bill("bill_date=2026-11-21&bill_type=SUCCESS&tar_type=GZIP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gzRes, err := dl.Get(ctx, gzAns["download_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(gzRes.Response.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, _ := io.ReadAll(zr)
+	if gzSum := sha1.Sum(inflated); hex.EncodeToString(gzSum[:]) != gzAns["hash_value"] || !bytes.Equal(inflated, text) {
+		t.Fatalf("gzip bill: sha1 %x, stated %s", gzSum, gzAns["hash_value"])
 	}
 	// The download needs a signed request.
 	if resp, err := http.Get(ans["download_url"]); err != nil || resp.StatusCode != http.StatusUnauthorized {

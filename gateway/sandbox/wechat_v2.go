@@ -235,8 +235,9 @@ func (w *wechatSide) v2CertRequest(rw http.ResponseWriter, r *http.Request) (map
 // POST /secapi/pay/refund (mutual TLS)
 //
 // Like the platform, the answer says the request was accepted; the outcome
-// comes through the refund notification and refundquery. notify_url is
-// accepted, and notifications go to the trade's notify URL as for APIv3.
+// comes through the refund notification and refundquery. A refund's
+// notifications go to its notify_url when it has one, as for APIv3, else
+// to the trade's notify URL.
 func (w *wechatSide) handleV2Refund(rw http.ResponseWriter, r *http.Request) {
 	f, st, ok := w.v2CertRequest(rw, r)
 	if !ok {
@@ -279,8 +280,8 @@ func (w *wechatSide) handleV2Refund(rw http.ResponseWriter, r *http.Request) {
 	if !w.s.beforeAPI(rw, r, fault) {
 		return
 	}
-	t2, ref, err := w.s.apiRefund(RefundSpec{Channel: gateway.WeChat, OutTradeNo: t.OutTradeNo, OutRequestNo: f["out_refund_no"],
-		Amount: gateway.Money(refund), Reason: f["refund_desc"]})
+	t2, ref, _, err := w.s.apiRefund(RefundSpec{Channel: gateway.WeChat, OutTradeNo: t.OutTradeNo, OutRequestNo: f["out_refund_no"],
+		Amount: gateway.Money(refund), Reason: f["refund_desc"], NotifyURL: f["notify_url"]})
 	if !w.s.afterAPI(r, fault) {
 		return // Hang: the refund is made, the answer never comes
 	}

@@ -31,11 +31,25 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("wechat %s: %s (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
 }
 
+// outcomeUnknown says whether a refusal leaves it open whether the request
+// was carried out. The refund API's error table
+// (wechatpay-go services/refunddomestic/api_refunds.go; 申请退款 on
+// pay.weixin.qq.com) says of SYSTEM_ERROR "请不要更换商户退款单号，请使用相同参数
+// 再次调用API", and of FREQUENCY_LIMITED (HTTP 429) to retry later; any 5xx
+// is the platform failing mid-way. All of them are retried under the same
+// request number, never taken as a refusal that would free the amount.
+func (e *APIError) outcomeUnknown() bool {
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Code == "SYSTEM_ERROR" || e.Code == "FREQUENCY_LIMITED"
+}
+
 // QueryTrade asks for a trade by out_trade_no. A trade the platform does not
 // know is gateway.ErrTradeNotFound.
 func (c *Client) QueryTrade(ctx context.Context, outTradeNo string) (gateway.Trade, error) {
 	if outTradeNo == "" {
 		return gateway.Trade{}, errors.New("wechat query trade: out_trade_no is empty")
+	}
+	if err := limitOutTradeNo.Check(gateway.WeChat, outTradeNo); err != nil {
+		return gateway.Trade{}, fmt.Errorf("wechat query trade: %w", err)
 	}
 	svc := native.NativeApiService{Client: c.core}
 	tx, result, err := svc.QueryOrderByOutTradeNo(ctx, native.QueryOrderByOutTradeNoRequest{
@@ -116,10 +130,15 @@ func (c *Client) tradeOf(tx *payments.Transaction, outTradeNo string) (gateway.T
 // the same OutRequestNo again returns the first refund, never a second one.
 //
 // Only a refusal WeChat signed is a definite answer (*APIError). A timeout,
-// a 5xx, or an answer whose signature does not verify wraps
-// gateway.ErrUnknownOutcome: the platform may have refunded, so the caller
-// keeps the refund PENDING and queries it or re-sends the same number.
+// a 5xx, 429 FREQUENCY_LIMITED, SYSTEM_ERROR, or an answer whose signature
+// does not verify wraps gateway.ErrUnknownOutcome: the platform may have
+// refunded, so the caller keeps the refund PENDING and queries it or
+// re-sends the same number. The request carries RefundNotifyURL as its
+// notify_url.
 func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
+	if err := c.CheckRefund(req); err != nil {
+		return gateway.RefundResult{}, fmt.Errorf("wechat refund %s: %w", req.OutRequestNo, err)
+	}
 	switch {
 	case req.OutTradeNo == "" && req.TradeNo == "":
 		return gateway.RefundResult{}, errors.New("wechat refund: out_trade_no and trade_no are both empty")
@@ -148,10 +167,13 @@ func (c *Client) Refund(ctx context.Context, req gateway.RefundRequest) (gateway
 	if req.Reason != "" {
 		body.Reason = &req.Reason
 	}
+	if c.cfg.RefundNotifyURL != "" {
+		body.NotifyUrl = &c.cfg.RefundNotifyURL
+	}
 	svc := refunddomestic.RefundsApiService{Client: c.core}
 	resp, result, err := svc.Create(ctx, body)
 	if err != nil {
-		if e := c.signedRefusal("refund", err); e != nil && e.Status < 500 {
+		if e := c.signedRefusal("refund", err); e != nil && !e.outcomeUnknown() {
 			if e.Status == http.StatusNotFound || e.Code == "RESOURCE_NOT_EXISTS" {
 				return gateway.RefundResult{}, fmt.Errorf("%w: %s: %w", gateway.ErrTradeNotFound, req.OutTradeNo, e)
 			}
@@ -177,6 +199,9 @@ func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo strin
 	if outRequestNo == "" {
 		return gateway.RefundResult{}, errors.New("wechat query refund: out_refund_no is empty")
 	}
+	if err := limitOutRefundNo.Check(gateway.WeChat, outRequestNo); err != nil {
+		return gateway.RefundResult{}, fmt.Errorf("wechat query refund: %w", err)
+	}
 	svc := refunddomestic.RefundsApiService{Client: c.core}
 	resp, result, err := svc.QueryByOutRefundNo(ctx, refunddomestic.QueryByOutRefundNoRequest{OutRefundNo: &outRequestNo})
 	if err != nil {
@@ -196,8 +221,10 @@ func (c *Client) QueryRefund(ctx context.Context, outTradeNo, outRequestNo strin
 	return r, nil
 }
 
-// refundResultOf normalizes a verified refund object. PROCESSING is pending;
-// ABNORMAL (the money did not reach the buyer) and CLOSED are failed.
+// refundResultOf normalizes a verified refund object. PROCESSING is
+// pending; CLOSED (closed without being carried out) is failed; ABNORMAL
+// (the money left the merchant and did not reach the buyer) is
+// gateway.RefundAbnormal.
 func refundResultOf(resp *refunddomestic.Refund, outTradeNo, outRefundNo string) (gateway.RefundResult, error) {
 	if got := str(resp.OutRefundNo); got != outRefundNo {
 		return gateway.RefundResult{}, fmt.Errorf("answer is about out_refund_no %q", got)
@@ -218,7 +245,9 @@ func refundResultOf(resp *refunddomestic.Refund, outTradeNo, outRefundNo string)
 		r.Status = gateway.RefundSuccess
 	case "PROCESSING":
 		r.Status = gateway.RefundPending
-	case "ABNORMAL", "CLOSED":
+	case "ABNORMAL":
+		r.Status = gateway.RefundAbnormal
+	case "CLOSED":
 		r.Status = gateway.RefundFailed
 	default:
 		return gateway.RefundResult{}, fmt.Errorf("unknown refund status %q", r.PlatformState)

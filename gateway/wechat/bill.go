@@ -40,6 +40,9 @@ const (
 	colOrderAmount     = "订单金额"
 	colApplyRefund     = "申请退款金额"
 	colRefundSucceeded = "退款成功时间" // REFUND bills only
+	colMchID           = "商户号"
+	colSubMchID        = "特约商户号" // a service provider's sub-merchant; "0" or empty when none
+	colLegacySubMchID  = "子商户号"  // 2014 layout
 
 	fundFlowFirstColumn = "记账时间" // the fund-flow bill (资金账单), not a trade bill
 
@@ -102,26 +105,36 @@ const maxLine = 1 << 20
 //     has no 申请退款金额), Net = −退款金额 (what leaves the settlement), Fee =
 //     手续费 (negative: the fee returned).
 //
-// Times are read in Asia/Shanghai (see OpenBillIn). Every figure of the
-// summary row is checked against the sums of the rows before Next returns
-// io.EOF, so an excerpt whose summary covers more rows than it holds (as
-// published samples often are) fails at its summary line: a bill is whole
-// or an error, never silently partial. A fund-flow bill (资金账单) is refused
-// as not a trade bill. Every error is a *gateway.BillError naming name and
-// the line.
+// A row is dated by 交易时间: a payment's time, and a refund's request time
+// (WeChat dates a refund row when the refund was initiated, in the ALL and
+// the REFUND bill alike, and never updates its 退款状态: RefundStatus is
+// what it said when the bill was cut). Times are read in Asia/Shanghai (see
+// OpenBillIn). Every figure of the summary row is checked against the sums
+// of the rows before Next returns io.EOF, so an excerpt whose summary covers
+// more rows than it holds (as published samples often are) fails at its
+// summary line: a bill is whole or an error, never silently partial. A
+// fund-flow bill (资金账单) is refused as not a trade bill. A UTF-8 BOM
+// before the header (the platform writes one) is skipped. Every error is a
+// *gateway.BillError naming name and the line.
 func OpenBill(name string, r io.Reader) (gateway.BillReader, error) {
-	return OpenBillIn(name, r, gateway.Shanghai)
+	return Open(name, r, gateway.BillOptions{})
 }
 
 // OpenBillIn is OpenBill with the zone the bill's times are read in (the
 // Zone of the Config; nil means gateway.Shanghai).
 func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillReader, error) {
-	z := zone
-	if z == nil {
-		z = gateway.Shanghai
-	}
+	return Open(name, r, gateway.BillOptions{Zone: zone})
+}
+
+// Open is OpenBill holding the bill to opt: every row must be of the
+// merchant (特约商户号 where set, else 商户号; and all rows of one) and dated
+// on the day, no row may repeat an earlier one's (trade, 交易状态, 商户退款单号),
+// and the text stops at opt.Limits; else the line that shows it is refused.
+func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
+	chk := gateway.NewBillCheck(opt)
+	lim := chk.Opt.Limits
 	br := bufio.NewReaderSize(r, 64<<10)
-	b := &billReader{name: name, zone: z, r: br}
+	b := &billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}
 	// Gzip is told by its magic bytes: the platform sends gzip when asked
 	// (tar_type=GZIP) and people save either form.
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -129,7 +142,9 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 		if err != nil {
 			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		b.r = bufio.NewReaderSize(zr, 64<<10)
+		b.r = bufio.NewReaderSize(gateway.LimitInflated(zr, lim.MaxInflated), 64<<10)
+	} else {
+		b.r = bufio.NewReaderSize(gateway.LimitInflated(br, lim.MaxInflated), 64<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		return nil, err
@@ -160,6 +175,12 @@ type billReader struct {
 	kind   string // "ALL", "SUCCESS", "REFUND" or "2014", for messages
 	fields []string
 
+	gateway.BillCheck
+	// account is the merchant of the rows read so far (see merchantOf),
+	// first seen on line accountLine.
+	account     string
+	accountLine int
+
 	rows     int
 	sums     [numSums]gateway.Money
 	computed gateway.BillTotals
@@ -173,7 +194,7 @@ type billReader struct {
 type columns struct {
 	time, tradeNo, outTradeNo, state, settle, refundID, outRefundNo,
 	refund, couponRefund, refundState, subject, fee, order, applyRefund,
-	refundSucceeded int
+	refundSucceeded, mchID, subMchID int
 	refundBill bool // a REFUND bill: every row is a refund
 }
 
@@ -198,10 +219,16 @@ func (b *billReader) readLine() ([]byte, error) {
 		line = b.long
 	}
 	if err != nil && err != io.EOF {
+		if errors.Is(err, gateway.ErrBillTooLarge) {
+			return nil, b.fail(b.line+1, "%w", err)
+		}
 		return nil, b.fail(b.line+1, "read: %w", err)
 	}
 	if err == io.EOF && len(line) == 0 {
 		return nil, io.EOF
+	}
+	if b.line >= b.Opt.Limits.MaxLines {
+		return nil, b.fail(b.line+1, "%w: more than %d lines", gateway.ErrBillTooLarge, b.Opt.Limits.MaxLines)
 	}
 	b.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})
@@ -256,6 +283,10 @@ func (b *billReader) readHeader() error {
 		outRefundNo: col(colOutRefundNo), refund: col(colRefundAmount), couponRefund: col(colCouponRefund),
 		refundState: col(colRefundState), subject: col(colSubject), fee: col(colFee),
 		order: col(colOrderAmount), applyRefund: col(colApplyRefund), refundSucceeded: col(colRefundSucceeded),
+		mchID: col(colMchID), subMchID: col(colSubMchID),
+	}
+	if c.subMchID < 0 {
+		c.subMchID = col(colLegacySubMchID)
 	}
 	b.kind = "ALL"
 	if c.settle < 0 && col(colLegacyTotal) >= 0 {
@@ -444,7 +475,7 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 	}
 	l.Fee = fee
 	isRefund := c.refundBill || l.State == "REFUND"
-	timeCol := c.time
+	business := l.State
 	if isRefund {
 		if c.refund < 0 || c.outRefundNo < 0 {
 			return nil, b.fail(b.line, "交易状态 REFUND in a %s bill that has no refund columns", b.kind)
@@ -454,8 +485,14 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 		if c.refundID >= 0 {
 			l.RefundID = f[c.refundID]
 		}
+		l.RefundStatus = gateway.RefundSuccess
 		if c.refundState >= 0 && f[c.refundState] != "" {
 			l.State = f[c.refundState]
+			st, ok := refundStatuses[l.State]
+			if !ok {
+				return nil, b.fail(b.line, "退款状态 %q is none of SUCCESS, PROCESSING, ABNORMAL, CLOSED", l.State)
+			}
+			l.RefundStatus = st
 		}
 		l.Amount = refund
 		if c.applyRefund >= 0 {
@@ -469,9 +506,6 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 			// A refund row carries the original order's numbers but not its
 			// amounts; an amount here would be counted twice.
 			return nil, b.fail(b.line, "refund row with order amounts (%s %s, %s %s); WeChat writes 0.00 there", colSettleAmount, settle, colOrderAmount, order)
-		}
-		if c.refundSucceeded >= 0 && f[c.refundSucceeded] != "" {
-			timeCol = c.refundSucceeded
 		}
 	} else {
 		switch l.State {
@@ -495,8 +529,11 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 			return nil, b.fail(b.line, "payment row with refund amounts (%s %s, %s %s); WeChat books a refund as its own row", colRefundAmount, refund, colApplyRefund, apply)
 		}
 	}
-	if l.Time, err = parseBillTime(f[timeCol], b.zone); err != nil {
-		return nil, b.fail(b.line, "%s %q: %v", b.header[timeCol], f[timeCol], err)
+	if l.Time, err = parseBillTime(f[c.time], b.zone); err != nil {
+		return nil, b.fail(b.line, "%s %q: %v", b.header[c.time], f[c.time], err)
+	}
+	if err := b.holdRow(l, f, business); err != nil {
+		return nil, err
 	}
 	b.rows++
 	b.sums[sumCount]++
@@ -571,6 +608,9 @@ func parseBillTime(s string, zone *time.Location) (time.Time, error) {
 // readSummary reads the summary title line (already read, in title) and the
 // one summary row after it, and checks every stated figure against the rows.
 func (b *billReader) readSummary(title []byte) error {
+	if r := b.Keys.Flush(); r != nil {
+		return b.repeated(r)
+	}
 	names, row, titleLine, summaryLine, err := b.summaryRow(title)
 	if err != nil {
 		return err
@@ -583,7 +623,7 @@ func (b *billReader) readSummary(title []byte) error {
 		}
 		var v gateway.Money
 		if id == sumCount {
-			cnt, err := strconv.ParseUint(row[i], 10, 31)
+			cnt, err := strconv.ParseUint(wholeCount(row[i]), 10, 31)
 			if err != nil {
 				return b.fail(summaryLine, "%s %q is not a row count", n, row[i])
 			}

@@ -77,7 +77,7 @@ func TestOpenBillALLWithRefundsFromEarlierDays(t *testing.T) {
 			r := lines[0]
 			want := gateway.BillLine{Line: 2, Kind: gateway.LineRefund, TradeNo: "4200000101202611192034567812", OutTradeNo: "PD20261119A7K2Q9",
 				OutRequestNo: "RF-A7K2Q9-1", RefundID: "50300001012026112100000000011", Amount: 3000, Net: -3000, Fee: -18,
-				Time: shanghai("2026-11-21 09:15:02"), State: "SUCCESS", Subject: "测试商品"}
+				Time: shanghai("2026-11-21 09:15:02"), State: "SUCCESS", RefundStatus: gateway.RefundSuccess, Subject: "测试商品"}
 			if r != want {
 				t.Fatalf("refund row\n got %+v\nwant %+v", r, want)
 			}
@@ -119,12 +119,14 @@ func TestOpenBillLayouts(t *testing.T) {
 		t.Fatalf("SUCCESS bill: %+v, %v", suc, err)
 	}
 
-	// REFUND bill: every row a refund, timed by 退款成功时间.
+	// REFUND bill: every row a refund, dated like the ALL bill's refund
+	// rows by 交易时间, which is 退款申请时间 (when the refund was asked for),
+	// not 退款成功时间.
 	br, ref, err := readAll(t, "refund_bill.txt", testdata(t, "refund_bill.txt"))
 	if err != nil || len(ref) != 2 {
 		t.Fatalf("REFUND bill: %+v, %v", ref, err)
 	}
-	if ref[0].Kind != gateway.LineRefund || ref[0].Amount != 3000 || !ref[0].Time.Equal(shanghai("2026-11-21 09:15:02")) {
+	if ref[0].Kind != gateway.LineRefund || ref[0].Amount != 3000 || !ref[0].Time.Equal(shanghai("2026-11-20 18:00:00")) {
 		t.Fatalf("REFUND row: %+v", ref[0])
 	}
 	if s := br.Stated(); s.Refunds != 2 || s.Payments != 0 || s.RefundAmount != 12999 || s.Net != -12999 {
@@ -223,7 +225,8 @@ func TestOpenBillRealSamples(t *testing.T) {
 	}
 
 	// Facts of single rows: W4's cross-day refund with its negative fee, the
-	// 2014 layout's full-width colons, W5c's refund timed by 退款成功时间.
+	// 2014 layout's full-width colons, W5c's refund dated by 交易时间 (its
+	// 退款申请时间; 退款成功时间 is four seconds later).
 	read := func(name string) []gateway.BillLine {
 		data, _ := os.ReadFile(filepath.Join(dir, name))
 		_, lines, _ := readAll(t, name, data)
@@ -240,7 +243,7 @@ func TestOpenBillRealSamples(t *testing.T) {
 	if w5d := read("W5d_ALL_legacy_2014_docsample.txt"); w5d[0].Amount != 1 || !w5d[0].Time.Equal(shanghai("2014-11-10 16:33:45")) {
 		t.Errorf("W5d: %+v", w5d[0])
 	}
-	if w5c := read("W5c_REFUND_redacted_2019.txt"); !w5c[0].Time.Equal(shanghai("2019-07-23 20:53:40")) || w5c[0].Amount != 1 {
+	if w5c := read("W5c_REFUND_redacted_2019.txt"); !w5c[0].Time.Equal(shanghai("2019-07-23 20:53:36")) || w5c[0].Amount != 1 {
 		t.Errorf("W5c: %+v", w5c[0])
 	}
 }
@@ -297,5 +300,120 @@ func TestOpenBillReadsSandboxBills(t *testing.T) {
 	_, lines, err := readAll(t, "next day", next.Bytes())
 	if err != nil || len(lines) != 1 || lines[0].OutRequestNo != "SB-2-R" || lines[0].Amount != 2000 || lines[0].Fee != -12 {
 		t.Fatalf("next day: %+v, %v", lines, err)
+	}
+}
+
+// TestSandboxDatesRefundRowsAtRequest: the sandbox cuts a day's bill as
+// WeChat Pay does. A refund row is on the bill of the day the refund was
+// asked for, with the 退款状态 it had when the bill was made (09:00 the next
+// morning), never updated: a refund still pending then is PROCESSING for
+// good, in the ALL and the REFUND bill alike, and the bill of the day it
+// succeeded does not list it again.
+func TestSandboxDatesRefundRowsAtRequest(t *testing.T) {
+	s, err := sandbox.New(sandbox.Config{Keys: testkit.SandboxKeys(t), Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := shanghai("2026-11-20 00:00:00")
+	for _, out := range []string{"RQ-SLOW", "RQ-QUICK"} {
+		if _, err := s.CreateTrade(sandbox.TradeSpec{Channel: gateway.WeChat, OutTradeNo: out, Amount: 5000, Subject: "退款"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Pay(gateway.WeChat, out, day.Add(10*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		s.SetFault(gateway.WeChat, out, sandbox.Fault{RefundPending: true})
+		if _, err := s.ConsoleRefund(sandbox.RefundSpec{Channel: gateway.WeChat, OutTradeNo: out, OutRequestNo: out + "-R", Amount: 1200, At: day.Add(23*time.Hour + 50*time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One settles before the bill is made, the other after.
+	if err := s.SettleRefund(gateway.WeChat, "RQ-QUICK", "RQ-QUICK-R", true, day.Add(32*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SettleRefund(gateway.WeChat, "RQ-SLOW", "RQ-SLOW-R", true, day.Add(34*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"ALL", "REFUND"} {
+		var buf bytes.Buffer
+		if _, err := s.WriteWeChatBill(&buf, day, kind); err != nil {
+			t.Fatal(err)
+		}
+		_, lines, err := readAll(t, kind, buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]gateway.BillLine{}
+		for _, l := range lines {
+			if l.Kind == gateway.LineRefund {
+				got[l.OutRequestNo] = l
+			}
+		}
+		asked := day.Add(23*time.Hour + 50*time.Minute)
+		if l := got["RQ-QUICK-R"]; l.RefundStatus != gateway.RefundSuccess || l.State != "SUCCESS" || !l.Time.Equal(asked) || l.Amount != 1200 {
+			t.Errorf("%s: refund settled before the cut: %+v", kind, l)
+		}
+		if l := got["RQ-SLOW-R"]; l.RefundStatus != gateway.RefundPending || l.State != "PROCESSING" || !l.Time.Equal(asked) || l.Amount != 1200 {
+			t.Errorf("%s: refund settled after the cut: %+v", kind, l)
+		}
+	}
+	var next bytes.Buffer
+	if _, err := s.WriteWeChatBill(&next, day.AddDate(0, 0, 1), "ALL"); err == nil && bytes.Contains(next.Bytes(), []byte("RQ-SLOW-R")) {
+		t.Errorf("the day the refund succeeded lists it again:\n%s", next.String())
+	}
+}
+
+// TestOpenHoldsTheBillToItsOptions: rows of another merchant (特约商户号
+// where set, else 商户号) or another day, a repeated row, and the caps, each
+// refused at the line that shows it; a BOM before the header is skipped.
+func TestOpenHoldsTheBillToItsOptions(t *testing.T) {
+	good := testdata(t, "all_crlf_refunds.txt")
+	lines := bytes.Split(good, []byte("\r\n"))
+	repeated := bytes.Join(append(append(append([][]byte{}, lines[:4]...), lines[3]), lines[4:]...), []byte("\r\n"))
+	subMerchant := bytes.Replace(good, []byte("`1900000109,`0,"), []byte("`1900000555,`1900000109,"), -1)
+	mixed := bytes.Replace(good, []byte("`1900000109,`0,"), []byte("`1900000109,`1900000777,"), 1)
+	day := shanghai("2026-11-21 12:00:00")
+	cases := []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"mchid and day", good, gateway.BillOptions{Merchant: "1900000109", Day: day}, nil, 0, ""},
+		{"BOM", append([]byte("\ufeff"), good...), gateway.BillOptions{Merchant: "1900000109", Day: day}, nil, 0, ""},
+		{"gzip", gz(good), gateway.BillOptions{Account: "1900000109", Day: day}, nil, 0, ""},
+		{"a sub-merchant's bill", subMerchant, gateway.BillOptions{Merchant: "1900000109"}, nil, 0, ""},
+		{"other mchid", good, gateway.BillOptions{Merchant: "1900000110"}, gateway.ErrBillMerchant, 2, "merchant 1900000109, not 1900000110"},
+		{"another sub-merchant", mixed, gateway.BillOptions{Merchant: "1900000109"}, gateway.ErrBillMerchant, 2, "merchant 1900000777"},
+		{"rows of two merchants", bytes.Replace(good, []byte("`1900000109,`0,`,`4200000103"), []byte("`1900000109,`1900000444,`,`4200000103"), 1),
+			gateway.BillOptions{}, gateway.ErrBillMerchant, 4, "the rows before it (from line 2) of 1900000109"},
+		{"other day", good, gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 2, "when the refund was asked for"},
+		{"repeated row", repeated, gateway.BillOptions{}, gateway.ErrBillRepeated, 5, "is on line 4 already"},
+		{"lines", good, gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 4}}, gateway.ErrBillTooLarge, 5, "more than 4 lines"},
+		// wechatpay-axios-plugin's fixture bill (tests/fixtures/bill.ALL.csv)
+		// states its row count as `45.0.
+		{"count with a zero fraction", bytes.Replace(good, []byte("\r\n`5,`2127.01,"), []byte("\r\n`5.0,`2127.01,"), 1), gateway.BillOptions{}, nil, 0, ""},
+		{"inflated gzip", gz(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1000}}, gateway.ErrBillTooLarge, 0, "inflates past 1000 bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			br, err := wechat.Open(c.name, bytes.NewReader(c.data), c.opt)
+			for err == nil {
+				_, err = br.Next()
+			}
+			if c.kind == nil {
+				if err != io.EOF {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
 	}
 }

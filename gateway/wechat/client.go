@@ -1,15 +1,18 @@
 // Package wechat is paydesk's WeChat Pay APIv3 client: trade and refund
 // queries, refunds and trade-bill downloads through the official SDK
-// (github.com/wechatpay-apiv3/wechatpay-go) in platform public-key mode,
-// notification verification with the SDK's notify handler, and a
-// hand-written parser for the trade bills (OpenBill).
+// (github.com/wechatpay-apiv3/wechatpay-go), answers and notifications
+// verified under the platform public key or a platform certificate as
+// their Wechatpay-Serial names it, notification verification with the
+// SDK's notify handler, and a hand-written parser for the trade bills
+// (OpenBill).
 //
 // Use:
 //
 //	c, err := wechat.New(wechat.Config{
 //		MchID: "1900000109", AppID: "wx...", MerchantSerialNo: "5157F0...",
 //		PrivateKeyPEM: apiclientKeyPEM, APIv3Key: os.Getenv("PAYDESK_WECHAT_APIV3_KEY"),
-//		PlatformPublicKeyID: "PUB_KEY_ID_...", PlatformPublicKeyPEM: wechatpayPubPEM,
+//		PlatformPublicKeyID: "PUB_KEY_ID_...", PlatformPublicKeyPEM: wechatpayPubPEM, // and/or
+//		PlatformCertPEMs: [][]byte{wechatpayCertPEM},                              // or PlatformCertDownload: true
 //		BaseURL: cfg.BaseURL, // "" for the real platform, the sandbox's URL otherwise
 //	})
 //	trade, err := c.QueryTrade(ctx, outTradeNo)
@@ -39,7 +42,6 @@ import (
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/validators"
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -48,10 +50,10 @@ import (
 // DefaultBaseURL is WeChat Pay's API server, where the SDK sends everything.
 const DefaultBaseURL = "https://api.mch.weixin.qq.com"
 
-// Config is one merchant account at WeChat Pay, in platform public-key mode
-// (微信支付公钥): responses and notifications are verified with the public key
-// downloaded from the merchant platform, so nothing is fetched at start and
-// the client works offline.
+// Config is one merchant account at WeChat Pay. Answers and notifications
+// are verified with the platform public key (微信支付公钥), with platform
+// certificates (微信支付平台证书: files, or downloaded through
+// /v3/certificates), or both, chosen by the serial each signature names.
 type Config struct {
 	MchID            string // 商户号
 	AppID            string // the appid the merchant's orders are made under
@@ -60,10 +62,20 @@ type Config struct {
 	// APIv3Key decrypts notification resources: exactly 32 bytes, as the
 	// merchant platform issues it.
 	APIv3Key string
-	// PlatformPublicKeyID names the platform public key (PUB_KEY_ID_...);
-	// responses and notifications signed under any other serial are refused.
+	// PlatformPublicKeyID names the platform public key (PUB_KEY_ID_...).
 	PlatformPublicKeyID  string
 	PlatformPublicKeyPEM []byte // PKIX "PUBLIC KEY" (or a certificate holding the key)
+	// PlatformCertPEMs are platform certificate files (wechatpay_*.pem as
+	// the merchant downloaded them), each selected by its serial number.
+	PlatformCertPEMs [][]byte
+	// PlatformCertDownload fetches (and every 12 hours, or on an unknown
+	// serial, refreshes) the platform certificates through
+	// /v3/certificates with the SDK's CertificateDownloader, on first use.
+	PlatformCertDownload bool
+	// RefundNotifyURL is sent as each refund's notify_url: where WeChat
+	// Pay posts REFUND.* notifications (ahead of the address configured
+	// in the merchant platform). Empty sends none.
+	RefundNotifyURL string
 	// BaseURL replaces scheme and host of every request the SDK makes
 	// (default DefaultBaseURL); the sandbox's URL in tests and the demo.
 	BaseURL string
@@ -89,11 +101,17 @@ var _ gateway.Platform = (*Client)(nil)
 // network.
 func New(cfg Config) (*Client, error) {
 	var missing []string
-	for name, v := range map[string]string{"MchID": cfg.MchID, "AppID": cfg.AppID, "MerchantSerialNo": cfg.MerchantSerialNo,
-		"PlatformPublicKeyID": cfg.PlatformPublicKeyID} {
+	for name, v := range map[string]string{"MchID": cfg.MchID, "AppID": cfg.AppID, "MerchantSerialNo": cfg.MerchantSerialNo} {
 		if strings.TrimSpace(v) == "" {
 			missing = append(missing, name)
 		}
+	}
+	hasPubKey := len(cfg.PlatformPublicKeyPEM) > 0 || cfg.PlatformPublicKeyID != ""
+	switch {
+	case hasPubKey && (len(cfg.PlatformPublicKeyPEM) == 0 || strings.TrimSpace(cfg.PlatformPublicKeyID) == ""):
+		missing = append(missing, "PlatformPublicKeyID and PlatformPublicKeyPEM (both, for the public key)")
+	case !hasPubKey && len(cfg.PlatformCertPEMs) == 0 && !cfg.PlatformCertDownload:
+		missing = append(missing, "a platform key (PlatformPublicKeyID and PlatformPublicKeyPEM, PlatformCertPEMs, or PlatformCertDownload)")
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("wechat: config is missing %s", strings.Join(sortedStrings(missing), ", "))
@@ -103,13 +121,18 @@ func New(cfg Config) (*Client, error) {
 		// every notification. The length is said, never the key.
 		return nil, fmt.Errorf("wechat: the APIv3 key must be 32 bytes, got %d", len(cfg.APIv3Key))
 	}
+	if err := checkNotifyURL(cfg.RefundNotifyURL); err != nil {
+		return nil, err
+	}
 	merchantKey, err := parsePrivateKey(cfg.PrivateKeyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: merchant private key: %w", err)
 	}
-	platformKey, err := ParsePublicKey(cfg.PlatformPublicKeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("wechat: platform public key: %w", err)
+	var platformKey *rsa.PublicKey
+	if hasPubKey {
+		if platformKey, err = ParsePublicKey(cfg.PlatformPublicKeyPEM); err != nil {
+			return nil, fmt.Errorf("wechat: platform public key: %w", err)
+		}
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
@@ -128,22 +151,37 @@ func New(cfg Config) (*Client, error) {
 	}
 	httpClient.Transport = &rewriteTransport{base: base, next: httpClient.Transport}
 
+	// The client signs with the merchant key; its answers are checked
+	// under whichever platform key their serial names (keys, below).
 	c, err := core.NewClient(context.Background(),
-		option.WithWechatPayPublicKeyAuthCipher(cfg.MchID, cfg.MerchantSerialNo, merchantKey, cfg.PlatformPublicKeyID, platformKey),
+		option.WithMerchantCredential(cfg.MchID, cfg.MerchantSerialNo, merchantKey),
+		option.WithoutValidator(),
 		option.WithHTTPClient(httpClient),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
-	verifier := verifiers.NewSHA256WithRSAPubkeyVerifier(cfg.PlatformPublicKeyID, *platformKey)
-	nv, err := newNotifyVerifier(cfg.MchID, cfg.AppID, cfg.APIv3Key, verifier)
+	var download *certDownload
+	if cfg.PlatformCertDownload {
+		download = newCertDownload(c, cfg.APIv3Key)
+	}
+	certs, err := newCertStore(cfg.PlatformCertPEMs, download)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: %w", err)
+	}
+	keys, err := newPlatformKeys(cfg.PlatformPublicKeyID, platformKey, certs)
+	if err != nil {
+		return nil, err
+	}
+	validator := validators.NewWechatPayResponseValidator(keys)
+	nv, err := newNotifyVerifier(cfg.MchID, cfg.AppID, cfg.APIv3Key, keys)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
 		cfg:       cfg,
-		core:      c,
-		validator: validators.NewWechatPayResponseValidator(verifier),
+		core:      core.NewClientWithValidator(c, validator),
+		validator: validator,
 		notify:    nv,
 	}, nil
 }

@@ -4,13 +4,11 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -33,10 +31,11 @@ type tradeBillAnswer struct {
 // (in the Config's zone): it asks /v3/bill/tradebill for a gzip download
 // (the answer is signed and names the SHA1 of the text), downloads it with a
 // signed request (the file itself comes unsigned, as the SDK expects for
-// downloads), gunzips it, checks the SHA1 over the text, and only then
-// writes the text to dst, so dst never receives a bill that failed the
-// check. A bill that does not exist yet, or a day without trades, is
-// gateway.ErrBillNotReady.
+// downloads), and streams the inflated text to dst while hashing it: the
+// SHA1 covers the bytes as the platform made them, its UTF-8 BOM included.
+// When the SHA1 does not hold, the error says so and the caller discards
+// what dst received. A bill that does not exist yet, or a day without
+// trades, is gateway.ErrBillNotReady.
 func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
 	date := day.In(c.cfg.Zone).Format("2006-01-02")
 	q := url.Values{"bill_date": {date}, "bill_type": {"ALL"}, "tar_type": {"GZIP"}}
@@ -54,8 +53,9 @@ func (c *Client) DownloadFundBill(ctx context.Context, day time.Time, dst io.Wri
 	return c.downloadBill(ctx, "fund bill", "/v3/bill/fundflowbill", date, q, name, dst)
 }
 
-// downloadBill asks a bill endpoint for a gzip download, downloads and
-// checks it, and writes the text to dst as name.
+// downloadBill asks a bill endpoint for a gzip download and streams the
+// inflated text to dst as name while checking its SHA1 (see DownloadBill):
+// the caller spools and hashes what it keeps, and drops it on an error.
 func (c *Client) downloadBill(ctx context.Context, what, path, date string, q url.Values, name string, dst io.Writer) (gateway.BillFile, error) {
 	result, err := c.core.Get(ctx, consts.WechatPayAPIServer+path+"?"+q.Encode())
 	if err != nil {
@@ -92,21 +92,12 @@ func (c *Client) downloadBill(ctx context.Context, what, path, date string, q ur
 		return gateway.BillFile{}, fmt.Errorf("wechat %s %s: download: %w", what, date, err)
 	}
 	defer res.Response.Body.Close()
-
-	// Spool the text to a temporary file while hashing it: bills can be
-	// hundreds of megabytes, and nothing reaches dst before the hash holds.
-	tmp, err := os.CreateTemp("", "paydesk-wechat-bill-*.txt")
-	if err != nil {
-		return gateway.BillFile{}, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
 	zr, err := gzip.NewReader(res.Response.Body)
 	if err != nil {
 		return gateway.BillFile{}, fmt.Errorf("wechat %s %s: download is not gzip: %w", what, date, err)
 	}
 	h1 := sha1.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h1), zr)
+	n, err := io.Copy(io.MultiWriter(dst, h1), gateway.LimitInflated(zr, gateway.DefaultBillLimits.MaxInflated))
 	if err != nil {
 		return gateway.BillFile{}, fmt.Errorf("wechat %s %s: download: %w", what, date, err)
 	}
@@ -114,20 +105,8 @@ func (c *Client) downloadBill(ctx context.Context, what, path, date string, q ur
 		return gateway.BillFile{}, fmt.Errorf("wechat %s %s: SHA1 of the download is %x, the platform states %s: damaged or replaced in transit",
 			what, date, got, ans.HashValue)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return gateway.BillFile{}, err
-	}
-	h256 := sha256.New()
-	written, err := io.Copy(io.MultiWriter(dst, h256), tmp)
-	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("wechat %s %s: write: %w", what, date, err)
-	}
-	if written != n {
-		return gateway.BillFile{}, fmt.Errorf("wechat %s: short copy from the spool file", what)
-	}
 	return gateway.BillFile{
-		Name:   name,
-		SHA256: hex.EncodeToString(h256.Sum(nil)),
-		Size:   written,
+		Name: name,
+		Size: n,
 	}, nil
 }

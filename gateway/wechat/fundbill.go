@@ -54,11 +54,14 @@ const (
 	dirExpense = "支出"
 )
 
-func init() { gateway.RegisterFundBill(gateway.WeChat, OpenFundBill) }
+// WeChat Pay's fund bill is read by OpenFundBill.
+func init() {
+	gateway.RegisterBillFormat(gateway.BillFormat{Channel: gateway.WeChat, Kind: gateway.FundBill, OpenFunds: OpenFundBill})
+}
 
 // OpenFundBill reads a WeChat Pay fund-flow bill (资金账单) of any account
-// (BASIC, OPERATION, FEES), as text or gzip, times in zone (nil:
-// Asia/Shanghai). Each detail row becomes one gateway.FundLine:
+// (BASIC, OPERATION, FEES), as text or gzip. Each detail row becomes one
+// gateway.FundLine:
 //
 //   - Amount = 收支金额 signed by 收支类型 (收入 +, 支出 −); Balance = 账户结余;
 //   - Kind from 业务名称 and 业务类型: 交易 with 收入 a FundPayment, any type
@@ -69,23 +72,32 @@ func init() { gateway.RegisterFundBill(gateway.WeChat, OpenFundBill) }
 //     is the merchant's number: OutTradeNo, or OutRequestNo on refunds;
 //     FlowNo = 资金流水单号.
 //
+// The bill is held to opt as a trade bill is (see Open) as far as it can
+// be: every row's 记账时间 on the day, no movement twice
+// (gateway.BillKeys.AddMovement), and opt.Limits.
+// Its merchant cannot be checked: a fund bill has no 商户号 column and
+// states no account anywhere (a download is the merchant's own, asked for
+// under its key; a file given by hand is taken as the merchant's, and a
+// movement none of its bookings explains is FUND_UNEXPECTED).
+//
 // The summary (资金流水总笔数, 收入笔数, 收入金额, 支出笔数, 支出金额) is checked
 // against the rows before Next returns io.EOF, so an excerpt whose summary
 // covers more rows than it holds fails at the summary row. A trade bill is
 // refused as not a fund bill. Every error is a *gateway.BillError naming
 // name and the line.
-func OpenFundBill(name string, r io.Reader, zone *time.Location) (gateway.FundReader, error) {
-	if zone == nil {
-		zone = gateway.Shanghai
-	}
+func OpenFundBill(name string, r io.Reader, opt gateway.BillOptions) (gateway.FundReader, error) {
+	chk := gateway.NewBillCheck(opt)
+	lim := chk.Opt.Limits
 	br := bufio.NewReaderSize(r, 64<<10)
-	f := &fundReader{lines: billReader{name: name, zone: zone, r: br}}
+	f := &fundReader{lines: billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		f.lines.r = bufio.NewReaderSize(zr, 64<<10)
+		f.lines.r = bufio.NewReaderSize(gateway.LimitInflated(zr, lim.MaxInflated), 64<<10)
+	} else {
+		f.lines.r = bufio.NewReaderSize(gateway.LimitInflated(br, lim.MaxInflated), 64<<10)
 	}
 	if err := f.readFundHeader(); err != nil {
 		return nil, err
@@ -275,8 +287,26 @@ func (f *fundReader) row(raw []byte) (*gateway.FundLine, error) {
 	if l.Time, err = parseBillTime(v[c.time], b.zone); err != nil {
 		return nil, b.fail(b.line, "%s %q: %v", fundColTime, v[c.time], err)
 	}
+	if !b.OnDay(l.Time) {
+		return nil, b.fail(b.line, "%w: %s %s is not on the business day %s: a movement of another day's bill", gateway.ErrBillDay,
+			fundColTime, l.Time.Format(time.DateTime), b.DayStart.Format(time.DateOnly))
+	}
+	if r := b.Keys.AddMovement(l); r != nil {
+		return nil, f.repeated(r)
+	}
 	f.sums.Add(l)
 	return l, nil
+}
+
+// repeated refuses a movement an earlier row already booked (its
+// key, see gateway.BillKeys.AddMovement), at its own line.
+func (f *fundReader) repeated(r *gateway.KeyRepeat) error {
+	m := r.Movement
+	what := fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
+	if m.FlowNo != "" {
+		what = fmt.Sprintf("%s %s (%s %s)", fundColFlowNo, m.FlowNo, m.Type, m.Amount)
+	}
+	return f.lines.fail(m.Line, "%w: movement %s is on line %d already", gateway.ErrBillRepeated, what, r.First)
 }
 
 // fundKind maps 业务名称 and 业务类型 (and the direction) to what the movement
@@ -299,6 +329,9 @@ func fundKind(name, typ string, amount gateway.Money) gateway.FundKind {
 // row after it, and checks every figure against the rows.
 func (f *fundReader) readFundSummary(title []byte) error {
 	b := &f.lines
+	if r := b.Keys.Flush(); r != nil {
+		return f.repeated(r)
+	}
 	names, row, titleLine, summaryLine, err := b.summaryRow(title)
 	if err != nil {
 		return err

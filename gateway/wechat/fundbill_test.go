@@ -16,7 +16,18 @@ import (
 
 func readFunds(t *testing.T, name string, data []byte) (gateway.FundReader, []gateway.FundLine, error) {
 	t.Helper()
-	fr, err := gateway.OpenFundBill(gateway.WeChat, name, bytes.NewReader(data), nil)
+	return readFundsWith(t, name, data, gateway.BillOptions{})
+}
+
+// readFundsWith reads a fund bill through the parser WeChat Pay registered
+// for its fund bills, held to opt.
+func readFundsWith(t *testing.T, name string, data []byte, opt gateway.BillOptions) (gateway.FundReader, []gateway.FundLine, error) {
+	t.Helper()
+	f, err := gateway.LookupBillFormat(gateway.WeChat, gateway.FundBill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := f.OpenFunds(name, bytes.NewReader(data), opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,6 +127,49 @@ func TestOpenFundBillRefusals(t *testing.T) {
 	if _, err := wechat.OpenBill("fundflow_basic.txt", bytes.NewReader(testdata(t, "fundflow_basic.txt"))); err == nil ||
 		!strings.Contains(err.Error(), "fund-flow bill") {
 		t.Errorf("trade parser on a fund bill: %v", err)
+	}
+}
+
+// TestOpenFundBillHoldsItsOptions: what a fund bill can be held to. Every
+// row's 记账时间 must be on the day, a movement booked twice is refused, and
+// so is a bill past the caps; a BOM before the header is skipped. Its
+// merchant cannot be checked: the 资金账单 has no 商户号 column and states
+// no account, so a configured mchid or a recorded account refuses nothing.
+func TestOpenFundBillHoldsItsOptions(t *testing.T) {
+	good := testdata(t, "fundflow_basic.txt")
+	lines := bytes.Split(good, []byte("\n"))
+	repeated := bytes.Join(append(append(append([][]byte{}, lines[:3]...), lines[2]), lines[3:]...), []byte("\n"))
+	offDay := bytes.Replace(good, []byte("`2026-11-22 18:00:00"), []byte("`2026-11-23 18:00:00"), 1)
+	day := shanghai("2026-11-22 12:00:00")
+	for _, c := range []struct {
+		name string
+		data []byte
+		opt  gateway.BillOptions
+		kind error
+		line int
+		text string
+	}{
+		{"mchid and day", good, gateway.BillOptions{Merchant: "1900000109", Day: day}, nil, 0, ""},
+		{"BOM, gzip, an account", gz(append([]byte("\ufeff"), good...)), gateway.BillOptions{Account: "1900000110", Day: day}, nil, 0, ""},
+		{"other day", good, gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 2, "记账时间 2026-11-22 09:30:12 is not on the business day 2026-11-23"},
+		{"a row of the next day", offDay, gateway.BillOptions{Day: day}, gateway.ErrBillDay, 7, "2026-11-23 18:00:00"},
+		{"repeated movement", repeated, gateway.BillOptions{}, gateway.ErrBillRepeated, 4, "资金流水单号 4200000101202611220000000201 (交易/扣除交易手续费 -0.60) is on line 3 already"},
+		{"lines", good, gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 4}}, gateway.ErrBillTooLarge, 5, "more than 4 lines"},
+		{"inflated gzip", gz(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1000}}, gateway.ErrBillTooLarge, 0, "inflates past 1000 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := readFundsWith(t, c.name, c.data, c.opt)
+			if c.kind == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *gateway.BillError
+			if !errors.As(err, &be) || !errors.Is(err, c.kind) || (c.line > 0 && be.Line != c.line) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v; want %v at line %d saying %q", err, c.kind, c.line, c.text)
+			}
+		})
 	}
 }
 

@@ -27,6 +27,7 @@ const FreshnessWindow = 5 * time.Minute
 type notifyVerifier struct {
 	mchID, appID string
 	handler      *notify.Handler
+	keys         auth.Verifier
 }
 
 // newNotifyVerifier builds the SDK handler around verifier. The AES key may
@@ -37,7 +38,18 @@ func newNotifyVerifier(mchID, appID, apiV3Key string, verifier auth.Verifier) (*
 	if err != nil {
 		return nil, fmt.Errorf("wechat: APIv3 key: %w", err)
 	}
-	return &notifyVerifier{mchID: mchID, appID: appID, handler: h}, nil
+	return &notifyVerifier{mchID: mchID, appID: appID, handler: h, keys: verifier}, nil
+}
+
+// keyName names the key a serial selected, as notification details show
+// it.
+func (v *notifyVerifier) keyName(serial string) string {
+	if k, ok := v.keys.(*platformKeys); ok {
+		if name, ok := k.describe(context.Background(), serial); ok {
+			return name
+		}
+	}
+	return "key " + serial
 }
 
 // VerifyNotification checks a WeChat Pay notification as it was received:
@@ -45,8 +57,12 @@ func newNotifyVerifier(mchID, appID, apiV3Key string, verifier auth.Verifier) (*
 // timestamp\nnonce\nbody\n, freshness of the timestamp at receivedAt (so a
 // replay judges it as of the original receipt), the AES-GCM decryption of
 // the resource with the APIv3 key, and that it is addressed to this mchid
-// and appid. TRANSACTION.SUCCESS is gateway.EventPayment, REFUND.SUCCESS is
-// gateway.EventRefund, anything else gateway.EventOther.
+// and appid. The key is the one Wechatpay-Serial names: the platform public
+// key or a platform certificate (Notification.VerifiedBy says which); a
+// serial naming neither is a *gateway.UnknownKeyError. TRANSACTION.SUCCESS
+// is gateway.EventPayment; REFUND.SUCCESS, REFUND.ABNORMAL and REFUND.CLOSED
+// are gateway.EventRefund, EventRefundAbnormal and EventRefundClosed;
+// anything else gateway.EventOther.
 //
 // Errors wrap gateway.ErrMalformed, ErrBadSignature, ErrStale or
 // ErrWrongMerchant; any other error is a failure on paydesk's side (a wrong
@@ -61,6 +77,7 @@ func (c *Client) VerifyNotification(header http.Header, body []byte, receivedAt 
 type verifyCall struct {
 	signedTimestamp string
 	called          bool
+	serial          string
 	err             error
 }
 
@@ -81,7 +98,7 @@ func (v receiptVerifier) Verify(ctx context.Context, serial, message, signature 
 	if call == nil {
 		return errors.New("wechat: notification verifier used outside VerifyNotification")
 	}
-	call.called = true
+	call.called, call.serial = true, serial
 	_, rest, ok := strings.Cut(message, "\n")
 	if !ok {
 		call.err = errors.New("unexpected message layout")
@@ -162,7 +179,10 @@ func (v *notifyVerifier) verify(header http.Header, body []byte, receivedAt time
 		parsed, err = v.handler.ParseNotifyRequest(ctx, req, &plaintext)
 	}()
 	if err != nil {
+		var unknown *gateway.UnknownKeyError
 		switch {
+		case errors.As(call.err, &unknown):
+			return gateway.Notification{}, unknown
 		case call.called && call.err != nil:
 			return gateway.Notification{}, fmt.Errorf("%w: %s", gateway.ErrBadSignature, call.err)
 		case !call.called:
@@ -180,7 +200,12 @@ func (v *notifyVerifier) verify(header http.Header, body []byte, receivedAt time
 			return gateway.Notification{}, malformed("%s", sdkReason(err))
 		}
 	}
-	return v.normalize(parsed, plaintext)
+	n, err = v.normalize(parsed, plaintext)
+	if err != nil {
+		return n, err
+	}
+	n.VerifiedBy = v.keyName(call.serial)
+	return n, nil
 }
 
 // sdkReason shortens an SDK error: its notification errors end with a dump
@@ -241,27 +266,49 @@ func (v *notifyVerifier) normalize(req *notify.Request, plaintext json.RawMessag
 			return gateway.Notification{}, err
 		}
 		n.PaidAt = at
-	case "REFUND.SUCCESS":
-		n.Event, n.PlatformState = gateway.EventRefund, p.RefundStatus
-		if p.RefundStatus != "SUCCESS" {
-			return gateway.Notification{}, malformed("event REFUND.SUCCESS with refund_status %q", p.RefundStatus)
-		}
-		if p.OutTradeNo == "" || p.OutRefundNo == "" || p.RefundID == "" || p.Amount == nil || p.Amount.Refund == nil {
-			return gateway.Notification{}, malformed("refund without out_trade_no, out_refund_no, refund_id or amount.refund")
-		}
-		n.OutRequestNo, n.RefundID = p.OutRefundNo, p.RefundID
-		n.RefundAmount = gateway.MoneyFromFen(*p.Amount.Refund)
-		at, err := parseNotifyTime("success_time", p.SuccessTime)
-		if err != nil {
-			return gateway.Notification{}, err
-		}
-		n.RefundedAt = at
+	case "REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED":
+		return refundNotification(n, req.EventType, p)
 	default:
-		// REFUND.ABNORMAL, REFUND.CLOSED, and events of other products:
-		// verified and kept, but they change nothing locally.
+		// Events of other products: verified and kept, but they change
+		// nothing locally.
 		n.Event, n.PlatformState = gateway.EventOther, req.EventType
 		n.OutRequestNo, n.RefundID = p.OutRefundNo, p.RefundID
 	}
+	return n, nil
+}
+
+// refundEvents maps WeChat's refund notification types to the event and
+// the refund_status their resource must carry (退款结果通知:
+// REFUND.SUCCESS 退款成功, REFUND.ABNORMAL 退款异常, REFUND.CLOSED 退款关闭).
+var refundEvents = map[string]struct {
+	event  gateway.Event
+	status string
+}{
+	"REFUND.SUCCESS":  {gateway.EventRefund, "SUCCESS"},
+	"REFUND.ABNORMAL": {gateway.EventRefundAbnormal, "ABNORMAL"},
+	"REFUND.CLOSED":   {gateway.EventRefundClosed, "CLOSED"},
+}
+
+func refundNotification(n gateway.Notification, eventType string, p resourcePlain) (gateway.Notification, error) {
+	ev := refundEvents[eventType]
+	n.Event, n.PlatformState = ev.event, p.RefundStatus
+	if p.RefundStatus != ev.status {
+		return gateway.Notification{}, malformed("event %s with refund_status %q", eventType, p.RefundStatus)
+	}
+	if p.OutTradeNo == "" || p.OutRefundNo == "" || p.RefundID == "" || p.Amount == nil || p.Amount.Refund == nil {
+		return gateway.Notification{}, malformed("refund without out_trade_no, out_refund_no, refund_id or amount.refund")
+	}
+	n.OutRequestNo, n.RefundID = p.OutRefundNo, p.RefundID
+	n.RefundAmount = gateway.MoneyFromFen(*p.Amount.Refund)
+	if ev.event != gateway.EventRefund {
+		// ABNORMAL and CLOSED refunds carry no success_time.
+		return n, nil
+	}
+	at, err := parseNotifyTime("success_time", p.SuccessTime)
+	if err != nil {
+		return gateway.Notification{}, err
+	}
+	n.RefundedAt = at
 	return n, nil
 }
 

@@ -209,9 +209,19 @@ func TestVerifyNotification(t *testing.T) {
 		n.RefundID != "50300000002026112100000000001" || n.RefundedAt.IsZero() {
 		t.Fatalf("refund: %+v", n)
 	}
-	h, body = notice{eventType: "REFUND.ABNORMAL", plaintext: strings.Replace(refundPlain, `"SUCCESS"`, `"ABNORMAL"`, 1)}.build(t)
-	if n, err := c.VerifyNotification(h, body, now); err != nil || n.Event != gateway.EventOther || n.PlatformState != "REFUND.ABNORMAL" {
-		t.Fatalf("abnormal refund: %+v, %v", n, err)
+	// REFUND.ABNORMAL and REFUND.CLOSED were OTHER (acknowledged, ignored)
+	// before issue 11; they report the refund's new state now.
+	for ev, want := range map[string]gateway.Event{"ABNORMAL": gateway.EventRefundAbnormal, "CLOSED": gateway.EventRefundClosed} {
+		h, body = notice{eventType: "REFUND." + ev, plaintext: strings.Replace(refundPlain, `"SUCCESS"`, `"`+ev+`"`, 1)}.build(t)
+		if n, err := c.VerifyNotification(h, body, now); err != nil || n.Event != want || n.PlatformState != ev ||
+			n.OutRequestNo != "N-1-R1" || n.RefundAmount != 234 || !n.RefundedAt.IsZero() {
+			t.Fatalf("%s refund: %+v, %v", ev, n, err)
+		}
+		// The event and the resource's refund_status must agree.
+		h, body = notice{eventType: "REFUND." + ev, plaintext: refundPlain}.build(t)
+		if _, err := c.VerifyNotification(h, body, now); !errors.Is(err, gateway.ErrMalformed) {
+			t.Fatalf("REFUND.%s carrying refund_status SUCCESS: %v", ev, err)
+		}
 	}
 
 	// An old notification verifies when judged at the time it was received:

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -97,12 +95,11 @@ func (c *V2Client) downloadBill(ctx context.Context, hc *http.Client, api, date 
 		}
 		text = zr
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(dst, h), text)
+	n, err := io.Copy(dst, gateway.LimitInflated(text, gateway.DefaultBillLimits.MaxInflated))
 	if err != nil {
 		return gateway.BillFile{}, fmt.Errorf("wechat v2 %s %s: %w", api, date, err)
 	}
-	return gateway.BillFile{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	return gateway.BillFile{Name: name, Size: n}, nil
 }
 
 // OpenBill reads a trade bill with times in the Config's zone.

@@ -40,10 +40,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	threshold, err := gateway.ParseMoney(cfg.Refund.ConfirmAbove)
-	if err != nil {
-		return fmt.Errorf("config [refund] confirm_above: %w", err)
-	}
+	threshold := cfg.Refund.Threshold
 	mouse, _ := cmd.Flags().GetBool("mouse")
 	hint, _ := cmd.Flags().GetBool("hint")
 	err = ui.Run(cmd.Context(), svc, ui.Options{
@@ -51,7 +48,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 		Output:             cmd.OutOrStdout(),
 		Mouse:              mouse,
 		FirstRunHint:       hint,
-		RefundConfirmAbove: threshold,
+		RefundConfirmAbove: &threshold,
 		QueryQPS:           cfg.Query.QPS,
 		QueryConcurrency:   cfg.Query.Concurrency,
 	})

@@ -257,14 +257,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 	// …then look it up by its number, as support does with the number a
 	// customer reads out.
-	term.key("/")
-	term.waitText(screenTimeout, "/ status:PAID channel:alipay")
-	term.key("C-u")
-	term.waitFor("an empty filter line", screenTimeout, func(s string) bool { return !strings.Contains(lineAt(s, 2), "status:PAID") })
-	term.typeText(no)
-	term.waitText(screenTimeout, "/ "+no)
-	term.key("Enter")
-	term.waitText(screenTimeout, "filter: "+no+" · 1 of 1 order")
+	term.filterByNumber("status:PAID channel:alipay", no)
 	if row := selectedRow(term.last); !strings.Contains(row, no) {
 		t.Fatalf("the selected row is not %s: %q", no, row)
 	}
@@ -276,18 +269,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	term.waitText(screenTimeout, "ok: "+no+": agrees", "queried by demo: TRADE_SUCCESS")
 
 	// Refund ¥1.00 of it, through the form and the confirmation.
-	term.key("R")
-	term.waitText(screenTimeout, "Refund "+no, "Refundable")
-	term.key("C-u")
-	term.typeText("1.00")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`Amount  ¥ 1\.00\s`))
-	term.key("Tab")
-	term.typeText("e2e: customer asked")
-	term.waitText(screenTimeout, "Reason    e2e: customer asked")
-	term.key("Enter")
-	term.waitText(screenTimeout, "Confirm refund", "Amount      ¥1.00 of", "This will refund ¥1.00 of alipay order "+no, "y to confirm")
-	term.key("y")
-	term.waitMatch(screenTimeout, regexp.MustCompile(`ok: refund RF\w+ of ¥1\.00 for `+no+`: SUCCESS`))
+	term.refundOneYuan(no, "e2e: customer asked")
 	term.waitText(screenTimeout, "Refunded     ¥1.00", "Status       PARTIALLY_REFUNDED")
 
 	// Yesterday's Alipay reconciliation (the console's default day).
@@ -406,6 +388,38 @@ func TestConsoleEndToEnd(t *testing.T) {
 			t.Errorf("no successful %s of %s by demo in the audit log: %+v", want.action, want.target, es)
 		}
 	}
+}
+
+// filterByNumber replaces the Orders filter (showing current) with an
+// order number, and waits for that order alone.
+func (m *tmuxTerm) filterByNumber(current, no string) {
+	m.t.Helper()
+	m.key("/")
+	m.waitText(screenTimeout, "/ "+current)
+	m.key("C-u")
+	m.waitFor("an empty filter line", screenTimeout, func(s string) bool { return !strings.Contains(lineAt(s, 2), current) })
+	m.typeText(no)
+	m.waitText(screenTimeout, "/ "+no)
+	m.key("Enter")
+	m.waitText(screenTimeout, "filter: "+no+" · 1 of 1 order")
+}
+
+// refundOneYuan refunds ¥1.00 of the Alipay order open on the screen
+// through the refund form and its confirmation, and waits for SUCCESS.
+func (m *tmuxTerm) refundOneYuan(no, reason string) {
+	m.t.Helper()
+	m.key("R")
+	m.waitText(screenTimeout, "Refund "+no, "Refundable")
+	m.key("C-u")
+	m.typeText("1.00")
+	m.waitMatch(screenTimeout, regexp.MustCompile(`Amount  ¥ 1\.00\s`))
+	m.key("Tab")
+	m.typeText(reason)
+	m.waitText(screenTimeout, "Reason    "+reason)
+	m.key("Enter")
+	m.waitText(screenTimeout, "Confirm refund", "Amount      ¥1.00 of", "This will refund ¥1.00 of alipay order "+no, "y to confirm")
+	m.key("y")
+	m.waitMatch(screenTimeout, regexp.MustCompile(`ok: refund RF\w+ of ¥1\.00 for `+no+`: SUCCESS`))
 }
 
 // notificationRowRE is a row of the Notifications list: the selection and

@@ -76,7 +76,7 @@ func TestNoOutputPathLeaksABuyerID(t *testing.T) {
 	// A finding resolved with a note about the buyer.
 	day := time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai)
 	var buf bytes.Buffer
-	bw := sandbox.NewAlipayBillCSV(&buf, "20880000000000000156", day)
+	bw := sandbox.NewAlipayBillCSV(&buf, sb.AlipayPID()+"0156", day) // the configured merchant's bill
 	bw.Add(sandbox.AlipayBillRow{TradeNo: "2026112222001400000077", OutTradeNo: "PDMASKFOREIGN", Amount: 500, Fee: 3,
 		CreatedAt: day.Add(10 * time.Hour), FinishedAt: day.Add(10*time.Hour + time.Minute)})
 	if err := bw.Close(); err != nil {

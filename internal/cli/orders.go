@@ -27,10 +27,18 @@ func newOrdersImportCmd(a *app) *cobra.Command {
 		Use:   "import FILE",
 		Short: "Import orders from CSV or JSONL (all or nothing)",
 		Long: `Import orders from a CSV file with a header line, or a JSONL file with one object
-per line. Columns (keys): out_trade_no, channel, amount, created_at, and optionally
-subject, status, trade_no, paid_at, refunded, currency. Amounts are yuan decimals
-("12.30"); times are RFC 3339 or "2026-11-22 10:00:00" in the business zone.
-A bad row stops the import, names its file, line and column, and imports nothing.`,
+per line. A bad row stops the import, names its file, line and column, and imports
+nothing.
+
+Columns (CSV header names, JSONL keys), with the longest value each accepts in
+characters:
+` + ops.OrderColumnsHelp() + `
+Encoding: UTF-8 (with or without a byte order mark), or for CSV also GBK, what
+Excel on a Chinese Windows saves as "CSV (逗号分隔)": decided from the file's first
+non-ASCII bytes and stated in the result. A file that mixes encodings, or has bytes
+neither reads, is refused at its line. JSONL is UTF-8 only, one object per line; a
+key given twice or text after the object is an error. A CSV field longer than
+` + fmt.Sprintf("%d bytes, or a JSONL line longer than %d KiB,", ops.MaxCSVField, ops.MaxJSONLine>>10) + ` stops the import where it is seen.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := a.service()
@@ -44,7 +52,7 @@ A bad row stops the import, names its file, line and column, and imports nothing
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), res)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %s from %s in %s\n", plural(res.Orders, "order", "orders"), res.File, res.Duration.Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %s from %s (%s, %s) in %s\n", plural(res.Orders, "order", "orders"), res.File, res.Format, res.Encoding, res.Duration.Round(time.Millisecond))
 			return nil
 		},
 	}
@@ -161,7 +169,7 @@ func newOrdersShowCmd(a *app) *cobra.Command {
 				{"order", o.OutTradeNo}, {"channel", string(o.Channel)}, {"amount", o.Amount.Yuan() + " " + o.Currency},
 				{"subject", dash(o.Subject)}, {"status", string(o.Status)}, {"trade_no", dash(o.TradeNo)},
 				{"paid", localTime(o.PaidAt, z) + viaSuffix(o.PaidVia)}, {"refunded", o.Refunded.Yuan()},
-				{"refundable", d.Refundable.Yuan() + pendingSuffix(d.Ceiling.Pending)}, {"created", localTime(o.CreatedAt, z)},
+				{"refundable", d.Refundable.Yuan() + pendingSuffix(d.Ceiling.Pending) + abnormalSuffix(d.Ceiling.Abnormal)}, {"created", localTime(o.CreatedAt, z)},
 			} {
 				fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 			}
@@ -176,6 +184,12 @@ func newOrdersShowCmd(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(out, "%s %s  %-12s %s\n", mark, localTime(e.At, z), e.Kind, gateway.MaskBuyerIDs(e.Text))
 			}
+			if len(d.Actions) > 0 {
+				fmt.Fprintln(out, "\nneeds action")
+				for _, act := range d.Actions {
+					fmt.Fprintf(out, "! refund %s (%s, %s): %s\n", act.OutRequestNo, act.Amount.Yuan(), act.Status, act.Action)
+				}
+			}
 			return nil
 		},
 	}
@@ -188,6 +202,13 @@ func viaSuffix(v store.PaidVia) string {
 		return ""
 	}
 	return " (via " + string(v) + ")"
+}
+
+func abnormalSuffix(m gateway.Money) string {
+	if m == 0 {
+		return ""
+	}
+	return " (" + m.Yuan() + " held by an ABNORMAL refund)"
 }
 
 func pendingSuffix(p gateway.Money) string {

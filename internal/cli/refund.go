@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,15 @@ func newRefundCmd(a *app) *cobra.Command {
 refundable: paid minus refunded minus pending), then asks the platform. If the
 platform's answer never comes, the refund stays PENDING; --retry asks the platform
 about it and re-sends the same request number if it was never received, so one
-decision can never refund twice. Without --yes it shows what will happen and asks.`,
+decision can never refund twice. Without --yes it shows what will happen and asks
+(above [refund] confirm_above, you type the order number).
+
+The exit code is the refund's state: 0 refunded; 1 refused or ended otherwise
+(FAILED, ABNORMAL: the note says what to do); 3 outcome unknown (PENDING: no
+answer came, or the platform is still processing it): run --retry later, never
+the refund again.
+
+` + exitCodesHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if retry != "" {
@@ -36,10 +45,17 @@ decision can never refund twice. Without --yes it shows what will happen and ask
 					return err
 				}
 				res, err := svc.RetryRefund(cmd.Context(), retry)
+				if errors.Is(err, ops.ErrRefundTooSoon) {
+					// Still unknown: the script should come back later.
+					return exitCodeError{exitPending, err}
+				}
 				if err != nil {
 					return err
 				}
-				return printRefund(out, res, asJSON)
+				if err := printRefund(out, res, asJSON); err != nil {
+					return err
+				}
+				return refundExit(res)
 			}
 			if len(args) != 1 {
 				return usagef("give one order number (or --retry OUT_REQUEST_NO)")
@@ -61,11 +77,7 @@ decision can never refund twice. Without --yes it shows what will happen and ask
 			}
 			if !yes {
 				cfg, _ := a.loadConfig()
-				threshold, err := gateway.ParseMoney(cfg.Refund.ConfirmAbove)
-				if err != nil {
-					return fmt.Errorf("config [refund] confirm_above: %w", err)
-				}
-				if err := confirmRefund(cmd.InOrStdin(), cmd.ErrOrStderr(), plan, threshold); err != nil {
+				if err := confirmRefund(cmd.InOrStdin(), cmd.ErrOrStderr(), plan, cfg.Refund.Threshold); err != nil {
 					return err
 				}
 			}
@@ -73,7 +85,10 @@ decision can never refund twice. Without --yes it shows what will happen and ask
 			if err != nil {
 				return err
 			}
-			return printRefund(out, res, asJSON)
+			if err := printRefund(out, res, asJSON); err != nil {
+				return err
+			}
+			return refundExit(res)
 		},
 	}
 	fl := cmd.Flags()
@@ -83,6 +98,19 @@ decision can never refund twice. Without --yes it shows what will happen and ask
 	fl.StringVar(&retry, "retry", "", "settle the PENDING refund with this request number")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// refundExit turns a refund's state into the exit code a script acts on:
+// only a refund the platform confirmed is 0.
+func refundExit(r ops.RefundOutcome) error {
+	f := r.Refund
+	switch {
+	case f.Status == gateway.RefundSuccess && !r.Unknown:
+		return nil
+	case r.Unknown || f.Status == gateway.RefundPending:
+		return exitCodeError{exitPending, fmt.Errorf("refund %s is PENDING: its outcome is not known yet; run `paydesk refund --retry %s` later (never the refund again)", f.OutRequestNo, f.OutRequestNo)}
+	}
+	return fmt.Errorf("refund %s is %s, not refunded: %s", f.OutRequestNo, f.Status, r.Note)
 }
 
 // confirmRefund shows the plan and asks; above the threshold the operator

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -40,7 +41,9 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 		Short: "Payment operations console for Alipay and WeChat Pay",
 		Long: `paydesk reconciles each day's orders against the Alipay and WeChat Pay bills
 and the callback log, looks orders up and refunds them, and receives and replays
-payment callbacks. Run it without a command for the console.`,
+payment callbacks. Run it without a command for the console.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -65,7 +68,8 @@ payment callbacks. Run it without a command for the console.`,
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newSandboxCmd(), newReconCmd(a), newDemoCmd(a), newExportCmd(a))
+	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newRefundsCmd(a), newSandboxCmd(), newReconCmd(a), newBillsCmd(a), newDemoCmd(a), newExportCmd(a),
+		newSSHCmd(a), newSSHUsersCmd(a))
 	return root
 }
 
@@ -83,6 +87,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 	default:
 		if a.cfg, err = config.Load(path); err != nil {
 			return nil, err
+		}
+		for _, w := range a.cfg.Warnings {
+			fmt.Fprintln(a.stderr, "paydesk: warning:", w)
 		}
 	}
 	return a.cfg, nil

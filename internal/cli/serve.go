@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -21,7 +23,8 @@ stored raw before anything else, verified against the configured platform key,
 applied exactly once, and answered in the platform's protocol. SIGINT or SIGTERM
 stops accepting and lets in-flight callbacks finish. Logs are JSON on stderr.
 
-Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.`,
+Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.
+With [ssh] listen set, it also serves the console over SSH (see paydesk ssh).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.loadConfig()
@@ -37,20 +40,28 @@ Put it behind an HTTPS reverse proxy (both platforms require HTTPS); see README.
 			if len(svc.Channels()) == 0 {
 				return usagef("no platform is configured: add [alipay] and/or [wechat] to %s", cfg.File)
 			}
-			allow, err := serve.ParseCIDRs("allowed_cidrs", cfg.Serve.AllowedCIDRs)
-			if err != nil {
-				return err
-			}
-			proxies, err := serve.ParseCIDRs("trusted_proxies", cfg.Serve.TrustedProxies)
-			if err != nil {
-				return err
-			}
 			if listen == "" {
 				listen = cfg.Serve.Listen
 			}
-			srv := serve.New(svc, serve.Config{Listen: listen, AllowedCIDRs: allow, TrustedProxies: proxies,
+			srv := serve.New(svc, serve.Config{Listen: listen, AllowedCIDRs: cfg.Serve.Allowed, TrustedProxies: cfg.Serve.Proxies,
 				MaxBodyBytes: cfg.Serve.MaxBodyBytes, Logger: logger})
-			return srv.ListenAndServe(cmd.Context(), grace, nil)
+			if cfg.SSH.Listen == "" {
+				return srv.ListenAndServe(cmd.Context(), grace, nil)
+			}
+			console, err := sshConsole(cfg, cfg.SSH.Listen, svc, logger)
+			if err != nil {
+				return err
+			}
+			// One process, one store and one platform client for both;
+			// when either stops, the other is shut down too.
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			errs := make(chan error, 2)
+			go func() { errs <- srv.ListenAndServe(ctx, grace, nil) }()
+			go func() { errs <- console.ListenAndServe(ctx, grace, nil) }()
+			first := <-errs
+			cancel()
+			return errors.Join(first, <-errs)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default [serve] listen, 127.0.0.1:8080)")

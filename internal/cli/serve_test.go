@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,9 +27,21 @@ import (
 // serve` as a real process (and kill it) without a separate build.
 const runMainEnv = "PAYDESK_TEST_RUN_MAIN"
 
+// umaskEnv sets the child's umask (octal), so a test can show that the
+// files paydesk creates are private whatever the umask.
+const umaskEnv = "PAYDESK_TEST_UMASK"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		if m, err := strconv.ParseUint(os.Getenv(umaskEnv), 8, 32); err == nil {
+			syscall.Umask(int(m))
+		}
+		// As main.go: SIGINT and SIGTERM end the context, so a test can
+		// stop a child paydesk the way an operator or systemd does.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	// A developer's own workspace must not leak into the tests, which
 	// name theirs with --config and --db.

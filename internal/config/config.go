@@ -8,10 +8,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -29,9 +32,14 @@ type Config struct {
 	Alipay   *Alipay  `toml:"alipay"`
 	WeChat   *WeChat  `toml:"wechat"`
 	Serve    Serve    `toml:"serve"`
+	SSH      SSH      `toml:"ssh"`
 	Query    Query    `toml:"query"`
 	Refund   Refund   `toml:"refund"`
 	Recon    Recon    `toml:"recon"`
+
+	// Warnings are things worth saying that do not stop paydesk (a key
+	// file others may read). The CLI prints them once on stderr.
+	Warnings []string `toml:"-"`
 }
 
 type Store struct {
@@ -53,7 +61,12 @@ type Alipay struct {
 	AlipayCertFile      string `toml:"alipay_cert_file"`
 	AlipayRootCertFile  string `toml:"alipay_root_cert_file"`
 	Gateway             string `toml:"gateway"`
-	// The legacy mapi gateway (legacy.go).
+	// SignType is the app's signature type: "RSA2" (default) or "RSA" for
+	// older apps set up with an RSA (SHA1) key. Only this type is
+	// accepted from Alipay; the other is refused as a downgrade.
+	SignType string `toml:"sign_type"`
+	// The legacy mapi gateway (legacy.go). PID is also whose bills
+	// these are: an Alipay bill states #账号 = PID + a 4-digit suffix.
 	PID         string `toml:"pid"`
 	MD5KeyFile  string `toml:"md5_key_file"`
 	MapiGateway string `toml:"mapi_gateway"`
@@ -66,7 +79,10 @@ type Alipay struct {
 	MD5Key          Secret `toml:"-"`
 }
 
-// WeChat is the [wechat] section, in platform-public-key mode.
+// WeChat is the [wechat] section. WeChat Pay signs with its platform
+// public key, its platform certificates, or both (during a merchant's move
+// to the public key): configure the public key, the certificates (files or
+// download), or both.
 type WeChat struct {
 	MchID                 string `toml:"mchid"`
 	AppID                 string `toml:"appid"`
@@ -76,32 +92,76 @@ type WeChat struct {
 	APIv3KeyFile          string `toml:"apiv3_key_file"`
 	PlatformPublicKeyID   string `toml:"platform_public_key_id"`
 	PlatformPublicKeyFile string `toml:"platform_public_key_file"`
-	BaseURL               string `toml:"base_url"`
+	// PlatformCertFiles are platform certificates (微信支付平台证书), each
+	// chosen by its serial number.
+	PlatformCertFiles []string `toml:"platform_cert_files"`
+	// PlatformCertDownload fetches and refreshes the platform certificates
+	// through /v3/certificates.
+	PlatformCertDownload bool   `toml:"platform_cert_download"`
+	BaseURL              string `toml:"base_url"`
 	// v2 (legacy.go).
 	API               string `toml:"api"`
 	APIKeyFile        string `toml:"api_key_file"`
 	SignType          string `toml:"sign_type"`
 	APIClientCertFile string `toml:"apiclient_cert_file"`
 	ServerCAFile      string `toml:"server_ca_file"`
-	// RefundNotifyURL is where refund results are sent (v2 opens refund
-	// notifications only for a refund that names it). The APIv3 refund
-	// request takes the same key: keep one when merging.
+	// RefundNotifyURL is sent with each refund as its notify_url, APIv3
+	// and v2 alike (v2 opens refund notifications only for a refund that
+	// names it); default [serve] public_url + "/notify/wechat"
+	// (Config.WeChatRefundNotifyURL).
 	RefundNotifyURL string `toml:"refund_notify_url"`
 
-	PrivateKey        Secret `toml:"-"`
-	APIv3Key          Secret `toml:"-"`
-	PlatformPublicKey []byte `toml:"-"`
-	APIKey            Secret `toml:"-"`
-	APIClientCert     []byte `toml:"-"`
-	ServerCA          []byte `toml:"-"`
+	PrivateKey        Secret   `toml:"-"`
+	APIv3Key          Secret   `toml:"-"`
+	PlatformPublicKey []byte   `toml:"-"`
+	PlatformCerts     [][]byte `toml:"-"`
+	APIKey            Secret   `toml:"-"`
+	APIClientCert     []byte   `toml:"-"`
+	ServerCA          []byte   `toml:"-"`
 }
 
 type Serve struct {
-	Listen       string   `toml:"listen"`
+	Listen string `toml:"listen"`
+	// PublicURL is how the platforms reach this endpoint
+	// ("https://pay.example.com"); refunds name PublicURL/notify/wechat as
+	// their notify_url unless [wechat] refund_notify_url says otherwise.
+	PublicURL    string   `toml:"public_url"`
 	AllowedCIDRs []string `toml:"allowed_cidrs"`
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
 	MaxBodyBytes   int64    `toml:"max_body_bytes"`
+	// UnverifiedBytesPerMinute and UnverifiedRowsPerMinute cap what one
+	// sender may add to the store per minute with callbacks that fail
+	// verification (ops.IntakeCap; zero: its defaults).
+	UnverifiedBytesPerMinute int64 `toml:"unverified_bytes_per_minute"`
+	UnverifiedRowsPerMinute  int   `toml:"unverified_rows_per_minute"`
+
+	// Allowed and Proxies are AllowedCIDRs and TrustedProxies, parsed.
+	Allowed []netip.Prefix `toml:"-"`
+	Proxies []netip.Prefix `toml:"-"`
+}
+
+// SSH is the [ssh] section: the console served over SSH, each person
+// known by their public key. The users' keys and roles are checked where
+// they are used (internal/sshconsole), so `paydesk ssh-users check` can
+// list every mistake at once instead of stopping at the first.
+type SSH struct {
+	Listen      string `toml:"listen"` // empty: no SSH console
+	HostKeyFile string `toml:"host_key_file"`
+	// IdleTimeout ends a session after this long without a key press;
+	// default 30m, "0" never.
+	IdleTimeout string    `toml:"idle_timeout"`
+	Users       []SSHUser `toml:"users"`
+
+	// Idle is IdleTimeout parsed.
+	Idle time.Duration `toml:"-"`
+}
+
+// SSHUser is one [[ssh.users]] entry.
+type SSHUser struct {
+	Name       string   `toml:"name"`
+	Role       string   `toml:"role"`
+	PublicKeys []string `toml:"public_keys"`
 }
 
 // Query limits live queries to what the platforms allow.
@@ -112,8 +172,16 @@ type Query struct {
 
 type Refund struct {
 	// ConfirmAbove: refunds above this yuan amount need the order number
-	// typed to confirm; default "1000.00".
+	// typed to confirm; default "1000.00". "0" means every refund does.
 	ConfirmAbove string `toml:"confirm_above"`
+	// Threshold is ConfirmAbove parsed; set on load.
+	Threshold gateway.Money `toml:"-"`
+	// QueryAfter is how long after a refund's outcome became unknown a
+	// refund query about it is trusted (Go duration, "10s" default):
+	// Alipay asks for 10 seconds between a refund and its query.
+	QueryAfter string `toml:"query_after"`
+	// QueryAfterDuration is QueryAfter parsed.
+	QueryAfterDuration time.Duration `toml:"-"`
 }
 
 type Recon struct {
@@ -134,6 +202,18 @@ type Secret []byte
 func (Secret) String() string               { return "[redacted]" }
 func (Secret) GoString() string             { return "[redacted]" }
 func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// WeChatRefundNotifyURL is the notify_url WeChat refunds carry: [wechat]
+// refund_notify_url, else derived from [serve] public_url, else none.
+func (c *Config) WeChatRefundNotifyURL() string {
+	if c.WeChat != nil && c.WeChat.RefundNotifyURL != "" {
+		return c.WeChat.RefundNotifyURL
+	}
+	if c.Serve.PublicURL != "" {
+		return strings.TrimRight(c.Serve.PublicURL, "/") + "/notify/wechat"
+	}
+	return ""
+}
 
 // Environment overrides.
 const (
@@ -206,8 +286,8 @@ func (c *Config) applyEnv() {
 	}
 }
 
-// resolve fills defaults, makes paths absolute against dir, and reads the
-// key files.
+// resolve fills defaults, checks every value (an error names the key), makes
+// paths absolute against dir, and reads the key files.
 func (c *Config) resolve(dir string) error {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
@@ -233,58 +313,61 @@ func (c *Config) resolve(dir string) error {
 	if c.Query.Concurrency == 0 {
 		c.Query.Concurrency = 4
 	}
+	// Only an absent key takes the default: "0" is a choice (every
+	// refund is confirmed by typing the order number).
 	if c.Refund.ConfirmAbove == "" {
 		c.Refund.ConfirmAbove = "1000.00"
+	}
+	if c.Refund.QueryAfter == "" {
+		c.Refund.QueryAfter = "10s"
+	}
+	var errs []error
+	if d, err := time.ParseDuration(c.Refund.QueryAfter); err != nil || d < 0 {
+		errs = append(errs, fmt.Errorf("[refund] query_after %q: want a duration like \"10s\"", c.Refund.QueryAfter))
+	} else {
+		c.Refund.QueryAfterDuration = d
+	}
+	if p := c.Serve.PublicURL; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("[serve] public_url %q: want the https://host[/path] the platforms call", p))
+		}
 	}
 	if c.Recon.SuspenseDays == 0 {
 		c.Recon.SuspenseDays = 3
 	}
-	var errs []error
-	c.Recon.FeeRates = map[gateway.Channel]gateway.FeeRate{}
-	for _, r := range []struct {
-		key, v string
-		ch     gateway.Channel
-	}{{"fee_rate_alipay", c.Recon.FeeRateAlipay, gateway.Alipay}, {"fee_rate_wechat", c.Recon.FeeRateWeChat, gateway.WeChat}} {
-		if r.v == "" {
-			continue
-		}
-		rate, err := gateway.ParseFeeRate(r.v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("[recon] %s: %w", r.key, err))
-			continue
-		}
-		c.Recon.FeeRates[r.ch] = rate
+	errs = append(errs, c.SSH.resolve(abs))
+	if err := c.check(); err != nil {
+		return errors.Join(append(errs, err)...)
 	}
 	if a := c.Alipay; a != nil {
-		errs = append(errs, a.load(abs))
+		errs = append(errs, a.load(abs, &c.Warnings))
 	}
 	if w := c.WeChat; w != nil {
-		errs = append(errs, w.load(abs))
+		errs = append(errs, w.load(abs, &c.Warnings))
+		// Refunds of both APIs carry it: derived once here.
+		w.RefundNotifyURL = c.WeChatRefundNotifyURL()
 	}
 	return errors.Join(errs...)
 }
 
-func readKey(section, key, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("[%s] %s: cannot read %s: %w", section, key, path, unwrapPathError(err))
+func (s *SSH) resolve(abs func(string) string) error {
+	if s.HostKeyFile == "" {
+		s.HostKeyFile = "keys/ssh_host_ed25519"
 	}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil, fmt.Errorf("[%s] %s: %s is empty", section, key, path)
+	s.HostKeyFile = abs(s.HostKeyFile)
+	if s.IdleTimeout == "" {
+		s.IdleTimeout = "30m"
 	}
-	return b, nil
+	d, err := time.ParseDuration(s.IdleTimeout)
+	if err != nil || d < 0 {
+		return fmt.Errorf("[ssh] idle_timeout: %q is not a duration like \"30m\" or \"1h\"", s.IdleTimeout)
+	}
+	s.Idle = d
+	return nil
 }
 
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func (a *Alipay) load(abs func(string) string) error {
-	if err := a.loadMapi(abs); err != nil || !a.UsesOpenAPI() {
+func (a *Alipay) load(abs func(string) string, warnings *[]string) error {
+	if err := a.loadMapi(abs, warnings); err != nil || !a.UsesOpenAPI() {
 		return err
 	}
 	var missing []string
@@ -314,8 +397,19 @@ func (a *Alipay) load(abs func(string) string) error {
 	if a.Gateway == "" {
 		a.Gateway = "https://openapi.alipay.com/gateway.do"
 	}
+	switch a.SignType {
+	case "":
+		a.SignType = "RSA2"
+	case "RSA2":
+	case "RSA":
+		if certMode {
+			return errors.New("[alipay] sign_type = \"RSA\" needs alipay_public_key_file: certificate mode signs RSA2 only")
+		}
+	default:
+		return fmt.Errorf("[alipay] sign_type %q: want \"RSA2\" (default) or \"RSA\"", a.SignType)
+	}
 	var err error
-	if a.PrivateKey, err = readKey("alipay", "private_key_file", abs(a.PrivateKeyFile)); err != nil {
+	if a.PrivateKey, err = readSecret("alipay", "private_key_file", abs(a.PrivateKeyFile), warnings); err != nil {
 		return err
 	}
 	if !certMode {
@@ -332,19 +426,28 @@ func (a *Alipay) load(abs func(string) string) error {
 	return err
 }
 
-func (w *WeChat) load(abs func(string) string) error {
-	if err := w.loadV2(abs); err != nil || !w.UsesV3() {
+func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
+	if err := w.loadV2(abs, warnings); err != nil || !w.UsesV3() {
 		return err
 	}
 	var missing []string
 	for k, v := range map[string]string{"mchid": w.MchID, "appid": w.AppID, "merchant_serial_no": w.MerchantSerialNo,
-		"private_key_file": w.PrivateKeyFile, "platform_public_key_id": w.PlatformPublicKeyID, "platform_public_key_file": w.PlatformPublicKeyFile} {
+		"private_key_file": w.PrivateKeyFile} {
 		if v == "" {
 			missing = append(missing, k)
 		}
 	}
 	if w.APIv3KeyEnv == "" && w.APIv3KeyFile == "" {
 		missing = append(missing, "apiv3_key_env (or apiv3_key_file)")
+	}
+	pubKey := w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != ""
+	switch {
+	case pubKey && w.PlatformPublicKeyID == "":
+		missing = append(missing, "platform_public_key_id (beside platform_public_key_file)")
+	case pubKey && w.PlatformPublicKeyFile == "":
+		missing = append(missing, "platform_public_key_file (beside platform_public_key_id)")
+	case !pubKey && len(w.PlatformCertFiles) == 0 && !w.PlatformCertDownload:
+		missing = append(missing, "platform_public_key_id and platform_public_key_file, or platform_cert_files, or platform_cert_download = true")
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -354,16 +457,25 @@ func (w *WeChat) load(abs func(string) string) error {
 		w.BaseURL = "https://api.mch.weixin.qq.com"
 	}
 	var err error
-	if w.PrivateKey, err = readKey("wechat", "private_key_file", abs(w.PrivateKeyFile)); err != nil {
+	if w.PrivateKey, err = readSecret("wechat", "private_key_file", abs(w.PrivateKeyFile), warnings); err != nil {
 		return err
 	}
-	if w.PlatformPublicKey, err = readKey("wechat", "platform_public_key_file", abs(w.PlatformPublicKeyFile)); err != nil {
-		return err
+	if pubKey {
+		if w.PlatformPublicKey, err = readKey("wechat", "platform_public_key_file", abs(w.PlatformPublicKeyFile)); err != nil {
+			return err
+		}
+	}
+	for i, f := range w.PlatformCertFiles {
+		b, err := readKey("wechat", fmt.Sprintf("platform_cert_files[%d]", i), abs(f))
+		if err != nil {
+			return err
+		}
+		w.PlatformCerts = append(w.PlatformCerts, b)
 	}
 	var key []byte
 	switch {
 	case w.APIv3KeyFile != "":
-		if key, err = readKey("wechat", "apiv3_key_file", abs(w.APIv3KeyFile)); err != nil {
+		if key, err = readSecret("wechat", "apiv3_key_file", abs(w.APIv3KeyFile), warnings); err != nil {
 			return err
 		}
 	default:

@@ -17,7 +17,7 @@ import (
 // whole set is then checked, and APIv3 callbacks verify too).
 func (w *WeChat) UsesV3() bool {
 	return w.API != "v2" || w.MerchantSerialNo != "" || w.APIv3KeyEnv != "" || w.APIv3KeyFile != "" ||
-		w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != ""
+		w.PlatformPublicKeyID != "" || w.PlatformPublicKeyFile != "" || len(w.PlatformCertFiles) > 0 || w.PlatformCertDownload
 }
 
 // UsesV2 reports whether [wechat] configures the v2 API key, with which v2
@@ -27,7 +27,7 @@ func (w *WeChat) UsesV2() bool { return w.APIKeyFile != "" }
 // loadV2 checks and reads the v2 keys: api, api_key_file (32 characters),
 // sign_type, apiclient_cert_file (with private_key_file, for v2 refunds),
 // server_ca_file.
-func (w *WeChat) loadV2(abs func(string) string) error {
+func (w *WeChat) loadV2(abs func(string) string, warnings *[]string) error {
 	switch w.API {
 	case "":
 		w.API = "v3"
@@ -69,7 +69,7 @@ func (w *WeChat) loadV2(abs func(string) string) error {
 		}
 		return nil
 	}
-	key, err := readKey("wechat", "api_key_file", abs(w.APIKeyFile))
+	key, err := readSecret("wechat", "api_key_file", abs(w.APIKeyFile), warnings)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (w *WeChat) loadV2(abs func(string) string) error {
 	if w.APIClientCert, err = readKey("wechat", "apiclient_cert_file", abs(w.APIClientCertFile)); err != nil {
 		return err
 	}
-	w.PrivateKey, err = readKey("wechat", "private_key_file", abs(w.PrivateKeyFile))
+	w.PrivateKey, err = readSecret("wechat", "private_key_file", abs(w.PrivateKeyFile), warnings)
 	return err
 }
 
@@ -105,7 +105,7 @@ func (a *Alipay) UsesMapi() bool { return a.MD5KeyFile != "" }
 
 // loadMapi checks and reads the legacy partner: pid (2088 and 12 digits),
 // md5_key_file (32 characters), mapi_gateway.
-func (a *Alipay) loadMapi(abs func(string) string) error {
+func (a *Alipay) loadMapi(abs func(string) string, warnings *[]string) error {
 	if a.PID != "" && (len(a.PID) != 16 || !strings.HasPrefix(a.PID, "2088") || strings.Trim(a.PID, "0123456789") != "") {
 		return fmt.Errorf("[alipay] pid: %q is not a partner id (2088 followed by 12 digits)", a.PID)
 	}
@@ -121,7 +121,7 @@ func (a *Alipay) loadMapi(abs func(string) string) error {
 	if a.MapiGateway == "" {
 		a.MapiGateway = "https://mapi.alipay.com/gateway.do"
 	}
-	key, err := readKey("alipay", "md5_key_file", abs(a.MD5KeyFile))
+	key, err := readSecret("alipay", "md5_key_file", abs(a.MD5KeyFile), warnings)
 	if err != nil {
 		return err
 	}

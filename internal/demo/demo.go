@@ -85,6 +85,9 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d = &Demo{Dir: dir}
+	// The deferred cleanup holds its own reference: `return nil, err`
+	// sets d to nil before deferred functions run.
+	started := d
 	if opt.Logger == nil {
 		f, err := os.OpenFile(filepath.Join(dir, "paydesk.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
@@ -95,7 +98,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	}
 	defer func() {
 		if err != nil {
-			d.Close()
+			started.Close()
 			d = nil
 		}
 	}()
@@ -150,10 +153,13 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 
 	srv := serve.New(d.Workspace.Service, serve.Config{Listen: "127.0.0.1:0", Logger: opt.Logger})
 	serveCtx, cancel := context.WithCancel(context.Background())
-	d.stopServe, d.served = cancel, make(chan error, 1)
+	served := make(chan error, 1)
+	d.stopServe, d.served = cancel, served
 	ready := make(chan string, 1)
 	go func() {
-		d.served <- srv.ListenAndServe(serveCtx, 5*time.Second, func(addr string) { ready <- addr })
+		// Not d.served: a failed Start has set d to nil by the time the
+		// endpoint stops.
+		served <- srv.ListenAndServe(serveCtx, 5*time.Second, func(addr string) { ready <- addr })
 		close(ready)
 	}()
 	addr, ok := <-ready

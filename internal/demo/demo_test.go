@@ -44,8 +44,10 @@ func checkDemoFaults(t *testing.T, opt demo.Options) {
 	if opt.WeChatAPI == "v2" {
 		all, _ := svc.ListNotifications(ctx, store.NotificationFilter{Channel: gateway.WeChat}, 0, 100000)
 		for _, n := range all {
-			if !strings.HasPrefix(string(n.Body), "<xml>") {
-				t.Fatalf("a v2 merchant got a callback that is not v2 XML: %.60q", n.Body)
+			// Listings carry no bodies: open each.
+			raw, _, err := svc.Notification(ctx, n.ID)
+			if err != nil || !strings.HasPrefix(string(raw.Body), "<xml>") {
+				t.Fatalf("a v2 merchant got a callback that is not v2 XML: %.60q %v", raw.Body, err)
 			}
 		}
 		if len(all) == 0 {
@@ -65,12 +67,12 @@ func checkDemoFaults(t *testing.T, opt demo.Options) {
 		}
 		if f.Callback == store.ApplyRejected {
 			// A forged callback names its order only in its unverified
-			// body: find it there.
+			// body: find it there (listings carry no bodies; open each).
 			all, _ := svc.ListNotifications(ctx, store.NotificationFilter{Failed: true}, 0, 10000)
 			list = nil
 			for _, n := range all {
-				if strings.Contains(string(n.Body), f.OutTradeNo) {
-					list = append(list, n)
+				if raw, _, err := svc.Notification(ctx, n.ID); err == nil && strings.Contains(string(raw.Body), f.OutTradeNo) {
+					list = append(list, raw)
 				}
 			}
 		}

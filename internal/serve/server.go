@@ -61,24 +61,6 @@ func New(svc *ops.Service, cfg Config) *Server {
 	return s
 }
 
-// ParseCIDRs reads allowlist entries: CIDRs, or single addresses.
-func ParseCIDRs(key string, in []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, c := range in {
-		c = strings.TrimSpace(c)
-		if p, err := netip.ParsePrefix(c); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(c)
-		if err != nil {
-			return nil, fmt.Errorf("[serve] %s: %q is neither a CIDR nor an address", key, c)
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
-}
-
 // Handler routes the endpoint's requests.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -121,6 +103,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		"status", reply.Status, "ms", time.Since(start).Milliseconds()}
 	if n := res.Notification; n != nil {
 		attrs = append(attrs, "event", n.Event, "out_trade_no", n.OutTradeNo, "trade_no", n.TradeNo, "amount", n.Amount.String())
+	}
+	if k := res.VerifyKey(); k != "" {
+		attrs = append(attrs, "key", k)
 	}
 	if res.Detail != "" {
 		attrs = append(attrs, "detail", res.Detail)
@@ -199,9 +184,12 @@ func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready 
 		Handler:           s.Handler(),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The platforms send a few hundred bytes of headers; the default
+		// 1 MB would let anyone store a megabyte per request in them.
+		MaxHeaderBytes: 64 << 10,
+		WriteTimeout:   s.cfg.WriteTimeout,
+		IdleTimeout:    60 * time.Second,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()

@@ -50,6 +50,13 @@ type Options struct {
 	// WeChatAPI "v2" makes the merchant a WeChat v2-only one (XML
 	// notifications; queries, refunds and bills through v2).
 	WeChatAPI string
+	// RefundQueryAfter is the service's [refund] query_after; zero means
+	// none (tests retry at once unless they test the wait).
+	RefundQueryAfter time.Duration
+	// Config adjusts the paydesk.toml the sandbox wrote (keys, sign type,
+	// notify URL), as a merchant would edit theirs, before the clients
+	// are built from it.
+	Config func(*sandbox.Server, *config.Config)
 }
 
 // Env is a running test environment.
@@ -82,7 +89,7 @@ func New(t testing.TB, opt Options) *Env {
 			opt.Sandbox(c)
 		}
 	})
-	e.Platforms = Platforms(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout})
+	e.Platforms = PlatformsWith(t, e.Sandbox, &http.Client{Timeout: opt.HTTPTimeout}, opt.Config)
 	if len(opt.Channels) > 0 {
 		for ch := range e.Platforms {
 			if !slices.Contains(opt.Channels, ch) {
@@ -95,8 +102,17 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.Store = st
+	if opt.RefundQueryAfter == 0 {
+		opt.RefundQueryAfter = -1
+	}
+	// Bills are held to the sandbox's merchants, as a configured paydesk
+	// holds them to [wechat] mchid and [alipay] pid.
+	merchants := map[gateway.Channel]string{}
+	for ch := range e.Platforms {
+		merchants[ch] = map[gateway.Channel]string{gateway.Alipay: e.Sandbox.AlipayPID(), gateway.WeChat: testkit.SandboxKeys(t).WeChatMchID}[ch]
+	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
-		FeeRates: opt.FeeRates})
+		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, FeeRates: opt.FeeRates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +152,21 @@ func New(t testing.TB, opt Options) *Env {
 // them, and workspace.Platforms makes the real clients.
 func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Channel]gateway.Platform {
 	t.Helper()
+	return PlatformsWith(t, sb, hc, nil)
+}
+
+// PlatformsWith is Platforms with the loaded config adjusted first.
+func PlatformsWith(t testing.TB, sb *sandbox.Server, hc *http.Client, mutate func(*sandbox.Server, *config.Config)) map[gateway.Channel]gateway.Platform {
+	t.Helper()
 	dir := t.TempDir()
 	files, err := sb.WriteClientFiles(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(filepath.Join(dir, files.Config))
+	if err == nil && mutate != nil {
+		mutate(sb, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +179,21 @@ func Platforms(t testing.TB, sb *sandbox.Server, hc *http.Client) map[gateway.Ch
 		t.Fatal(err)
 	}
 	return p
+}
+
+// PubKeyOnly configures WeChat with the platform public key alone: a
+// merchant in public-key mode, whatever the sandbox signs with.
+func PubKeyOnly(sb *sandbox.Server, c *config.Config) {
+	k := sb.Keys()
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = k.WeChatPlatformKeyID, sandbox.PublicKeyPEM(&k.WeChatPlatformKey.PublicKey)
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, false
+}
+
+// CertDownload configures WeChat to download the platform certificates
+// through /v3/certificates, with no public key and no certificate file.
+func CertDownload(_ *sandbox.Server, c *config.Config) {
+	c.WeChat.PlatformPublicKeyID, c.WeChat.PlatformPublicKey = "", nil
+	c.WeChat.PlatformCerts, c.WeChat.PlatformCertDownload = nil, true
 }
 
 // Order is a local order to import.

@@ -73,6 +73,7 @@ func LoadSandboxKeys() (sandbox.Keys, error) {
 	for name, dst := range map[string]**rsa.PrivateKey{
 		"alipay_app_private": &k.AlipayAppKey, "alipay_platform_private": &k.AlipayPlatformKey,
 		"wechat_merchant_private": &k.WeChatMerchantKey, "wechat_platform_private": &k.WeChatPlatformKey,
+		"wechat_platform_cert_private": &k.WeChatPlatformCertKey,
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, name+".pem"))
 		if err != nil {

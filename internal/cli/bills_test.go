@@ -1,0 +1,280 @@
+package cli
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/testkit"
+)
+
+// TestBillsFetchAndImport: `paydesk bills fetch` downloads a day's bill
+// from the platform (the sandbox, through the real clients) and keeps it;
+// `paydesk bills import` keeps a file; --json prints the kept bill.
+func TestBillsFetchAndImport(t *testing.T) {
+	t.Parallel()
+	sb, _, cfg := billsWorkspace(t)
+	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
+	date := day.Format(time.DateOnly)
+	for _, o := range []struct {
+		ch  gateway.Channel
+		out string
+	}{{gateway.Alipay, "PDBILLA001"}, {gateway.WeChat, "PDBILLW001"}} {
+		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: o.ch, OutTradeNo: o.out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Pay(o.ch, o.out, day.Add(12*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, out, errOut := runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "wechat", "--date", date, "--json")
+	var kept struct {
+		ID       int64
+		Channel  string
+		Day      string
+		Source   string
+		Path     string
+		SHA256   string
+		Lines    int
+		Account  string
+		FileName string `json:"file_name"`
+	}
+	if err := json.Unmarshal([]byte(out), &kept); code != 0 || err != nil {
+		t.Fatalf("fetch wechat: %d %v %q %q", code, err, out, errOut)
+	}
+	if kept.ID == 0 || kept.Channel != "wechat" || kept.Day != date || kept.Source != "download" || kept.Lines != 1 ||
+		kept.Account != testkit.SandboxKeys(t).WeChatMchID || len(kept.SHA256) != 64 {
+		t.Fatalf("fetched wechat bill: %+v", kept)
+	}
+	if data, err := os.ReadFile(kept.Path); err != nil || !strings.HasPrefix(string(data), "\ufeff交易时间,") {
+		t.Fatalf("kept file %s: %v (%.40q)", kept.Path, err, data)
+	}
+	code, out, errOut = runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "alipay", "--date", date)
+	if code != 0 || !strings.Contains(out, "alipay "+date) || !strings.Contains(out, ".csv.zip (download, 1 line") || !strings.Contains(out, "kept at ") {
+		t.Fatalf("fetch alipay: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay", "--date", "2026-11-22", "--json",
+		testkit.Testdata("recon", "alipay_20261122.zip"))
+	if err := json.Unmarshal([]byte(out), &kept); code != 0 || err != nil || kept.Source != "file" || kept.Lines != 18 ||
+		kept.Account != "20880001000000010156" || kept.FileName != "alipay_20261122.zip" {
+		t.Fatalf("import alipay: %d %v %+v %q", code, err, kept, errOut)
+	}
+	// Importing the same bytes again keeps nothing new.
+	first := kept.ID
+	code, out, _ = runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay", "--date", "2026-11-22", "--json",
+		testkit.Testdata("recon", "alipay_20261122.zip"))
+	if err := json.Unmarshal([]byte(out), &kept); code != 0 || err != nil || kept.ID != first {
+		t.Fatalf("import again: %d %v %+v", code, err, kept)
+	}
+	if code, _, errOut := runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay"); code != 2 || !strings.Contains(errOut, "FILE") {
+		t.Fatalf("import without FILE: %d %q", code, errOut)
+	}
+}
+
+// TestBillsOfAnotherMerchantOrDayChangeNothing: a bill of another merchant
+// or of another day, or one that repeats a row, is refused through the CLI
+// (bills import and recon run) naming the file and line, exit 1; every
+// record in the store is byte for byte what it was (the audit log gains
+// the refusal, as every operator action must), and no copy of the file is
+// kept.
+func TestBillsOfAnotherMerchantOrDayChangeNothing(t *testing.T) {
+	t.Parallel()
+	_, dir, cfg := billsWorkspace(t)
+	// A good bill of each channel first, so that there is something to
+	// leave unchanged.
+	for _, c := range [][]string{
+		{"recon", "run", "--channel", "wechat", "--date", "2026-11-22", "--bill", testkit.Testdata("recon", "wechat_all_20261122.txt")},
+		{"bills", "import", "--channel", "alipay", "--date", "2026-11-22", testkit.Testdata("recon", "alipay_20261122.zip")},
+	} {
+		if code, _, errOut := runCLI(t, append([]string{"--config", cfg}, c...)...); code != 0 {
+			t.Fatalf("%v: %q", c, errOut)
+		}
+	}
+
+	wechatText := readTestdata(t, "recon", "wechat_all_20261122.txt")
+	alipayText := readTestdata(t, "recon", "alipay_20261122.csv")
+	wechatLines := strings.Split(wechatText, "\r\n")
+	cases := []struct {
+		name, channel, date string
+		text                string
+		want                []string // in stderr, besides the file's name
+	}{
+		{"wechat_other_mchid.txt", "wechat", "2026-11-22", strings.ReplaceAll(wechatText, "`1900000109,", "`1900000999,"),
+			[]string{":2: ", "another merchant", "1900000999", "[wechat] mchid"}},
+		{"wechat_other_sub_mchid.txt", "wechat", "2026-11-22", strings.Replace(wechatText, "`1900000109,`0,", "`1900000109,`1900000888,", 1),
+			[]string{":2: ", "another merchant", "1900000888"}},
+		{"alipay_other_account.csv", "alipay", "2026-11-22", strings.Replace(alipayText, "[20880001000000010156]", "[20889999000000010156]", 1),
+			[]string{":2: ", "another merchant", "20889999000000010156", "[alipay] pid"}},
+		{"wechat_of_the_22nd.txt", "wechat", "2026-11-23", wechatText,
+			[]string{":2: ", "another day", "2026-11-22 09:15:30 is not on the business day 2026-11-23"}},
+		{"alipay_of_the_22nd.csv", "alipay", "2026-11-21", alipayText,
+			[]string{":3: ", "another day", "covers 2026-11-22 00:00:00 to 2026-11-23 00:00:00"}},
+		{"alipay_row_of_the_21st.csv", "alipay", "2026-11-22", strings.Replace(alipayText, "2026-11-22 11:02:33", "2026-11-21 23:58:00", 1),
+			[]string{":11: ", "another day", "完成时间 2026-11-21 23:58:00"}},
+		{"wechat_repeated_row.txt", "wechat", "2026-11-22",
+			strings.Join(append(append(append([]string{}, wechatLines[:6]...), wechatLines[5]), wechatLines[6:]...), "\r\n"),
+			[]string{":7: ", "repeats a row", "on line 6 already"}},
+	}
+	for _, c := range cases {
+		path := filepath.Join(t.TempDir(), c.name)
+		if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"bills", "import", "--channel", c.channel, "--date", c.date, path},
+			{"recon", "run", "--channel", c.channel, "--date", c.date, "--bill", path},
+		} {
+			before, audits, files := dumpStore(t, filepath.Join(dir, "paydesk.db")), auditCount(t, dir), keptBills(t, dir)
+			code, out, errOut := runCLI(t, append([]string{"--config", cfg}, args...)...)
+			if code != 1 {
+				t.Errorf("%s %s: exit %d (%q); want 1", c.name, args[0], code, out)
+			}
+			for _, s := range append([]string{c.name}, c.want...) {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("%s %s: stderr %q does not say %q", c.name, args[0], errOut, s)
+				}
+			}
+			if after := dumpStore(t, filepath.Join(dir, "paydesk.db")); after != before {
+				t.Errorf("%s %s: the store's records changed", c.name, args[0])
+			}
+			if n := auditCount(t, dir); n != audits+1 {
+				t.Errorf("%s %s: %d audit entries added, want the refusal alone", c.name, args[0], n-audits)
+			}
+			if got := keptBills(t, dir); got != files {
+				t.Errorf("%s %s: bill files kept: %s, before %s", c.name, args[0], got, files)
+			}
+		}
+	}
+}
+
+// TestBillsHeldToTheFirstBillsAccount: without [alipay] pid, the first
+// bill kept records whose bills the workspace reconciles; a bill of another
+// account is refused after it.
+func TestBillsHeldToTheFirstBillsAccount(t *testing.T) {
+	t.Parallel()
+	cfg := testWorkspace(t, "viewer")
+	if code, _, errOut := runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay", "--date", "2026-11-22",
+		testkit.Testdata("recon", "alipay_20261122.zip")); code != 0 {
+		t.Fatalf("first bill: %q", errOut)
+	}
+	other := filepath.Join(t.TempDir(), "other_20261123.csv")
+	text := strings.Replace(readTestdata(t, "recon", "alipay_20261123.csv"), "[20880001000000010156]", "[20880002000000020156]", 1)
+	os.WriteFile(other, []byte(text), 0o600)
+	code, _, errOut := runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay", "--date", "2026-11-23", other)
+	if code != 1 || !strings.Contains(errOut, "other_20261123.csv:2: ") || !strings.Contains(errOut, "recorded from its first bill") {
+		t.Fatalf("bill of another account: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "--config", cfg, "bills", "import", "--channel", "alipay", "--date", "2026-11-23",
+		testkit.Testdata("recon", "alipay_20261123.zip"))
+	if code != 0 {
+		t.Fatalf("the next day's bill of the same account: %q", errOut)
+	}
+}
+
+// sandboxWorkspace is a workspace configured for a sandbox of its own, with
+// the client files it writes ([alipay] pid and [wechat] mchid among them),
+// for a viewer: the role that reconciles.
+// billsWorkspace is a sandbox merchant's workspace for a finance viewer.
+func billsWorkspace(t *testing.T) (sb *sandbox.Server, dir, cfg string) {
+	t.Helper()
+	cfg, sb = sandboxWorkspaceAs(t, "fin", "viewer", "")
+	return sb, filepath.Dir(cfg), cfg
+}
+
+func appendConfig(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTestdata(t *testing.T, elem ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(testkit.Testdata(elem...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// dumpStore prints every row of every table of the store but the audit
+// log, in rowid order, as the database holds them.
+func dumpStore(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tables []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		fmt.Fprintf(&b, "%s %v\n", table, cols)
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%q\n", vals)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func auditCount(t *testing.T, dir string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "paydesk.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM audit`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func keptBills(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "bills", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(files)
+}
