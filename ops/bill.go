@@ -17,9 +17,17 @@ import (
 	"github.com/paydesk/paydesk/store"
 )
 
-// billsDir is where bills are kept: beside the database.
-func (s *Service) billsDir(ch gateway.Channel) string {
-	return filepath.Join(filepath.Dir(s.store.Path()), "bills", string(ch))
+// ErrNoBillsDir means there is no folder to keep a bill in: a PostgreSQL
+// store has no file to keep them beside.
+var ErrNoBillsDir = errors.New("no folder for kept bills: set [store] bills_dir in paydesk.toml")
+
+// billsDir is where a channel's bills are kept: under Options.BillsDir
+// (by default beside the SQLite file).
+func (s *Service) billsDir(ch gateway.Channel) (string, error) {
+	if s.billsRoot == "" {
+		return "", ErrNoBillsDir
+	}
+	return filepath.Join(s.billsRoot, string(ch)), nil
 }
 
 // OpenBill parses a trade bill of a channel in the business zone, with the
@@ -109,7 +117,10 @@ func billAccount(r any) string {
 // bill's ID is 0 until a run or FetchBill stores its row (or the row of an
 // identical bill stored before).
 func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (store.Bill, error) {
-	dir := s.billsDir(ch)
+	dir, err := s.billsDir(ch)
+	if err != nil {
+		return store.Bill{}, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return store.Bill{}, err
 	}
@@ -188,7 +199,7 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 // discardBill removes the file acquireBill put into the workspace for a
 // bill that was then refused (it disagrees with itself, cannot be read, or
 // the run failed): a bill file is kept only with the stored record that
-// names it, and bad input changes nothing (DESIGN §3 rule 7). A bill that
+// names it, and bad input changes nothing (ARCHITECTURE.md §3 rule 7). A bill that
 // was already stored, or that another run stored meanwhile with the same
 // bytes, keeps its file.
 func (s *Service) discardBill(ctx context.Context, b store.Bill) {

@@ -1,7 +1,7 @@
 // Package ops owns the operations a person or a script performs on
-// paydesk: importing orders, listing and showing them, and (as their issues
-// land) querying, refunding, replaying callbacks, reconciling and
-// exporting. Each operation is one method of Service that checks the
+// paydesk: importing orders, listing and showing them, querying the
+// platforms live, refunding, taking in and replaying callbacks, fetching
+// bills, reconciling trades and funds, resolving findings and exporting. Each operation is one method of Service that checks the
 // operator's role, does its work over the store and the platform gateways,
 // and writes an audit record. The console and the CLI call ops and nothing
 // below it.

@@ -260,9 +260,10 @@ func (s *Service) openKeptFunds(b store.Bill) (gateway.FundReader, func(bool) er
 func (s *Service) openKept(b store.Bill) (io.Reader, func(bool) error, error) {
 	path := b.Path
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
-		// Kept relative to where paydesk ran; try beside the database too.
-		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.store.Path()), path)); gerr == nil {
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) && s.billsRoot != "" {
+		// Kept relative to where paydesk ran; try the workspace's folder
+		// (the one that holds bills/) too.
+		if g, gerr := os.Open(filepath.Join(filepath.Dir(s.billsRoot), path)); gerr == nil {
 			f, err, path = g, nil, g.Name()
 		}
 	}

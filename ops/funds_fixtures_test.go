@@ -8,23 +8,24 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/recon"
 	"github.com/paydesk/paydesk/store"
 )
 
-// fundService is a service over a fresh store with the contracted rates of
-// testdata/funds (0.6% on both platforms), acting as an admin, on the
-// morning after the fixture day.
-func fundService(t *testing.T) *ops.Service {
+// fundService is a service over a fresh store at db (an SQLite path or a
+// PostgreSQL URL) with the contracted rates of testdata/funds (0.6% on both
+// platforms), acting as an admin, on the morning after the fixture day.
+func fundService(t *testing.T, db string) *ops.Service {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "paydesk.db"))
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	rate, _ := gateway.ParseFeeRate("0.006")
-	svc, err := ops.New(ops.Options{Store: st, Operator: ops.Operator{Name: "fin", Role: ops.Admin},
+	svc, err := ops.New(ops.Options{Store: st, Operator: ops.Operator{Name: "fin", Role: ops.Admin}, BillsDir: filepath.Join(t.TempDir(), "bills"),
 		Now:      func() time.Time { return time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC) },
 		FeeRates: map[gateway.Channel]gateway.FeeRate{gateway.Alipay: rate, gateway.WeChat: rate}})
 	if err != nil {
@@ -64,7 +65,7 @@ func findFund(fs []store.Finding, w wantFund) (store.Finding, int) {
 // testdata/funds: the trade run first (the fee check, FEE_MISMATCH on the
 // one line charged off the rate), then the fund run against the kept trade
 // bill and the imported orders, every fund category checked one by one and
-// the withdrawals totalled.
+// the withdrawals totalled. On both engines.
 func TestFundReconHandMadeBills(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -115,59 +116,61 @@ func TestFundReconHandMadeBills(t *testing.T) {
 	} {
 		t.Run(string(c.ch), func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			svc := fundService(t)
-			trade, err := svc.RunRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fundDay, BillFile: testdataPath("funds", c.trade)}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fs, _ := svc.Findings(ctx, store.FindingFilter{RunID: trade.ID, Category: string(recon.FeeMismatch)})
-			if len(fs) != 1 || fs[0].OutTradeNo != c.feeLine || fs[0].Severity != "warning" {
-				t.Errorf("FEE_MISMATCH: %+v", fs)
-			}
-			if trade.ExpectedFees == nil || *trade.ExpectedFees != c.expected || trade.Fees != c.charged || trade.FeeRate != "0.006" {
-				t.Errorf("trade run fees: expected %v charged %s rate %q", trade.ExpectedFees, trade.Fees, trade.FeeRate)
-			}
+			dbtest.Engines(t, func(t *testing.T, db string) {
+				ctx := context.Background()
+				svc := fundService(t, db)
+				trade, err := svc.RunRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fundDay, BillFile: testdataPath("funds", c.trade)}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fs, _ := svc.Findings(ctx, store.FindingFilter{RunID: trade.ID, Category: string(recon.FeeMismatch)})
+				if len(fs) != 1 || fs[0].OutTradeNo != c.feeLine || fs[0].Severity != "warning" {
+					t.Errorf("FEE_MISMATCH: %+v", fs)
+				}
+				if trade.ExpectedFees == nil || *trade.ExpectedFees != c.expected || trade.Fees != c.charged || trade.FeeRate != "0.006" {
+					t.Errorf("trade run fees: expected %v charged %s rate %q", trade.ExpectedFees, trade.Fees, trade.FeeRate)
+				}
 
-			run, err := svc.RunFundRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fundDay, BillFile: testdataPath("funds", c.fund)}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if run.Kind != store.BillFunds || run.Bill.Kind != store.BillFunds || run.Bill.FundStated == nil || *run.Bill.FundStated != *run.Bill.FundComputed {
-				t.Fatalf("fund run %+v bill %+v", run, run.Bill)
-			}
-			findings, err := svc.Findings(ctx, store.FindingFilter{RunID: run.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range c.want {
-				f, n := findFund(findings, w)
-				if n != 1 {
-					t.Errorf("%s %s: %d findings", w.category, w.key, n)
-					continue
+				run, err := svc.RunFundRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fundDay, BillFile: testdataPath("funds", c.fund)}, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if f.Severity != string(w.severity) || f.LocalAmount != w.local || f.PlatformAmount != w.platform || !strings.Contains(f.Detail, w.detail) {
-					t.Errorf("%s %s:\n got %s %s/%s %q\nwant %s %s/%s %q", w.category, w.key, f.Severity, f.LocalAmount, f.PlatformAmount, f.Detail,
-						w.severity, w.local, w.platform, w.detail)
+				if run.Kind != store.BillFunds || run.Bill.Kind != store.BillFunds || run.Bill.FundStated == nil || *run.Bill.FundStated != *run.Bill.FundComputed {
+					t.Fatalf("fund run %+v bill %+v", run, run.Bill)
 				}
-			}
-			if len(findings) != len(c.want) {
-				t.Errorf("%d findings, want %d: %+v", len(findings), len(c.want), findings)
-			}
-			if got := run.Counts[string(recon.FundMatched)]; got != (store.CategoryTotal{Count: c.matched.Count, Amount: c.matched.Amount}) {
-				t.Errorf("FUND_MATCHED %+v, want %+v", got, c.matched)
-			}
-			if got := run.Counts[string(recon.Withdrawal)].Amount; got != c.withdrawals {
-				t.Errorf("withdrawals total %s, want %s", got, c.withdrawals)
-			}
-			if run.ExpectedFees == nil || *run.ExpectedFees != c.fundFees[0] || run.Fees != c.fundFees[1] {
-				t.Errorf("fund run fees: expected %v charged %s, want %s / %s", run.ExpectedFees, run.Fees, c.fundFees[0], c.fundFees[1])
-			}
-			// The trade run is still the day's current trade run: a fund
-			// run replaces only fund runs.
-			if tr, _ := svc.ReconRun(ctx, trade.ID); tr.Superseded != 0 {
-				t.Errorf("the fund run replaced the trade run")
-			}
+				findings, err := svc.Findings(ctx, store.FindingFilter{RunID: run.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range c.want {
+					f, n := findFund(findings, w)
+					if n != 1 {
+						t.Errorf("%s %s: %d findings", w.category, w.key, n)
+						continue
+					}
+					if f.Severity != string(w.severity) || f.LocalAmount != w.local || f.PlatformAmount != w.platform || !strings.Contains(f.Detail, w.detail) {
+						t.Errorf("%s %s:\n got %s %s/%s %q\nwant %s %s/%s %q", w.category, w.key, f.Severity, f.LocalAmount, f.PlatformAmount, f.Detail,
+							w.severity, w.local, w.platform, w.detail)
+					}
+				}
+				if len(findings) != len(c.want) {
+					t.Errorf("%d findings, want %d: %+v", len(findings), len(c.want), findings)
+				}
+				if got := run.Counts[string(recon.FundMatched)]; got != (store.CategoryTotal{Count: c.matched.Count, Amount: c.matched.Amount}) {
+					t.Errorf("FUND_MATCHED %+v, want %+v", got, c.matched)
+				}
+				if got := run.Counts[string(recon.Withdrawal)].Amount; got != c.withdrawals {
+					t.Errorf("withdrawals total %s, want %s", got, c.withdrawals)
+				}
+				if run.ExpectedFees == nil || *run.ExpectedFees != c.fundFees[0] || run.Fees != c.fundFees[1] {
+					t.Errorf("fund run fees: expected %v charged %s, want %s / %s", run.ExpectedFees, run.Fees, c.fundFees[0], c.fundFees[1])
+				}
+				// The trade run is still the day's current trade run: a fund
+				// run replaces only fund runs.
+				if tr, _ := svc.ReconRun(ctx, trade.ID); tr.Superseded != 0 {
+					t.Errorf("the fund run replaced the trade run")
+				}
+			})
 		})
 	}
 }

@@ -19,7 +19,7 @@ type Callback struct {
 	RemoteAddr string
 	ReceivedAt time.Time
 	// Forbidden: the sender is outside the configured allowlist. The
-	// callback is still stored (rule 1), then refused.
+	// callback is still stored (ARCHITECTURE.md §3 rule 1), then refused.
 	Forbidden bool
 	// Oversized: the body passed the endpoint's limit and Body holds only
 	// its first bytes. Stored, and rejected.
@@ -56,7 +56,7 @@ func (r *IntakeResult) VerifyKey() string {
 // stored but could not be applied now (unknown order, a transient failure).
 var errNotApplied = errors.New("not applied")
 
-// IntakeNotification is the callback path (DESIGN §1): store the raw
+// IntakeNotification is the callback path (ARCHITECTURE.md §2): store the raw
 // request first, then verify, apply exactly once, record the attempt, and
 // answer in the platform's protocol. It is called by `serve` for every
 // request, so it is not an operator action and is not role-checked; its
@@ -276,7 +276,7 @@ func (s *Service) process(ctx context.Context, id int64, kind store.AttemptKind,
 func (s *Service) applyPayment(ctx context.Context, id int64, kind store.AttemptKind, operator string, n gateway.Notification, res *IntakeResult) error {
 	pay := store.Payment{OutTradeNo: n.OutTradeNo, Channel: n.Channel, TradeNo: n.TradeNo, Amount: n.Amount, PaidAt: n.PaidAt,
 		Via: store.ViaNotify, Currency: n.Currency}
-	_, _, err := s.store.MarkPaidRecording(ctx, pay, id, func(r store.PaymentResult, refused error) store.Attempt {
+	_, _, err := s.store.MarkPaidRecording(ctx, pay, s.now(), id, func(r store.PaymentResult, refused error) store.Attempt {
 		res.Apply, res.Detail = s.paymentOutcome(n, r, refused)
 		return s.attempt(kind, operator, res)
 	})
@@ -423,32 +423,35 @@ func (s *Service) record(ctx context.Context, id int64, kind store.AttemptKind, 
 	}
 }
 
-// ResumeInterrupted finishes the notifications a crash left undecided:
-// stored (rule 1 held) but never verified or applied, because the process
-// died in between. The endpoint calls it on start, before it listens, so a
-// kill -9 loses nothing the platform will not resend anyway. Applying is
-// exactly-once, so finishing one whose payment did land changes nothing.
-func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
-	done := 0
-	var before int64
-	for {
-		// A page at a time: raw bodies are not all held at once.
-		page, err := s.store.ListNotifications(ctx, store.NotificationFilter{Apply: store.ApplyPending}, before, 500)
-		if err != nil {
-			return done, err
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, n := range page {
-			res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
-			s.processStored(ctx, n, store.AttemptIntake, "recovery", &res)
-			done++
-		}
-		before = page[len(page)-1].ID
+// StartIntake makes this process a callback taker (the `serve` endpoint):
+// it claims intake in the store, so that no other process finishes the
+// callbacks this one is deciding, then finishes what interrupted intakes
+// left undecided. On SQLite a second taker of the same file is refused
+// (store.ErrIntakeTaken): several `serve` processes need PostgreSQL.
+func (s *Service) StartIntake(ctx context.Context) (int, error) {
+	if err := s.store.ClaimIntake(ctx); err != nil {
+		return 0, err
 	}
+	return s.ResumeInterrupted(ctx)
+}
+
+// ResumeInterrupted finishes the notifications a crash left undecided:
+// stored (ARCHITECTURE.md §3 rule 1 held) but never verified or applied, because the process
+// that took them died in between. The endpoint calls it on start, before it
+// listens, so a kill -9 loses nothing the platform will not resend anyway,
+// and again now and then, for the callbacks of a replica that died and did
+// not come back. Only the callbacks of processes that are gone are touched
+// (see store.EachInterrupted): another live `serve` may be deciding its own.
+// Applying is exactly-once, so finishing one whose payment did land changes
+// nothing.
+func (s *Service) ResumeInterrupted(ctx context.Context) (int, error) {
+	done, err := s.store.EachInterrupted(ctx, func(n store.Notification) error {
+		res := IntakeResult{NotificationID: n.ID, Verify: store.Unverified, Apply: store.ApplyPending}
+		s.processStored(ctx, n, store.AttemptIntake, "recovery", &res)
+		return nil
+	})
 	if done > 0 {
 		s.log.Warn("finished notifications an interrupted intake left undecided", "count", done)
 	}
-	return done, nil
+	return done, err
 }

@@ -66,19 +66,21 @@ func TestOrderTextAcrossChunks(t *testing.T) {
 // TestImportReportsItsEncoding: the result and the audit record say how
 // the file was read.
 func TestImportReportsItsEncoding(t *testing.T) {
-	s := testService(t, Admin)
-	ctx := context.Background()
-	gbkCSV, _ := simplifiedchinese.GBK.NewEncoder().String("out_trade_no,channel,amount,created_at,subject\nPD0000000001,alipay,1.00,2026-11-22 10:00:00,会员\n")
-	res, err := s.ImportOrders(ctx, writeFile(t, "o.csv", gbkCSV))
-	if err != nil || res.Encoding != "GBK" {
-		t.Fatalf("%+v %v", res, err)
-	}
-	o, _ := s.store.GetOrder(ctx, "PD0000000001")
-	if o.Subject != "会员" {
-		t.Fatalf("subject %q", o.Subject)
-	}
-	res, err = s.ImportOrders(ctx, writeFile(t, "o.csv", "out_trade_no,channel,amount,created_at\nPD0000000002,alipay,1.00,2026-11-22 10:00:00\n"))
-	if err != nil || res.Encoding != "UTF-8" {
-		t.Fatalf("%+v %v", res, err)
-	}
+	eachEngine(t, func(t *testing.T, db string) {
+		s := testService(t, Admin, db)
+		ctx := context.Background()
+		gbkCSV, _ := simplifiedchinese.GBK.NewEncoder().String("out_trade_no,channel,amount,created_at,subject\nPD0000000001,alipay,1.00,2026-11-22 10:00:00,会员\n")
+		res, err := s.ImportOrders(ctx, writeFile(t, "o.csv", gbkCSV))
+		if err != nil || res.Encoding != "GBK" {
+			t.Fatalf("%+v %v", res, err)
+		}
+		o, _ := s.store.GetOrder(ctx, "PD0000000001")
+		if o.Subject != "会员" {
+			t.Fatalf("subject %q", o.Subject)
+		}
+		res, err = s.ImportOrders(ctx, writeFile(t, "o.csv", "out_trade_no,channel,amount,created_at\nPD0000000002,alipay,1.00,2026-11-22 10:00:00\n"))
+		if err != nil || res.Encoding != "UTF-8" {
+			t.Fatalf("%+v %v", res, err)
+		}
+	})
 }

@@ -33,7 +33,7 @@ type QueryResult struct {
 
 // QueryTrade asks the platform for the live state of one order, logs the
 // answer, applies the paid transition when the platform proves payment
-// (rule 2: a live query is as good as a verified notification), and reports
+// (ARCHITECTURE.md §3 rule 2: a live query is as good as a verified notification), and reports
 // any other disagreement without applying it.
 func (s *Service) QueryTrade(ctx context.Context, outTradeNo string) (QueryResult, error) {
 	if err := s.allow(ctx, ActQuery, outTradeNo); err != nil {
@@ -110,7 +110,7 @@ func (s *Service) reconcileQuery(ctx context.Context, o store.Order, t gateway.T
 	switch {
 	case t.IsPaid() && !o.Status.IsPaid():
 		r, err := s.store.MarkPaid(ctx, store.Payment{OutTradeNo: o.OutTradeNo, Channel: o.Channel, TradeNo: t.TradeNo,
-			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery, Currency: t.Currency})
+			Amount: t.Amount, PaidAt: t.PaidAt, Via: store.ViaQuery, Currency: t.Currency}, s.now())
 		switch {
 		case errors.Is(err, store.ErrAmountMismatch):
 			return fmt.Sprintf("the platform says paid %s %s but the order is %s %s: not applied", t.Amount, t.Currency, o.Amount, o.Currency), false, nil

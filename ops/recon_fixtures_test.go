@@ -15,6 +15,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/recon"
@@ -414,52 +415,54 @@ func TestReconHandMadeBills(t *testing.T) {
 	for _, l := range layouts {
 		t.Run(l.name, func(t *testing.T) {
 			t.Parallel()
-			env := testenv.New(t, testenv.Options{Serve: true})
-			world := buildFixtureWorld(t, env)
-			ctx := context.Background()
-			wantD, wantN := fixtureWants(l.ch)
+			dbtest.Engines(t, func(t *testing.T, db string) {
+				env := testenv.New(t, testenv.Options{DB: db, Serve: true})
+				world := buildFixtureWorld(t, env)
+				ctx := context.Background()
+				wantD, wantN := fixtureWants(l.ch)
 
-			run1, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: l.ch, Day: fixtureDay, BillFile: testdataPath("recon", l.day)}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkRun(t, env, world, l.ch, l.day, run1, wantD)
-			for _, c := range recon.Categories {
-				// FEE_MISMATCH needs a contracted rate, which this world
-				// has not: testdata/funds checks it.
-				if run1.Counts[string(c)].Count == 0 && c != recon.FeeMismatch {
-					t.Errorf("%s: no %s on the day's bill; every category must be there", l.day, c)
+				run1, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: l.ch, Day: fixtureDay, BillFile: testdataPath("recon", l.day)}, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-
-			run2, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: l.ch, Day: fixtureNextDay, BillFile: testdataPath("recon", l.next)}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkRun(t, env, world, l.ch, l.next, run2, wantN)
-
-			// The next day's run marked the held items of the first day
-			// settled, with the category the pair ended in.
-			fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: run1.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			held := 0
-			for _, f := range fs {
-				if f.Category != string(recon.CrossDay) {
-					if f.Resolution != "" {
-						t.Errorf("%s %s was resolved by the next day's run: %+v", f.Category, f.OutTradeNo, f)
+				checkRun(t, env, world, l.ch, l.day, run1, wantD)
+				for _, c := range recon.Categories {
+					// FEE_MISMATCH needs a contracted rate, which this world
+					// has not: testdata/funds checks it.
+					if run1.Counts[string(c)].Count == 0 && c != recon.FeeMismatch {
+						t.Errorf("%s: no %s on the day's bill; every category must be there", l.day, c)
 					}
-					continue
 				}
-				held++
-				if f.Resolution != "resolved" || f.Resolver != "paydesk" || f.Note != "settled by the 2026-11-23 bill: MATCHED" {
-					t.Errorf("CROSS_DAY %s of the 22nd after the 23rd's run: %q by %q (%q)", f.OutTradeNo, f.Resolution, f.Resolver, f.Note)
+
+				run2, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: l.ch, Day: fixtureNextDay, BillFile: testdataPath("recon", l.next)}, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if held != 2 {
-				t.Errorf("%d CROSS_DAY findings on the 22nd, want 2", held)
-			}
+				checkRun(t, env, world, l.ch, l.next, run2, wantN)
+
+				// The next day's run marked the held items of the first day
+				// settled, with the category the pair ended in.
+				fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: run1.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				held := 0
+				for _, f := range fs {
+					if f.Category != string(recon.CrossDay) {
+						if f.Resolution != "" {
+							t.Errorf("%s %s was resolved by the next day's run: %+v", f.Category, f.OutTradeNo, f)
+						}
+						continue
+					}
+					held++
+					if f.Resolution != "resolved" || f.Resolver != "paydesk" || f.Note != "settled by the 2026-11-23 bill: MATCHED" {
+						t.Errorf("CROSS_DAY %s of the 22nd after the 23rd's run: %q by %q (%q)", f.OutTradeNo, f.Resolution, f.Resolver, f.Note)
+					}
+				}
+				if held != 2 {
+					t.Errorf("%d CROSS_DAY findings on the 22nd, want 2", held)
+				}
+			})
 		})
 	}
 }
@@ -584,70 +587,72 @@ func firstNonEmpty(s ...string) string {
 // or bill is added, and no copy of the file is kept.
 func TestReconRejectsABrokenHandMadeBill(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{Serve: true})
-	buildFixtureWorld(t, env)
-	ctx := context.Background()
-	good := map[gateway.Channel]string{gateway.Alipay: "alipay_20261122.zip", gateway.WeChat: "wechat_all_20261122.txt"}
-	runs := map[gateway.Channel]store.Run{}
-	for ch, file := range good {
-		run, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: ch, Day: fixtureDay, BillFile: testdataPath("recon", file)}, nil)
+	dbtest.Engines(t, func(t *testing.T, db string) {
+		env := testenv.New(t, testenv.Options{DB: db, Serve: true})
+		buildFixtureWorld(t, env)
+		ctx := context.Background()
+		good := map[gateway.Channel]string{gateway.Alipay: "alipay_20261122.zip", gateway.WeChat: "wechat_all_20261122.txt"}
+		runs := map[gateway.Channel]store.Run{}
+		for ch, file := range good {
+			run, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: ch, Day: fixtureDay, BillFile: testdataPath("recon", file)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[ch] = run
+		}
+		kept := billFiles(t, env)
+
+		for _, c := range []struct {
+			ch   gateway.Channel
+			file string
+			want []string // in the error, besides the file's name and line
+		}{
+			{gateway.Alipay, "alipay_totals_disagree.csv", []string{":25: ", "totals disagree", "643.10", "634.10"}},
+			{gateway.WeChat, "wechat_totals_disagree.txt", []string{":21: ", "totals disagree", "总交易单数 states 19 rows, the file has 18"}},
+			{gateway.Alipay, "alipay_utf16.csv", []string{":1: ", "neither GBK nor UTF-8"}},
+			{gateway.WeChat, "wechat_all_gbk.txt", []string{":1: ", "not UTF-8"}},
+		} {
+			_, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fixtureDay, BillFile: testdataPath("recon", c.file)}, nil)
+			if err == nil {
+				t.Errorf("%s: the run succeeded", c.file)
+				continue
+			}
+			for _, s := range append([]string{c.file}, c.want...) {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("%s: error %q does not say %q", c.file, err, s)
+				}
+			}
+			audit, aerr := env.Service.ListAudit(ctx, store.AuditFilter{Action: string(ops.ActReconcile)}, 0, 1)
+			if aerr != nil || len(audit) != 1 || audit[0].Outcome != store.AuditError || !strings.Contains(audit[0].Error, c.file) {
+				t.Errorf("%s: the failed run is not in the audit log as an error naming the file: %+v %v", c.file, audit, aerr)
+			}
+			// Keeping the file as a bill downloaded by hand refuses it alike.
+			if _, err := env.Service.ImportBill(ctx, c.ch, fixtureDay, testdataPath("recon", c.file)); err == nil || !strings.Contains(err.Error(), c.file) {
+				t.Errorf("%s: import: %v; want an error naming the file", c.file, err)
+			}
+		}
+
+		all, err := env.Service.ReconRuns(ctx, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		runs[ch] = run
-	}
-	kept := billFiles(t, env)
-
-	for _, c := range []struct {
-		ch   gateway.Channel
-		file string
-		want []string // in the error, besides the file's name and line
-	}{
-		{gateway.Alipay, "alipay_totals_disagree.csv", []string{":25: ", "totals disagree", "643.10", "634.10"}},
-		{gateway.WeChat, "wechat_totals_disagree.txt", []string{":21: ", "totals disagree", "总交易单数 states 19 rows, the file has 18"}},
-		{gateway.Alipay, "alipay_utf16.csv", []string{":1: ", "neither GBK nor UTF-8"}},
-		{gateway.WeChat, "wechat_all_gbk.txt", []string{":1: ", "not UTF-8"}},
-	} {
-		_, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: c.ch, Day: fixtureDay, BillFile: testdataPath("recon", c.file)}, nil)
-		if err == nil {
-			t.Errorf("%s: the run succeeded", c.file)
-			continue
+		if len(all) != 2 {
+			t.Errorf("%d runs after the broken bills, want the 2 good ones", len(all))
 		}
-		for _, s := range append([]string{c.file}, c.want...) {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("%s: error %q does not say %q", c.file, err, s)
+		for ch, before := range runs {
+			after, err := env.Service.LatestRecon(ctx, ch)
+			if err != nil || after.ID != before.ID || after.Superseded != 0 {
+				t.Errorf("%s: the day's good run %d was replaced or superseded: %+v %v", ch, before.ID, after, err)
+			}
+			fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: before.ID})
+			if want, _ := fixtureWants(ch); err != nil || len(fs) != len(want.findings) {
+				t.Errorf("%s: %d findings left of the good run, want %d (%v)", ch, len(fs), len(want.findings), err)
 			}
 		}
-		audit, aerr := env.Service.ListAudit(ctx, store.AuditFilter{Action: string(ops.ActReconcile)}, 0, 1)
-		if aerr != nil || len(audit) != 1 || audit[0].Outcome != store.AuditError || !strings.Contains(audit[0].Error, c.file) {
-			t.Errorf("%s: the failed run is not in the audit log as an error naming the file: %+v %v", c.file, audit, aerr)
+		if got := billFiles(t, env); fmt.Sprint(got) != fmt.Sprint(kept) {
+			t.Errorf("bill files kept in the workspace:\n got  %v\n want %v (only the good runs' bills)", got, kept)
 		}
-		// Keeping the file as a bill downloaded by hand refuses it alike.
-		if _, err := env.Service.ImportBill(ctx, c.ch, fixtureDay, testdataPath("recon", c.file)); err == nil || !strings.Contains(err.Error(), c.file) {
-			t.Errorf("%s: import: %v; want an error naming the file", c.file, err)
-		}
-	}
-
-	all, err := env.Service.ReconRuns(ctx, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != 2 {
-		t.Errorf("%d runs after the broken bills, want the 2 good ones", len(all))
-	}
-	for ch, before := range runs {
-		after, err := env.Service.LatestRecon(ctx, ch)
-		if err != nil || after.ID != before.ID || after.Superseded != 0 {
-			t.Errorf("%s: the day's good run %d was replaced or superseded: %+v %v", ch, before.ID, after, err)
-		}
-		fs, err := env.Service.Findings(ctx, store.FindingFilter{RunID: before.ID})
-		if want, _ := fixtureWants(ch); err != nil || len(fs) != len(want.findings) {
-			t.Errorf("%s: %d findings left of the good run, want %d (%v)", ch, len(fs), len(want.findings), err)
-		}
-	}
-	if got := billFiles(t, env); fmt.Sprint(got) != fmt.Sprint(kept) {
-		t.Errorf("bill files kept in the workspace:\n got  %v\n want %v (only the good runs' bills)", got, kept)
-	}
+	})
 }
 
 // billFiles lists the bill files kept in the workspace.
@@ -699,52 +704,54 @@ func readBill(t *testing.T, svc *ops.Service, ch gateway.Channel, name string) (
 // REFUND bill books exactly the refunds of the ALL bill, dated alike by
 // 交易时间, when each refund was asked for.
 func TestHandMadeLayoutsAgree(t *testing.T) {
-	svc := testenv.New(t, testenv.Options{}).Service
-	for _, pair := range []struct {
-		ch   gateway.Channel
-		a, b string
-	}{
-		{gateway.Alipay, "alipay_20261122.zip", "alipay_20261122.csv"},
-		{gateway.Alipay, "alipay_20261123.zip", "alipay_20261123.csv"},
-		{gateway.WeChat, "wechat_all_20261122.txt.gz", "wechat_all_20261122.txt"},
-		{gateway.WeChat, "wechat_all_20261123.txt.gz", "wechat_all_20261123.txt"},
-	} {
-		la, sa := readBill(t, svc, pair.ch, pair.a)
-		lb, sb := readBill(t, svc, pair.ch, pair.b)
-		if pair.ch == gateway.Alipay {
-			var fees gateway.Money
-			for _, l := range la {
-				fees += l.Fee
+	dbtest.Engines(t, func(t *testing.T, db string) {
+		svc := testenv.New(t, testenv.Options{DB: db}).Service
+		for _, pair := range []struct {
+			ch   gateway.Channel
+			a, b string
+		}{
+			{gateway.Alipay, "alipay_20261122.zip", "alipay_20261122.csv"},
+			{gateway.Alipay, "alipay_20261123.zip", "alipay_20261123.csv"},
+			{gateway.WeChat, "wechat_all_20261122.txt.gz", "wechat_all_20261122.txt"},
+			{gateway.WeChat, "wechat_all_20261123.txt.gz", "wechat_all_20261123.txt"},
+		} {
+			la, sa := readBill(t, svc, pair.ch, pair.a)
+			lb, sb := readBill(t, svc, pair.ch, pair.b)
+			if pair.ch == gateway.Alipay {
+				var fees gateway.Money
+				for _, l := range la {
+					fees += l.Fee
+				}
+				if sa.Fees != fees || sb.Fees != 0 {
+					t.Errorf("%s states fees %s (its lines %s), %s %s (none: no summary file)", pair.a, sa.Fees, fees, pair.b, sb.Fees)
+				}
+				sa.Fees = 0
 			}
-			if sa.Fees != fees || sb.Fees != 0 {
-				t.Errorf("%s states fees %s (its lines %s), %s %s (none: no summary file)", pair.a, sa.Fees, fees, pair.b, sb.Fees)
+			if !reflect.DeepEqual(la, lb) || sa != sb {
+				t.Errorf("%s and %s differ:\n %+v %+v\n %+v %+v", pair.a, pair.b, sa, la, sb, lb)
 			}
-			sa.Fees = 0
 		}
-		if !reflect.DeepEqual(la, lb) || sa != sb {
-			t.Errorf("%s and %s differ:\n %+v %+v\n %+v %+v", pair.a, pair.b, sa, la, sb, lb)
-		}
-	}
 
-	all, _ := readBill(t, svc, gateway.WeChat, "wechat_all_20261122.txt")
-	refunds, stated := readBill(t, svc, gateway.WeChat, "wechat_refund_20261122.txt")
-	var want []gateway.BillLine
-	for _, l := range all {
-		if l.Kind == gateway.LineRefund {
-			want = append(want, l)
+		all, _ := readBill(t, svc, gateway.WeChat, "wechat_all_20261122.txt")
+		refunds, stated := readBill(t, svc, gateway.WeChat, "wechat_refund_20261122.txt")
+		var want []gateway.BillLine
+		for _, l := range all {
+			if l.Kind == gateway.LineRefund {
+				want = append(want, l)
+			}
 		}
-	}
-	if len(refunds) != len(want) || len(want) != 3 {
-		t.Fatalf("REFUND bill has %d lines, the ALL bill %d refunds (want 3)", len(refunds), len(want))
-	}
-	for i := range want {
-		got := refunds[i]
-		got.Line = want[i].Line // the files differ in where each row is
-		if !reflect.DeepEqual(got, want[i]) || !got.Time.Equal(want[i].Time) {
-			t.Errorf("refund %s:\n REFUND %+v\n ALL    %+v", want[i].OutRequestNo, got, want[i])
+		if len(refunds) != len(want) || len(want) != 3 {
+			t.Fatalf("REFUND bill has %d lines, the ALL bill %d refunds (want 3)", len(refunds), len(want))
 		}
-	}
-	if wantTotals := (gateway.BillTotals{Refunds: 3, RefundAmount: 2700, Fees: -16, Net: -2700}); stated != wantTotals {
-		t.Errorf("REFUND bill totals %+v, want %+v", stated, wantTotals)
-	}
+		for i := range want {
+			got := refunds[i]
+			got.Line = want[i].Line // the files differ in where each row is
+			if !reflect.DeepEqual(got, want[i]) || !got.Time.Equal(want[i].Time) {
+				t.Errorf("refund %s:\n REFUND %+v\n ALL    %+v", want[i].OutRequestNo, got, want[i])
+			}
+		}
+		if wantTotals := (gateway.BillTotals{Refunds: 3, RefundAmount: 2700, Fees: -16, Net: -2700}); stated != wantTotals {
+			t.Errorf("REFUND bill totals %+v, want %+v", stated, wantTotals)
+		}
+	})
 }

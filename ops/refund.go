@@ -81,7 +81,7 @@ type RefundOutcome struct {
 	Note    string `json:"note"`
 }
 
-// Refund refunds part or all of a paid order (rule 4): the PENDING refund
+// Refund refunds part or all of a paid order (ARCHITECTURE.md §3 rule 4): the PENDING refund
 // and its fresh request number are recorded, under the ceiling, before the
 // platform is called; the platform's answer finishes it; an unknown answer
 // leaves it PENDING.
@@ -287,7 +287,7 @@ func (s *Service) PlanDuplicateRefund(ctx context.Context, ch gateway.Channel, t
 }
 
 // RefundDuplicate returns the money of a duplicate payment to the buyer,
-// refunding its own trade (rule 4 applies to it alone: the order's own
+// refunding its own trade (ARCHITECTURE.md §3 rule 4 applies to it alone: the order's own
 // payment is untouched).
 func (s *Service) RefundDuplicate(ctx context.Context, ch gateway.Channel, tradeNo string, amount gateway.Money, reason string) (RefundOutcome, error) {
 	plan, err := s.PlanDuplicateRefund(ctx, ch, tradeNo, amount, reason)

@@ -42,6 +42,8 @@ const (
 	// how long evidence is kept belongs to whoever owns the workspace, not
 	// to the engineers who replay callbacks or the staff who read them.
 	ActPrune Action = "prune"
+	// ActCopyStore moves the whole workspace to another database: admin only.
+	ActCopyStore Action = "copy-store"
 )
 
 // Finance staff reconcile as viewers: a run reads the platform's bill and

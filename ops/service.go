@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -36,6 +37,8 @@ type Service struct {
 	queryLimits map[gateway.Channel]*rate.Limiter
 	// merchants are the merchant ids bills must belong to, by channel.
 	merchants map[gateway.Channel]string
+	// billsRoot is the folder bills are kept in, one subfolder a channel.
+	billsRoot string
 }
 
 // Options configure a Service. Store and Operator are required.
@@ -70,6 +73,11 @@ type Options struct {
 	// [wechat] mchid, [alipay] pid. A channel without one holds its bills
 	// to the account its first bill stated.
 	Merchants map[gateway.Channel]string
+	// BillsDir is where bills are kept ([store] bills_dir); default: a
+	// bills folder beside the SQLite file. A PostgreSQL store has no such
+	// file: without BillsDir, work that keeps a bill fails with
+	// ErrNoBillsDir.
+	BillsDir string
 }
 
 // DefaultRefundQueryAfter is the wait Alipay's refund query documentation
@@ -102,6 +110,9 @@ func New(o Options) (*Service, error) {
 	if o.SuspenseDays <= 0 {
 		o.SuspenseDays = 3
 	}
+	if o.BillsDir == "" && o.Store.Dir() != "" {
+		o.BillsDir = filepath.Join(o.Store.Dir(), "bills")
+	}
 	switch {
 	case o.RefundQueryAfter == 0:
 		o.RefundQueryAfter = DefaultRefundQueryAfter
@@ -117,7 +128,7 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
 		suspenseDays: o.SuspenseDays, feeRates: o.FeeRates, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
-		queryLimits: limits, merchants: o.Merchants}, nil
+		queryLimits: limits, merchants: o.Merchants, billsRoot: o.BillsDir}, nil
 }
 
 // As is the same service acting for another operator: the store, the
@@ -156,7 +167,8 @@ func (s *Service) Channels() []gateway.Channel {
 // FeeRate is the contracted fee rate of a channel; zero when none is set.
 func (s *Service) FeeRate(ch gateway.Channel) gateway.FeeRate { return s.feeRates[ch] }
 
-// StorePath is the database file the service works on.
+// StorePath is the database the service works on: the SQLite file, or the
+// PostgreSQL URL without its password.
 func (s *Service) StorePath() string { return s.store.Path() }
 
 // Can reports whether the operator may perform an action (the console uses

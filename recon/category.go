@@ -1,7 +1,7 @@
 package recon
 
-// Category is where one reconciliation item ended. The string values are
-// stored and exported as they are: never rename them.
+// Category is where one reconciliation item ended (ARCHITECTURE.md §5). The
+// string values are stored and exported as they are: never rename them.
 type Category string
 
 const (
@@ -161,7 +161,7 @@ func (s Severity) rank() int {
 }
 
 // Severity is the severity a finding of this category carries by default.
-// It is the DESIGN §5 rule: critical when money moved without a local
+// It is the ARCHITECTURE.md §5 rule: critical when money moved without a local
 // record (MISSING_LOCAL), was taken twice (DUPLICATE_PAYMENT) or in another
 // amount (AMOUNT_MISMATCH). REFUND_MISMATCH is a warning by default but a
 // finding is raised to critical when the platform paid money back that
@@ -187,7 +187,7 @@ func (c Category) Severity() Severity {
 // Critical reports whether findings of this category are always critical.
 func (c Category) Critical() bool { return c.Severity() == Critical }
 
-// Action is the usual next step for a finding of this category (DESIGN §5),
+// Action is the usual next step for a finding of this category (ARCHITECTURE.md §5),
 // for the console and exports.
 func (c Category) Action() string {
 	switch c {

@@ -1,6 +1,6 @@
 // Package recon owns reconciliation: it compares one platform bill for one
 // (channel, business day) with paydesk's own records of that day and the
-// notification facts, and says, for every booking, which DESIGN §5
+// notification facts, and says, for every booking, which ARCHITECTURE.md §5
 // category it ends in, with per-category counts and amounts, fees and the
 // net settlement, and the CROSS_DAY suspense carried between days.
 //
@@ -105,7 +105,7 @@
 //	DUPLICATE_PAYMENT  (decided above)
 //	AMOUNT_MISMATCH    the line's amount is not the order's, paid locally or
 //	                   not: a wrong amount can never become PAID by a query
-//	                   or a replay (DESIGN §3 rule 2), so it needs investigation
+//	                   or a replay (ARCHITECTURE.md §3 rule 2), so it needs investigation
 //	UNPAID_LOCAL       the order is not PAID (nor REFUNDED/PARTIALLY_REFUNDED)
 //	                   locally; a rejected notification is named in Detail
 //	                   and NotifyStatus
@@ -123,7 +123,7 @@
 //	MATCHED
 //
 // A notification counts as verified when Order.NotifyVerified is set or the
-// order was paid by one (PaidVia notify: DESIGN §3 rule 2 admits no other way).
+// order was paid by one (PaidVia notify: ARCHITECTURE.md §3 rule 2 admits no other way).
 // A rejected notification followed by a verified one is therefore MATCHED:
 // the callback path worked in the end and the rejection stays visible in
 // the notification log.

@@ -59,7 +59,7 @@ type Order struct {
 	NotifyRejected bool
 	// ExtraTrades are further verified payments of this order under other
 	// trade numbers, which the callback intake recorded as duplicates
-	// instead of applying (DESIGN §3 rule 3).
+	// instead of applying (ARCHITECTURE.md §3 rule 3).
 	ExtraTrades []Payment
 }
 
@@ -99,7 +99,7 @@ type Refund struct {
 
 // Defaults for Input fields left zero.
 const (
-	// DefaultSuspenseDays is DESIGN §5's default: a CROSS_DAY item waits for
+	// DefaultSuspenseDays is ARCHITECTURE.md §5's default: a CROSS_DAY item waits for
 	// three later bills before it escalates.
 	DefaultSuspenseDays = 3
 	// DefaultCrossDayWindow: the platforms' booking clock and the time in a

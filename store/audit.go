@@ -65,7 +65,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, beforeID int64, li
 		args = append(args, f.Target)
 	}
 	if f.Text != "" {
-		where = append(where, "(instr(target, ?) > 0 OR instr(detail, ?) > 0)")
+		where = append(where, "("+s.sp.contains("target")+" OR "+s.sp.contains("detail")+")")
 		args = append(args, f.Text, f.Text)
 	}
 	if !f.Since.IsZero() {
@@ -82,20 +82,11 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, beforeID int64, li
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
+	return collect(ctx, s.r, q, func(r rowScanner) (AuditEntry, error) {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Operator, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Outcome, &e.Error, &e.Via); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.ID, &at, &e.Operator, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Outcome, &e.Error, &e.Via)
 		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, args...)
 }

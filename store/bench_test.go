@@ -129,7 +129,7 @@ func millionStore(b *testing.B) *Store {
 			return
 		}
 		importSynthetic(b, s, benchOrders, false)
-		_, millionErr = s.w.Exec("ANALYZE")
+		_, millionErr = s.w.ExecContext(context.Background(), "ANALYZE")
 		s.Close()
 	})
 	if millionErr != nil {

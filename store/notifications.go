@@ -155,7 +155,7 @@ type Notification struct {
 }
 
 // SaveRawNotification stores a callback before anything else is done with
-// it (rule 1: keep everything raw), and returns its id.
+// it (ARCHITECTURE.md §3 rule 1: keep everything raw), and returns its id.
 func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int64, error) {
 	h, err := json.Marshal(n.Header)
 	if err != nil {
@@ -170,15 +170,17 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 		size = n.Size
 	}
 	var id int64
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := s.txExec(ctx, tx, insertNotificationSQL,
-			n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size)
-		if err != nil {
-			return err
-		}
-		id, err = r.LastInsertId()
-		return err
-	})
+	owner := s.intakeOwner()
+	args := []any{n.Channel, ms(n.ReceivedAt), n.RemoteAddr, string(h), body, size, owner}
+	if s.engine == Postgres {
+		// One statement is its own transaction: without BEGIN and COMMIT
+		// around it, a third of the round trips.
+		err = s.w.QueryRowContext(ctx, insertNotificationSQL, args...).Scan(&id)
+	} else {
+		err = s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+			return s.txQueryRow(ctx, tx, insertNotificationSQL, args...).Scan(&id)
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store notification: %w", err)
 	}
@@ -218,10 +220,10 @@ type Attempt struct {
 // RecordAttempt logs an attempt and makes its outcome the notification's
 // current one.
 func (s *Store) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error { return s.recordAttemptTx(ctx, tx, id, a) })
 }
 
-func (s *Store) recordAttemptTx(ctx context.Context, tx *sql.Tx, id int64, a Attempt) error {
+func (s *Store) recordAttemptTx(ctx context.Context, tx *Tx, id int64, a Attempt) error {
 	detail := a.Detail
 	if a.VerifyError != "" && detail == "" {
 		detail = a.VerifyError
@@ -326,20 +328,7 @@ func (s *Store) listNotifications(ctx context.Context, columns string, f Notific
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, q, scanNotification, args...)
 }
 
 // CountNotifications counts what a filter selects.
@@ -391,29 +380,21 @@ func (f NotificationFilter) where() ([]string, []any) {
 
 // Attempts lists a notification's attempts, oldest first.
 func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, operator, at, verify_status, apply_status, detail, verify_key FROM notification_attempts
-		WHERE notification_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Attempt
-	for rows.Next() {
+	return collect(ctx, s.r, `SELECT kind, operator, at, verify_status, apply_status, detail, verify_key FROM notification_attempts
+		WHERE notification_id = ? ORDER BY id`, func(r rowScanner) (Attempt, error) {
 		var a Attempt
 		var at int64
-		if err := rows.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail, &a.VerifyKey); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.Kind, &a.Operator, &at, &a.VerifyStatus, &a.ApplyStatus, &a.Detail, &a.VerifyKey)
 		a.At = fromMS(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, id)
 }
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size) VALUES (?, ?, ?, ?, ?, ?)`
-	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
+	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, intake_owner)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertAttemptSQL = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,

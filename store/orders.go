@@ -8,9 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"unicode/utf8"
 
 	"github.com/paydesk/paydesk/gateway"
 )
@@ -89,8 +87,6 @@ var (
 
 const orderColumns = `id, out_trade_no, channel, amount, currency, subject, status, trade_no, paid_at, paid_via, refunded, created_at, updated_at`
 
-type rowScanner interface{ Scan(dest ...any) error }
-
 func scanOrder(r rowScanner) (Order, error) {
 	var o Order
 	var tradeNo, paidVia sql.NullString
@@ -121,8 +117,9 @@ var importRow = "(" + strings.TrimSuffix(strings.Repeat("?,", importColumns), ",
 
 // OrderImporter inserts orders inside one import transaction.
 type OrderImporter struct {
-	tx      *sql.Tx
-	full    *sql.Stmt // importBatch rows
+	engine  Engine
+	tx      *Tx
+	full    *Stmt // importBatch rows
 	now     int64
 	firstID int64 // ids above this were inserted by this import
 	pending []Order
@@ -160,14 +157,20 @@ func (im *OrderImporter) Flush(ctx context.Context) error {
 		im.args = append(im.args, o.OutTradeNo, string(o.Channel), int64(o.Amount), o.Currency, o.Subject, string(o.Status),
 			nullString(o.TradeNo), msOrNull(o.PaidAt), paidVia, int64(o.Refunded), ms(o.CreatedAt), im.now)
 	}
-	var err error
-	if len(im.pending) == importBatch {
-		_, err = im.full.ExecContext(ctx, im.args...)
+	if im.engine == Postgres {
+		if err := im.insertSkippingDuplicates(ctx); err != nil {
+			return err
+		}
 	} else {
-		_, err = im.tx.ExecContext(ctx, insertOrdersSQL(len(im.pending)), im.args...)
-	}
-	if err != nil {
-		return im.explain(ctx, err)
+		var err error
+		if len(im.pending) == importBatch {
+			_, err = im.full.ExecContext(ctx, im.args...)
+		} else {
+			_, err = im.tx.ExecContext(ctx, insertOrdersSQL(len(im.pending)), im.args...)
+		}
+		if err != nil {
+			return im.explain(ctx, err)
+		}
 	}
 	for _, o := range im.pending {
 		im.counts[[2]string{string(o.Channel), string(o.Status)}]++
@@ -178,8 +181,8 @@ func (im *OrderImporter) Flush(ctx context.Context) error {
 }
 
 // explain turns a failed batch into an error about the order that caused
-// it. A failed statement leaves the transaction usable (SQLite rolls back
-// just that statement), so the rows are tried one by one to find it.
+// it. On SQLite a failed statement leaves the transaction usable (just that
+// statement is rolled back), so the rows are tried one by one to find it.
 func (im *OrderImporter) explain(ctx context.Context, batchErr error) error {
 	one := insertOrdersSQL(1)
 	for i, o := range im.pending {
@@ -188,17 +191,52 @@ func (im *OrderImporter) explain(ctx context.Context, batchErr error) error {
 			continue
 		}
 		if isUniqueViolation(err) {
-			var id int64
-			_ = im.tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE out_trade_no = ?`, o.OutTradeNo).Scan(&id)
-			where := "already in the database"
-			if id > im.firstID {
-				where = "appears twice in this import"
-			}
-			return &ImportRowError{Index: im.n + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("%w: %s %s", ErrDuplicateOrder, o.OutTradeNo, where)}
+			return im.duplicate(ctx, i, false)
 		}
 		return &ImportRowError{Index: im.n + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("insert order %s: %w", o.OutTradeNo, err)}
 	}
 	return fmt.Errorf("insert orders: %w", batchErr)
+}
+
+// insertSkippingDuplicates writes the batch on PostgreSQL, where a failed
+// statement aborts the whole transaction: a number already taken is skipped
+// instead of failing, and the first skipped row is the error.
+func (im *OrderImporter) insertSkippingDuplicates(ctx context.Context) error {
+	inserted := map[string]int{}
+	err := eachRow(ctx, im.tx, insertOrdersSQL(len(im.pending))+` ON CONFLICT (out_trade_no) DO NOTHING RETURNING out_trade_no`,
+		func(rows *sql.Rows) error {
+			var no string
+			err := rows.Scan(&no)
+			inserted[no]++
+			return err
+		}, im.args...)
+	if err != nil {
+		first, last := im.pending[0].OutTradeNo, im.pending[len(im.pending)-1].OutTradeNo
+		return fmt.Errorf("insert orders %s … %s: %w", first, last, err)
+	}
+	seen := map[string]bool{}
+	for i, o := range im.pending {
+		if inserted[o.OutTradeNo] > 0 {
+			inserted[o.OutTradeNo]--
+			seen[o.OutTradeNo] = true
+			continue
+		}
+		return im.duplicate(ctx, i, seen[o.OutTradeNo])
+	}
+	return nil
+}
+
+// duplicate is the error for the i-th pending order, whose number is taken:
+// by an order stored before this import, or by one earlier in it.
+func (im *OrderImporter) duplicate(ctx context.Context, i int, inBatch bool) error {
+	o := im.pending[i]
+	var id int64
+	_ = im.tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE out_trade_no = ?`, o.OutTradeNo).Scan(&id)
+	where := "already in the database"
+	if inBatch || id > im.firstID {
+		where = "appears twice in this import"
+	}
+	return &ImportRowError{Index: im.n + i, OutTradeNo: o.OutTradeNo, Err: fmt.Errorf("%w: %s %s", ErrDuplicateOrder, o.OutTradeNo, where)}
 }
 
 // ImportRowError says which inserted order (0-based, in Insert order) failed.
@@ -220,13 +258,16 @@ func insertOrdersSQL(rows int) string {
 // lands, or (when fill or an insert fails) none does.
 func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
 	var n int
-	err := s.txAlone(ctx, func(tx *sql.Tx) error {
-		full, err := tx.PrepareContext(ctx, insertOrdersSQL(importBatch))
-		if err != nil {
-			return err
+	err := s.txAlone(ctx, func(tx *Tx) error {
+		im := &OrderImporter{engine: s.engine, tx: tx, now: ms(now), counts: map[[2]string]int64{}}
+		if s.engine == SQLite {
+			full, err := tx.PrepareContext(ctx, insertOrdersSQL(importBatch))
+			if err != nil {
+				return err
+			}
+			defer full.Close()
+			im.full = full
 		}
-		defer full.Close()
-		im := &OrderImporter{tx: tx, full: full, now: ms(now), counts: map[[2]string]int64{}}
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM orders`).Scan(&im.firstID); err != nil {
 			return err
 		}
@@ -236,8 +277,14 @@ func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*Orde
 		if err := im.Flush(ctx); err != nil {
 			return err
 		}
+		// PostgreSQL stripes each count (see its 0001_init.sql); an import
+		// adds to the first stripe.
+		shard := ""
+		if s.engine == Postgres {
+			shard = " AND shard = 0"
+		}
 		for k, c := range im.counts {
-			if _, err := tx.ExecContext(ctx, `UPDATE order_counts SET n = n + ? WHERE channel = ? AND status = ?`, c, k[0], k[1]); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE order_counts SET n = n + ? WHERE channel = ? AND status = ?`+shard, c, k[0], k[1]); err != nil {
 				return err
 			}
 		}
@@ -248,11 +295,6 @@ func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*Orde
 		return 0, err
 	}
 	return n, nil
-}
-
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 // GetOrder returns one order by its merchant number.
@@ -310,9 +352,7 @@ func (s *Store) plan(ctx context.Context, f OrderFilter) (orderKey, []string, []
 	key := byCreated
 	if f.Number != "" {
 		key = byOutTradeNo
-		// Every string with the prefix sorts below prefix+0xFF, which no
-		// UTF-8 byte reaches.
-		hi := f.Number + "\xff"
+		hi := prefixEnd(f.Number)
 		var one int
 		err := s.r.QueryRowContext(ctx, `SELECT 1 FROM orders WHERE out_trade_no >= ? AND out_trade_no < ? LIMIT 1`, f.Number, hi).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -417,21 +457,13 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter, from *Cursor, dir
 	}
 	q += fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT ?", key, sortDir, sortDir)
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	orders, err := collect(ctx, s.r, q, scanOrder, args...)
 	if err != nil {
 		return Page{}, err
 	}
-	defer rows.Close()
-	p := Page{Orders: make([]Order, 0, limit)}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		p.Orders = append(p.Orders, o)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, err
+	p := Page{Orders: orders}
+	if p.Orders == nil {
+		p.Orders = []Order{}
 	}
 	if dir == Newer {
 		slices.Reverse(p.Orders)
@@ -463,7 +495,7 @@ func (s *Store) CountOrders(ctx context.Context, f OrderFilter) (int, error) {
 // million orders) to print a number nobody reads digit by digit.
 func (s *Store) CountOrdersUpTo(ctx context.Context, f OrderFilter, limit int) (n int, more bool, err error) {
 	if f.Number == "" && f.Since.IsZero() && f.Until.IsZero() {
-		q := `SELECT coalesce(sum(n), 0) FROM order_counts WHERE 1=1`
+		q := `SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM order_counts WHERE 1=1`
 		var args []any
 		if f.Status != "" {
 			q += ` AND status = ?`
@@ -498,4 +530,28 @@ func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit in
 		return limit, true, nil
 	}
 	return n, false, nil
+}
+
+// prefixEnd is the least string above every string that starts with p, in
+// the byte order both engines compare numbers in (SQLite's BINARY, and
+// COLLATE "C" on PostgreSQL): p with its last character incremented. UTF-8
+// keeps code-point order byte by byte, so the result is valid UTF-8, which
+// PostgreSQL requires of text.
+func prefixEnd(p string) string {
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return p + "\xff" // not UTF-8: no stored number can match anyway
+		case r == utf8.MaxRune:
+			continue // carry into the previous character
+		case r == 0xD7FF:
+			r = 0xE000 // surrogates are not characters
+		default:
+			r++
+		}
+		return p + string(r)
+	}
+	return "\U0010FFFF\U0010FFFF"
 }

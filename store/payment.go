@@ -58,15 +58,16 @@ type PaymentResult struct {
 // the order's.
 var ErrAmountMismatch = errors.New("paid amount differs from the order amount")
 
-// MarkPaid applies a payment exactly once. Inside one write transaction it
-// re-reads the order and: moves PENDING (or CLOSED) to PAID; treats the same
-// trade again as a no-op; records a different trade for a paid order as a
-// duplicate payment; records a payment on another channel than an unpaid
-// order's without applying it; refuses an amount that is not the order's.
-func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) {
+// MarkPaid applies a payment exactly once, at now. Inside one write
+// transaction it re-reads the order, locked, and: moves PENDING (or CLOSED)
+// to PAID; treats the same trade again as a no-op; records a different
+// trade for a paid order as a duplicate payment; records a payment on
+// another channel than an unpaid order's without applying it; refuses an
+// amount that is not the order's.
+func (s *Store) MarkPaid(ctx context.Context, p Payment, now time.Time) (PaymentResult, error) {
 	var res PaymentResult
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		res, err = s.markPaidTx(ctx, tx, p)
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p, now)
 		return err
 	})
 	return res, err
@@ -78,9 +79,9 @@ func (s *Store) MarkPaid(ctx context.Context, p Payment) (PaymentResult, error) 
 // cannot fall between the two). A refusal of the payment (an unknown
 // order, another amount) is returned as refused and recorded; err is a
 // failure of the transaction itself, which records nothing.
-func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
-	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
-		res, err = s.markPaidTx(ctx, tx, p)
+func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, now time.Time, id int64, attempt func(PaymentResult, error) Attempt) (res PaymentResult, refused, err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *Tx) (err error) {
+		res, err = s.markPaidTx(ctx, tx, p, now)
 		return err
 	}, func(refused error) Attempt { return attempt(res, refused) }, ErrOrderNotFound, ErrAmountMismatch)
 	if err != nil {
@@ -93,9 +94,9 @@ func (s *Store) MarkPaidRecording(ctx context.Context, p Payment, id int64, atte
 // one transaction. apply must refuse before it writes: a refusal that is
 // one of the classified errors is returned and recorded with nothing else
 // changed; any other error fails the transaction, which records nothing.
-func (s *Store) applyRecording(ctx context.Context, id int64, apply func(context.Context, *sql.Tx) error,
+func (s *Store) applyRecording(ctx context.Context, id int64, apply func(context.Context, *Tx) error,
 	attempt func(refused error) Attempt, classified ...error) (refused, err error) {
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		refused = apply(ctx, tx)
 		if refused != nil && !isAny(refused, classified) {
 			return refused
@@ -119,15 +120,15 @@ func isAny(err error, targets []error) bool {
 
 // markPaidTx is MarkPaid's work inside a transaction. It refuses before it
 // writes anything.
-func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res PaymentResult, err error) {
-	o, err := scanOrder(s.txQueryRow(ctx, tx, selectOrderSQL, p.OutTradeNo))
+func (s *Store) markPaidTx(ctx context.Context, tx *Tx, p Payment, at time.Time) (res PaymentResult, err error) {
+	o, err := scanOrder(s.txQueryRow(ctx, tx, lockOrderSQL, p.OutTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
 	}
 	if err != nil {
 		return res, err
 	}
-	now := ms(time.Now())
+	now := ms(at)
 	unpaid := o.Status == OrderPending || o.Status == OrderClosed
 	if unpaid && p.Channel != o.Channel {
 		// An order is paid on the channel it was made for; its channel
@@ -151,9 +152,13 @@ func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res Paym
 	}
 	switch {
 	case unpaid:
-		_, err := s.txExec(ctx, tx, markPaidSQL, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
+		r, err := s.txExec(ctx, tx, markPaidSQL, p.TradeNo, msOrNull(p.PaidAt), p.Via, now, o.ID, o.Status)
 		if err != nil {
 			return res, err
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			// The row was locked above: a changed status here is a bug.
+			return res, fmt.Errorf("order %s changed under its lock (%d rows, %v)", o.OutTradeNo, n, err)
 		}
 		res.Outcome, res.Reopened = PaymentApplied, o.Status == OrderClosed
 		o.Status, o.TradeNo, o.PaidAt, o.PaidVia = OrderPaid, p.TradeNo, p.PaidAt, p.Via
@@ -172,7 +177,7 @@ func (s *Store) markPaidTx(ctx context.Context, tx *sql.Tx, p Payment) (res Paym
 
 // insertOtherPayment records a payment of o that is not its payment, once
 // per trade; true when it was new.
-func (s *Store) insertOtherPayment(ctx context.Context, tx *sql.Tx, o Order, p Payment, now int64) (bool, error) {
+func (s *Store) insertOtherPayment(ctx context.Context, tx *Tx, o Order, p Payment, now int64) (bool, error) {
 	r, err := tx.ExecContext(ctx, `INSERT INTO duplicate_payments (out_trade_no, channel, trade_no, amount, paid_at, source, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, trade_no) DO NOTHING`,
 		o.OutTradeNo, p.Channel, p.TradeNo, int64(p.Amount), msOrNull(p.PaidAt), p.Via, now)
@@ -195,26 +200,20 @@ type DuplicatePayment struct {
 	Refunded   gateway.Money   `json:"refunded"`
 }
 
+const duplicateColumns = `out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded`
+
+func scanDuplicate(r rowScanner) (DuplicatePayment, error) {
+	var d DuplicatePayment
+	var paidAt sql.NullInt64
+	var created int64
+	err := r.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &d.Refunded)
+	d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
+	return d, err
+}
+
 // DuplicatePayments lists the duplicate payments of one order.
 func (s *Store) DuplicatePayments(ctx context.Context, outTradeNo string) ([]DuplicatePayment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at, refunded
-		FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, outTradeNo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DuplicatePayment
-	for rows.Next() {
-		var d DuplicatePayment
-		var paidAt sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created, &d.Refunded); err != nil {
-			return nil, err
-		}
-		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+duplicateColumns+` FROM duplicate_payments WHERE out_trade_no = ? ORDER BY id`, scanDuplicate, outTradeNo)
 }
 
 // ErrNotClosable refuses to close an order that is not PENDING.
@@ -224,7 +223,7 @@ var ErrNotClosable = errors.New("order is not pending")
 // Closing a closed order again is a no-op reporting false.
 func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time) (bool, error) {
 	var changed bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
 		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
 		return err
 	})
@@ -236,16 +235,16 @@ func (s *Store) MarkClosed(ctx context.Context, outTradeNo string, now time.Time
 // returned as refused and recorded; err is a failure of the transaction.
 func (s *Store) MarkClosedRecording(ctx context.Context, outTradeNo string, now time.Time, id int64,
 	attempt func(changed bool, refused error) Attempt) (changed bool, refused, err error) {
-	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *Tx) (err error) {
 		changed, err = markClosedTx(ctx, tx, outTradeNo, now)
 		return err
 	}, func(refused error) Attempt { return attempt(changed, refused) }, ErrOrderNotFound, ErrNotClosable)
 	return changed, refused, err
 }
 
-func markClosedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, now time.Time) (bool, error) {
+func markClosedTx(ctx context.Context, tx *Tx, outTradeNo string, now time.Time) (bool, error) {
 	var status OrderStatus
-	err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ?`, outTradeNo).Scan(&status)
+	err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE out_trade_no = ? FOR UPDATE`, outTradeNo).Scan(&status)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
@@ -262,13 +261,18 @@ func markClosedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, now time.T
 
 const (
 	selectOrderSQL = `SELECT ` + orderColumns + ` FROM orders WHERE out_trade_no = ?`
-	markPaidSQL    = `UPDATE orders SET status = 'PAID', trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
+	// lockOrderSQL reads an order a transition is about to change: on
+	// PostgreSQL it waits for, then holds, the row's lock, so two
+	// transitions of one order (on any connection of any host) run one
+	// after the other and the second sees what the first did.
+	lockOrderSQL = selectOrderSQL + ` FOR UPDATE`
+	markPaidSQL  = `UPDATE orders SET status = 'PAID', trade_no = ?, paid_at = ?, paid_via = ?, updated_at = ?
 				WHERE id = ? AND status = ?`
 )
 
 // hotWrites and hotReads are prepared at open: the statements every
 // callback runs.
 var (
-	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, selectOrderSQL, markPaidSQL}
+	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, lockOrderSQL, markPaidSQL}
 	hotReads  = []string{selectOrderSQL}
 )

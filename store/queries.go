@@ -54,20 +54,7 @@ func scanTradeQuery(r rowScanner) (TradeQuery, error) {
 
 // TradeQueries lists one order's queries, oldest first.
 func (s *Store) TradeQueries(ctx context.Context, outTradeNo string) ([]TradeQuery, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tradeQueryColumns+` FROM trade_queries WHERE out_trade_no = ? ORDER BY at, id`, outTradeNo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TradeQuery
-	for rows.Next() {
-		q, err := scanTradeQuery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+tradeQueryColumns+` FROM trade_queries WHERE out_trade_no = ? ORDER BY at, id`, scanTradeQuery, outTradeNo)
 }
 
 // LatestTradeQueries returns the newest query of each listed order that has
@@ -84,21 +71,14 @@ func (s *Store) LatestTradeQueries(ctx context.Context, outTradeNos []string) (m
 	}
 	// The correlated max(id) per order walks the (out_trade_no, at) index
 	// once per listed order.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tradeQueryColumns+` FROM trade_queries q
+	err := eachRow(ctx, s.r, `SELECT `+tradeQueryColumns+` FROM trade_queries q
 		WHERE q.out_trade_no IN (`+ph+`)
-		AND q.id = (SELECT max(id) FROM trade_queries WHERE out_trade_no = q.out_trade_no)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+		AND q.id = (SELECT max(id) FROM trade_queries WHERE out_trade_no = q.out_trade_no)`, func(rows *sql.Rows) error {
 		q, err := scanTradeQuery(rows)
-		if err != nil {
-			return nil, err
-		}
 		out[q.OutTradeNo] = q
-	}
-	return out, rows.Err()
+		return err
+	}, args...)
+	return out, err
 }
 
 // LatestNotifyStatus returns, for each listed order that has notifications,
@@ -113,20 +93,14 @@ func (s *Store) LatestNotifyStatus(ctx context.Context, outTradeNos []string) (m
 	for i, n := range outTradeNos {
 		args[i] = n
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT n.out_trade_no, n.apply_status FROM notifications n
+	err := eachRow(ctx, s.r, `SELECT n.out_trade_no, n.apply_status FROM notifications n
 		WHERE n.out_trade_no IN (`+ph+`)
-		AND n.id = (SELECT max(id) FROM notifications WHERE out_trade_no = n.out_trade_no)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+		AND n.id = (SELECT max(id) FROM notifications WHERE out_trade_no = n.out_trade_no)`, func(rows *sql.Rows) error {
 		var no string
 		var st ApplyStatus
-		if err := rows.Scan(&no, &st); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&no, &st)
 		out[no] = st
-	}
-	return out, rows.Err()
+		return err
+	}, args...)
+	return out, err
 }

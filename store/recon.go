@@ -222,19 +222,13 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 	if bill.Kind != run.Kind {
 		return Run{}, fmt.Errorf("a %s run of a %s bill", run.Kind, bill.Kind)
 	}
-	err := s.txAlone(ctx, func(tx *sql.Tx) error {
+	err := s.txAlone(ctx, func(tx *Tx) error {
 		if bill.ID == 0 {
-			stated, computed := billTotalsJSON(bill)
-			r, err := tx.ExecContext(ctx, insertBill, bill.Channel, bill.Day, bill.Kind, bill.Source, bill.FileName, bill.Path, bill.SHA256, bill.Size,
-				stated, computed, bill.Lines, bill.Account, ms(bill.CreatedAt))
+			id, err := saveBillTx(ctx, tx, bill)
 			if err != nil {
 				return fmt.Errorf("save bill: %w", err)
 			}
-			if n, _ := r.RowsAffected(); n == 1 {
-				bill.ID, _ = r.LastInsertId()
-			} else if err := tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, bill.Channel, bill.Day, bill.SHA256).Scan(&bill.ID); err != nil {
-				return err
-			}
+			bill.ID = id
 		}
 		run.BillID = bill.ID
 		// The run this one replaces: the current run of its (channel, day,
@@ -256,38 +250,29 @@ func (s *Store) SaveRunSettling(ctx context.Context, bill Bill, run Run, finding
 		if run.ExpectedFees != nil {
 			expected = sql.NullInt64{Int64: int64(*run.ExpectedFees), Valid: true}
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO recon_runs (channel, day, kind, bill_id, operator, started_at, finished_at, orders, lines, counts, fees,
+		err = tx.QueryRowContext(ctx, `INSERT INTO recon_runs (channel, day, kind, bill_id, operator, started_at, finished_at, orders, lines, counts, fees,
 			expected_fees, fee_rate, net, carry, settled, notices)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			run.Channel, run.Day, run.Kind, run.BillID, run.Operator, ms(run.StartedAt), ms(run.FinishedAt), run.Orders, run.Lines, string(counts),
-			int64(run.Fees), expected, run.FeeRate, int64(run.Net), string(carry), string(settled), string(notices))
+			int64(run.Fees), expected, run.FeeRate, int64(run.Net), string(carry), string(settled), string(notices)).Scan(&run.ID)
 		if err != nil {
 			return fmt.Errorf("save run: %w", err)
 		}
-		if run.ID, err = r.LastInsertId(); err != nil {
-			return err
-		}
+		// Resolutions of the replaced run's findings, by fingerprint.
 		type resolution struct {
 			resolution, note, resolver string
 			at                         sql.NullInt64
 		}
 		kept := map[string]resolution{}
-		rows, err := tx.QueryContext(ctx, `SELECT fingerprint, resolution, note, resolver, resolved_at FROM findings
-			WHERE run_id = ? AND resolution <> ''`, prev)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+		err = eachRow(ctx, tx, `SELECT fingerprint, resolution, note, resolver, resolved_at FROM findings
+			WHERE run_id = ? AND resolution <> ''`, func(rows *sql.Rows) error {
 			var fp string
 			var r resolution
-			if err := rows.Scan(&fp, &r.resolution, &r.note, &r.resolver, &r.at); err != nil {
-				rows.Close()
-				return err
-			}
+			err := rows.Scan(&fp, &r.resolution, &r.note, &r.resolver, &r.at)
 			kept[fp] = r
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return err
+		}, prev)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE recon_runs SET superseded_by = ? WHERE channel = ? AND day = ? AND kind = ? AND id <> ? AND superseded_by IS NULL`,
@@ -379,23 +364,17 @@ func (s *Store) GetRun(ctx context.Context, id int64) (Run, error) {
 	}
 	run.Bill = &b
 	run.Resolved = map[string]int{}
-	rows, err := s.r.QueryContext(ctx, `SELECT resolution, count(*) FROM findings WHERE run_id = ? GROUP BY resolution`, id)
-	if err != nil {
-		return run, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = eachRow(ctx, s.r, `SELECT resolution, count(*) FROM findings WHERE run_id = ? GROUP BY resolution`, func(rows *sql.Rows) error {
 		var res string
 		var n int
-		if err := rows.Scan(&res, &n); err != nil {
-			return run, err
-		}
+		err := rows.Scan(&res, &n)
 		if res == "" {
 			res = "open"
 		}
 		run.Resolved[res] = n
-	}
-	return run, rows.Err()
+		return err
+	}, id)
+	return run, err
 }
 
 // LatestRun returns the newest run, optionally of one channel (empty: any).
@@ -429,20 +408,7 @@ func (s *Store) LatestRunOf(ctx context.Context, ch gateway.Channel, kind string
 
 // ListRuns returns runs newest first.
 func (s *Store) ListRuns(ctx context.Context, limit int) ([]Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runColumns+` FROM recon_runs ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+runColumns+` FROM recon_runs ORDER BY id DESC LIMIT ?`, scanRun, limit)
 }
 
 // SuspenseBefore returns the items carried by the current run of the
@@ -498,20 +464,11 @@ func (s *Store) ListFindings(ctx context.Context, f FindingFilter) ([]Finding, e
 	if f.Open {
 		q += ` AND resolution = ''`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, err
+	out, err := collect(ctx, s.r, q+` ORDER BY id`, scanFinding, args...)
+	if out == nil && err == nil {
+		out = []Finding{} // a JSON listing shows [], not null
 	}
-	defer rows.Close()
-	out := []Finding{}
-	for rows.Next() {
-		fd, err := scanFinding(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fd)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // ErrFindingNotFound is returned for an unknown finding.
@@ -564,10 +521,12 @@ func (s *Store) ApplyResolutions(ctx context.Context, rs []Resolution, resolver 
 			return nil, fmt.Errorf("finding %d: resolution %q: want resolved, ignored or open", r.FindingID, r.Resolution)
 		}
 	}
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		for _, r := range rs {
+			// The finding and its run stay locked to the end: a re-run
+			// replacing the run meanwhile waits, or is seen here.
 			var replacedBy int64
-			err := tx.QueryRowContext(ctx, `SELECT coalesce(r.superseded_by, 0) FROM findings f JOIN recon_runs r ON r.id = f.run_id WHERE f.id = ?`,
+			err := tx.QueryRowContext(ctx, `SELECT coalesce(r.superseded_by, 0) FROM findings f JOIN recon_runs r ON r.id = f.run_id WHERE f.id = ? FOR UPDATE`,
 				r.FindingID).Scan(&replacedBy)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: %d", ErrFindingNotFound, r.FindingID)
@@ -651,12 +610,25 @@ func (s *Store) TradeBillOf(ctx context.Context, ch gateway.Channel, day string)
 // before.
 func (s *Store) SaveBill(ctx context.Context, b Bill) (Bill, error) {
 	b.Kind = billKind(b.Kind)
-	stated, computed := billTotalsJSON(b)
-	_, err := s.w.ExecContext(ctx, insertBill, b.Channel, b.Day, b.Kind, b.Source, b.FileName, b.Path, b.SHA256, b.Size,
-		stated, computed, b.Lines, b.Account, ms(b.CreatedAt))
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
+		b.ID, err = saveBillTx(ctx, tx, b)
+		return err
+	})
 	if err != nil {
 		return Bill{}, err
 	}
-	got, _, err := s.FindBill(ctx, b.Channel, b.Day, b.SHA256)
-	return got, err
+	return s.GetBill(ctx, b.ID)
+}
+
+// saveBillTx stores a bill's row unless the same bill (channel, day, hash)
+// is stored already, and returns the row's id either way.
+func saveBillTx(ctx context.Context, tx *Tx, b Bill) (int64, error) {
+	stated, computed := billTotalsJSON(b)
+	var id int64
+	err := tx.QueryRowContext(ctx, insertBill+` RETURNING id`, b.Channel, b.Day, billKind(b.Kind), b.Source, b.FileName, b.Path, b.SHA256, b.Size,
+		stated, computed, b.Lines, b.Account, ms(b.CreatedAt)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM bills WHERE channel = ? AND day = ? AND sha256 = ?`, b.Channel, b.Day, b.SHA256).Scan(&id)
+	}
+	return id, err
 }

@@ -15,24 +15,8 @@ import (
 // DuplicatePaymentsPaidBetween lists duplicate payments whose payment (or,
 // without a payment time, recording) falls within [start, end).
 func (s *Store) DuplicatePaymentsPaidBetween(ctx context.Context, start, end time.Time) ([]DuplicatePayment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT out_trade_no, channel, trade_no, amount, paid_at, source, created_at FROM duplicate_payments
-		WHERE coalesce(paid_at, created_at) >= ? AND coalesce(paid_at, created_at) < ? ORDER BY id`, ms(start), ms(end))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DuplicatePayment
-	for rows.Next() {
-		var d DuplicatePayment
-		var paidAt sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.OutTradeNo, &d.Channel, &d.TradeNo, &d.Amount, &paidAt, &d.Source, &created); err != nil {
-			return nil, err
-		}
-		d.PaidAt, d.CreatedAt = fromNullMS(paidAt), fromMS(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+duplicateColumns+` FROM duplicate_payments
+		WHERE coalesce(paid_at, created_at) >= ? AND coalesce(paid_at, created_at) < ? ORDER BY id`, scanDuplicate, ms(start), ms(end))
 }
 
 // RefundsBetween lists a channel's refunds that succeeded within [start,
@@ -58,20 +42,7 @@ func (s *Store) RefundsRequestedBetween(ctx context.Context, ch gateway.Channel,
 const requestedAt = `(CASE WHEN refunded_at IS NOT NULL AND refunded_at < created_at THEN refunded_at ELSE created_at END)`
 
 func (s *Store) refundsWhere(ctx context.Context, where string, args ...any) ([]Refund, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Refund
-	for rows.Next() {
-		f, err := scanRefund(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, `SELECT `+refundColumns+` FROM refunds WHERE `+where, scanRefund, args...)
 }
 
 // VerifiedPaymentNotices returns which of the orders received a payment
@@ -86,44 +57,37 @@ func (s *Store) VerifiedPaymentNotices(ctx context.Context, outTradeNos []string
 		for i, n := range batch {
 			args[i] = n
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
+		err := eachRow(ctx, s.r, `SELECT DISTINCT out_trade_no FROM notifications WHERE out_trade_no IN (`+
 			strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) AND verify_status = 'VERIFIED' AND event = 'PAYMENT'
-			AND apply_status IN `+deliveredStatuses, args...)
+			AND apply_status IN `+deliveredStatuses, markTrue(out), args...)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[n] = true
-		}
-		rows.Close()
 	}
 	return out, nil
+}
+
+// markTrue reads rows of one string into a set.
+func markTrue(set map[string]bool) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var n string
+		err := rows.Scan(&n)
+		set[n] = true
+		return err
+	}
 }
 
 // FailedNotificationOrders returns the orders named by notifications
 // received since then that were verified but not applied: the orders whose
 // callback path failed.
 func (s *Store) FailedNotificationOrders(ctx context.Context, since time.Time) (map[string]bool, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT out_trade_no FROM notifications WHERE apply_status IN `+failedStatuses+`
-		AND out_trade_no <> '' AND received_at >= ?`, ms(since))
+	out := map[string]bool{}
+	err := eachRow(ctx, s.r, `SELECT DISTINCT out_trade_no FROM notifications WHERE apply_status IN `+failedStatuses+`
+		AND out_trade_no <> '' AND received_at >= ?`, markTrue(out), ms(since))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PaidOrder is an order as reconciliation reads it: only the columns a
@@ -212,16 +176,20 @@ func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, en
 
 // scanPaidOrders runs one slice's query and sends its rows in batches.
 func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out chan<- []PaidOrder) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	const batch = 1024
 	b := make([]PaidOrder, 0, batch)
+	send := func() error {
+		select {
+		case out <- b:
+			b = make([]PaidOrder, 0, batch)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	var chB, statusB, viaB sql.RawBytes
 	var created, paid int64
-	for rows.Next() {
+	err := eachRow(ctx, s.r, q, func(rows *sql.Rows) error {
 		var o PaidOrder
 		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid, &o.NotifyVerified); err != nil {
 			return err
@@ -233,25 +201,14 @@ func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out ch
 		}
 		b = append(b, o)
 		if len(b) == batch {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			b = make([]PaidOrder, 0, batch)
+			return send()
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, args...)
+	if err != nil || len(b) == 0 {
 		return err
 	}
-	if len(b) > 0 {
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return send()
 }
 
 func internChannel(b []byte) gateway.Channel {

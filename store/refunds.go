@@ -102,12 +102,10 @@ func (c Ceiling) String() string {
 
 // heldSumsSQL sums the refunds that hold part of a ceiling without having
 // refunded it (gateway.RefundStatus.Holds), PENDING and ABNORMAL apart.
-const heldSumsSQL = `SELECT coalesce(sum(CASE WHEN status = 'PENDING' THEN amount END), 0),
-	coalesce(sum(CASE WHEN status = 'ABNORMAL' THEN amount END), 0) FROM refunds`
+const heldSumsSQL = `SELECT CAST(coalesce(sum(CASE WHEN status = 'PENDING' THEN amount END), 0) AS BIGINT),
+	CAST(coalesce(sum(CASE WHEN status = 'ABNORMAL' THEN amount END), 0) AS BIGINT) FROM refunds`
 
-func ceilingTx(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, o Order) (Ceiling, error) {
+func ceilingTx(ctx context.Context, q querier, o Order) (Ceiling, error) {
 	c := Ceiling{Succeeded: o.Refunded}
 	if o.Status.IsPaid() {
 		c.Paid = o.Amount
@@ -136,8 +134,11 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, outTradeNo))
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		// The order's lock is held until commit: a concurrent refund of the
+		// same order, from any connection, waits here and then counts this
+		// one as pending.
+		o, err := scanOrder(tx.QueryRowContext(ctx, lockOrderSQL, outTradeNo))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrOrderNotFound, outTradeNo)
 		}
@@ -159,14 +160,9 @@ func (s *Store) BeginRefund(ctx context.Context, outTradeNo string, amount gatew
 			Reason: reason, Status: gateway.RefundPending, Source: SourceLocal, Operator: operator,
 			CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, source, operator, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'PENDING', 'local', ?, ?, ?)`,
-			f.OutRequestNo, outTradeNo, o.Channel, int64(amount), reason, operator, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		f.ID, err = r.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', 'local', ?, ?, ?) RETURNING id`,
+			f.OutRequestNo, outTradeNo, o.Channel, int64(amount), reason, operator, ms(now), ms(now)).Scan(&f.ID)
 	})
 	return f, err
 }
@@ -226,9 +222,9 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 		return Refund{}, fmt.Errorf("finish refund %s: status %q is not an outcome", outRequestNo, out.Status)
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		f, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+		f, err = lockRefund(ctx, tx, outRequestNo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrRefundNotFound, outRequestNo)
 		}
@@ -250,7 +246,7 @@ func (s *Store) FinishRefund(ctx context.Context, outRequestNo string, out Refun
 // what the refund comes out of (under its ceiling); the other moves change
 // the refund alone (a PENDING and an ABNORMAL refund hold the same part of
 // the ceiling, and a FAILED one holds none).
-func moveRefundTx(ctx context.Context, tx *sql.Tx, f *Refund, out RefundOutcome, now time.Time) error {
+func moveRefundTx(ctx context.Context, tx *Tx, f *Refund, out RefundOutcome, now time.Time) error {
 	f.Status, f.Error, f.UpdatedAt = out.Status, out.Error, now.UTC().Truncate(time.Millisecond)
 	if out.RefundID != "" {
 		f.RefundID = out.RefundID
@@ -269,8 +265,34 @@ func moveRefundTx(ctx context.Context, tx *sql.Tx, f *Refund, out RefundOutcome,
 	return err
 }
 
+// lockRefund reads a refund for a transition. The lock taken is its order's
+// (see lockOrderSQL), always before the refund's own: every transition of an
+// order, its refunds and its duplicate payments takes that one lock first,
+// so two of them never wait on each other in opposite order.
+func lockRefund(ctx context.Context, tx *Tx, outRequestNo string) (Refund, error) {
+	f, err := scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, outRequestNo))
+	if err != nil {
+		return f, err
+	}
+	if err := lockOrder(ctx, tx, f.OutTradeNo); err != nil {
+		return f, err
+	}
+	return scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ? FOR UPDATE`, outRequestNo))
+}
+
+// lockOrder takes an order's lock (see lockOrderSQL) without reading it; an
+// order that does not exist locks nothing.
+func lockOrder(ctx context.Context, tx *Tx, outTradeNo string) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE out_trade_no = ? FOR UPDATE`, outTradeNo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
 // addRefundedTx adds a succeeded refund to its order's total.
-func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount gateway.Money, now time.Time) error {
+func addRefundedTx(ctx context.Context, tx *Tx, outTradeNo string, amount gateway.Money, now time.Time) error {
 	r, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + ?,
 		status = CASE WHEN refunded + ? >= amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END, updated_at = ?
 		WHERE out_trade_no = ? AND status IN ('PAID', 'PARTIALLY_REFUNDED') AND refunded + ? <= amount`,
@@ -286,7 +308,7 @@ func addRefundedTx(ctx context.Context, tx *sql.Tx, outTradeNo string, amount ga
 
 // addRefundedTo adds a succeeded refund to what it refunds: the duplicate
 // payment it names, or else its order.
-func addRefundedTo(ctx context.Context, tx *sql.Tx, f Refund, now time.Time) error {
+func addRefundedTo(ctx context.Context, tx *Tx, f Refund, now time.Time) error {
 	if f.TradeNo == "" {
 		return addRefundedTx(ctx, tx, f.OutTradeNo, f.Amount, now)
 	}
@@ -314,9 +336,7 @@ func (s *Store) DuplicateCeiling(ctx context.Context, ch gateway.Channel, tradeN
 	return duplicateCeilingTx(ctx, s.r, ch, tradeNo)
 }
 
-func duplicateCeilingTx(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
+func duplicateCeilingTx(ctx context.Context, q querier, ch gateway.Channel, tradeNo string) (DuplicatePayment, Ceiling, error) {
 	var d DuplicatePayment
 	var paidAt sql.NullInt64
 	var created int64
@@ -345,7 +365,16 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 		return Refund{}, ErrInvalidRefundSize
 	}
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		d, _, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
+		if err != nil {
+			return err
+		}
+		// The order's lock guards its duplicate payments too (lockRefund):
+		// read the ceiling again under it.
+		if err := lockOrder(ctx, tx, d.OutTradeNo); err != nil {
+			return err
+		}
 		d, c, err := duplicateCeilingTx(ctx, tx, ch, tradeNo)
 		if err != nil {
 			return err
@@ -357,14 +386,9 @@ func (s *Store) BeginDuplicateRefund(ctx context.Context, ch gateway.Channel, tr
 		at := now.UTC().Truncate(time.Millisecond)
 		f = Refund{OutRequestNo: newRequestNo(now), OutTradeNo: d.OutTradeNo, Channel: ch, Amount: amount, Reason: reason,
 			Status: gateway.RefundPending, TradeNo: tradeNo, Source: SourceLocal, Operator: operator, CreatedAt: at, UpdatedAt: at}
-		r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, trade_no, source, operator, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 'local', ?, ?, ?)`,
-			f.OutRequestNo, f.OutTradeNo, ch, int64(amount), reason, tradeNo, operator, ms(now), ms(now))
-		if err != nil {
-			return err
-		}
-		f.ID, err = r.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, trade_no, source, operator, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 'local', ?, ?, ?) RETURNING id`,
+			f.OutRequestNo, f.OutTradeNo, ch, int64(amount), reason, tradeNo, operator, ms(now), ms(now)).Scan(&f.ID)
 	})
 	return f, err
 }
@@ -416,7 +440,7 @@ const (
 func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	var outcome PlatformRefundOutcome
 	var f Refund
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) (err error) {
 		outcome, f, err = recordPlatformRefundTx(ctx, tx, p, now)
 		return err
 	})
@@ -431,7 +455,7 @@ func (s *Store) RecordPlatformRefund(ctx context.Context, p PlatformRefund, now 
 // the transaction itself, which records nothing.
 func (s *Store) RecordPlatformRefundRecording(ctx context.Context, p PlatformRefund, now time.Time, id int64,
 	attempt func(PlatformRefundOutcome, Refund, error) Attempt) (outcome PlatformRefundOutcome, f Refund, refused, err error) {
-	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *sql.Tx) (err error) {
+	refused, err = s.applyRecording(ctx, id, func(ctx context.Context, tx *Tx) (err error) {
 		outcome, f, err = recordPlatformRefundTx(ctx, tx, p, now)
 		return err
 	}, func(refused error) Attempt { return attempt(outcome, f, refused) },
@@ -441,11 +465,15 @@ func (s *Store) RecordPlatformRefundRecording(ctx context.Context, p PlatformRef
 
 // recordPlatformRefundTx is RecordPlatformRefund's work. It refuses before
 // it writes anything.
-func recordPlatformRefundTx(ctx context.Context, tx *sql.Tx, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
+func recordPlatformRefundTx(ctx context.Context, tx *Tx, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	if p.Status == "" {
 		p.Status = gateway.RefundSuccess
 	}
-	f, err := scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ?`, p.OutRequestNo))
+	// The order first, then the refund (see lockRefund).
+	if err := lockOrder(ctx, tx, p.OutTradeNo); err != nil {
+		return "", Refund{}, err
+	}
+	f, err := scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE out_request_no = ? FOR UPDATE`, p.OutRequestNo))
 	switch {
 	case err == nil:
 		return knownPlatformRefundTx(ctx, tx, f, p, now)
@@ -454,7 +482,7 @@ func recordPlatformRefundTx(ctx context.Context, tx *sql.Tx, p PlatformRefund, n
 	case p.Status == gateway.RefundFailed:
 		return PlatformRefundIgnored, Refund{OutRequestNo: p.OutRequestNo, OutTradeNo: p.OutTradeNo, Status: p.Status}, nil
 	}
-	o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE out_trade_no = ?`, p.OutTradeNo))
+	o, err := scanOrder(tx.QueryRowContext(ctx, lockOrderSQL, p.OutTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", f, fmt.Errorf("%w: %s", ErrOrderNotFound, p.OutTradeNo)
 	}
@@ -510,13 +538,12 @@ func recordPlatformRefundTx(ctx context.Context, tx *sql.Tx, p PlatformRefund, n
 			return "", f, err
 		}
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, error, created_at, updated_at, refunded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', 1, ?, ?, ?, ?)`,
-		f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.Status, f.RefundID, f.TradeNo, f.Error, ms(now), ms(now), msOrNull(f.RefundedAt))
+	err = tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, error, created_at, updated_at, refunded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', 1, ?, ?, ?, ?) RETURNING id`,
+		f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.Status, f.RefundID, f.TradeNo, f.Error, ms(now), ms(now), msOrNull(f.RefundedAt)).Scan(&f.ID)
 	if err != nil {
 		return "", f, err
 	}
-	f.ID, _ = r.LastInsertId()
 	return PlatformRefundAdded, f, nil
 }
 
@@ -524,7 +551,7 @@ func recordPlatformRefundTx(ctx context.Context, tx *sql.Tx, p PlatformRefund, n
 // has. The platform's word that money moved overrules a refusal paydesk
 // took as definite: a FAILED refund the platform reports SUCCESS or
 // ABNORMAL moved money after all (and must fit under the ceiling again).
-func knownPlatformRefundTx(ctx context.Context, tx *sql.Tx, f Refund, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
+func knownPlatformRefundTx(ctx context.Context, tx *Tx, f Refund, p PlatformRefund, now time.Time) (PlatformRefundOutcome, Refund, error) {
 	if p.Amount == 0 {
 		p.Amount = f.Amount // a known request: its amount is ours
 	}
@@ -554,7 +581,7 @@ func knownPlatformRefundTx(ctx context.Context, tx *sql.Tx, f Refund, p Platform
 
 // refundCeilingTx reads the ceiling a refund comes out of: its duplicate
 // payment's, or its order's.
-func refundCeilingTx(ctx context.Context, tx *sql.Tx, f Refund) (Ceiling, error) {
+func refundCeilingTx(ctx context.Context, tx *Tx, f Refund) (Ceiling, error) {
 	if f.TradeNo != "" {
 		_, c, err := duplicateCeilingTx(ctx, tx, f.Channel, f.TradeNo)
 		return c, err
@@ -615,26 +642,13 @@ func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, beforeID int64,
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Refund
-	for rows.Next() {
-		f, err := scanRefund(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.r, q, scanRefund, args...)
 }
 
 // NoteRefundAttempt records what the last platform call about a PENDING
 // refund said without changing its status.
 func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string, now time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ? WHERE out_request_no = ? AND status = 'PENDING'`, note, ms(now), outRequestNo)
 		return err
 	})
@@ -645,7 +659,7 @@ func (s *Store) NoteRefundAttempt(ctx context.Context, outRequestNo, note string
 // refund stays PENDING, and now is when its outcome became unknown, from
 // which a refund query waits (ops: [refund] query_after).
 func (s *Store) MarkRefundUnknown(ctx context.Context, outRequestNo, note string, now time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE refunds SET error = ?, updated_at = ?, unknown_at = ? WHERE out_request_no = ? AND status = 'PENDING'`,
 			note, ms(now), ms(now), outRequestNo)
 		return err

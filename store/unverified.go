@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,7 +17,7 @@ func (s *Store) CompleteRaw(ctx context.Context, id int64, header http.Header, b
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE notifications SET headers = ?, body = ?, body_size = NULL WHERE id = ?`, string(h), body, id)
 		if err != nil {
 			return err
@@ -35,9 +34,10 @@ func (s *Store) CompleteRaw(ctx context.Context, id int64, header http.Header, b
 // and minute.
 func (s *Store) CountOverflow(ctx context.Context, sender string, ch gateway.Channel, at time.Time, bytes int64) error {
 	minute := ms(at.Truncate(time.Minute))
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO notification_overflow (sender, channel, minute, requests, bytes) VALUES (?, ?, ?, 1, ?)
-			ON CONFLICT (sender, channel, minute) DO UPDATE SET requests = requests + 1, bytes = bytes + excluded.bytes`,
+			ON CONFLICT (sender, channel, minute)
+			DO UPDATE SET requests = notification_overflow.requests + 1, bytes = notification_overflow.bytes + excluded.bytes`,
 			sender, ch, minute, bytes)
 		return err
 	})
@@ -53,7 +53,7 @@ type Overflow struct {
 // OverflowSince sums the callbacks counted, not stored, since a time.
 func (s *Store) OverflowSince(ctx context.Context, since time.Time) (Overflow, error) {
 	var o Overflow
-	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(requests), 0), coalesce(sum(bytes), 0), count(DISTINCT sender)
+	err := s.r.QueryRowContext(ctx, `SELECT CAST(coalesce(sum(requests), 0) AS BIGINT), CAST(coalesce(sum(bytes), 0) AS BIGINT), count(DISTINCT sender)
 		FROM notification_overflow WHERE minute >= ?`, ms(since.Truncate(time.Minute))).Scan(&o.Requests, &o.Bytes, &o.Senders)
 	return o, err
 }
@@ -74,8 +74,8 @@ func (s *Store) PruneRejected(ctx context.Context, before time.Time) (Pruned, er
 	var p Pruned
 	cutoff := ms(before)
 	const which = `received_at < ? AND verify_status <> 'VERIFIED' AND (verify_status = 'REJECTED' OR apply_status = 'FORBIDDEN')`
-	err := s.txAlone(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body) + length(headers)), 0) FROM notifications WHERE `+which, cutoff).
+	err := s.txAlone(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum(length(body) + length(headers)), 0) AS BIGINT) FROM notifications WHERE `+which, cutoff).
 			Scan(&p.Notifications, &p.Bytes); err != nil {
 			return err
 		}

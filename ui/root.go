@@ -460,7 +460,8 @@ func (m *Model) headerLine() string {
 	ws := c.opts.Workspace
 	if ws == "" {
 		ws = c.svc.StorePath()
-		if abs, err := filepath.Abs(ws); err == nil {
+		// A file is shown absolute; a PostgreSQL URL as it is.
+		if abs, err := filepath.Abs(ws); err == nil && !strings.Contains(ws, "://") {
 			ws = abs
 		}
 	}

@@ -7,6 +7,9 @@
 //	notifyload prepare -dir D -n 20000     workspace, orders, signed notifications
 //	notifyload serve   -dir D -db F [-verify=false] -listen ADDR
 //	notifyload fire    -dir D -db F -url URL -c 64
+//	notifyload copy    -dir D -db postgres://…   the template's orders into PostgreSQL
+//
+// -db is an SQLite file or a PostgreSQL URL.
 package main
 
 import (
@@ -54,7 +57,7 @@ func main() {
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := fs.String("dir", "bench/out/notify", "work folder")
 	n := fs.Int("n", 20000, "notifications (prepare)")
-	db := fs.String("db", "", "database file (serve, fire)")
+	db := fs.String("db", "", "database: SQLite file or postgres:// URL (serve, fire, copy)")
 	verify := fs.Bool("verify", true, "verify signatures (serve)")
 	listen := fs.String("listen", "127.0.0.1:18181", "address (serve)")
 	url := fs.String("url", "http://127.0.0.1:18181", "endpoint (fire)")
@@ -77,6 +80,8 @@ func main() {
 		err = runServe(*dir, *db, *listen, *verify)
 	case "fire":
 		err = fire(*dir, *db, *url, *conc)
+	case "copy":
+		err = copyTemplate(*dir, *db)
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -199,6 +204,23 @@ func prepare(dir string, n int) error {
 	}
 	log.Printf("prepared %d notifications in %s (WeChat ones stay fresh for 5 minutes)", len(caps), dir)
 	return out.Close()
+}
+
+// copyTemplate puts the template's orders into a fresh PostgreSQL database
+// (store copy), so both engines start the run from the same rows.
+func copyTemplate(dir, to string) error {
+	src, err := store.Open(filepath.Join(dir, "template.db"))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := store.Open(to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	_, err = src.CopyTo(context.Background(), dst, nil)
+	return err
 }
 
 func openWorkspace(dir, db string) (*workspace.Workspace, error) {

@@ -86,7 +86,7 @@ type verifyCallKey struct{}
 // receiptVerifier lets the SDK's handler verify a notification as of its
 // receipt. The SDK's validator compares Wechatpay-Timestamp with the wall
 // clock, which would refuse every replay of an old notification; paydesk
-// judges freshness at receipt (DESIGN §3.5) before calling the SDK, hands
+// judges freshness at receipt (ARCHITECTURE.md §3 rule 5) before calling the SDK, hands
 // the SDK the request with the timestamp header set to now, and this
 // verifier puts the signed timestamp back into the message before the SDK's
 // public-key verifier checks the signature. What is verified is exactly

@@ -30,10 +30,8 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	}
 	svc, err := a.service()
 	if err != nil {
-		// Seam for the demo: when a.noWorkspace() (no paydesk.toml, no
-		// --db), service fails with a usage error and the root will open
-		// the demo workspace instead (openDemo, built with the demo).
-		// Until then that error is printed and paydesk exits 2.
+		// With no paydesk.toml and no --db the root opens the demo before
+		// it gets here (a.noWorkspace); any error left is the workspace's.
 		return err
 	}
 	cfg, err := a.loadConfig()

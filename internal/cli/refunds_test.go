@@ -30,7 +30,7 @@ func TestRefundsAndNotificationsShowWhatNeedsAction(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.MarkPaid(ctx, store.Payment{OutTradeNo: "PD20261122ABNORM", Channel: gateway.WeChat, TradeNo: "4200001", Amount: 5000, Via: store.ViaNotify}); err != nil {
+	if _, err := st.MarkPaid(ctx, store.Payment{OutTradeNo: "PD20261122ABNORM", Channel: gateway.WeChat, TradeNo: "4200001", Amount: 5000, Via: store.ViaNotify}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := st.BeginRefund(ctx, "PD20261122ABNORM", 3000, "returned", "carol", at)

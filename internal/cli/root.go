@@ -15,7 +15,7 @@ import (
 	"github.com/paydesk/paydesk/store"
 )
 
-// globalFlags are the flags every command takes (DESIGN §6).
+// globalFlags are the flags every command takes (README "Command line").
 type globalFlags struct {
 	config   string
 	db       string
@@ -64,12 +64,12 @@ payment callbacks. Run it without a command for the console.
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.config, "config", "", "config file (default ./paydesk.toml, or $PAYDESK_CONFIG)")
-	pf.StringVar(&a.flags.db, "db", "", "database file (overrides [store] path and $PAYDESK_DB)")
+	pf.StringVar(&a.flags.db, "db", "", "database: an SQLite file or a postgres:// URL (overrides [store] path/url and $PAYDESK_DB)")
 	pf.StringVar(&a.flags.operator, "operator", "", "operator name for the audit log (default [operator] name, $PAYDESK_OPERATOR or $USER)")
 	addConsoleFlags(root)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newOrdersCmd(a), newServeCmd(a), newNotifyCmd(a), newQueryCmd(a), newRefundCmd(a), newRefundsCmd(a), newSandboxCmd(), newReconCmd(a), newBillsCmd(a), newDemoCmd(a), newExportCmd(a),
-		newSSHCmd(a), newSSHUsersCmd(a))
+		newSSHCmd(a), newSSHUsersCmd(a), newStoreCmd(a))
 	return root
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/store"
 )
@@ -48,14 +49,26 @@ func TestMain(m *testing.M) {
 	for _, v := range []string{"PAYDESK_CONFIG", "PAYDESK_DB", "PAYDESK_OPERATOR"} {
 		os.Unsetenv(v)
 	}
-	os.Exit(m.Run())
+	os.Exit(dbtest.Run(m, func(dsn string) error {
+		st, err := store.Open(dsn)
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	}))
+}
+
+// paydeskExec is paydesk with args, as a child process to start.
+func paydeskExec(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return cmd
 }
 
 // paydeskProcess starts paydesk with args as a child process.
 func paydeskProcess(t *testing.T, logPath string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd := paydeskExec(args...)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)

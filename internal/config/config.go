@@ -42,9 +42,45 @@ type Config struct {
 	Warnings []string `toml:"-"`
 }
 
+// Store is the [store] section: an SQLite file (path, the default) or a
+// PostgreSQL database (url), never both.
 type Store struct {
 	Path string `toml:"path"`
+	// URL is postgres://… or postgresql://…; a password is better kept in
+	// ~/.pgpass or $PGPASSWORD than here, and never prints.
+	URL DatabaseURL `toml:"url"`
+	// BillsDir is where kept bills go: default a bills folder beside the
+	// SQLite file, or beside paydesk.toml with PostgreSQL.
+	BillsDir string `toml:"bills_dir"`
 }
+
+// DB is the database the store opens: the URL, else the path.
+func (s Store) DB() string {
+	if s.URL != "" {
+		return string(s.URL)
+	}
+	return s.Path
+}
+
+// DatabaseURL is a PostgreSQL URL; it prints without its password.
+type DatabaseURL string
+
+func (u DatabaseURL) String() string {
+	p, err := url.Parse(string(u))
+	if err != nil {
+		return "postgres://[unreadable URL]"
+	}
+	if _, ok := p.User.Password(); ok {
+		p.User = url.UserPassword(p.User.Username(), "redacted")
+	}
+	if q := p.Query(); q.Has("password") {
+		q.Set("password", "redacted")
+		p.RawQuery = q.Encode()
+	}
+	return p.String()
+}
+func (u DatabaseURL) GoString() string             { return u.String() }
+func (u DatabaseURL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
 
 type Operator struct {
 	Name string `toml:"name"`
@@ -279,11 +315,26 @@ func Empty() *Config {
 
 func (c *Config) applyEnv() {
 	if v := os.Getenv(EnvDB); v != "" {
-		c.Store.Path = v
+		c.Store.SetDB(v)
 	}
 	if v := os.Getenv(EnvOperator); v != "" {
 		c.Operator.Name = v
 	}
+}
+
+// SetDB points the store at db, an SQLite path or a PostgreSQL URL (from
+// --db or $PAYDESK_DB), replacing both path and url.
+func (s *Store) SetDB(db string) {
+	s.Path, s.URL = "", ""
+	if isDatabaseURL(db) {
+		s.URL = DatabaseURL(db)
+	} else {
+		s.Path = db
+	}
+}
+
+func isDatabaseURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 // resolve fills defaults, checks every value (an error names the key), makes
@@ -295,8 +346,17 @@ func (c *Config) resolve(dir string) error {
 		}
 		return filepath.Join(dir, p)
 	}
+	if c.Store.Path != "" && c.Store.URL != "" {
+		return errors.New("[store]: set path (SQLite) or url (PostgreSQL), not both")
+	}
+	if c.Store.URL != "" && !isDatabaseURL(string(c.Store.URL)) {
+		return errors.New("[store] url: want postgres://… or postgresql://… (an SQLite file is [store] path)")
+	}
 	if c.Store.Path != "" {
 		c.Store.Path = abs(c.Store.Path)
+	}
+	if c.Store.BillsDir != "" {
+		c.Store.BillsDir = abs(c.Store.BillsDir)
 	}
 	if c.Zone == "" {
 		c.Zone = "Asia/Shanghai"

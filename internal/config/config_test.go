@@ -92,6 +92,8 @@ func TestLoadErrorsAreClear(t *testing.T) {
 		"missing fields":    {"[alipay]\napp_id = \"1\"\n", "[alipay]: missing alipay_public_key_file (or app_cert_file, alipay_cert_file and alipay_root_cert_file), private_key_file"},
 		"apiv3 env not set": {wechatWith("apiv3_key_env = \"PAYDESK_TEST_UNSET_VAR\""), "environment variable PAYDESK_TEST_UNSET_VAR is not set"},
 		"apiv3 wrong size":  {wechatWith("apiv3_key_file = \"short.key\""), "the APIv3 key must be 32 bytes, got 5"},
+		"path and url":      {"[store]\npath = \"p.db\"\nurl = \"postgres://db/paydesk\"\n", "[store]: set path (SQLite) or url (PostgreSQL), not both"},
+		"url not postgres":  {"[store]\nurl = \"mysql://db/paydesk\"\n", "[store] url: want postgres://"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -111,6 +113,35 @@ func TestLoadErrorsAreClear(t *testing.T) {
 
 func wechatWith(apiv3 string) string {
 	return "[wechat]\nmchid = \"1\"\nappid = \"wx1\"\nmerchant_serial_no = \"S\"\nprivate_key_file = \"k.pem\"\nplatform_public_key_id = \"P\"\nplatform_public_key_file = \"k.pem\"\n" + apiv3 + "\n"
+}
+
+// TestStoreURLSelectsPostgreSQLAndHidesItsPassword: [store] url, or a URL
+// in $PAYDESK_DB, selects PostgreSQL; the password never prints.
+func TestStoreURLSelectsPostgreSQLAndHidesItsPassword(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(EnvDB, "")
+	p := write(t, dir, "paydesk.toml", "[store]\nurl = \"postgres://paydesk:TOPSECRET@db.internal/paydesk?sslmode=verify-full\"\nbills_dir = \"kept\"\n")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.DB() != "postgres://paydesk:TOPSECRET@db.internal/paydesk?sslmode=verify-full" || c.Store.Path != "" ||
+		c.Store.BillsDir != filepath.Join(dir, "kept") {
+		t.Fatalf("store %s %q %q", c.Store.URL, c.Store.Path, c.Store.BillsDir)
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, *c); strings.Contains(out, "TOPSECRET") {
+			t.Fatalf("%s of the config prints the database password: %s", format, out)
+		}
+	}
+	t.Setenv(EnvDB, "postgresql://other/db")
+	if c, err = Load(p); err != nil || c.Store.DB() != "postgresql://other/db" {
+		t.Fatalf("$PAYDESK_DB URL: %q %v", c.Store.DB(), err)
+	}
+	t.Setenv(EnvDB, "local.db")
+	if c, err = Load(p); err != nil || c.Store.DB() != "local.db" || c.Store.URL != "" {
+		t.Fatalf("$PAYDESK_DB path over a url: %q %v", c.Store.DB(), err)
+	}
 }
 
 // TestExampleConfigLoads keeps paydesk.example.toml in step with the

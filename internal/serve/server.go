@@ -32,7 +32,10 @@ type Config struct {
 	MaxBodyBytes   int64
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
-	Logger         *slog.Logger
+	// SweepEvery is how often undecided callbacks of gone replicas are
+	// finished (default a minute).
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Server is the notification endpoint.
@@ -53,6 +56,9 @@ func New(svc *ops.Service, cfg Config) *Server {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -169,12 +175,30 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// sweep finishes, every SweepEvery, the callbacks of replicas that died
+// mid-intake and did not come back (a restarted one finishes them itself).
+func (s *Server) sweep(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(s.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.svc.ResumeInterrupted(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("finishing interrupted notifications failed", "err", err)
+			}
+		}
+	}
+}
+
 // ListenAndServe serves until ctx ends, then shuts down gracefully:
 // in-flight notifications finish (within grace) before it returns. ready,
 // when set, is called with the bound address once listening.
 func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready func(addr string)) error {
-	if _, err := s.svc.ResumeInterrupted(ctx); err != nil {
-		return fmt.Errorf("resume interrupted notifications: %w", err)
+	if _, err := s.svc.StartIntake(ctx); err != nil {
+		return fmt.Errorf("start taking notifications: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -193,6 +217,10 @@ func (s *Server) ListenAndServe(ctx context.Context, grace time.Duration, ready 
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
+	sweepDone := make(chan struct{})
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer func() { stopSweep(); <-sweepDone }()
+	go s.sweep(sweepCtx, sweepDone)
 	s.log.Info("serving notifications", "addr", ln.Addr().String(), "channels", s.svc.Channels(), "allowlist", len(s.cfg.AllowedCIDRs))
 	if ready != nil {
 		ready(ln.Addr().String())

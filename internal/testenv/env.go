@@ -2,7 +2,8 @@
 // platforms on a loopback port, a real SQLite store in a temp folder, the
 // real platform clients pointed at the sandbox, the ops service, and (when
 // asked) the notification endpoint on a loopback port that the sandbox
-// delivers to. Nothing in it is a fake.
+// delivers to. Nothing in it is a fake. The store is SQLite unless the test
+// hands in a PostgreSQL database (Options.DB).
 package testenv
 
 import (
@@ -28,6 +29,9 @@ import (
 
 // Options shape an environment.
 type Options struct {
+	// DB is the store to open: an SQLite path or a PostgreSQL URL (see
+	// internal/dbtest). Default: an SQLite file in the environment's folder.
+	DB   string
 	Role ops.Role // default admin
 	// Operator names the service's operator in the audit log; default
 	// "tester".
@@ -97,7 +101,11 @@ func New(t testing.TB, opt Options) *Env {
 			}
 		}
 	}
-	st, err := store.Open(filepath.Join(e.Dir, "paydesk.db"))
+	db := opt.DB
+	if db == "" {
+		db = filepath.Join(e.Dir, "paydesk.db")
+	}
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +120,7 @@ func New(t testing.TB, opt Options) *Env {
 		merchants[ch] = map[gateway.Channel]string{gateway.Alipay: e.Sandbox.AlipayPID(), gateway.WeChat: testkit.SandboxKeys(t).WeChatMchID}[ch]
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
-		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, FeeRates: opt.FeeRates})
+		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, FeeRates: opt.FeeRates, BillsDir: filepath.Join(e.Dir, "bills")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -30,7 +31,7 @@ type Workspace struct {
 
 // Options override what the config says.
 type Options struct {
-	DBPath   string // --db
+	DBPath   string // --db: an SQLite path or a PostgreSQL URL
 	Operator string // --operator
 	// Role overrides the config's role (the demo runs as admin).
 	Role   ops.Role
@@ -45,7 +46,7 @@ var ErrNoStore = errors.New("no database")
 
 // Open builds the platform clients, opens the store and makes the service.
 func Open(cfg *config.Config, opt Options) (*Workspace, error) {
-	dbPath := cfg.Store.Path
+	dbPath := cfg.Store.DB()
 	if opt.DBPath != "" {
 		dbPath = opt.DBPath
 	}
@@ -53,7 +54,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		if cfg.File == "" {
 			return nil, fmt.Errorf("%w: no %s found here: pass --config FILE or --db PATH (or run `paydesk demo`)", ErrNoStore, config.DefaultFile)
 		}
-		return nil, fmt.Errorf("%w: config %s: [store] path is not set", ErrNoStore, cfg.File)
+		return nil, fmt.Errorf("%w: config %s: neither [store] path nor [store] url is set", ErrNoStore, cfg.File)
 	}
 	zone, err := time.LoadLocation(cfg.Zone)
 	if err != nil {
@@ -71,6 +72,12 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	bills := cfg.Store.BillsDir
+	if bills == "" && st.Dir() == "" && cfg.File != "" {
+		// PostgreSQL has no file to keep bills beside: keep them beside
+		// the config.
+		bills = filepath.Join(filepath.Dir(cfg.File), "bills")
+	}
 	queryAfter := cfg.Refund.QueryAfterDuration
 	if queryAfter == 0 {
 		queryAfter = -1 // "0s" in the file: no wait (ops reads 0 as its default)
@@ -78,7 +85,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
 		SuspenseDays: cfg.Recon.SuspenseDays, FeeRates: cfg.Recon.FeeRates, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
 		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute},
-		Merchants: Merchants(cfg)})
+		Merchants: Merchants(cfg), BillsDir: bills})
 	if err != nil {
 		st.Close()
 		return nil, err
