@@ -338,6 +338,19 @@ func (a *alipaySide) issueBillTicket(day time.Time, billType string) string {
 	return token
 }
 
+// exportedAt is when the day's bill was first made: the first download.
+func (a *alipaySide) exportedAt(day time.Time) time.Time {
+	key := day.Format(time.DateOnly)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at, ok := a.exported[key]
+	if !ok {
+		at = a.s.now()
+		a.exported[key] = at
+	}
+	return at
+}
+
 // handleBillDownload serves GET /alipay/bill/{token}: the bill zip of the
 // ticket's day, made from the trade book at download time.
 func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) {
@@ -360,7 +373,7 @@ func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) 
 	}
 	rows := a.billRows(t.day)
 	bw := NewAlipayBillZip(w, account, t.day)
-	bw.SetExportedAt(a.s.now())
+	bw.SetExportedAt(a.exportedAt(t.day))
 	for _, row := range rows {
 		if err := bw.Add(row); err != nil {
 			a.s.cfg.Logger.Error("sandbox alipay bill", "err", err)

@@ -50,7 +50,12 @@ func TestSessionDroppedMidActionLeavesNothingHalfDone(t *testing.T) {
 	if len(rs) != 1 || rs[0].Status != gateway.RefundSuccess || rs[0].Amount != 4500 || rs[0].Operator != "li.na" {
 		t.Errorf("the in-flight refund: %+v", rs)
 	}
-	es, _ := h.env.Store.ListAudit(ctx, store.AuditFilter{Operator: "li.na", Action: string(ops.ActRefund), Target: inFlight}, 0, 10)
+	// The audit record follows the refund's own transaction.
+	var es []store.AuditEntry
+	waitUntil(t, "the in-flight refund's audit record", func() bool {
+		es, _ = h.env.Store.ListAudit(ctx, store.AuditFilter{Operator: "li.na", Action: string(ops.ActRefund), Target: inFlight}, 0, 10)
+		return len(es) > 0
+	})
 	if len(es) != 1 || es[0].Outcome != store.AuditOK || !strings.Contains(es[0].Detail, "SUCCESS") || !strings.HasPrefix(es[0].Via, "ssh ") {
 		t.Errorf("audit of the in-flight refund: %+v", es)
 	}
