@@ -44,6 +44,13 @@ func TestDownloadFundBill(t *testing.T) {
 	if !strings.HasSuffix(bf.Name, "_20261122.csv.zip") || bf.Size != int64(buf.Len()) || !bytes.HasPrefix(buf.Bytes(), []byte("PK\x03\x04")) {
 		t.Fatalf("bill file %+v (%d bytes)", bf, buf.Len())
 	}
+	// Alipay makes a day's file once: a later download is the same bytes
+	// (its #导出时间 included), so it is kept as the same bill.
+	clk.Set(testkit.Time(t, "2026-11-23T09:00:07+08:00"))
+	var again bytes.Buffer
+	if _, err := c.DownloadFundBill(ctx, testkit.Time(t, "2026-11-22T12:00:00+08:00"), &again); err != nil || !bytes.Equal(again.Bytes(), buf.Bytes()) {
+		t.Fatalf("a second download differs (%d bytes, %v)", again.Len(), err)
+	}
 	lines, fr, err := readFundsWith(bf.Name, buf.Bytes(), gateway.BillOptions{Merchant: s.AlipayPID(), Day: testkit.Time(t, "2026-11-22T12:00:00+08:00")})
 	if err != nil {
 		t.Fatal(err)

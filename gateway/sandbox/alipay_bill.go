@@ -338,9 +338,10 @@ func (a *alipaySide) issueBillTicket(day time.Time, billType string) string {
 	return token
 }
 
-// exportedAt is when the day's bill was first made: the first download.
-func (a *alipaySide) exportedAt(day time.Time) time.Time {
-	key := day.Format(time.DateOnly)
+// exportedAt is when the day's bill of a type (trade, signcustomer) was
+// first made: its first download.
+func (a *alipaySide) exportedAt(billType string, day time.Time) time.Time {
+	key := billType + " " + day.Format(time.DateOnly)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	at, ok := a.exported[key]
@@ -373,7 +374,7 @@ func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) 
 	}
 	rows := a.billRows(t.day)
 	bw := NewAlipayBillZip(w, account, t.day)
-	bw.SetExportedAt(a.exportedAt(t.day))
+	bw.SetExportedAt(a.exportedAt(t.billType, t.day))
 	for _, row := range rows {
 		if err := bw.Add(row); err != nil {
 			a.s.cfg.Logger.Error("sandbox alipay bill", "err", err)

@@ -174,7 +174,7 @@ func (s *Server) WriteAlipayFundZip(w io.Writer, day time.Time) (int, error) {
 	}
 	start, _ := gateway.Day(day, s.Zone())
 	fw := NewAlipayFundZip(w, a.billAccount(), start, AlipayFundOpening)
-	fw.SetExportedAt(s.now())
+	fw.SetExportedAt(a.exportedAt("signcustomer", start)) // made once: a re-download is the same bytes
 	n := 0
 	add := func(r AlipayFundRow) error {
 		n++
