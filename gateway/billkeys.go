@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"fmt"
 	"hash/maphash"
 	"strconv"
+	"time"
 )
 
 // BillKeys remembers the key of every row of one bill so that the second
@@ -124,6 +126,17 @@ func (k *BillKeys) AddMovement(l *FundLine) *KeyRepeat {
 		key = strconv.AppendInt(key, int64(l.Balance), 10)
 	}
 	return k.queue(pendingKey{movement: l, lineNo: l.Line, business: l.Type}, key)
+}
+
+// MovementText names a repeated movement (Movement set) in an error
+// message: by its flow number under the bill's own name for it (flowCol),
+// else by what it moved and when.
+func (r *KeyRepeat) MovementText(flowCol string) string {
+	m := r.Movement
+	if m.FlowNo == "" {
+		return fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
+	}
+	return fmt.Sprintf("%s %s (%s %s)", flowCol, m.FlowNo, m.Type, m.Amount)
 }
 
 // queue hashes key into p and queues it, checking the queue once it is

@@ -223,17 +223,8 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
 	chk := gateway.NewBillCheck(opt)
 	b := &billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}
-	ra, size, next, isZip, err := zipAt(name, r)
-	if err != nil {
+	if err := b.openSource(name, r, tradeDetail); err != nil {
 		return nil, err
-	}
-	if isZip {
-		if err := b.openZip(name, ra, size, tradeDetail); err != nil {
-			b.close()
-			return nil, err
-		}
-	} else {
-		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		b.close()

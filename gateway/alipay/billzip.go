@@ -65,6 +65,25 @@ func zipAt(name string, r io.Reader) (ra io.ReaderAt, size int64, next io.Reader
 	return bytes.NewReader(data), int64(len(data)), nil, true, nil
 }
 
+// openSource starts reading r: the detail file of kind in it when it is a
+// bill zip (read where it lies when r allows), else r itself as the detail
+// file; either way bounded by the options' inflated-size cap.
+func (b *billReader) openSource(name string, r io.Reader, kind string) error {
+	ra, size, next, isZip, err := zipAt(name, r)
+	if err != nil {
+		return err
+	}
+	if !isZip {
+		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
+		return nil
+	}
+	if err := b.openZip(name, ra, size, kind); err != nil {
+		b.close()
+		return err
+	}
+	return nil
+}
+
 // The detail files a bill zip holds, by kind: the trade bill's
 // …_业务明细.csv (beside its 业务明细(汇总) summary) and the fund bill's
 // …_账务明细.csv.

@@ -1,7 +1,6 @@
 package alipay
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -71,17 +70,8 @@ func OpenFundBill(name string, r io.Reader, opt gateway.BillOptions) (gateway.Fu
 	chk := gateway.NewBillCheck(opt)
 	f := &fundReader{b: billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}}
 	b := &f.b
-	ra, size, next, isZip, err := zipAt(name, r)
-	if err != nil {
+	if err := b.openSource(name, r, fundDetail); err != nil {
 		return nil, err
-	}
-	if isZip {
-		if err := b.openZip(name, ra, size, fundDetail); err != nil {
-			b.close()
-			return nil, err
-		}
-	} else {
-		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	header, err := b.headerLine(fundHeaderFirsts)
 	if err != nil {
@@ -354,12 +344,7 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 // repeated refuses a movement an earlier row already booked (its
 // key, see gateway.BillKeys.AddMovement), at its own line.
 func (f *fundReader) repeated(r *gateway.KeyRepeat) error {
-	m := r.Movement
-	what := fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
-	if m.FlowNo != "" {
-		what = fmt.Sprintf("%s %s (%s %s)", fundColFlowNo, m.FlowNo, m.Type, m.Amount)
-	}
-	return f.b.fail(m.Line, gateway.ErrBillRepeated, "movement %s is on line %d already", what, r.First)
+	return f.b.fail(r.Movement.Line, gateway.ErrBillRepeated, "movement %s is on line %d already", r.MovementText(fundColFlowNo), r.First)
 }
 
 // Account returns the #账号 the bill states, empty when it states none.

@@ -132,24 +132,32 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 // and the text stops at opt.Limits; else the line that shows it is refused.
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
 	chk := gateway.NewBillCheck(opt)
-	lim := chk.Opt.Limits
-	br := bufio.NewReaderSize(r, 64<<10)
 	b := &billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}
-	// Gzip is told by its magic bytes: the platform sends gzip when asked
-	// (tar_type=GZIP) and people save either form.
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
-		}
-		b.r = bufio.NewReaderSize(gateway.LimitInflated(zr, lim.MaxInflated), 64<<10)
-	} else {
-		b.r = bufio.NewReaderSize(gateway.LimitInflated(br, lim.MaxInflated), 64<<10)
+	if err := b.openText(r); err != nil {
+		return nil, err
 	}
 	if err := b.readHeader(); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// openText starts reading r, a bill's text or its gzip, bounded by the
+// options' inflated-size cap. Gzip is told by its magic bytes: the platform
+// sends gzip when asked (tar_type=GZIP) and people save either form.
+func (b *billReader) openText(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	max := b.Opt.Limits.MaxInflated
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return &gateway.BillError{File: b.name, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		b.r = bufio.NewReaderSize(gateway.LimitInflated(zr, max), 64<<10)
+		return nil
+	}
+	b.r = bufio.NewReaderSize(gateway.LimitInflated(br, max), 64<<10)
+	return nil
 }
 
 // billReader is a streaming parser: it reads one line at a time, so a

@@ -1,9 +1,7 @@
 package wechat
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"strconv"
@@ -87,17 +85,9 @@ func init() {
 // name and the line.
 func OpenFundBill(name string, r io.Reader, opt gateway.BillOptions) (gateway.FundReader, error) {
 	chk := gateway.NewBillCheck(opt)
-	lim := chk.Opt.Limits
-	br := bufio.NewReaderSize(r, 64<<10)
 	f := &fundReader{lines: billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}}
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
-		}
-		f.lines.r = bufio.NewReaderSize(gateway.LimitInflated(zr, lim.MaxInflated), 64<<10)
-	} else {
-		f.lines.r = bufio.NewReaderSize(gateway.LimitInflated(br, lim.MaxInflated), 64<<10)
+	if err := f.lines.openText(r); err != nil {
+		return nil, err
 	}
 	if err := f.readFundHeader(); err != nil {
 		return nil, err
@@ -301,12 +291,7 @@ func (f *fundReader) row(raw []byte) (*gateway.FundLine, error) {
 // repeated refuses a movement an earlier row already booked (its
 // key, see gateway.BillKeys.AddMovement), at its own line.
 func (f *fundReader) repeated(r *gateway.KeyRepeat) error {
-	m := r.Movement
-	what := fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
-	if m.FlowNo != "" {
-		what = fmt.Sprintf("%s %s (%s %s)", fundColFlowNo, m.FlowNo, m.Type, m.Amount)
-	}
-	return f.lines.fail(m.Line, "%w: movement %s is on line %d already", gateway.ErrBillRepeated, what, r.First)
+	return f.lines.fail(r.Movement.Line, "%w: movement %s is on line %d already", gateway.ErrBillRepeated, r.MovementText(fundColFlowNo), r.First)
 }
 
 // fundKind maps 业务名称 and 业务类型 (and the direction) to what the movement
