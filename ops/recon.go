@@ -72,8 +72,14 @@ func (s *Service) RunRecon(ctx context.Context, req ReconRequest, progress func(
 }
 
 func countsSummary(c map[string]store.CategoryTotal) string {
+	return countsSummaryOf(c, recon.Categories)
+}
+
+// countsSummaryOf lists the categories (of cats) with items, and their
+// counts; empty when none has any.
+func countsSummaryOf(c map[string]store.CategoryTotal, cats []recon.Category) string {
 	var parts []string
-	for _, cat := range recon.Categories {
+	for _, cat := range cats {
 		if t := c[string(cat)]; t.Count > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
 		}
@@ -85,7 +91,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bill, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	bill, err := s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress)
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -173,9 +179,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	run := store.Run{
-		Channel: ch, Day: dayStr, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
+		Channel: ch, Day: dayStr, Kind: store.BillTrade, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
 		Orders: *orders, Lines: lines, Counts: map[string]store.CategoryTotal{}, Fees: res.Fees, Net: res.Net,
 		Carry: carry, Settled: storeFindings(res.Settled, 0), Notices: storeFindings(res.Notices, 0),
+	}
+	if res.FeeChecked {
+		run.ExpectedFees, run.FeeRate = &res.ExpectedFees, in.FeeRate.String()
 	}
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
@@ -191,40 +200,56 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
 // bill disagreeing with its own totals) fails the run.
 func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, progress func(ReconProgress)) error {
-	chunk := make([]gateway.BillLine, 0, chunkLines)
+	n, err := streamChunks(ctx, br.Next, chunks, chunkLines, func(n int) {
+		if n%(64*chunkLines) == 0 {
+			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
+	return nil
+}
+
+// streamChunks reads items with next until io.EOF and sends them in chunks
+// of size; sent is told the count after each chunk. It returns how many
+// were read, or next's error, or ctx's when the reader stopped listening.
+func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, size int, sent func(n int)) (int, error) {
+	chunk := make([]T, 0, size)
 	n := 0
+	send := func() error {
+		select {
+		case chunks <- chunk:
+			n += len(chunk)
+			sent(n)
+			chunk = make([]T, 0, size)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for {
-		l, err := br.Next()
+		l, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			return n, err
 		}
 		chunk = append(chunk, *l)
-		if len(chunk) == chunkLines {
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				return ctx.Err()
+		if len(chunk) == size {
+			if err := send(); err != nil {
+				return n, err
 			}
-			n += len(chunk)
-			if n%(64*chunkLines) == 0 {
-				progress(ReconProgress{Stage: StageParse, Done: int64(n)})
-			}
-			chunk = make([]gateway.BillLine, 0, chunkLines)
 		}
 	}
 	if len(chunk) > 0 {
-		select {
-		case chunks <- chunk:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := send(); err != nil {
+			return n, err
 		}
-		n += len(chunk)
 	}
-	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
-	return nil
+	return n, nil
 }
 
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
@@ -286,7 +311,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	}
 	count := new(int)
 	in := recon.Input{
-		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, RefundDating: dating,
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch], RefundDating: dating,
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -374,7 +399,7 @@ func storeFindings(fs []recon.Finding, runID int64) []store.Finding {
 	for i, f := range fs {
 		out[i] = store.Finding{RunID: runID, Channel: f.Channel, FirstDay: f.Day.Format(store.DayFormat), Category: string(f.Category),
 			Severity: string(f.Severity), Kind: string(f.Kind), Side: string(f.Side), OutTradeNo: f.OutTradeNo, TradeNo: f.TradeNo,
-			OutRequestNo: f.OutRequestNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
+			OutRequestNo: f.OutRequestNo, FlowNo: f.FlowNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
 			PlatformStatus: f.PlatformStatus, NotifyStatus: f.NotifyStatus, BillLine: f.BillLine, Detail: f.Detail}
 	}
 	return out
