@@ -28,6 +28,11 @@ type Recon struct {
 	// hash is no longer the one the run reconciled); it also releases the
 	// file, and is called on every path once OpenBill has succeeded.
 	OpenBill func() (lines gateway.BillReader, done func(readAll bool) error, err error)
+	// OpenFunds is OpenBill for a fund-flow run's fund bill.
+	OpenFunds func() (lines gateway.FundReader, done func(readAll bool) error, err error)
+	// Funds is the day's current fund-flow run, for a trade run's report
+	// (its Funds sheet); nil when the day has none.
+	Funds *FundRun
 	// Zone is the business zone; times are written as its wall clock.
 	Zone *time.Location
 	// ExportedAt and ExportedBy are printed on the Summary.
@@ -45,11 +50,15 @@ const (
 
 // ReconReport writes the workbook of one reconciliation run to w: Summary
 // (the run, per-category counts and amounts with a chart, the bill's
-// stated and computed totals, fees and net settlement, open and resolved
-// findings), Findings (one row per finding, coloured by severity, with a
-// total row), Suspense (CROSS_DAY items carried, settled and the notices,
-// when there are any), and Lines (every line of the bill with its result,
-// streamed, continued on "Lines 2", "Lines 3"... past Excel's row limit).
+// stated and computed totals, fees and net settlement, the fees charged
+// beside those the contracted rate gives, open and resolved findings),
+// Findings (one row per finding, coloured by severity, with a total row,
+// and Finding, Run, Resolution and Note columns a person may edit and
+// import back), Suspense (CROSS_DAY items carried, settled and the
+// notices, when there are any), Lines (every line of the bill with its
+// result, streamed, continued on "Lines 2", "Lines 3"... past Excel's row
+// limit), and Funds (the day's fund-flow run, when there is one). A
+// fund-flow run's report is its own: see fundReport.
 func ReconReport(w io.Writer, in Recon) (Result, error) {
 	return reconReport(w, in, excelize.TotalRows)
 }
@@ -60,6 +69,9 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 	run := in.Run
 	if run.Bill == nil {
 		return Result{}, fmt.Errorf("run %d: no bill loaded", run.ID)
+	}
+	if run.Kind == store.BillFunds {
+		return fundReport(w, in, sheetRows)
 	}
 	if in.OpenBill == nil {
 		return Result{}, fmt.Errorf("run %d: no way to read its bill file", run.ID)
@@ -103,6 +115,11 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 	if err := writeSummary(b, in, len(carry), hasSuspense); err != nil {
 		return Result{}, err
 	}
+	if in.Funds != nil {
+		if err := writeFundsSheet(b, *in.Funds); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := b.write(w); err != nil {
 		return Result{}, err
 	}
@@ -112,6 +129,14 @@ func reconReport(w io.Writer, in Recon, sheetRows int) (Result, error) {
 // signedAmount is a finding's money as Run.Counts counts it: the bill's
 // amount where the bill has the item, else paydesk's; refunds negative.
 func signedAmount(f store.Finding) gateway.Money {
+	if recon.Category(f.Category).Kind() == recon.RunFunds {
+		// Fund findings are signed as the account moves; a booking with no
+		// movement counts what was expected.
+		if f.Side == string(recon.SideLocal) {
+			return f.LocalAmount
+		}
+		return f.PlatformAmount
+	}
 	m := f.LocalAmount
 	if onBill(f) {
 		m = f.PlatformAmount
@@ -136,7 +161,12 @@ func amountOn(has bool, m gateway.Money) any {
 	return m
 }
 
+// findingColumns are the Findings sheet's. Finding and Run identify each
+// row for `paydesk recon import-resolutions`, which reads Resolution and
+// Note back (by these names); a person edits those two.
 var findingColumns = []column{
+	{name: FindingIDColumn, kind: count},
+	{name: RunColumn, kind: count},
 	{name: "Severity", kind: text},
 	{name: "Category", kind: text},
 	{name: "Kind", kind: text},
@@ -145,6 +175,7 @@ var findingColumns = []column{
 	{name: "out_trade_no", kind: text},
 	{name: "trade_no", kind: text},
 	{name: "out_request_no", kind: text},
+	{name: "flow_no", kind: text},
 	{name: "Local amount", kind: money},
 	{name: "Platform amount", kind: money},
 	{name: "Counted amount", kind: money},
@@ -152,35 +183,61 @@ var findingColumns = []column{
 	{name: "Platform status", kind: text},
 	{name: "Callback", kind: text},
 	{name: "Bill line", kind: count},
-	{name: "Resolution", kind: text},
-	{name: "Note", kind: text, max: 40},
+	{name: ResolutionColumn, kind: text},
+	{name: NoteColumn, kind: text, max: 40},
 	{name: "Resolver", kind: text},
 	{name: "Resolved at", kind: stamp},
 	{name: "Usual action", kind: text, max: 45},
 	{name: "Detail", kind: text, max: 80},
 }
 
+// Names of the Findings columns the resolution import reads.
+const (
+	FindingIDColumn  = "Finding"
+	RunColumn        = "Run"
+	ResolutionColumn = "Resolution"
+	NoteColumn       = "Note"
+)
+
+// Resolution values a person may write in the Resolution column.
+const (
+	ResolutionOpen     = "open"
+	ResolutionResolved = "resolved"
+	ResolutionIgnored  = "ignored"
+)
+
 // Columns of findingColumns that tests and the Summary's cross-check
 // formulas refer to.
-const (
-	findingCategoryCol = "B"
-	findingCountedCol  = "K"
+var (
+	findingCategoryCol = columnLetter(findingColumns, "Category")
+	findingCountedCol  = columnLetter(findingColumns, "Counted amount")
 )
+
+// columnLetter is the spreadsheet letter of the named column.
+func columnLetter(cols []column, name string) string {
+	for i, c := range cols {
+		if c.name == name {
+			l, _ := excelize.ColumnNumberToName(i + 1)
+			return l
+		}
+	}
+	panic("exports: no column " + name)
+}
 
 func writeFindings(b *book, fs []store.Finding) error {
 	t := b.newTable(FindingsSheet, findingColumns, true)
 	for _, f := range fs {
 		res := f.Resolution
 		if res == "" {
-			res = "open"
+			res = ResolutionOpen
 		}
 		var line any
 		if f.BillLine > 0 {
 			line = f.BillLine
 		}
-		if err := t.add(toneOf(f.Severity),
+		if err := t.add(toneOf(f.Severity), f.ID, f.RunID,
 			f.Severity, f.Category, f.Kind, f.Side, dayValue(f.FirstDay, b.zone),
-			f.OutTradeNo, f.TradeNo, f.OutRequestNo,
+			f.OutTradeNo, f.TradeNo, f.OutRequestNo, f.FlowNo,
 			amountOn(f.LocalStatus != "" || f.LocalAmount != 0, f.LocalAmount),
 			amountOn(onBill(f), f.PlatformAmount),
 			signedAmount(f),
@@ -425,38 +482,8 @@ const (
 
 func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 	f, run, bill, sh := b.f, in.Run, in.Run.Bill, SummarySheet
-	var err error
-	set := func(cell string, v any, style int) {
-		if err != nil {
-			return
-		}
-		switch v := v.(type) {
-		case gateway.Money:
-			// Exact decimal text computed from the integer: the cell is a
-			// number, never a string, and no float is involved.
-			if err = checkExact(v); err == nil {
-				err = f.SetCellDefault(sh, cell, decimal(v))
-			}
-		case time.Time:
-			if !v.IsZero() {
-				err = f.SetCellDefault(sh, cell, strconv.FormatFloat(excelSerial(v, b.zone), 'f', -1, 64))
-			}
-		case nil:
-		default:
-			err = f.SetCellValue(sh, cell, v)
-		}
-		if err == nil && style != 0 {
-			err = f.SetCellStyle(sh, cell, cell, style)
-		}
-	}
-	formula := func(cell, expr string, style int) {
-		if err == nil {
-			err = f.SetCellFormula(sh, cell, expr)
-		}
-		if err == nil {
-			err = f.SetCellStyle(sh, cell, cell, style)
-		}
-	}
+	sw := &sheetWriter{b: b, sheet: sh}
+	set, formula := sw.set, sw.formula
 	plainText, moneyStyle, stampStyle, countStyle := b.cell[plain][text], b.cell[plain][money], b.cell[plain][stamp], b.cell[plain][count]
 
 	set("A1", fmt.Sprintf("Reconciliation of %s for %s", run.Channel.DisplayName(), run.Day), b.title)
@@ -516,8 +543,8 @@ func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 	formula(cellName(5, r), fmt.Sprintf("SUM(E%d:E%d)", first, last), b.total[money])
 	set(cellName(2, r), nil, b.total[text])
 	set(cellName(6, r), nil, b.total[text])
-	if err == nil {
-		err = f.SetColWidth(sh, "A", "A", 22)
+	if sw.err == nil {
+		sw.err = f.SetColWidth(sh, "A", "A", 22)
 	}
 
 	// The bill against itself: the totals it states and the sums of its
@@ -570,6 +597,8 @@ func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 		set(cellName(1, r), e.k, plainText)
 		set(cellName(2, r), e.v, moneyStyle)
 	}
+	r += 2
+	r = feeRows(sw, r, run)
 
 	// Resolution of the findings.
 	r += 2
@@ -591,8 +620,8 @@ func writeSummary(b *book, in Recon, carried int, hasSuspense bool) error {
 		set(cellName(1, r), fmt.Sprintf("Suspense: %d carried to the next day, %d settled by this run, %d notices (sheet %s)",
 			carried, len(run.Settled), len(run.Notices), SuspenseSheet), plainText)
 	}
-	if err != nil {
-		return err
+	if sw.err != nil {
+		return sw.err
 	}
 	if err := f.SetColWidth(sh, "B", "B", 22); err != nil {
 		return err

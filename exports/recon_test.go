@@ -142,13 +142,20 @@ func TestReconReport(t *testing.T) {
 			t.Fatalf("Findings header %q", head)
 		}
 		n := len(fx.findings)
-		checkFrozenAndFiltered(t, f, FindingsSheet, n+1, "U")
+		checkFrozenAndFiltered(t, f, FindingsSheet, n+1, "X")
 		local, platform, counted, category := colOf(t, head, "Local amount"), colOf(t, head, "Platform amount"), colOf(t, head, "Counted amount"), colOf(t, head, "Category")
 		var sum gateway.Money
 		for i, fd := range fx.findings {
 			r := strconv.Itoa(i + 2)
 			if got, _ := f.GetCellValue(FindingsSheet, category+r); got != fd.Category {
 				t.Errorf("Findings row %s category %q, want %s", r, got, fd.Category)
+			}
+			// Each row names its finding and run, for the resolution import.
+			if id, _ := f.GetCellValue(FindingsSheet, "A"+r, excelize.Options{RawCellValue: true}); id != strconv.FormatInt(fd.ID, 10) {
+				t.Errorf("Findings!A%s = %q, want finding %d", r, id, fd.ID)
+			}
+			if run, _ := f.GetCellValue(FindingsSheet, "B"+r, excelize.Options{RawCellValue: true}); run != strconv.FormatInt(fd.RunID, 10) {
+				t.Errorf("Findings!B%s = %q, want run %d", r, run, fd.RunID)
 			}
 			if fd.LocalStatus != "" {
 				checkMoney(t, f, FindingsSheet, local+r, fd.LocalAmount)

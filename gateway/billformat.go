@@ -40,12 +40,17 @@ const (
 type BillFormat struct {
 	Channel Channel
 	Kind    BillKind
-	// Open starts reading a bill. name is used in error messages; r is
-	// the bill as kept or downloaded. A reader that is also an io.ReaderAt
-	// and an io.Seeker (an *os.File) lets a parser read a zip without
-	// holding it in memory.
+	// Open starts reading a trade bill (Kind TradeBill). name is used in
+	// error messages; r is the bill as kept or downloaded. A reader that
+	// is also an io.ReaderAt and an io.Seeker (an *os.File) lets a parser
+	// read a zip without holding it in memory.
 	Open func(name string, r io.Reader, opt BillOptions) (BillReader, error)
-	// RefundDating is the platform's rule for dating refund lines.
+	// OpenFunds starts reading a fund bill (Kind FundBill), as Open does a
+	// trade bill: held to the same options, its movements instead of
+	// bookings.
+	OpenFunds func(name string, r io.Reader, opt BillOptions) (FundReader, error)
+	// RefundDating is the platform's rule for dating refund lines (trade
+	// bills).
 	RefundDating RefundDating
 }
 
@@ -130,8 +135,15 @@ type billFormatKey struct {
 // RegisterBillFormat makes a parser available by channel and kind. A
 // second registration of the same pair panics: it is a programming error.
 func RegisterBillFormat(f BillFormat) {
-	if f.Channel == "" || f.Kind == "" || f.Open == nil {
-		panic("gateway: RegisterBillFormat needs a channel, a kind and Open")
+	switch {
+	case f.Channel == "" || f.Kind == "":
+		panic("gateway: RegisterBillFormat needs a channel and a kind")
+	case f.Kind == TradeBill && (f.Open == nil || f.OpenFunds != nil):
+		panic("gateway: a trade bill format has Open, not OpenFunds")
+	case f.Kind == FundBill && (f.OpenFunds == nil || f.Open != nil):
+		panic("gateway: a fund bill format has OpenFunds, not Open")
+	case f.Kind != TradeBill && f.Kind != FundBill:
+		panic(fmt.Sprintf("gateway: unknown bill kind %q", f.Kind))
 	}
 	formatsMu.Lock()
 	defer formatsMu.Unlock()

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"strconv"
+	"time"
 )
 
 // BillKeys remembers the key of every row of one bill so that the second
@@ -45,13 +47,17 @@ type keySlot struct {
 type pendingKey struct {
 	first    uint64
 	second   uint32
+	lineNo   int
 	line     *BillLine
+	movement *FundLine
 	business string
 }
 
-// KeyRepeat is a row that repeats an earlier row's key.
+// KeyRepeat is a row that repeats an earlier row's key: a trade bill's
+// (Line) or a fund bill's (Movement).
 type KeyRepeat struct {
 	Line     *BillLine
+	Movement *FundLine
 	Business string
 	First    int // the line number of the earlier row
 }
@@ -106,7 +112,57 @@ func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
 		key = append(key, 0)
 		key = strconv.AppendInt(key, int64(l.Amount), 10)
 	}
-	k.pending[k.queued] = pendingKey{first: maphash.Bytes(k.seed1, key) | 1, second: uint32(maphash.Bytes(k.seed2, key)), line: l, business: business}
+	return k.queue(pendingKey{line: l, lineNo: l.Line, business: business}, key)
+}
+
+// AddMovement is Add for a fund bill's movement. Its key is the platform's
+// flow number (Alipay 账务流水号, one per movement; WeChat Pay 资金流水单号,
+// the trade's number on its payment, fee and refund rows alike) with the
+// business type, the business's own numbers and the direction: a real bill
+// moves money once for each. A movement without a flow number is keyed by
+// what it moved, when, and the balance it left.
+func (k *BillKeys) AddMovement(l *FundLine) *KeyRepeat {
+	var buf [160]byte
+	key := append(buf[:0], 1) // never a trade bill's key
+	key = append(key, l.FlowNo...)
+	key = append(key, 0)
+	key = append(key, l.Type...)
+	key = append(key, 0)
+	key = append(key, l.TradeNo...)
+	key = append(key, 0)
+	key = append(key, l.RefundID...)
+	key = append(key, 0)
+	key = append(key, l.OutRequestNo...)
+	if l.Amount < 0 {
+		key = append(key, '-')
+	}
+	if l.FlowNo == "" {
+		key = append(key, 0)
+		key = strconv.AppendInt(key, l.Time.UnixNano(), 10)
+		key = append(key, 0)
+		key = strconv.AppendInt(key, int64(l.Amount), 10)
+		key = append(key, 0)
+		key = strconv.AppendInt(key, int64(l.Balance), 10)
+	}
+	return k.queue(pendingKey{movement: l, lineNo: l.Line, business: l.Type}, key)
+}
+
+// MovementText names a repeated movement (Movement set) in an error
+// message: by its flow number under the bill's own name for it (flowCol),
+// else by what it moved and when.
+func (r *KeyRepeat) MovementText(flowCol string) string {
+	m := r.Movement
+	if m.FlowNo == "" {
+		return fmt.Sprintf("%s %s of %s", m.Type, m.Amount, m.Time.Format(time.DateTime))
+	}
+	return fmt.Sprintf("%s %s (%s %s)", flowCol, m.FlowNo, m.Type, m.Amount)
+}
+
+// queue hashes key into p and queues it, checking the queue once it is
+// full.
+func (k *BillKeys) queue(p pendingKey, key []byte) *KeyRepeat {
+	p.first, p.second = maphash.Bytes(k.seed1, key)|1, uint32(maphash.Bytes(k.seed2, key))
+	k.pending[k.queued] = p
 	k.queued++
 	if k.queued < keyBatch {
 		return nil
@@ -125,8 +181,8 @@ func (k *BillKeys) Flush() *KeyRepeat {
 	k.sink = sink
 	for i := range batch {
 		p := &batch[i]
-		if first, ok := k.insert(keySlot{p.first, p.second, uint32(max(p.line.Line, 0))}); !ok {
-			r := &KeyRepeat{Line: p.line, Business: p.business, First: first}
+		if first, ok := k.insert(keySlot{p.first, p.second, uint32(max(p.lineNo, 0))}); !ok {
+			r := &KeyRepeat{Line: p.line, Movement: p.movement, Business: p.business, First: first}
 			*p = pendingKey{}
 			return r
 		}

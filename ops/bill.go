@@ -43,51 +43,87 @@ func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gatewa
 	return f.Open(name, r, gateway.BillOptions{Zone: s.zone})
 }
 
-// openBillOf opens the bill b acquired for (ch, day), holding it to the
-// merchant and the day: the configured merchant id ([wechat] mchid,
-// [alipay] pid), else the account the workspace's first bill stated. f
-// must be b's file: read where it lies, a zip is never held in memory.
-func (s *Service) openBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.BillReader, gateway.BillFormat, error) {
-	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+// OpenFundBill parses a fund bill of a channel as OpenBill does a trade
+// bill: with the parser the platform registered for its fund bills, held to
+// nothing but its own totals.
+func (s *Service) OpenFundBill(ch gateway.Channel, name string, r io.Reader) (gateway.FundReader, error) {
+	f, err := gateway.LookupBillFormat(ch, gateway.FundBill)
 	if err != nil {
-		return nil, format, err
+		return nil, err
 	}
+	return f.OpenFunds(name, r, gateway.BillOptions{Zone: s.zone})
+}
+
+// billOptions are what a bill acquired for (ch, day) is held to: the day,
+// and the configured merchant id ([wechat] mchid, [alipay] pid), else the
+// account the workspace's first bill stated. Trade and fund bills alike.
+func (s *Service) billOptions(ctx context.Context, ch gateway.Channel, day time.Time) (gateway.BillOptions, error) {
 	opt := gateway.BillOptions{Zone: s.zone, Day: day, Merchant: s.merchants[ch]}
 	if opt.Merchant == "" {
 		acct, ok, err := s.store.FirstBillAccount(ctx, ch)
 		if err != nil {
-			return nil, format, err
+			return opt, err
 		}
 		if ok {
 			opt.Account = acct
 		}
 	}
+	return opt, nil
+}
+
+// openBillOf opens the bill b acquired for (ch, day), holding it to the
+// merchant and the day (billOptions). f must be b's file: read where it
+// lies, a zip is never held in memory.
+func (s *Service) openBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.BillReader, gateway.BillFormat, error) {
+	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
+	if err != nil {
+		return nil, format, err
+	}
+	opt, err := s.billOptions(ctx, ch, day)
+	if err != nil {
+		return nil, format, err
+	}
 	br, err := format.Open(b.FileName, f, opt)
 	return br, format, err
 }
 
-// billAccount is the account a bill stated, to keep with it: the first
-// bill of a workspace without a configured merchant id records whose bills
-// it reconciles.
-func billAccount(br gateway.BillReader) string {
-	if a, ok := br.(gateway.BillAccount); ok {
+// openFundBillOf is openBillOf for a fund bill: the same options, the
+// platform's fund bill parser.
+func (s *Service) openFundBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.FundReader, error) {
+	format, err := gateway.LookupBillFormat(ch, gateway.FundBill)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := s.billOptions(ctx, ch, day)
+	if err != nil {
+		return nil, err
+	}
+	return format.OpenFunds(b.FileName, f, opt)
+}
+
+// billAccount is the account a bill stated (a trade or a fund bill's
+// reader), to keep with it: the first bill of a workspace without a
+// configured merchant id records whose bills it reconciles.
+func billAccount(r any) string {
+	if a, ok := r.(gateway.BillAccount); ok {
 		return a.Account()
 	}
 	return ""
 }
 
-// acquireBill puts the bill of (ch, day) into the workspace: downloaded
-// through the platform when path is empty, else copied from path. The bytes
-// are kept in a file named by their hash, so the same bill fetched twice is
-// one file. The returned bill's ID is 0 until a run or FetchBill stores its
-// row (or the row of an identical bill stored before).
+// acquireBill puts the bill of (ch, day) of a kind (store.BillTrade or
+// store.BillFunds) into the workspace: downloaded through the platform when
+// path is empty, else copied from path. The bytes are kept in a file named
+// by their hash, so the same bill fetched twice is one file. The returned
+// bill's ID is 0 until a run or FetchBill stores its row (or the row of an
+// identical bill stored before).
 //
 // The file reaches the disk in the background (durable waits for it): on
 // a busy disk that takes seconds for a large bill, while the run can
 // already read it from memory. What is saved with the bill (a run, its
 // record) is saved only once durable returns nil, so a crash never leaves
 // a record of a bill that is not on disk.
-func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, path string, progress func(ReconProgress)) (_ store.Bill, durable func() error, _ error) {
+func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (_ store.Bill, durable func() error, _ error) {
 	dir, err := s.billsDir(ch)
 	if err != nil {
 		return store.Bill{}, nil, err
@@ -103,17 +139,26 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	h := sha256.New()
 	counter := &byteCounter{report: func(n int64) { progress(ReconProgress{Stage: StageDownload, Done: n}) }}
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, h, counter), 1<<20)
-	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), CreatedAt: s.now()}
+	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), Kind: kind, CreatedAt: s.now()}
 	if path == "" {
 		p, ok := s.platforms[ch]
 		if !ok {
 			tmp.Close()
 			return store.Bill{}, nil, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
 		}
-		f, err := p.DownloadBill(ctx, day, w)
+		download, what := p.DownloadBill, "bill"
+		if kind == store.BillFunds {
+			fd, ok := p.(gateway.FundBillDownloader)
+			if !ok {
+				tmp.Close()
+				return store.Bill{}, nil, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
+			}
+			download, what = fd.DownloadFundBill, "fund bill"
+		}
+		f, err := download(ctx, day, w)
 		if err != nil {
 			tmp.Close()
-			return store.Bill{}, nil, fmt.Errorf("download the %s bill of %s: %w", ch, b.Day, err)
+			return store.Bill{}, nil, fmt.Errorf("download the %s %s of %s: %w", ch, what, b.Day, err)
 		}
 		b.Source, b.FileName = "download", f.Name
 	} else {
@@ -245,7 +290,7 @@ func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Tim
 
 func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (_ store.Bill, err error) {
 	day, _ = gateway.Day(day, s.zone)
-	b, durable, err := s.acquireBill(ctx, ch, day, path, func(ReconProgress) {})
+	b, durable, err := s.acquireBill(ctx, ch, day, store.BillTrade, path, func(ReconProgress) {})
 	if err != nil {
 		return store.Bill{}, err
 	}

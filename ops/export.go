@@ -62,12 +62,25 @@ func (s *Service) exportRecon(ctx context.Context, runID int64, path string, for
 	if err != nil {
 		return ExportResult{}, run, err
 	}
-	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) {
-		return exports.ReconReport(w, exports.Recon{
-			Run: run, Findings: findings, Zone: s.zone, ExportedAt: s.now(), ExportedBy: s.operator.Name,
-			OpenBill: func() (gateway.BillReader, func(bool) error, error) { return s.openKeptBill(*run.Bill) },
-		})
-	})
+	in := exports.Recon{Run: run, Findings: findings, Zone: s.zone, ExportedAt: s.now(), ExportedBy: s.operator.Name,
+		OpenBill:  func() (gateway.BillReader, func(bool) error, error) { return s.openKeptBill(*run.Bill) },
+		OpenFunds: func() (gateway.FundReader, func(bool) error, error) { return s.openKeptFunds(*run.Bill) },
+	}
+	if run.Kind != store.BillFunds {
+		// The day's fund-flow run gets a sheet of its own in the report.
+		fr, err := s.store.CurrentRunOf(ctx, run.Channel, run.Day, store.BillFunds)
+		switch {
+		case err == nil:
+			ff, err := s.store.ListFindings(ctx, store.FindingFilter{RunID: fr.ID})
+			if err != nil {
+				return ExportResult{}, run, err
+			}
+			in.Funds = &exports.FundRun{Run: fr, Findings: ff}
+		case !errors.Is(err, store.ErrRunNotFound):
+			return ExportResult{}, run, err
+		}
+	}
+	res, err := s.export(path, force, func(w io.Writer) (exports.Result, error) { return exports.ReconReport(w, in) })
 	return res, run, err
 }
 
@@ -216,6 +229,35 @@ func orEverything(s string) string {
 // what is read; done drains and closes the file and, when the bill was read
 // to its end, fails if the hash is no longer the one the run reconciled.
 func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) error, error) {
+	r, done, err := s.openKept(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	br, err := s.OpenBill(b.Channel, b.FileName, r)
+	if err != nil {
+		_ = done(false)
+		return nil, nil, err
+	}
+	return br, done, nil
+}
+
+// openKeptFunds re-opens a kept fund bill, like openKeptBill.
+func (s *Service) openKeptFunds(b store.Bill) (gateway.FundReader, func(bool) error, error) {
+	r, done, err := s.openKept(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	fr, err := s.OpenFundBill(b.Channel, b.FileName, r)
+	if err != nil {
+		_ = done(false)
+		return nil, nil, err
+	}
+	return fr, done, nil
+}
+
+// openKept opens a kept bill file for reading, hashing what is read; done
+// checks the hash once everything was read, and closes the file.
+func (s *Service) openKept(b store.Bill) (io.Reader, func(bool) error, error) {
 	path := b.Path
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) && s.billsRoot != "" {
@@ -230,12 +272,7 @@ func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) err
 	}
 	h := sha256.New()
 	r := io.TeeReader(f, h)
-	br, err := s.OpenBill(b.Channel, b.FileName, bufio.NewReaderSize(r, 1<<20))
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return br, func(readAll bool) error { return finishKeptBill(f, r, h, b, path, readAll) }, nil
+	return bufio.NewReaderSize(r, 1<<20), func(readAll bool) error { return finishKeptBill(f, r, h, b, path, readAll) }, nil
 }
 
 func finishKeptBill(f *os.File, r io.Reader, h hash.Hash, b store.Bill, path string, readAll bool) error {

@@ -29,13 +29,19 @@ type FindingDetail struct {
 	Action string `json:"action"`
 }
 
-// CurrentRecon returns the run of (channel, day) that stands, and whether
-// the day was reconciled at all.
+// CurrentRecon returns the trade run of (channel, day) that stands, and
+// whether the day was reconciled at all.
 func (s *Service) CurrentRecon(ctx context.Context, ch gateway.Channel, day string) (store.Run, bool, error) {
+	return s.CurrentReconOf(ctx, ch, day, store.BillTrade)
+}
+
+// CurrentReconOf is CurrentRecon for a kind of run (store.BillTrade,
+// store.BillFunds).
+func (s *Service) CurrentReconOf(ctx context.Context, ch gateway.Channel, day, kind string) (store.Run, bool, error) {
 	if err := s.allow(ctx, ActRead, ""); err != nil {
 		return store.Run{}, false, err
 	}
-	run, err := s.store.CurrentRun(ctx, ch, day)
+	run, err := s.store.CurrentRunOf(ctx, ch, day, kind)
 	if errors.Is(err, store.ErrRunNotFound) {
 		return store.Run{}, false, nil
 	}
@@ -91,6 +97,18 @@ func (s *Service) FindingBillLine(ctx context.Context, id int64) (gateway.LineTe
 	if f.BillLine <= 0 {
 		return gateway.LineText{}, ErrNoBillLine
 	}
+	if recon.Category(f.Category).Kind() == recon.RunFunds {
+		// A fund finding's line is a movement of its own run's fund bill.
+		run, err := s.store.GetRun(ctx, f.RunID)
+		if err != nil {
+			return gateway.LineText{}, err
+		}
+		fr, done, err := s.openKeptFunds(*run.Bill)
+		if err != nil {
+			return gateway.LineText{}, err
+		}
+		return lineTextAt(run.Bill.FileName, f.BillLine, fr.Next, func(l *gateway.FundLine) int { return l.Line }, fr, done)
+	}
 	day := f.Day
 	if f.FirstDay != "" {
 		day = f.FirstDay
@@ -103,22 +121,28 @@ func (s *Service) FindingBillLine(ctx context.Context, id int64) (gateway.LineTe
 	if err != nil {
 		return gateway.LineText{}, err
 	}
-	lt, ok := br.(gateway.LineTexter)
+	return lineTextAt(run.Bill.FileName, f.BillLine, br.Next, func(l *gateway.BillLine) int { return l.Line }, br, done)
+}
+
+// lineTextAt reads a kept bill up to line and gives that line's text; done
+// releases the file (and checks its hash once all of it was read).
+func lineTextAt[T any](file string, line int, next func() (*T, error), lineOf func(*T) int, reader any, done func(bool) error) (gateway.LineText, error) {
+	lt, ok := reader.(gateway.LineTexter)
 	if !ok {
 		_ = done(false)
-		return gateway.LineText{}, fmt.Errorf("the %s bill reader cannot give a line's text", f.Channel)
+		return gateway.LineText{}, fmt.Errorf("the %s reader cannot give a line's text", file)
 	}
 	for {
-		l, err := br.Next()
-		if errors.Is(err, io.EOF) || (err == nil && l.Line > f.BillLine) {
+		l, err := next()
+		if errors.Is(err, io.EOF) || (err == nil && lineOf(l) > line) {
 			_ = done(false)
-			return gateway.LineText{}, fmt.Errorf("%s has no detail row at line %d", run.Bill.FileName, f.BillLine)
+			return gateway.LineText{}, fmt.Errorf("%s has no detail row at line %d", file, line)
 		}
 		if err != nil {
 			_ = done(false)
 			return gateway.LineText{}, err
 		}
-		if l.Line == f.BillLine {
+		if lineOf(l) == line {
 			text := lt.LineText()
 			return text, done(true)
 		}

@@ -77,8 +77,14 @@ func (s *Service) RunRecon(ctx context.Context, req ReconRequest, progress func(
 }
 
 func countsSummary(c map[string]store.CategoryTotal) string {
+	return countsSummaryOf(c, recon.Categories)
+}
+
+// countsSummaryOf lists the categories (of cats) with items, and their
+// counts; empty when none has any.
+func countsSummaryOf(c map[string]store.CategoryTotal, cats []recon.Category) string {
 	var parts []string
-	for _, cat := range recon.Categories {
+	for _, cat := range cats {
 		if t := c[string(cat)]; t.Count > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
 		}
@@ -104,10 +110,9 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	loading := make(chan loadedMatcher, 1)
 	go func() {
 		var lm loadedMatcher
-		var in recon.Input
-		if in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, progress); lm.err == nil {
-			in.Spool = spool
-			lm.m, lm.err = recon.NewMatcher(in)
+		if lm.in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, progress); lm.err == nil {
+			lm.in.Spool = spool
+			lm.m, lm.err = recon.NewMatcher(lm.in)
 		}
 		loading <- lm
 	}()
@@ -128,7 +133,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}()
 
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bill, durable, err := s.acquireBill(ctx, ch, day, billPath, progress)
+	bill, durable, err := s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress)
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -227,6 +232,7 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err != nil {
 		return store.Run{}, err
 	}
+	in := loaded.in
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	bill.Stated, bill.Computed, bill.Lines, bill.Account = br.Stated(), br.Computed(), lines, billAccount(br)
@@ -235,9 +241,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	run := store.Run{
-		Channel: ch, Day: dayStr, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
+		Channel: ch, Day: dayStr, Kind: store.BillTrade, Operator: s.operator.Name, StartedAt: started, FinishedAt: s.now(),
 		Orders: *orders, Lines: lines, Counts: map[string]store.CategoryTotal{}, Fees: res.Fees, Net: res.Net,
 		Carry: carry, Settled: storeFindings(res.Settled, 0), Notices: storeFindings(res.Notices, 0),
+	}
+	if res.FeeChecked {
+		run.ExpectedFees, run.FeeRate = &res.ExpectedFees, in.FeeRate.String()
 	}
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
@@ -257,48 +266,65 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 // bill disagreeing with its own totals) fails the run.
 func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, spent <-chan []gateway.BillLine,
 	progress func(ReconProgress)) error {
-	next := func() []gateway.BillLine {
+	n, err := streamChunks(ctx, br.Next, chunks, spent, chunkLines, func(n int) {
+		if n%(64*chunkLines) == 0 {
+			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
+	return nil
+}
+
+// streamChunks reads items with next until io.EOF and sends them in chunks
+// of size, filling again the chunks the reader hands back on spent (which
+// may be nil); sent is told the count after each chunk. It returns how many
+// were read, or next's error, or ctx's when the reader stopped listening.
+func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, spent <-chan []T, size int, sent func(n int)) (int, error) {
+	fresh := func() []T {
 		select {
 		case c := <-spent:
 			return c[:0]
 		default:
-			return make([]gateway.BillLine, 0, chunkLines)
+			return make([]T, 0, size)
 		}
 	}
-	chunk := next()
+	chunk := fresh()
 	n := 0
+	send := func() error {
+		select {
+		case chunks <- chunk:
+			n += len(chunk)
+			sent(n)
+			chunk = fresh()
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for {
-		l, err := br.Next()
+		l, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			return n, err
 		}
 		chunk = append(chunk, *l)
-		if len(chunk) == chunkLines {
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				return ctx.Err()
+		if len(chunk) == size {
+			if err := send(); err != nil {
+				return n, err
 			}
-			n += len(chunk)
-			if n%(64*chunkLines) == 0 {
-				progress(ReconProgress{Stage: StageParse, Done: int64(n)})
-			}
-			chunk = next()
 		}
 	}
 	if len(chunk) > 0 {
-		select {
-		case chunks <- chunk:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := send(); err != nil {
+			return n, err
 		}
-		n += len(chunk)
 	}
-	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
-	return nil
+	return n, nil
 }
 
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
@@ -360,8 +386,8 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	}
 	count := new(int)
 	in := recon.Input{
-		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, RefundDating: dating,
-		Spill:   func() (recon.SpillFile, error) { return s.spillFile(ch) },
+		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch], RefundDating: dating,
+		Spill: func() (recon.SpillFile, error) { return s.spillFile(ch) },
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -450,9 +476,11 @@ func (f removeOnClose) Close() error {
 	return errors.Join(f.File.Close(), os.Remove(f.Name()))
 }
 
-// loadedMatcher is the day's orders loaded into a matcher.
+// loadedMatcher is the day's orders loaded into a matcher, with the input
+// it was made of.
 type loadedMatcher struct {
 	m      *recon.Matcher
+	in     recon.Input
 	orders *int
 	err    error
 }
@@ -481,7 +509,7 @@ func storeFindings(fs []recon.Finding, runID int64) []store.Finding {
 	for i, f := range fs {
 		out[i] = store.Finding{RunID: runID, Channel: f.Channel, FirstDay: f.Day.Format(store.DayFormat), Category: string(f.Category),
 			Severity: string(f.Severity), Kind: string(f.Kind), Side: string(f.Side), OutTradeNo: f.OutTradeNo, TradeNo: f.TradeNo,
-			OutRequestNo: f.OutRequestNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
+			OutRequestNo: f.OutRequestNo, FlowNo: f.FlowNo, LocalAmount: f.LocalAmount, PlatformAmount: f.PlatformAmount, LocalStatus: f.LocalStatus,
 			PlatformStatus: f.PlatformStatus, NotifyStatus: f.NotifyStatus, BillLine: f.BillLine, Detail: f.Detail}
 	}
 	return out

@@ -427,7 +427,9 @@ func TestReconHandMadeBills(t *testing.T) {
 				}
 				checkRun(t, env, world, l.ch, l.day, run1, wantD)
 				for _, c := range recon.Categories {
-					if run1.Counts[string(c)].Count == 0 {
+					// FEE_MISMATCH needs a contracted rate, which this world
+					// has not: testdata/funds checks it.
+					if run1.Counts[string(c)].Count == 0 && c != recon.FeeMismatch {
 						t.Errorf("%s: no %s on the day's bill; every category must be there", l.day, c)
 					}
 				}

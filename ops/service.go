@@ -24,6 +24,8 @@ type Service struct {
 	log       *slog.Logger
 	// suspenseDays is how long a CROSS_DAY item waits before it escalates.
 	suspenseDays int
+	// feeRates are the contracted fee rates, by channel (absent: no check).
+	feeRates map[gateway.Channel]gateway.FeeRate
 	// cap bounds unverified callbacks per sender (IntakeCap).
 	cap *senderCap
 	// refundQueryAfter is how long after an unknown refund outcome a
@@ -50,6 +52,10 @@ type Options struct {
 	// SuspenseDays: how many later bills a CROSS_DAY item waits for
 	// ([recon] suspense_days); default 3.
 	SuspenseDays int
+	// FeeRates are the contracted service-fee rates by channel ([recon]
+	// fee_rate_alipay, fee_rate_wechat); a channel without one has no fee
+	// check.
+	FeeRates map[gateway.Channel]gateway.FeeRate
 	// IntakeCap bounds unverified callbacks per sender ([serve]
 	// unverified_bytes_per_minute, unverified_rows_per_minute).
 	IntakeCap IntakeCap
@@ -121,7 +127,7 @@ func New(o Options) (*Service, error) {
 		limits[ch] = rate.NewLimiter(rate.Limit(o.QueryQPS), 1)
 	}
 	return &Service{store: o.Store, platforms: o.Platforms, operator: o.Operator, zone: o.Zone, now: o.Now, log: o.Logger,
-		suspenseDays: o.SuspenseDays, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
+		suspenseDays: o.SuspenseDays, feeRates: o.FeeRates, cap: newSenderCap(o.IntakeCap), refundQueryAfter: o.RefundQueryAfter,
 		queryLimits: limits, merchants: o.Merchants, billsRoot: o.BillsDir}, nil
 }
 
@@ -157,6 +163,9 @@ func (s *Service) Channels() []gateway.Channel {
 	}
 	return out
 }
+
+// FeeRate is the contracted fee rate of a channel; zero when none is set.
+func (s *Service) FeeRate(ch gateway.Channel) gateway.FeeRate { return s.feeRates[ch] }
 
 // StorePath is the database the service works on: the SQLite file, or the
 // PostgreSQL URL without its password.

@@ -1,8 +1,11 @@
 package recon
 
 import (
+	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/paydesk/paydesk/gateway"
 )
 
 // Helpers for the Detail sentences. Times are shown in the platforms' zone,
@@ -30,8 +33,9 @@ func (m *Matcher) bookedAt(t time.Time) string {
 func (m *Matcher) date(t time.Time) string { return t.In(m.zone).Format("2006-01-02") }
 
 // windowText is the cross-day window as people say it ("10 minutes").
-func (m *Matcher) windowText() string {
-	w := m.window
+func (m *Matcher) windowText() string { return windowText(m.window) }
+
+func windowText(w time.Duration) string {
 	switch {
 	case w%time.Hour == 0:
 		return plural(int(w/time.Hour), "hour")
@@ -48,4 +52,14 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// feeDetail explains a FEE_MISMATCH: the bill's fee against the rate's.
+func (m *Matcher) feeDetail(b *booked, want gateway.Money) string {
+	if b.kind == gateway.LineRefund {
+		return fmt.Sprintf("%s gave back a fee of %s with refund %s of %s on order %s, but the contracted rate %s gives back %s (%s off).",
+			m.platformName(), (-b.fee).Yuan(), orNone(b.outRequestNo), b.amount.Yuan(), orNone(b.outTradeNo), m.in.FeeRate, (-want).Yuan(), (b.fee - want).Yuan())
+	}
+	return fmt.Sprintf("%s charged a fee of %s on order %s's payment of %s (trade %s), but the contracted rate %s gives %s (%s off).",
+		m.platformName(), b.fee.Yuan(), orNone(b.outTradeNo), b.amount.Yuan(), orNone(b.tradeNo), m.in.FeeRate, want.Yuan(), (b.fee - want).Yuan())
 }

@@ -112,6 +112,10 @@
 //	CROSS_DAY          paydesk dates the payment on a later day than this
 //	                   bill (the platform booked first): held, and judged in
 //	                   full when that later day is reconciled
+//	FEE_MISMATCH       Input.FeeRate is set and the line's fee is more than a
+//	                   fen off the rate's (gateway.FeeRate.Fee: half up to
+//	                   the fen); a fen either way is rounding — a refund in
+//	                   parts gives back fees that telescope over the total
 //	NOTIFY_REJECTED    a notification failed verification or apply, and no
 //	                   verified one was ever received
 //	NOTIFY_MISSING     no verified payment notification was received (paid by
@@ -128,7 +132,10 @@
 // LookupRefund): REFUND_MISMATCH when paydesk has no such request, the
 // request is on another order or channel, the bill books it twice, paydesk
 // has it FAILED or still PENDING, or the amounts differ; else CROSS_DAY
-// when paydesk dates its success on a later day; else MATCHED. A matched
+// when paydesk dates its success on a later day; else FEE_MISMATCH when
+// the fee it gives back is more than a fen off the rate's; else MATCHED.
+// Result.ExpectedFees sums the rate's fee of every line (given back on
+// refunds) beside Result.Fees, the bill's. A matched
 // refund made in the platform's console (Refund.Source "platform") is
 // MATCHED and also listed in Result.Notices so that it stays visible.
 //
@@ -178,6 +185,35 @@
 // (Categories order), out_trade_no, out_request_no, trade_no, bill line and
 // day (see Sort): the same records give the same report whatever order the
 // store returned them in.
+//
+// # Fund flow
+//
+// A FundMatcher reconciles the account's movements of a day (Alipay 账务明细,
+// WeChat 资金账单, as gateway.FundLine) against the day's bookings: the
+// lines of the day's trade bill fed to Expect (their settled amount and
+// their fee), and paydesk's payments and refunds of the day (FundInput);
+// a booking both have is one item, with the bill's figures. Each movement
+// is paired with the booking it belongs to — payments and fees by trade
+// number (then order number), a fee given back with a refund of its trade,
+// refunds by request number, platform refund id, then trade (and amount) —
+// or stands alone: a withdrawal is WITHDRAWAL (listed and totalled), any
+// other FUND_UNEXPECTED (长款 when money came in: money no order explains;
+// a deduction or chargeback when it went out). A movement of a booking of
+// another day is paired through LookupTrade/LookupOrder/LookupRefund.
+//
+// Each booking is then judged by the movements paired with it. A payment's
+// money comes in and its fee goes out — as two movements (the fee as its
+// own 收费 / 扣除交易手续费 line), as one movement netted of the fee, or, when
+// the platform takes no fee that day, as the payment alone: FUND_MATCHED.
+// A refund is the same with the signs turned (WeChat nets the fee it gives
+// back into the refund's movement). No movement at all is FUND_MISSING
+// (短款 for a payment; a warning, not critical, within CrossDayWindow of
+// midnight, since the money may move the next day); a fee with no money
+// is FUND_MISSING too; anything else is FUND_AMOUNT_MISMATCH. The fee a
+// booking should cost is the trade bill's, else the contracted rate's
+// (then a fen either way is rounding), else unknown (any fee movement is
+// taken as charged). FundResult.ExpectedFees and ChargedFees put the day's
+// fees side by side.
 //
 // # Money
 //

@@ -25,6 +25,9 @@ type Finding struct {
 	OutTradeNo   string `json:"out_trade_no"`
 	TradeNo      string `json:"trade_no,omitempty"`       // the platform's trade number (the bill's, else paydesk's)
 	OutRequestNo string `json:"out_request_no,omitempty"` // refunds only
+	// FlowNo is the account movement's own number (fund-flow runs): the
+	// first movement paired with the booking, or the movement itself.
+	FlowNo string `json:"flow_no,omitempty"`
 
 	LocalAmount    gateway.Money `json:"local_amount"`              // 0 when paydesk has no record
 	PlatformAmount gateway.Money `json:"platform_amount"`           // 0 when the bill has no line
@@ -73,6 +76,11 @@ type Result struct {
 	Computed gateway.BillTotals `json:"computed"`
 	// Fees is Σ of the lines' fees (charged minus returned).
 	Fees gateway.Money `json:"fees"`
+	// ExpectedFees is Σ of the fees the contracted rate gives for the lines
+	// (returned on refunds), beside Fees; FeeChecked says a rate was given
+	// (without one ExpectedFees is zero and no FEE_MISMATCH is raised).
+	ExpectedFees gateway.Money `json:"expected_fees"`
+	FeeChecked   bool          `json:"fee_checked"`
 	// Net is the settlement after fees: Σ line Net − Fees, what the merchant
 	// actually receives for the day (Computed.Net is before fees).
 	Net gateway.Money `json:"net"`

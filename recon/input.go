@@ -161,6 +161,10 @@ type Input struct {
 	// bill line must be to be held as CROSS_DAY rather than reported missing
 	// (0 means DefaultCrossDayWindow).
 	CrossDayWindow time.Duration
+	// FeeRate is the contracted service-fee rate of the channel; when set,
+	// a line whose fee is more than a fen off the rate's is FEE_MISMATCH
+	// (see the package doc) and Result.ExpectedFees sums the rate's fees.
+	FeeRate gateway.FeeRate
 
 	// Spill, when set, makes a new empty temporary file each time it is
 	// called; a day of MemoryOrders orders or more is then matched in parts

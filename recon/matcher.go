@@ -47,10 +47,14 @@ type Matcher struct {
 
 	tally    [numCategories]CategoryTotal
 	computed gateway.BillTotals
-	findings []Finding
-	carry    []Finding
-	settled  []Finding
-	notices  []Finding
+	// feeCheck is set when a contracted rate is given: every line's fee is
+	// compared with the rate's, and expectedFees sums the rate's fees.
+	feeCheck     bool
+	expectedFees gateway.Money
+	findings     []Finding
+	carry        []Finding
+	settled      []Finding
+	notices      []Finding
 
 	// spill is set once the day outgrew memory (spill.go); seed places
 	// order numbers in its buckets.
@@ -122,6 +126,10 @@ type booked struct {
 	line         int
 	at           time.Time
 	hold         *suspenseItem
+	// fee is the line's fee (BillLine.Fee); hasFee is false for a held
+	// suspense item, whose fee is not kept.
+	fee    gateway.Money
+	hasFee bool
 }
 
 // NewMatcher checks in and prepares the maps of the day's records. It
@@ -129,31 +137,14 @@ type booked struct {
 // start of a business day, duplicate order or request numbers, or suspense
 // that does not belong before this run.
 func NewMatcher(in Input) (*Matcher, error) {
-	if in.Channel == "" {
-		return nil, inputErr("no channel")
+	d, err := checkDay(in.Channel, in.Day, in.Zone, in.CrossDayWindow)
+	if err != nil {
+		return nil, err
 	}
-	zone := in.Zone
-	if zone == nil {
-		zone = gateway.Shanghai
-	}
-	if in.Day.IsZero() {
-		return nil, inputErr("no day")
-	}
-	start, end := gateway.Day(in.Day, zone)
-	if !start.Equal(in.Day) {
-		return nil, inputErr("day %s is not the start of a business day in %s (want %s)",
-			in.Day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
-	}
-	m := &Matcher{in: in, start: start, end: end, zone: zone,
-		window: in.CrossDayWindow, suspenseDays: in.SuspenseDays, seed: maphash.MakeSeed()}
+	m := &Matcher{in: in, start: d.start, end: d.end, zone: d.zone,
+		window: d.window, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero(), seed: maphash.MakeSeed()}
 	if in.Spool != nil {
 		m.seed = in.Spool.seed // its payment lines are in the same buckets as the orders
-	}
-	switch {
-	case m.window == 0:
-		m.window = DefaultCrossDayWindow
-	case m.window < 0 || m.window >= 24*time.Hour:
-		return nil, inputErr("cross-day window %s is not between 0 and 24h", m.window)
 	}
 	switch {
 	case m.suspenseDays == 0:
@@ -182,6 +173,40 @@ func NewMatcher(in Input) (*Matcher, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// runDay is the checked business day of a run and its cross-day window.
+type runDay struct {
+	start, end time.Time
+	zone       *time.Location
+	window     time.Duration
+}
+
+// checkDay checks the channel, day, zone and window every run needs: a day
+// that is not the start of a business day in the zone would shift every
+// boundary.
+func checkDay(ch gateway.Channel, day time.Time, zone *time.Location, window time.Duration) (runDay, error) {
+	if ch == "" {
+		return runDay{}, inputErr("no channel")
+	}
+	if zone == nil {
+		zone = gateway.Shanghai
+	}
+	if day.IsZero() {
+		return runDay{}, inputErr("no day")
+	}
+	start, end := gateway.Day(day, zone)
+	if !start.Equal(day) {
+		return runDay{}, inputErr("day %s is not the start of a business day in %s (want %s)",
+			day.Format(time.RFC3339), zone, start.Format(time.RFC3339))
+	}
+	switch {
+	case window == 0:
+		window = DefaultCrossDayWindow
+	case window < 0 || window >= 24*time.Hour:
+		return runDay{}, inputErr("cross-day window %s is not between 0 and 24h", window)
+	}
+	return runDay{start, end, zone, window}, nil
 }
 
 // ErrFinished is returned by Line and Lines after Finish.
@@ -304,7 +329,13 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 		// The common case first, touching only the order's index record.
 		if off, ok := m.orders.findHashed(line.OutTradeNo, h); ok {
 			m.computed.Add(line)
-			if m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
+			feeOK := true
+			if m.feeCheck {
+				want := m.in.FeeRate.Fee(line.Amount)
+				m.expectedFees += want
+				feeOK = feeWithin(line.Fee, want)
+			}
+			if feeOK && m.orders.matches(off, line.TradeNo, int64(line.Amount)) {
 				t := &m.tally[matchedIndex]
 				t.Count++
 				t.Amount += line.Amount
@@ -313,6 +344,13 @@ func (m *Matcher) line(line *gateway.BillLine, h uint64, hashed bool) (Category,
 			b := bookedFrom(line)
 			return m.pairPayment(m.indexed(off), &b), nil
 		}
+	}
+	if m.feeCheck {
+		want := m.in.FeeRate.Fee(line.Amount)
+		if line.Kind == gateway.LineRefund {
+			want = -want // a refund gives the fee of what it refunds back
+		}
+		m.expectedFees += want
 	}
 	b := bookedFrom(line)
 	var cat Category
@@ -339,7 +377,32 @@ func bookedFrom(line *gateway.BillLine) booked {
 		refundStatus: line.RefundStatus,
 		line:         line.Line,
 		at:           line.Time,
+		fee:          line.Fee,
+		hasFee:       true,
 	}
+}
+
+// feeWithin reports whether a bill's fee is within a fen of the contracted
+// rate's: the platforms round each fee to the fen, and a refund in parts
+// gives back fees that telescope over the refunded total, so one fen either
+// way is rounding, not a wrong rate.
+func feeWithin(fee, want gateway.Money) bool {
+	d := fee - want
+	return d >= -1 && d <= 1
+}
+
+// feeWrong reports whether b's fee is off the contracted rate (for a
+// refund, the fee it gives back) by more than a fen; false without a rate
+// or without the line's fee.
+func (m *Matcher) feeWrong(b *booked) (want gateway.Money, wrong bool) {
+	if !m.feeCheck || !b.hasFee {
+		return 0, false
+	}
+	want = m.in.FeeRate.Fee(b.amount)
+	if b.kind == gateway.LineRefund {
+		want = -want
+	}
+	return want, !feeWithin(b.fee, want)
 }
 
 // Finish closes the run: it reports the local bookings of the day that no
@@ -371,14 +434,16 @@ func (m *Matcher) Finish() Result {
 		counts[c] = m.tally[i]
 	}
 	m.result = Result{
-		Findings: m.findings,
-		Counts:   counts,
-		Computed: m.computed,
-		Fees:     m.computed.Fees,
-		Net:      m.computed.Net - m.computed.Fees,
-		Carry:    m.carry,
-		Settled:  m.settled,
-		Notices:  m.notices,
+		Findings:     m.findings,
+		Counts:       counts,
+		Computed:     m.computed,
+		Fees:         m.computed.Fees,
+		ExpectedFees: m.expectedFees,
+		FeeChecked:   m.feeCheck,
+		Net:          m.computed.Net - m.computed.Fees,
+		Carry:        m.carry,
+		Settled:      m.settled,
+		Notices:      m.notices,
 	}
 	return m.result
 }

@@ -127,6 +127,7 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 	verified := o.NotifyVerified || o.PaidVia == PaidViaNotify
 	local := orDate(o.PaidAt, o)
 	day := m.dayOf(local)
+	wantFee, feeWrong := m.feeWrong(b)
 	cat := Matched
 	switch {
 	case b.amount != o.Amount:
@@ -135,6 +136,8 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 		cat = UnpaidLocal
 	case day > 0 && b.hold == nil:
 		cat = CrossDay
+	case feeWrong:
+		cat = FeeMismatch
 	case o.NotifyRejected && !verified:
 		cat = NotifyRejected
 	case !verified:
@@ -177,6 +180,8 @@ func (m *Matcher) judgePayment(o *Order, b *booked) Category {
 		f.Side = SidePlatform
 		f.Detail = fmt.Sprintf("%s booked order %s's payment of %s at %s, but paydesk dates it %s; held until that day is reconciled.",
 			m.platformName(), o.OutTradeNo, b.amount.Yuan(), m.bookedAt(b.at), m.stamp(local))
+	case FeeMismatch:
+		f.Detail = m.feeDetail(b, wantFee)
 	case NotifyRejected:
 		f.Detail = fmt.Sprintf("Order %s is paid and matches the bill, but a notification for it failed verification or apply and no verified one followed (paid %s).",
 			o.OutTradeNo, paidHow(o))

@@ -202,12 +202,13 @@ func TestFeesAndNet(t *testing.T) {
 }
 
 func TestSeverityOfCategories(t *testing.T) {
-	for _, c := range recon.Categories {
+	for _, c := range append(slices.Clone(recon.Categories), recon.FundCategories...) {
 		want := recon.Info
 		switch c {
-		case recon.MissingLocal, recon.DuplicatePayment, recon.AmountMismatch:
+		case recon.MissingLocal, recon.DuplicatePayment, recon.AmountMismatch,
+			recon.FundUnexpected, recon.FundMissing, recon.FundAmountMismatch:
 			want = recon.Critical
-		case recon.UnpaidLocal, recon.MissingPlatform, recon.RefundMismatch, recon.NotifyRejected:
+		case recon.UnpaidLocal, recon.MissingPlatform, recon.RefundMismatch, recon.NotifyRejected, recon.FeeMismatch:
 			want = recon.Warning
 		}
 		if got := c.Severity(); got != want {
@@ -220,8 +221,18 @@ func TestSeverityOfCategories(t *testing.T) {
 			t.Errorf("%s: not valid or no action", c)
 		}
 	}
-	if len(recon.Categories) != 10 || recon.Category("MATCH").Valid() {
-		t.Error("the category list is not exactly ARCHITECTURE.md §5's ten")
+	if len(recon.Categories) != 11 || len(recon.FundCategories) != 5 || recon.Category("MATCH").Valid() {
+		t.Error("the category lists are not exactly the eleven trade and five fund categories")
+	}
+	for _, c := range recon.Categories {
+		if c.Kind() != recon.RunTrade {
+			t.Errorf("%s is not a trade category", c)
+		}
+	}
+	for _, c := range recon.FundCategories {
+		if c.Kind() != recon.RunFunds {
+			t.Errorf("%s is not a fund category", c)
+		}
 	}
 }
 

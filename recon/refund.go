@@ -116,6 +116,11 @@ func (m *Matcher) pairRefund(ref refundRef, b *booked) Category {
 		cat, sev = CrossDay, Info
 		detail = fmt.Sprintf("%s booked refund %s of %s on order %s at %s, but paydesk dates its %s %s; held until that day is reconciled.",
 			m.platformName(), r.OutRequestNo, b.amount.Yuan(), r.OutTradeNo, m.bookedAt(b.at), m.refundDateWord(), m.stamp(local))
+	default:
+		if want, wrong := m.feeWrong(b); wrong {
+			cat, sev = FeeMismatch, Warning
+			detail = m.feeDetail(b, want)
+		}
 	}
 	if success && day < 0 && b.hold == nil {
 		if !m.settleLocalHold(gateway.LineRefund, r.OutRequestNo, "", cat, b) && cat == Matched {

@@ -446,7 +446,7 @@ func (m *Matcher) fork() *Matcher {
 		in: m.in, start: m.start, end: m.end, zone: m.zone, window: m.window, suspenseDays: m.suspenseDays,
 		statuses: m.statuses, vias: m.vias, channels: m.channels, extras: m.extras,
 		refundIdx: m.refundIdx, refundTaken: m.refundTaken,
-		suspense: m.suspense, localHold: m.localHold,
+		suspense: m.suspense, localHold: m.localHold, feeCheck: m.feeCheck,
 		spill: m.spill, seed: m.seed,
 	}
 }
@@ -458,6 +458,7 @@ func (m *Matcher) join(w *Matcher) {
 		m.tally[i].Amount += w.tally[i].Amount
 	}
 	addTotals(&m.computed, w.computed)
+	m.expectedFees += w.expectedFees
 	m.findings = append(m.findings, w.findings...)
 	m.carry = append(m.carry, w.carry...)
 	m.settled = append(m.settled, w.settled...)

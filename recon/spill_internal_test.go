@@ -106,9 +106,9 @@ func TestForkKnowsEveryField(t *testing.T) {
 		"in": "shared", "start": "shared", "end": "shared", "zone": "shared", "window": "shared", "suspenseDays": "shared",
 		"statuses": "shared", "vias": "shared", "channels": "shared", "extras": "shared",
 		"refundIdx": "shared", "refundTaken": "shared", "suspense": "shared", "localHold": "shared",
-		"spill": "shared", "seed": "shared",
+		"spill": "shared", "seed": "shared", "feeCheck": "shared",
 		// added up by join
-		"tally": "joined", "computed": "joined", "findings": "joined", "carry": "joined", "settled": "joined", "notices": "joined",
+		"tally": "joined", "computed": "joined", "expectedFees": "joined", "findings": "joined", "carry": "joined", "settled": "joined", "notices": "joined",
 		// a worker's own, dropped with it
 		"orders": "own", "looked": "own", "extraSeen": "own", "lineBuf": "own", "recBuf": "own", "sink": "own",
 		// not touched by the groups: payment lines only, before Finish

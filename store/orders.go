@@ -326,6 +326,21 @@ func (s *Store) GetOrder(ctx context.Context, outTradeNo string) (Order, error) 
 	return o, err
 }
 
+// GetOrderByTrade returns the order a platform trade number paid on a
+// channel: the order whose recorded payment it is, or (when the trade is a
+// recorded duplicate payment) the order it paid twice.
+func (s *Store) GetOrderByTrade(ctx context.Context, ch gateway.Channel, tradeNo string) (Order, error) {
+	o, err := scanOrder(s.r.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE trade_no = ? AND channel = ?`, tradeNo, ch))
+	if errors.Is(err, sql.ErrNoRows) {
+		var no string
+		if derr := s.r.QueryRowContext(ctx, `SELECT out_trade_no FROM duplicate_payments WHERE channel = ? AND trade_no = ?`, ch, tradeNo).Scan(&no); derr == nil {
+			return s.GetOrder(ctx, no)
+		}
+		return Order{}, fmt.Errorf("%w: trade %s", ErrOrderNotFound, tradeNo)
+	}
+	return o, err
+}
+
 // OrderFilter narrows a listing. Zero fields do not filter.
 type OrderFilter struct {
 	Status  OrderStatus

@@ -47,6 +47,7 @@ type keyMap struct {
 	Ignore    key.Binding
 	Export    key.Binding
 	Category  key.Binding
+	Kind      key.Binding // the Reconcile view: trade bill or fund bill
 }
 
 func newKeyMap() *keyMap {
@@ -83,6 +84,7 @@ func newKeyMap() *keyMap {
 		Ignore:    key.NewBinding(key.WithKeys("I"), key.WithHelp("I", "ignore")),
 		Export:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
 		Category:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "category")),
+		Kind:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trades/funds")),
 	}
 	for i := range k.Tabs {
 		n := string(rune('1' + i))

@@ -53,6 +53,9 @@ func yesterday(c *programContext) time.Time {
 // with no change here.
 func runCategories(r *store.Run) []recon.Category {
 	out := slices.Clone(recon.Categories)
+	if r != nil {
+		out = slices.Clone(recon.CategoriesOf(recon.RunKind(r.Kind)))
+	}
 	var extra []recon.Category
 	if r != nil {
 		for name := range r.Counts {
@@ -72,7 +75,7 @@ func cardSeverity(c recon.Category, worst string) string {
 	switch {
 	case worst != "":
 		return worst
-	case c == recon.Matched:
+	case c.IsMatch():
 		return "ok"
 	}
 	return string(c.Severity())
@@ -91,6 +94,12 @@ type reconView struct {
 	channel  gateway.Channel
 	day      time.Time
 	billFile string
+	// kind is the bill reconciled: store.BillTrade (the trade bill against
+	// the orders) or store.BillFunds (the account's movements against the
+	// day's bookings); t switches, and otherBill keeps the bill file given
+	// for the other kind.
+	kind      string
+	otherBill string
 
 	running  bool
 	stage    string
@@ -104,6 +113,14 @@ type reconView struct {
 
 	// detail is the open finding (enter), nil on the list.
 	detail *findingDetailView
+
+	// changes marks each finding against the run before (new, still open,
+	// resolved); changed sums them up with the gone ones ("3 new · 2 gone ·
+	// 5 still open"), empty for a day's first run.
+	changes map[int64]ops.Change
+	changed string
+	// marked are the findings marked with space, for D and I on all of them.
+	marked map[int64]bool
 
 	// exported is the last workbook written, shown under the run.
 	exported string
@@ -132,14 +149,24 @@ type reconRunDoneMsg struct {
 	err error
 }
 
-// reconRunMsg is the run of a (channel, day) and its findings.
+// reconRunMsg is the run of a (channel, day) and its findings, with how
+// they changed since the run before.
 type reconRunMsg struct {
 	gen      int
 	run      store.Run
 	found    bool
 	findings []store.Finding
+	diff     ops.RunDiff
 	err      error
 }
+
+// findingsResolvedMsg is the outcome of one decision about marked findings.
+type findingsResolvedMsg struct {
+	fs  []store.Finding
+	err error
+}
+
+func (findingsResolvedMsg) target() viewID { return reconTab }
 
 type findingResolvedMsg struct {
 	f   store.Finding
@@ -160,7 +187,8 @@ func (findingResolvedMsg) target() viewID { return reconTab }
 func (reconActionMsg) target() viewID     { return reconTab }
 
 func newReconView(c *programContext) *reconView {
-	v := &reconView{c: c, day: yesterday(c), channel: gateway.Alipay, progress: map[string]ops.ReconProgress{}}
+	v := &reconView{c: c, day: yesterday(c), channel: gateway.Alipay, kind: store.BillTrade, progress: map[string]ops.ReconProgress{},
+		marked: map[int64]bool{}}
 	if ch := c.svc.Channels(); len(ch) > 0 {
 		v.channel = ch[0]
 	}
@@ -181,7 +209,7 @@ func (v *reconView) SetSize(w, h int) {
 func (v *reconView) Focused() bool { return v.filter.active }
 
 func (v *reconView) jump(j reconJumpMsg) tea.Cmd {
-	v.channel, v.day, v.billFile, v.detail = j.channel, j.day, "", nil
+	v.channel, v.day, v.billFile, v.otherBill, v.detail = j.channel, j.day, "", "", nil
 	return v.load()
 }
 
@@ -196,14 +224,24 @@ func (v *reconView) load() tea.Cmd {
 // runs of the day, and the run's findings.
 func (v *reconView) read() tea.Cmd {
 	v.lookup++
-	c, ch, day, gen := v.c, v.channel, v.day.Format(store.DayFormat), v.lookup
+	c, ch, day, kind, gen := v.c, v.channel, v.day.Format(store.DayFormat), v.kind, v.lookup
 	return func() tea.Msg {
-		run, found, err := c.svc.CurrentRecon(c.ctx, ch, day)
+		run, found, err := c.svc.CurrentReconOf(c.ctx, ch, day, kind)
 		if err != nil || !found {
 			return reconRunMsg{gen: gen, err: err}
 		}
-		fs, err := c.svc.Findings(c.ctx, store.FindingFilter{RunID: run.ID})
-		return reconRunMsg{gen: gen, run: run, found: true, findings: fs, err: err}
+		// The run's findings, each with its change against the run before.
+		d, err := c.svc.DiffRuns(c.ctx, 0, run.ID)
+		if err != nil {
+			return reconRunMsg{gen: gen, err: err}
+		}
+		fs := make([]store.Finding, 0, len(d.Changes))
+		for _, ch := range d.Changes {
+			if ch.Change != ops.ChangeGone {
+				fs = append(fs, ch.Finding)
+			}
+		}
+		return reconRunMsg{gen: gen, run: run, found: true, findings: fs, diff: d}
 	}
 }
 
@@ -249,9 +287,17 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		same := v.run != nil && msg.found && v.run.ID == msg.run.ID
 		v.run = nil
+		v.changes, v.changed = nil, ""
 		if msg.found {
 			r := msg.run
 			v.run = &r
+			v.changes = msg.diff.ByID()
+			if msg.diff.From.ID != 0 {
+				v.changed = fmt.Sprintf("since run %d: %s", msg.diff.From.ID, msg.diff.Summary())
+			}
+		}
+		if !same {
+			clear(v.marked) // marks belong to the findings of one run
 		}
 		v.setFindings(msg.findings, same)
 	case reconProgressMsg:
@@ -278,6 +324,23 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		v.applyFilter()
 		return v, tea.Batch(v.reloadDetail(), toastCmd(toastOK, gateway.MaskBuyerIDs(fmt.Sprintf("finding %d %s: %s", msg.f.ID, msg.f.Resolution, msg.f.Note))))
+	case findingsResolvedMsg:
+		if msg.err != nil {
+			return v, errToast("resolve marked findings", msg.err)
+		}
+		byID := map[int64]store.Finding{}
+		for _, f := range msg.fs {
+			byID[f.ID] = f
+		}
+		for i := range v.findings {
+			if f, ok := byID[v.findings[i].ID]; ok {
+				v.findings[i] = f
+			}
+		}
+		clear(v.marked)
+		v.applyFilter()
+		f := msg.fs[0]
+		return v, toastCmd(toastOK, gateway.MaskBuyerIDs(fmt.Sprintf("%s %s: %s", plural(len(msg.fs), "finding", "findings"), f.Resolution, f.Note)))
 	case reconActionMsg:
 		if msg.err != nil {
 			return v, tea.Batch(v.reloadDetail(), errToast(msg.what, msg.err))
@@ -329,7 +392,7 @@ func (v *reconView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func openSummary(r store.Run) string {
 	var parts []string
 	for _, cat := range runCategories(&r) {
-		if t := r.Counts[string(cat)]; t.Count > 0 && cat != recon.Matched {
+		if t := r.Counts[string(cat)]; t.Count > 0 && !cat.IsMatch() {
 			parts = append(parts, fmt.Sprintf("%s %d", cat, t.Count))
 		}
 	}
@@ -416,6 +479,16 @@ func (v *reconView) findingKeys() findingKeys {
 
 func (v *reconView) runKey() key.Binding { return only(v.c.keys.Run, v.c.can(ops.ActReconcile)) }
 
+// Marks are for deciding about several findings at once: only a role that
+// may resolve has them.
+func (v *reconView) markKey() key.Binding { return only(v.c.keys.Mark, v.c.can(ops.ActResolve)) }
+func (v *reconView) clearMarkKey() key.Binding {
+	return only(v.c.keys.ClearMark, v.c.can(ops.ActResolve))
+}
+
+// funds reports whether the view shows fund-flow runs.
+func (v *reconView) funds() bool { return v.kind == store.BillFunds }
+
 // act runs the finding key in msg on f; ok is false for any other key.
 func (v *reconView) act(msg tea.KeyMsg, f store.Finding) (cmd tea.Cmd, ok bool) {
 	fk := v.findingKeys()
@@ -427,8 +500,14 @@ func (v *reconView) act(msg tea.KeyMsg, f store.Finding) (cmd tea.Cmd, ok bool) 
 	case key.Matches(msg, fk.refund):
 		return v.refund(f), true
 	case key.Matches(msg, fk.resolve):
+		if len(v.marked) > 0 && v.detail == nil {
+			return v.resolveMarked("resolved"), true
+		}
 		return v.resolve(f, "resolved"), true
 	case key.Matches(msg, fk.ignore):
+		if len(v.marked) > 0 && v.detail == nil {
+			return v.resolveMarked("ignored"), true
+		}
 		return v.resolve(f, "ignored"), true
 	case key.Matches(msg, fk.open):
 		if f.OutTradeNo == "" {
@@ -447,6 +526,21 @@ func (v *reconView) key(msg tea.KeyMsg) tea.Cmd {
 		i := slices.Index(chs, v.channel)
 		v.channel = chs[(i+1)%len(chs)]
 		return v.load()
+	case key.Matches(msg, k.Kind):
+		v.kind = map[string]string{store.BillTrade: store.BillFunds, store.BillFunds: store.BillTrade}[v.kind]
+		v.category, v.billFile, v.otherBill = "", v.otherBill, v.billFile
+		return v.load()
+	case key.Matches(msg, v.markKey()):
+		if f, ok := v.selected(); ok {
+			if v.marked[f.ID] {
+				delete(v.marked, f.ID)
+			} else {
+				v.marked[f.ID] = true
+			}
+			v.move(1)
+		}
+	case key.Matches(msg, v.clearMarkKey()):
+		clear(v.marked)
 	case key.Matches(msg, k.PrevDay):
 		v.day = v.day.AddDate(0, 0, -1)
 		return v.load()
@@ -571,8 +665,12 @@ func (v *reconView) start() tea.Cmd {
 	c := v.c
 	req := ops.ReconRequest{Channel: v.channel, Day: v.day, BillFile: v.billFile}
 	label := fmt.Sprintf("reconciling %s %s", v.channel, v.day.Format(time.DateOnly))
+	reconcile := c.svc.RunRecon
+	if v.funds() {
+		label, reconcile = fmt.Sprintf("reconciling the %s account's movements of %s", v.channel, v.day.Format(time.DateOnly)), c.svc.RunFundRecon
+	}
 	return c.startTask(label, func(id int, report func(tea.Msg)) tea.Msg {
-		run, err := c.svc.RunRecon(c.ctx, req, func(p ops.ReconProgress) { report(reconProgressMsg{task: id, p: p}) })
+		run, err := reconcile(c.ctx, req, func(p ops.ReconProgress) { report(reconProgressMsg{task: id, p: p}) })
 		return reconRunDoneMsg{run: run, err: err}
 	})
 }
@@ -656,6 +754,34 @@ func (v *reconView) resolve(f store.Finding, resolution string) tea.Cmd {
 		}))
 }
 
+// resolveMarked decides about every marked finding with one note: the
+// prompt says how many and which, and all are recorded together or none.
+func (v *reconView) resolveMarked(resolution string) tea.Cmd {
+	c := v.c
+	var ids []int64
+	var lines []string
+	for _, f := range v.findings {
+		if !v.marked[f.ID] {
+			continue
+		}
+		ids = append(ids, f.ID)
+		if len(lines) < 5 {
+			lines = append(lines, gateway.MaskBuyerIDs(fmt.Sprintf("%d %s %s", f.ID, f.Category, dash(firstOf(f.OutTradeNo, f.FlowNo)))))
+		}
+	}
+	if len(ids) > len(lines) {
+		lines = append(lines, fmt.Sprintf("… and %d more", len(ids)-len(lines)))
+	}
+	verb := map[string]string{"resolved": "Resolve", "ignored": "Ignore"}[resolution]
+	return v.c.open(newPrompt(v.c.theme, fmt.Sprintf("%s %s, with one note", verb, plural(len(ids), "marked finding", "marked findings")), lines,
+		"why (kept in the audit log, for each)", "a note is required: say why, for whoever reads the audit log", func(note string) tea.Cmd {
+			return func() tea.Msg {
+				fs, err := c.svc.ResolveFindings(c.ctx, ids, resolution, note)
+				return findingsResolvedMsg{fs: fs, err: err}
+			}
+		}))
+}
+
 // Layout: the picker line, the run line, the stages or cards, the
 // findings table; or the open finding.
 func (v *reconView) View() string {
@@ -668,9 +794,13 @@ func (v *reconView) View() string {
 	if v.billFile != "" {
 		src = "file " + v.billFile
 	}
-	top = append(top, truncateLines(fmt.Sprintf("%s %s   %s %s   %s %s",
+	kind := "trades"
+	if v.funds() {
+		kind = "funds: account movements"
+	}
+	top = append(top, truncateLines(fmt.Sprintf("%s %s   %s %s   %s %s   %s %s",
 		t.Key.Render("channel"), "["+string(v.channel)+"]", t.Key.Render("day"), "["+v.day.Format(time.DateOnly)+"]",
-		t.Key.Render("bill"), src), v.width))
+		t.Key.Render("reconcile"), "["+kind+"]", t.Key.Render("bill"), src), v.width))
 	switch {
 	case v.running || v.runErr != "":
 		top = append(top, v.stagesView()...)
@@ -678,12 +808,19 @@ func (v *reconView) View() string {
 		top = append(top, t.Dim.Render("loading…"))
 	case v.run == nil:
 		hint := "No run for this day yet."
+		if v.funds() {
+			hint = "No fund run for this day yet: it matches the account's movements against the day's payments, refunds and fees."
+		}
 		if v.c.can(ops.ActReconcile) {
-			hint += " Press N to reconcile (c channel, h/l day, b bill file)."
+			hint += " Press N to reconcile (c channel, h/l day, t trades/funds, b bill file)."
 		}
 		top = append(top, hint)
 	default:
-		top = append(top, v.runLine(), v.cards())
+		top = append(top, v.runLine())
+		if v.changed != "" {
+			top = append(top, truncateLines(t.Dim.Render(v.changed), v.width))
+		}
+		top = append(top, v.cards())
 	}
 	head := strings.Join(top, "\n")
 	if v.running || v.runErr != "" || v.run == nil {
@@ -705,8 +842,17 @@ func (v *reconView) runLine() string {
 	if n := r.Resolved["resolved"] + r.Resolved["ignored"]; n > 0 {
 		res += fmt.Sprintf(" · %d settled", n)
 	}
-	line := fmt.Sprintf("run %d by %s at %s · %s bill lines · %s orders · fees %s · net %s%s",
-		r.ID, r.Operator, v.c.local(r.FinishedAt, "01-02 15:04"), group(r.Lines), group(r.Orders), r.Fees.Yuan(), r.Net.Yuan(), res)
+	fees := "fees " + r.Fees.Yuan()
+	if r.ExpectedFees != nil {
+		fees += " (expected " + r.ExpectedFees.Yuan() + ")"
+	}
+	line := fmt.Sprintf("run %d by %s at %s · %s bill lines · %s orders · %s · net %s%s",
+		r.ID, r.Operator, v.c.local(r.FinishedAt, "01-02 15:04"), group(r.Lines), group(r.Orders), fees, r.Net.Yuan(), res)
+	if r.Kind == store.BillFunds {
+		line = fmt.Sprintf("fund run %d by %s at %s · %s movements · net %s · withdrawn %s · %s%s",
+			r.ID, r.Operator, v.c.local(r.FinishedAt, "01-02 15:04"), group(r.Lines), r.Net.Yuan(),
+			(-r.Counts[string(recon.Withdrawal)].Amount).Yuan(), fees, res)
+	}
 	if v.exported != "" {
 		line += " · exported to " + v.exported
 	}
@@ -734,6 +880,9 @@ func (v *reconView) stagesView() []string {
 		if seen {
 			if p.Done > 0 || p.Total > 0 {
 				unit := map[string]string{ops.StageDownload: "bytes", ops.StageParse: "lines", ops.StageLoad: "orders", ops.StageMatch: "lines"}[s]
+				if v.funds() && (s == ops.StageParse || s == ops.StageMatch) {
+					unit = "movements"
+				}
 				if p.Total > 0 {
 					line += fmt.Sprintf(" %s/%s %s", group(int(p.Done)), group(int(p.Total)), unit)
 				} else {
@@ -770,7 +919,7 @@ func (v *reconView) cards() string {
 	w := 22 // the longest name with its severity mark, and the border
 	for _, cat := range runCategories(v.run) {
 		tot, ok := v.run.Counts[string(cat)]
-		if (!ok || tot.Count == 0) && cat != recon.Matched {
+		if (!ok || tot.Count == 0) && !cat.IsMatch() {
 			continue
 		}
 		sev := cardSeverity(cat, worst[string(cat)])
@@ -792,7 +941,7 @@ func (v *reconView) cards() string {
 }
 
 var findingColumns = []column{
-	{title: "", width: 3},
+	{title: "", width: 5},
 	{title: "CATEGORY", width: 17},
 	{title: "ORDER", width: 18, number: true},
 	{title: "LOCAL", width: 11, right: true},
@@ -812,6 +961,9 @@ func (v *reconView) findingsView(h int) string {
 		b.WriteString(v.filter.view(v.c, v.width))
 	} else {
 		parts := []string{fmt.Sprintf("%s of %s", group(len(v.shown)), plural(len(v.findings), "finding", "findings"))}
+		if n := len(v.marked); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d marked: D/I decides for all", n))
+		}
 		if v.category != "" {
 			parts = append(parts, "category "+v.category)
 		}
@@ -824,7 +976,7 @@ func (v *reconView) findingsView(h int) string {
 	widest := map[string]int{}
 	if v.width >= wideLayout {
 		for _, i := range v.shown {
-			widen(widest, "ORDER", firstOf(v.findings[i].OutTradeNo, v.findings[i].TradeNo))
+			widen(widest, "ORDER", firstOf(v.findings[i].OutTradeNo, v.findings[i].TradeNo, v.findings[i].FlowNo))
 		}
 	}
 	cols := fitNumbers(findingColumns, v.width, widest)
@@ -854,29 +1006,31 @@ func (v *reconView) findingsView(h int) string {
 	var line strings.Builder
 	for i := v.top; i < end; i++ {
 		f := v.findings[v.shown[i]]
-		mark := []byte("   ")
+		// Text marks, readable under NO_COLOR: selection, marked, severity,
+		// resolution, and the change since the run before.
+		mark := []string{" ", " ", " ", " ", v.changes[f.ID].Mark()}
 		if i == v.sel {
-			mark[0] = '>'
+			mark[0] = ">"
+		}
+		if v.marked[f.ID] {
+			mark[1] = "*"
 		}
 		switch f.Severity {
 		case "critical", "warning":
-			mark[1] = '!'
+			mark[2] = "!"
 		}
 		switch f.Resolution {
 		case "resolved":
-			mark[2] = 'R'
+			mark[3] = "R"
 		case "ignored":
-			mark[2] = 'I'
+			mark[3] = "I"
 		}
-		no := f.OutTradeNo
-		if no == "" {
-			no = f.TradeNo
-		}
+		no := firstOf(f.OutTradeNo, f.TradeNo, f.FlowNo)
 		state := f.LocalStatus
 		if f.PlatformStatus != "" {
 			state = dash(state) + "/" + f.PlatformStatus
 		}
-		cells[0], cells[1], cells[2], cells[3] = string(mark), f.Category, dash(no), f.LocalAmount.Yuan()
+		cells[0], cells[1], cells[2], cells[3] = strings.Join(mark, ""), f.Category, dash(no), f.LocalAmount.Yuan()
 		cells[4], cells[5], cells[6] = f.PlatformAmount.Yuan(), dash(state), dash(gateway.MaskBuyerIDs(f.Detail))
 		line.Reset()
 		formatRow(&line, cols, selectCells(findingColumns, cols, cells))
@@ -884,6 +1038,8 @@ func (v *reconView) findingsView(h int) string {
 		switch {
 		case i == v.sel:
 			s = t.Selected.Render(s)
+		case v.marked[f.ID]:
+			s = t.Marked.Render(s)
 		case f.Resolution != "":
 			s = t.Dim.Render(s)
 		default:
@@ -919,16 +1075,16 @@ func (v *reconView) ShortHelp() []key.Binding {
 	if v.detail != nil {
 		return []key.Binding{k.Back, fk.query, fk.replay, fk.resolve, fk.open, k.Help}
 	}
-	return []key.Binding{v.runKey(), k.Enter, k.Channel, k.PrevDay, k.Category, fk.query, fk.resolve, k.Help}
+	return []key.Binding{v.runKey(), k.Enter, k.Channel, k.PrevDay, k.Kind, k.Category, fk.query, fk.resolve, k.Help}
 }
 
 func (v *reconView) FullHelp() [][]key.Binding {
 	k := v.c.keys
 	fk := v.findingKeys()
 	return [][]key.Binding{
-		{v.runKey(), k.Channel, k.PrevDay, k.NextDay, k.BillFile},
+		{v.runKey(), k.Channel, k.PrevDay, k.NextDay, k.Kind, k.BillFile},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Category, k.Filter, k.Enter, k.Back},
-		{fk.query, fk.replay, fk.refund, fk.resolve, fk.ignore, fk.open, only(k.Export, v.c.can(ops.ActExport))},
+		{fk.query, fk.replay, fk.refund, fk.resolve, fk.ignore, v.markKey(), v.clearMarkKey(), fk.open, only(k.Export, v.c.can(ops.ActExport))},
 		k.globalHelp(),
 	}
 }

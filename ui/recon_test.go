@@ -117,7 +117,8 @@ func TestReconcileFromAFile(t *testing.T) {
 	if err != nil || len(fs) != 1 || fs[0].Resolution != "resolved" || fs[0].Resolver != "alice" {
 		t.Fatalf("resolved: %+v %v", fs, err)
 	}
-	mustContain(t, m.View(), ">!R MISSING_LOCAL")
+	// Marks: selected, severity, resolved, new (the day's first run).
+	mustContain(t, m.View(), "> !R+ MISSING_LOCAL")
 	// Actions on findings: query and refund are refused with reasons.
 	press(t, m, "r")
 	if m.toast.kind != toastErr || !strings.Contains(m.toast.text, "order not found: PDFOREIGN000001") {

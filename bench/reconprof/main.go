@@ -1,5 +1,8 @@
 // Command reconprof profiles one reconciliation run (a development aid for
-// bench/recon-bench.sh): reconprof -dir bench/out/recon-1000000 -cpuprofile cpu.out
+// bench/recon-bench.sh and bench/funds-bench.sh):
+//
+//	reconprof -dir bench/out/recon-1000000 -cpuprofile cpu.out
+//	reconprof -dir bench/out/funds-1000000 -funds -cpuprofile cpu.out  (on a copy of fund-template.db)
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 func main() {
 	dir := flag.String("dir", "bench/out/recon-1000000", "data folder made by recongen")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
+	funds := flag.Bool("funds", false, "profile recon funds (funds.zip) instead of recon run (bill.zip)")
 	flag.Parse()
 	cfg, err := config.Load(filepath.Join(*dir, "paydesk.toml"))
 	if err != nil {
@@ -37,8 +41,12 @@ func main() {
 	}
 	start := time.Now()
 	last := start
-	run, err := ws.Service.RunRecon(context.Background(), ops.ReconRequest{Channel: gateway.Alipay,
-		Day: time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai), BillFile: filepath.Join(*dir, "bill.zip")},
+	reconcile, bill := ws.Service.RunRecon, "bill.zip"
+	if *funds {
+		reconcile, bill = ws.Service.RunFundRecon, "funds.zip"
+	}
+	run, err := reconcile(context.Background(), ops.ReconRequest{Channel: gateway.Alipay,
+		Day: time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai), BillFile: filepath.Join(*dir, bill)},
 		func(p ops.ReconProgress) {
 			if p.Message != "" {
 				log.Printf("%6.2fs (+%.2f) %-8s %s", time.Since(start).Seconds(), time.Since(last).Seconds(), p.Stage, p.Message)

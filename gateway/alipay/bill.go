@@ -223,17 +223,8 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
 	chk := gateway.NewBillCheck(opt)
 	b := &billReader{file: name, zone: chk.Opt.Zone, BillCheck: chk, cSubj: -1, cNet2: -1}
-	ra, size, next, isZip, err := zipAt(name, r)
-	if err != nil {
+	if err := b.openSource(name, r, tradeDetail); err != nil {
 		return nil, err
-	}
-	if isZip {
-		if err := b.openZip(name, ra, size); err != nil {
-			b.close()
-			return nil, err
-		}
-	} else {
-		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
 	}
 	if err := b.readHeader(); err != nil {
 		b.close()
@@ -338,41 +329,54 @@ func (b *billReader) decode(p []byte) string {
 }
 
 // readHeader skips the #-preamble (title, account, date window, start
-// marker), detecting the encoding, and maps the header's columns.
+// marker), detecting the encoding, maps the header's columns, and holds the
+// preamble to the options.
 func (b *billReader) readHeader() error {
+	header, err := b.headerLine("支付宝交易号,…")
+	if err != nil {
+		return err
+	}
+	if err := b.mapColumns(header); err != nil {
+		return err
+	}
+	return b.checkPreamble()
+}
+
+// headerLine skips the #-preamble, detecting the encoding and taking the
+// account and date window from it, and returns the header line decoded;
+// first names the header's first columns for the message when there is
+// none.
+func (b *billReader) headerLine(first string) (string, error) {
 	for {
 		line, err := b.readLine()
 		if err == io.EOF {
 			if b.line == 0 {
-				return b.fail(0, ErrBillTruncated, "empty file")
+				return "", b.fail(0, ErrBillTruncated, "empty file")
 			}
-			return b.fail(b.line, ErrBillTruncated, "no header line (支付宝交易号,…) before the end of the file")
+			return "", b.fail(b.line, ErrBillTruncated, "no header line (%s) before the end of the file", first)
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		if b.line == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 		}
 		if err := b.checkText(line); err != nil {
-			return err
+			return "", err
 		}
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
 			if b.line > 1000 {
-				return b.fail(b.line, ErrBillLayout, "no header line in the first 1000 lines")
+				return "", b.fail(b.line, ErrBillLayout, "no header line in the first 1000 lines")
 			}
 			if err := b.preambleLine(b.decode(line)); err != nil {
-				return err
+				return "", err
 			}
 			continue
 		}
 		if b.enc == encUnknown {
 			b.enc = encUTF8 // all ASCII so far: the two encodings agree
 		}
-		if err := b.mapColumns(b.decode(line)); err != nil {
-			return err
-		}
-		return b.checkPreamble()
+		return b.decode(line), nil
 	}
 }
 

@@ -66,9 +66,38 @@ func zipAt(name string, r io.Reader) (ra io.ReaderAt, size int64, next io.Reader
 	return bytes.NewReader(data), int64(len(data)), nil, true, nil
 }
 
-// openZip reads the summary file of a bill zip, when it holds one, and
-// opens its detail file for the rows.
-func (b *billReader) openZip(name string, ra io.ReaderAt, size int64) error {
+// openSource starts reading r: the detail file of kind in it when it is a
+// bill zip (read where it lies when r allows), else r itself as the detail
+// file; either way bounded by the options' inflated-size cap.
+func (b *billReader) openSource(name string, r io.Reader, kind string) error {
+	ra, size, next, isZip, err := zipAt(name, r)
+	if err != nil {
+		return err
+	}
+	if !isZip {
+		b.br = bufio.NewReaderSize(gateway.LimitInflated(next, b.Opt.Limits.MaxInflated), 256<<10)
+		return nil
+	}
+	if err := b.openZip(name, ra, size, kind); err != nil {
+		b.close()
+		return err
+	}
+	return nil
+}
+
+// The detail files a bill zip holds, by kind: the trade bill's
+// …_业务明细.csv (beside its 业务明细(汇总) summary) and the fund bill's
+// …_账务明细.csv.
+const (
+	tradeDetail = "业务明细"
+	fundDetail  = "账务明细"
+)
+
+// openZip opens the detail file of kind in a bill zip for the rows, after
+// reading the trade bill's summary file when it holds one. A fund bill's
+// summary (账务明细(汇总)) is not read: its detail file states its own
+// totals.
+func (b *billReader) openZip(name string, ra io.ReaderAt, size int64, kind string) error {
 	if size > maxBillZip {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: zip of %d bytes, more than %d", gateway.ErrBillTooLarge, size, maxBillZip)}
 	}
@@ -76,11 +105,11 @@ func (b *billReader) openZip(name string, ra io.ReaderAt, size int64) error {
 	if err != nil {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: not a readable zip: %v", ErrBillTruncated, err)}
 	}
-	detail, summary, err := billEntries(zr)
+	detail, summary, err := billEntries(zr, kind)
 	if err != nil {
 		return &gateway.BillError{File: name, Err: fmt.Errorf("%w: %v", ErrBillLayout, err)}
 	}
-	if summary.f != nil {
+	if summary.f != nil && kind == tradeDetail {
 		if err := b.readSummary(name+"/"+summary.name, summary.f, ra); err != nil {
 			return err
 		}
@@ -183,9 +212,10 @@ type zipEntry struct {
 	name string
 }
 
-// billEntries finds the detail file of a bill zip (…_业务明细.csv) and its
-// summary file (…_业务明细(汇总).csv), which may be absent.
-func billEntries(zr *zip.Reader) (detail, summary zipEntry, err error) {
+// billEntries finds the detail file of kind in a bill zip (…_业务明细.csv,
+// …_账务明细.csv) and its summary file (…_<kind>(汇总).csv), which may be
+// absent.
+func billEntries(zr *zip.Reader, kind string) (detail, summary zipEntry, err error) {
 	var names []string
 	for _, f := range zr.File {
 		n := zipEntryName(f)
@@ -193,9 +223,9 @@ func billEntries(zr *zip.Reader) (detail, summary zipEntry, err error) {
 		base := path.Base(n)
 		var dst *zipEntry
 		switch {
-		case strings.HasSuffix(base, "业务明细.csv") && !strings.Contains(base, "汇总"):
+		case strings.HasSuffix(base, kind+".csv") && !strings.Contains(base, "汇总"):
 			dst = &detail
-		case strings.Contains(base, "业务明细") && strings.Contains(base, "汇总") && strings.HasSuffix(base, ".csv"):
+		case strings.Contains(base, kind) && strings.Contains(base, "汇总") && strings.HasSuffix(base, ".csv"):
 			dst = &summary
 		default:
 			continue
@@ -206,15 +236,9 @@ func billEntries(zr *zip.Reader) (detail, summary zipEntry, err error) {
 		*dst = zipEntry{f, n}
 	}
 	if detail.f == nil {
-		return zipEntry{}, zipEntry{}, fmt.Errorf("zip holds no …_业务明细.csv detail file (entries: %q)", names)
+		return zipEntry{}, zipEntry{}, fmt.Errorf("zip holds no …_%s.csv detail file (entries: %q)", kind, names)
 	}
 	return detail, summary, nil
-}
-
-// detailEntry finds the detail file of a bill zip.
-func detailEntry(zr *zip.Reader) (*zip.File, string, error) {
-	d, _, err := billEntries(zr)
-	return d.f, d.name, err
 }
 
 // zipEntryName decodes an entry name. Alipay's zips store GBK names without
@@ -224,7 +248,7 @@ func zipEntryName(f *zip.File) string {
 	if f.Flags&0x800 != 0 || isASCII(raw) {
 		return raw
 	}
-	if utf8.ValidString(raw) && strings.Contains(raw, "业务明细") {
+	if utf8.ValidString(raw) && (strings.Contains(raw, tradeDetail) || strings.Contains(raw, fundDetail)) {
 		return raw
 	}
 	if s, err := simplifiedchinese.GB18030.NewDecoder().String(raw); err == nil && !strings.ContainsRune(s, utf8.RuneError) {

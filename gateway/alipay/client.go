@@ -552,11 +552,23 @@ func (c *Client) parseTime(s string) (time.Time, bool) {
 // detail and summary files inside, never held in memory. Alipay gives no
 // hash of its bills; the entries' CRC-32 is checked when the zip is read.
 func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	return c.downloadBill(ctx, day, "trade", dst)
+}
+
+// DownloadFundBill is DownloadBill for the 账务明细 (bill_type signcustomer:
+// every movement of the account's balance): the zip streams to dst as
+// served, and OpenFundBill reads its …_账务明细.csv where it lies.
+func (c *Client) DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	return c.downloadBill(ctx, day, "signcustomer", dst)
+}
+
+// downloadBill fetches the bill zip of one bill_type and streams it to dst.
+func (c *Client) downloadBill(ctx context.Context, day time.Time, billType string, dst io.Writer) (gateway.BillFile, error) {
 	const method = "alipay.data.dataservice.bill.downloadurl.query"
 	date := day.In(c.zone).Format(time.DateOnly)
 	var rsp *sdk.BillDownloadURLQueryRsp
 	_, err := c.call(ctx, method, func(ctx context.Context) (err error) {
-		rsp, err = c.api.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: "trade", BillDate: date})
+		rsp, err = c.api.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: billType, BillDate: date})
 		return err
 	})
 	if err != nil {
@@ -570,38 +582,38 @@ func (c *Client) DownloadBill(ctx context.Context, day time.Time, dst io.Writer)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rsp.BillDownloadURL, nil)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: bad download URL: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: bad download URL: %w", billType, date, err)
 	}
 	resp, err := c.web.Do(req)
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: %w", billType, date, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: HTTP %d", date, resp.StatusCode)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: HTTP %d", billType, date, resp.StatusCode)
 	}
 	body := bufio.NewReaderSize(resp.Body, 64<<10)
 	if head, _ := body.Peek(4); !isZip(head) {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: the download is not a zip (it starts %q)", date, head)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: the download is not a zip (it starts %q)", billType, date, head)
 	}
 	n, err := io.Copy(dst, io.LimitReader(body, maxBillZip+1))
 	if err != nil {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: download: %w", date, err)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: download: %w", billType, date, err)
 	}
 	if n > maxBillZip {
-		return gateway.BillFile{}, fmt.Errorf("alipay bill %s: %w: zip larger than %d bytes", date, gateway.ErrBillTooLarge, maxBillZip)
+		return gateway.BillFile{}, fmt.Errorf("alipay %s bill %s: %w: zip larger than %d bytes", billType, date, gateway.ErrBillTooLarge, maxBillZip)
 	}
-	return gateway.BillFile{Name: billZipName(resp.Header.Get("Content-Disposition"), date), Size: n}, nil
+	return gateway.BillFile{Name: billZipName(resp.Header.Get("Content-Disposition"), billType, date), Size: n}, nil
 }
 
 // billZipName is the file name the download gives (Content-Disposition),
-// else one made of the date; Alipay names its zips
+// else one made of the bill type and the date; Alipay names its zips
 // <account>_<yyyymmdd>.csv.zip.
-func billZipName(disposition, date string) string {
+func billZipName(disposition, billType, date string) string {
 	if _, params, err := mime.ParseMediaType(disposition); err == nil {
 		if name := path.Base(params["filename"]); name != "." && name != "/" && name != "" {
 			return name
 		}
 	}
-	return "alipay_trade_" + strings.ReplaceAll(date, "-", "") + ".csv.zip"
+	return "alipay_" + billType + "_" + strings.ReplaceAll(date, "-", "") + ".csv.zip"
 }

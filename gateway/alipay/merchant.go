@@ -3,6 +3,7 @@ package alipay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -21,7 +22,11 @@ type Merchant struct {
 	mapi *Mapi            // nil: no legacy partner configured
 }
 
-var _ gateway.Platform = (*Merchant)(nil)
+var (
+	_ gateway.Platform           = (*Merchant)(nil)
+	_ gateway.FundBillDownloader = (*Merchant)(nil)
+	_ gateway.FundBillDownloader = (*Client)(nil)
+)
 
 // NewMerchant puts the two together; at least one must be given. api is
 // the OpenAPI platform (a *Client), or nil.
@@ -68,6 +73,18 @@ func (m *Merchant) DownloadBill(ctx context.Context, day time.Time, dst io.Write
 		return gateway.BillFile{}, errNoApp
 	}
 	return m.api.DownloadBill(ctx, day, dst)
+}
+
+// DownloadFundBill downloads the 账务明细 through the OpenAPI app.
+func (m *Merchant) DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	if m.api == nil {
+		return gateway.BillFile{}, errNoApp
+	}
+	fd, ok := m.api.(gateway.FundBillDownloader)
+	if !ok {
+		return gateway.BillFile{}, fmt.Errorf("alipay: the %T client cannot download fund bills", m.api)
+	}
+	return fd.DownloadFundBill(ctx, day, dst)
 }
 
 // VerifyNotification hands an MD5-signed body to the legacy verifier and

@@ -545,7 +545,7 @@ type alipayBillURLResponse struct {
 }
 
 // billURLQuery serves alipay.data.dataservice.bill.downloadurl.query for
-// daily trade bills. A day's bill exists once the day is over in the
+// daily trade bills (bill_type trade) and 账务明细 (signcustomer). A day's bill exists once the day is over in the
 // platform's zone; before that the answer is isp.bill_not_exist.
 func (a *alipaySide) billURLQuery(w http.ResponseWriter, r *http.Request, req *alipayRequest, respKey string) {
 	f := a.s.fault(gateway.Alipay, "")
@@ -562,8 +562,8 @@ func (a *alipaySide) billURLQuery(w http.ResponseWriter, r *http.Request, req *a
 		a.writeResponse(w, respKey, e.envelope(), false)
 		return
 	}
-	if billType != "trade" {
-		e := alipayBusinessError("isv.invalid-bill-type", "sandbox serves bill_type trade only")
+	if billType != "trade" && billType != "signcustomer" {
+		e := alipayBusinessError("isv.invalid-bill-type", "sandbox serves bill_type trade and signcustomer")
 		a.writeResponse(w, respKey, alipayBillURLResponse{alipayEnvelope: e.envelope()}, true)
 		return
 	}
@@ -578,8 +578,14 @@ func (a *alipaySide) billURLQuery(w http.ResponseWriter, r *http.Request, req *a
 		a.writeResponse(w, respKey, alipayBillURLResponse{alipayEnvelope: e.envelope()}, true)
 		return
 	}
-	token := a.issueBillTicket(day)
-	u := fmt.Sprintf("http://%s%s%s?bizType=trade&bizDates=%s&downloadFileName=%s_%s.csv.zip",
-		r.Host, AlipayBillPath, token, day.Format("20060102"), a.billAccount(), day.Format("20060102"))
+	token := a.issueBillTicket(day, billType)
+	// Alipay's own URLs say bizType=trade for trade bills and bizType=fnd
+	// for the 账务明细.
+	bizType := "trade"
+	if billType == "signcustomer" {
+		bizType = "fnd"
+	}
+	u := fmt.Sprintf("http://%s%s%s?bizType=%s&bizDates=%s&downloadFileName=%s_%s.csv.zip",
+		r.Host, AlipayBillPath, token, bizType, day.Format("20060102"), a.billAccount(), day.Format("20060102"))
 	a.writeResponse(w, respKey, alipayBillURLResponse{alipayEnvelope: alipayOK(), BillDownloadURL: u}, true)
 }

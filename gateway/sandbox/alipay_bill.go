@@ -315,13 +315,14 @@ func AlipayFee(amount gateway.Money) gateway.Money { return (amount*6 + 500) / 1
 // alipayBillTicket is a download URL handed out by the bill URL query: valid
 // for a short while, as Alipay's are (30 seconds).
 type alipayBillTicket struct {
-	day     time.Time
-	expires time.Time
+	day      time.Time
+	billType string // trade or signcustomer
+	expires  time.Time
 }
 
 const alipayBillTicketTTL = 30 * time.Second
 
-func (a *alipaySide) issueBillTicket(day time.Time) string {
+func (a *alipaySide) issueBillTicket(day time.Time, billType string) string {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	token := hex.EncodeToString(raw[:])
@@ -333,13 +334,14 @@ func (a *alipaySide) issueBillTicket(day time.Time) string {
 			delete(a.bills, k)
 		}
 	}
-	a.bills[token] = alipayBillTicket{day: day, expires: now.Add(alipayBillTicketTTL)}
+	a.bills[token] = alipayBillTicket{day: day, billType: billType, expires: now.Add(alipayBillTicketTTL)}
 	return token
 }
 
-// exportedAt is when the day's bill was first made: the first download.
-func (a *alipaySide) exportedAt(day time.Time) time.Time {
-	key := day.Format(time.DateOnly)
+// exportedAt is when the day's bill of a type (trade, signcustomer) was
+// first made: its first download.
+func (a *alipaySide) exportedAt(billType string, day time.Time) time.Time {
+	key := billType + " " + day.Format(time.DateOnly)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	at, ok := a.exported[key]
@@ -361,12 +363,18 @@ func (a *alipaySide) handleBillDownload(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "bill download link unknown or expired", http.StatusNotFound)
 		return
 	}
-	rows := a.billRows(t.day)
 	account := a.billAccount()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%s_%s.csv.zip", account, t.day.Format("20060102")))
+	if t.billType == "signcustomer" {
+		if _, err := a.s.WriteAlipayFundZip(w, t.day); err != nil {
+			a.s.cfg.Logger.Error("sandbox alipay fund bill", "err", err)
+		}
+		return
+	}
+	rows := a.billRows(t.day)
 	bw := NewAlipayBillZip(w, account, t.day)
-	bw.SetExportedAt(a.exportedAt(t.day))
+	bw.SetExportedAt(a.exportedAt(t.billType, t.day))
 	for _, row := range rows {
 		if err := bw.Add(row); err != nil {
 			a.s.cfg.Logger.Error("sandbox alipay bill", "err", err)
@@ -394,23 +402,14 @@ func (a *alipaySide) billRows(day time.Time) []AlipayBillRow {
 		buyer := alipayMaskLogonID(t.BuyerID)
 		if in(t.BookedAt()) {
 			rows = append(rows, AlipayBillRow{TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
-				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: AlipayFee(t.Amount)})
+				CreatedAt: t.CreatedAt, FinishedAt: t.BookedAt(), Buyer: buyer, Amount: t.Amount, Fee: a.s.tradeFee(t)})
 		}
-		var done []*Refund
+		back := refundFees(t)
 		for _, r := range t.Refunds {
-			if r.Status == gateway.RefundSuccess {
-				done = append(done, r)
-			}
-		}
-		slices.SortStableFunc(done, func(x, y *Refund) int { return x.SucceededAt.Compare(y.SucceededAt) })
-		var cumulative gateway.Money
-		for _, r := range done {
-			before := cumulative
-			cumulative += r.Amount
-			if in(t.RefundBookedAt(r)) {
+			if r.Status == gateway.RefundSuccess && in(t.RefundBookedAt(r)) {
 				rows = append(rows, AlipayBillRow{Refund: true, TradeNo: t.TradeNo, OutTradeNo: t.OutTradeNo, Subject: t.Subject,
 					CreatedAt: t.CreatedAt, FinishedAt: t.RefundBookedAt(r), Buyer: buyer, Amount: r.Amount,
-					OutRequestNo: r.OutRequestNo, Fee: AlipayFee(cumulative) - AlipayFee(before), Remark: r.Reason})
+					OutRequestNo: r.OutRequestNo, Fee: back[r.OutRequestNo], Remark: r.Reason})
 			}
 		}
 	}

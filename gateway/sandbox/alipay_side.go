@@ -25,9 +25,10 @@ type alipaySide struct {
 	mu    sync.Mutex
 	certs *AlipayCerts                // nil: public-key mode; guarded by mu
 	bills map[string]alipayBillTicket // download token → bill; guarded by mu
-	// exported is when each day's bill was first made (its #导出时间):
-	// Alipay makes a day's file once, so every download of it states the
-	// same time and a re-download is the same bytes. Guarded by mu.
+	// exported is when each day's bill of each type was first made (its
+	// #导出时间): Alipay makes a day's file once, so every download of it
+	// states the same time and a re-download is the same bytes. Guarded by
+	// mu.
 	exported map[string]time.Time
 
 	mapiIDs mapiNotifyIDs // legacy gateway (alipay_mapi.go)

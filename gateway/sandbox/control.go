@@ -12,7 +12,7 @@ import (
 
 // The control API lets a standalone sandbox (`paydesk sandbox`) be driven
 // from scripts: create and pay trades, refund from the "web console", inject
-// faults, and see deliveries. It is not part of either platform's protocol.
+// faults, add movements to the accounts' fund bills, and see deliveries. It is not part of either platform's protocol.
 func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sandbox/trades", s.handleCreateTrade)
 	mux.HandleFunc("POST /sandbox/refunds", s.handleConsoleRefund)
@@ -21,6 +21,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /sandbox/funds", s.handleAddFundMovement)
 	mux.HandleFunc("GET /sandbox/deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})
@@ -88,6 +89,25 @@ func (s *Server) handleSetFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.SetFault(req.Channel, req.OutTradeNo, req.Fault)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type addFundMovementRequest struct {
+	Channel  gateway.Channel `json:"channel"`
+	Movement FundMovement    `json:"movement"`
+}
+
+// handleAddFundMovement adds a movement of the account (a withdrawal, a
+// deduction, money in) to the channel's fund bills.
+func (s *Server) handleAddFundMovement(w http.ResponseWriter, r *http.Request) {
+	var req addFundMovementRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := s.AddFundMovement(req.Channel, req.Movement); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

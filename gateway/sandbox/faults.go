@@ -55,6 +55,17 @@ type Fault struct {
 	// downgrade its client must refuse.
 	AnswerSignType string `json:"answer_sign_type,omitempty"`
 
+	// Fund faults: the platform's money, not its messages.
+	//
+	// NoFundMovement leaves the trade's movements (its payment and fee, its
+	// refunds) out of the fund bill, as if the money never reached the
+	// account: the trade bill still books it.
+	NoFundMovement bool `json:"no_fund_movement,omitempty"`
+	// Fee, when set, is the service fee the platform charges on the trade
+	// instead of its rate's: a wrong fee, booked the same in the trade bill
+	// and taken the same in the fund bill.
+	Fee *gateway.Money `json:"fee,omitempty"`
+
 	// Legacy protocols (see wechat_v2_notify.go, alipay_mapi.go).
 
 	// WeChatV2 sends the WeChat notifications as v2 XML signed this way

@@ -86,6 +86,9 @@ type Server struct {
 	trades map[tradeKey]*Trade
 	order  []tradeKey
 	faults map[tradeKey]*Fault // key with out == "" is the channel-wide fault
+	// movements are account movements added to the fund bills besides the
+	// trades' own (withdrawals, deductions, transfers in).
+	movements map[gateway.Channel][]FundMovement
 
 	wechatCert *WeChatCert // the platform certificate; nil without WeChat
 
@@ -185,6 +188,8 @@ func New(cfg Config) (*Server, error) {
 		rand:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		trades: map[tradeKey]*Trade{},
 		faults: map[tradeKey]*Fault{},
+
+		movements: map[gateway.Channel][]FundMovement{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.notifyTransport = http.DefaultTransport.(*http.Transport).Clone()

@@ -314,7 +314,7 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 			OpenID: t.BuyerID, Subject: t.Subject, Amount: t.Amount}
 		if kind != "REFUND" && in(t.BookedAt()) {
 			p := row
-			p.Time, p.Fee = t.BookedAt(), WeChatFee(t.Amount)
+			p.Time, p.Fee = t.BookedAt(), s.tradeFee(t)
 			if err := bw.Payment(&p); err != nil {
 				return 0, err
 			}
@@ -381,23 +381,47 @@ const wechatBillURLLife = 30 * time.Second
 // being made (STATEMENT_CREATING), and a day without trades has none
 // (NO_STATEMENT_EXIST), as at the platform.
 func (w *wechatSide) handleTradeBill(rw http.ResponseWriter, r *http.Request) {
+	kind := r.URL.Query().Get("bill_type")
+	if kind == "" {
+		kind = "ALL"
+	}
+	_, known := wechatBillHeaders[kind]
+	w.serveBill(rw, r, known, "bill_type 只能是 ALL、SUCCESS 或 REFUND",
+		func(out io.Writer, day time.Time) (int, error) { return w.s.WriteWeChatBill(out, day, kind) })
+}
+
+// GET /v3/bill/fundflowbill?bill_date=YYYY-MM-DD&account_type=BASIC|OPERATION|FEES&tar_type=GZIP
+//
+// The fund-flow bill of an account, answered like the trade bill. The
+// sandbox's merchant has money only in its BASIC account (the default):
+// the OPERATION and FEES accounts have no statement.
+func (w *wechatSide) handleFundBill(rw http.ResponseWriter, r *http.Request) {
+	account := r.URL.Query().Get("account_type")
+	write := w.s.WriteWeChatFundBill
+	if account == "OPERATION" || account == "FEES" {
+		write = func(io.Writer, time.Time) (int, error) { return 0, nil }
+	}
+	known := account == "" || account == "BASIC" || account == "OPERATION" || account == "FEES"
+	w.serveBill(rw, r, known, "account_type 只能是 BASIC、OPERATION 或 FEES", write)
+}
+
+// serveBill checks a bill request (signature, the bill's own parameter —
+// known, else refused with badKind —, bill_date, tar_type), makes the bill
+// with write, and answers its SHA1 and a download URL.
+func (w *wechatSide) serveBill(rw http.ResponseWriter, r *http.Request, known bool, badKind string, write func(io.Writer, time.Time) (int, error)) {
 	if _, ok := w.authenticate(rw, r); !ok {
 		return
 	}
 	q := r.URL.Query()
 	bad := func(msg string) { w.replyError(rw, &wechatError{http.StatusBadRequest, "PARAM_ERROR", msg}) }
+	if !known {
+		bad(badKind)
+		return
+	}
 	zone := w.s.Zone()
 	day, err := time.ParseInLocation("2006-01-02", q.Get("bill_date"), zone)
 	if err != nil {
 		bad("bill_date 格式应为 YYYY-MM-DD")
-		return
-	}
-	kind := q.Get("bill_type")
-	if kind == "" {
-		kind = "ALL"
-	}
-	if _, ok := wechatBillHeaders[kind]; !ok {
-		bad("bill_type 只能是 ALL、SUCCESS 或 REFUND")
 		return
 	}
 	tar := q.Get("tar_type")
@@ -419,7 +443,7 @@ func (w *wechatSide) handleTradeBill(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var text bytes.Buffer
-	rows, err := w.s.WriteWeChatBill(&text, day, kind)
+	rows, err := write(&text, day)
 	if err != nil {
 		w.replyError(rw, &wechatError{http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误"})
 		return

@@ -39,6 +39,7 @@ const (
 	wechatRefundPath       = "/v3/refund/domestic/refunds"
 	wechatRefundQueryPath  = "/v3/refund/domestic/refunds/{out_refund_no}"
 	wechatTradeBillPath    = "/v3/bill/tradebill"
+	wechatFundBillPath     = "/v3/bill/fundflowbill"
 	wechatBillDownloadPath = "/v3/billdownload/file"
 )
 
@@ -47,6 +48,7 @@ func (w *wechatSide) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+wechatRefundPath, w.handleRefund)
 	mux.HandleFunc("GET "+wechatRefundQueryPath, w.handleRefundQuery)
 	mux.HandleFunc("GET "+wechatTradeBillPath, w.handleTradeBill)
+	mux.HandleFunc("GET "+wechatFundBillPath, w.handleFundBill)
 	mux.HandleFunc("GET "+wechatBillDownloadPath, w.handleBillDownload)
 	mux.HandleFunc("GET "+wechatCertificatesPath, w.handleCertificates)
 	w.v2Routes(mux)

@@ -40,6 +40,7 @@ const (
 	wechatV2RefundPath      = "/secapi/pay/refund"
 	wechatV2RefundQueryPath = "/pay/refundquery"
 	wechatV2BillPath        = "/pay/downloadbill"
+	wechatV2FundFlowPath    = "/pay/downloadfundflow"
 )
 
 func (w *wechatSide) v2Routes(mux *http.ServeMux) {
@@ -47,6 +48,7 @@ func (w *wechatSide) v2Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+wechatV2RefundPath, w.handleV2Refund)
 	mux.HandleFunc("POST "+wechatV2RefundQueryPath, w.handleV2RefundQuery)
 	mux.HandleFunc("POST "+wechatV2BillPath, w.handleV2Bill)
+	mux.HandleFunc("POST "+wechatV2FundFlowPath, w.handleV2FundFlow)
 }
 
 // v2Fields reads a flat v2 XML document (<xml> or <root>) into its fields.
@@ -219,6 +221,17 @@ func (w *wechatSide) v2ClientCertOK(r *http.Request) bool {
 	return r.TLS.VerifiedChains[0][0].Subject.CommonName == w.s.cfg.Keys.WeChatMchID
 }
 
+// v2CertRequest is v2Request for the APIs that need the merchant API
+// certificate: checked before anything is read, since they answer nobody
+// without it.
+func (w *wechatSide) v2CertRequest(rw http.ResponseWriter, r *http.Request) (map[string]string, string, bool) {
+	if !w.v2ClientCertOK(r) {
+		v2Refusal(rw, "证书验证失败：本接口需要商户API证书（apiclient_cert.pem）双向认证")
+		return nil, "", false
+	}
+	return w.v2Request(rw, r)
+}
+
 // POST /secapi/pay/refund (mutual TLS)
 //
 // Like the platform, the answer says the request was accepted; the outcome
@@ -226,13 +239,7 @@ func (w *wechatSide) v2ClientCertOK(r *http.Request) bool {
 // notifications go to its notify_url when it has one, as for APIv3, else
 // to the trade's notify URL.
 func (w *wechatSide) handleV2Refund(rw http.ResponseWriter, r *http.Request) {
-	if !w.v2ClientCertOK(r) {
-		// Checked before anything is read: secapi answers nobody without
-		// the merchant's certificate.
-		v2Refusal(rw, "证书验证失败：本接口需要商户API证书（apiclient_cert.pem）双向认证")
-		return
-	}
-	f, st, ok := w.v2Request(rw, r)
+	f, st, ok := w.v2CertRequest(rw, r)
 	if !ok {
 		return
 	}
@@ -395,6 +402,47 @@ func (w *wechatSide) handleV2Bill(rw http.ResponseWriter, r *http.Request) {
 		v2Refusal(rw, "invalid bill_type")
 		return
 	}
+	w.serveV2Bill(rw, r, f, day, func(out io.Writer, day time.Time) (int, error) { return w.s.WriteWeChatBill(out, day, kind) })
+}
+
+// POST /pay/downloadfundflow (mutual TLS)
+//
+// The fund-flow bill (资金账单) of an account, as the platform documents it
+// (pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_18) and gopay's
+// DownloadFundFlow sends it: the merchant API certificate, sign_type
+// HMAC-SHA256 only, account_type Basic, Operation or Fees. The answer is
+// the same text as APIv3's fundflowbill. The sandbox's merchant has money
+// only in its Basic account.
+func (w *wechatSide) handleV2FundFlow(rw http.ResponseWriter, r *http.Request) {
+	f, st, ok := w.v2CertRequest(rw, r)
+	if !ok {
+		return
+	}
+	if st != v2HMAC {
+		v2Refusal(rw, "签名类型错误：下载资金账单仅支持HMAC-SHA256")
+		return
+	}
+	day, err := time.ParseInLocation("20060102", f["bill_date"], w.s.Zone())
+	if err != nil {
+		v2Refusal(rw, "invalid bill_date")
+		return
+	}
+	write := w.s.WriteWeChatFundBill
+	switch f["account_type"] {
+	case "Basic":
+	case "Operation", "Fees":
+		write = func(io.Writer, time.Time) (int, error) { return 0, nil }
+	default:
+		v2Refusal(rw, "invalid account_type")
+		return
+	}
+	w.serveV2Bill(rw, r, f, day, write)
+}
+
+// serveV2Bill answers a v2 bill request with the bill write makes for
+// day: gzip when asked, or the "No Bill Exist" refusal for a day not over
+// or without rows.
+func (w *wechatSide) serveV2Bill(rw http.ResponseWriter, r *http.Request, f map[string]string, day time.Time, write func(io.Writer, time.Time) (int, error)) {
 	if tar := f["tar_type"]; tar != "" && tar != "GZIP" {
 		v2Refusal(rw, "invalid tar_type")
 		return
@@ -407,13 +455,13 @@ func (w *wechatSide) handleV2Bill(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		_, _ = rw.Write(v2Document("xml", map[string]string{"return_code": "FAIL", "return_msg": "No Bill Exist", "error_code": "20002"}))
 	}
-	today, _ := gateway.Day(w.s.now(), zone)
+	today, _ := gateway.Day(w.s.now(), w.s.Zone())
 	if !day.Before(today) {
 		noBill() // made the next morning, as at the platform
 		return
 	}
 	var text bytes.Buffer
-	rows, err := w.s.WriteWeChatBill(&text, day, kind)
+	rows, err := write(&text, day)
 	if err != nil {
 		v2Refusal(rw, "系统错误")
 		return

@@ -132,24 +132,32 @@ func OpenBillIn(name string, r io.Reader, zone *time.Location) (gateway.BillRead
 // and the text stops at opt.Limits; else the line that shows it is refused.
 func Open(name string, r io.Reader, opt gateway.BillOptions) (gateway.BillReader, error) {
 	chk := gateway.NewBillCheck(opt)
-	lim := chk.Opt.Limits
-	br := bufio.NewReaderSize(r, 64<<10)
 	b := &billReader{name: name, zone: chk.Opt.Zone, BillCheck: chk}
-	// Gzip is told by its magic bytes: the platform sends gzip when asked
-	// (tar_type=GZIP) and people save either form.
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &gateway.BillError{File: name, Err: fmt.Errorf("gzip: %w", err)}
-		}
-		b.r = bufio.NewReaderSize(gateway.LimitInflated(zr, lim.MaxInflated), 64<<10)
-	} else {
-		b.r = bufio.NewReaderSize(gateway.LimitInflated(br, lim.MaxInflated), 64<<10)
+	if err := b.openText(r); err != nil {
+		return nil, err
 	}
 	if err := b.readHeader(); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// openText starts reading r, a bill's text or its gzip, bounded by the
+// options' inflated-size cap. Gzip is told by its magic bytes: the platform
+// sends gzip when asked (tar_type=GZIP) and people save either form.
+func (b *billReader) openText(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	max := b.Opt.Limits.MaxInflated
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return &gateway.BillError{File: b.name, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		b.r = bufio.NewReaderSize(gateway.LimitInflated(zr, max), 64<<10)
+		return nil
+	}
+	b.r = bufio.NewReaderSize(gateway.LimitInflated(br, max), 64<<10)
+	return nil
 }
 
 // billReader is a streaming parser: it reads one line at a time, so a
@@ -611,31 +619,9 @@ func (b *billReader) readSummary(title []byte) error {
 	if r := b.Keys.Flush(); r != nil {
 		return b.repeated(r)
 	}
-	titleLine := b.line
-	if !utf8.Valid(title) {
-		return b.fail(titleLine, "summary title is not UTF-8")
-	}
-	names := strings.Split(string(title), ",")
-	var raw []byte
-	for {
-		var err error
-		raw, err = b.readLine()
-		if err == io.EOF {
-			return b.fail(titleLine, "truncated: the summary title has no summary row after it")
-		}
-		if err != nil {
-			return err
-		}
-		if len(raw) > 0 {
-			break
-		}
-	}
-	if !utf8.Valid(raw) {
-		return b.fail(b.line, "summary row is not UTF-8")
-	}
-	row, ok, _ := b.splitRow(raw, string(raw))
-	if !ok || len(row) != len(names) {
-		return b.fail(b.line, "summary row has %d values for %d titles on line %d", len(row), len(names), titleLine)
+	names, row, titleLine, summaryLine, err := b.summaryRow(title)
+	if err != nil {
+		return err
 	}
 	for i, n := range names {
 		n = strings.TrimSpace(n)
@@ -647,13 +633,13 @@ func (b *billReader) readSummary(title []byte) error {
 		if id == sumCount {
 			cnt, err := strconv.ParseUint(wholeCount(row[i]), 10, 31)
 			if err != nil {
-				return b.fail(b.line, "%s %q is not a row count", n, row[i])
+				return b.fail(summaryLine, "%s %q is not a row count", n, row[i])
 			}
 			v = gateway.Money(cnt)
 		} else {
 			m, err := gateway.ParseMoney(row[i])
 			if err != nil {
-				return b.fail(b.line, "%s: %v", n, explainMoney(row[i], err))
+				return b.fail(summaryLine, "%s: %v", n, explainMoney(row[i], err))
 			}
 			v = m
 		}
@@ -675,21 +661,6 @@ func (b *billReader) readSummary(title []byte) error {
 			return b.fail(titleLine, "summary does not state %s", sumNames[id])
 		}
 	}
-	summaryLine := b.line
-	// Nothing may follow the summary but blank lines: anything else means
-	// two bills were joined or the file is damaged.
-	for {
-		extra, err := b.readLine()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(bytes.TrimSpace(extra)) > 0 {
-			return b.fail(b.line, "unexpected content after the summary row (line %d)", summaryLine)
-		}
-	}
 	var disagree []string
 	for id := range numSums {
 		if !b.hasStat[id] || b.stated[id] == b.sums[id] {
@@ -706,6 +677,56 @@ func (b *billReader) readSummary(title []byte) error {
 	}
 	b.done = true
 	return nil
+}
+
+// summaryRow reads the summary row after its title (the line just read),
+// splits it into as many values as the title has names, and checks that
+// nothing but blank lines follows: anything else means two bills were
+// joined or the file is damaged. The names are trimmed.
+func (b *billReader) summaryRow(title []byte) (names, row []string, titleLine, summaryLine int, err error) {
+	titleLine = b.line
+	if !utf8.Valid(title) {
+		return nil, nil, 0, 0, b.fail(titleLine, "summary title is not UTF-8")
+	}
+	names = strings.Split(string(title), ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	var raw []byte
+	for {
+		raw, err = b.readLine()
+		if err == io.EOF {
+			return nil, nil, 0, 0, b.fail(titleLine, "truncated: the summary title has no summary row after it")
+		}
+		if err != nil {
+			return nil, nil, 0, 0, err
+		}
+		if len(raw) > 0 {
+			break
+		}
+	}
+	if !utf8.Valid(raw) {
+		return nil, nil, 0, 0, b.fail(b.line, "summary row is not UTF-8")
+	}
+	row, ok, _ := b.splitRow(raw, string(raw))
+	if !ok || len(row) != len(names) {
+		return nil, nil, 0, 0, b.fail(b.line, "summary row has %d values for %d titles on line %d", len(row), len(names), titleLine)
+	}
+	row = append([]string(nil), row...) // splitRow's slice is reused
+	summaryLine = b.line
+	for {
+		extra, err := b.readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, 0, 0, err
+		}
+		if len(bytes.TrimSpace(extra)) > 0 {
+			return nil, nil, 0, 0, b.fail(b.line, "unexpected content after the summary row (line %d)", summaryLine)
+		}
+	}
+	return names, row, titleLine, summaryLine, nil
 }
 
 // Stated returns the summary's figures. WeChat states one count for all

@@ -30,8 +30,11 @@ type Merchant struct {
 }
 
 var (
-	_ gateway.Platform    = (*Merchant)(nil)
-	_ gateway.BodyReplier = (*Merchant)(nil)
+	_ gateway.Platform           = (*Merchant)(nil)
+	_ gateway.BodyReplier        = (*Merchant)(nil)
+	_ gateway.FundBillDownloader = (*Merchant)(nil)
+	_ gateway.FundBillDownloader = (*Client)(nil)
+	_ gateway.FundBillDownloader = (*V2Client)(nil)
 )
 
 // NewMerchant puts a merchant's clients together; api ("v3" or "v2", ""
@@ -78,6 +81,17 @@ func (m *Merchant) QueryRefund(ctx context.Context, outTradeNo, outRequestNo str
 // text bill.
 func (m *Merchant) DownloadBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
 	return m.calls.DownloadBill(ctx, day, dst)
+}
+
+// DownloadFundBill downloads the BASIC account's fund-flow bill through the
+// configured API (APIv3 fundflowbill, or v2 downloadfundflow); both give
+// the same text.
+func (m *Merchant) DownloadFundBill(ctx context.Context, day time.Time, dst io.Writer) (gateway.BillFile, error) {
+	fd, ok := m.calls.(gateway.FundBillDownloader)
+	if !ok {
+		return gateway.BillFile{}, fmt.Errorf("wechat: the %T client cannot download fund bills", m.calls)
+	}
+	return fd.DownloadFundBill(ctx, day, dst)
 }
 
 // VerifyNotification hands an XML body to the v2 verifier and anything

@@ -68,6 +68,7 @@ type V2Client struct {
 	cfg     V2Config
 	gp      *gpwechat.Client
 	http    *http.Client // plain API calls (and bill downloads)
+	mtls    *http.Client // with the merchant API certificate; nil without one
 	hasCert bool
 }
 
@@ -137,7 +138,7 @@ func NewV2(cfg V2Config) (*V2Client, error) {
 			return nil, err
 		}
 		gp.SetTLSHttpClient(sdkHTTP(mtls))
-		c.hasCert = true
+		c.mtls, c.hasCert = mtls, true
 	case len(cfg.CertPEM) > 0 || len(cfg.KeyPEM) > 0:
 		return nil, errors.New("wechat v2: the merchant API certificate needs both apiclient_cert.pem and apiclient_key.pem")
 	}

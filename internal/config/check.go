@@ -33,6 +33,20 @@ func (c *Config) check() error {
 	if c.Recon.SuspenseDays < 0 {
 		bad("[recon] suspense_days", "%d: want a positive number of days (default 3)", c.Recon.SuspenseDays)
 	}
+	c.Recon.FeeRates = map[gateway.Channel]gateway.FeeRate{}
+	for _, r := range []struct {
+		key, v string
+		ch     gateway.Channel
+	}{{"[recon] fee_rate_alipay", c.Recon.FeeRateAlipay, gateway.Alipay}, {"[recon] fee_rate_wechat", c.Recon.FeeRateWeChat, gateway.WeChat}} {
+		if r.v == "" {
+			continue // no contracted rate: fees are not checked
+		}
+		if rate, err := gateway.ParseFeeRate(r.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w (a decimal rate between 0 and 1)", r.key, err))
+		} else {
+			c.Recon.FeeRates[r.ch] = rate
+		}
+	}
 	if m, err := gateway.ParseMoney(c.Refund.ConfirmAbove); err != nil {
 		bad("[refund] confirm_above", "%q: want yuan like \"1000.00\" (\"0\": confirm every refund by its order number)", c.Refund.ConfirmAbove)
 	} else if m < 0 {

@@ -222,6 +222,13 @@ type Refund struct {
 
 type Recon struct {
 	SuspenseDays int `toml:"suspense_days"` // default 3
+	// FeeRateAlipay and FeeRateWeChat are the contracted service-fee rates
+	// ("0.006" or "0.6%"); empty: no fee check.
+	FeeRateAlipay string `toml:"fee_rate_alipay"`
+	FeeRateWeChat string `toml:"fee_rate_wechat"`
+
+	// FeeRates are the rates parsed, by channel; only the configured ones.
+	FeeRates map[gateway.Channel]gateway.FeeRate `toml:"-"`
 }
 
 // Secret is key material: it prints as [redacted] so a config dump, a log

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paydesk/paydesk/gateway"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -163,6 +165,9 @@ func TestExampleConfigLoads(t *testing.T) {
 	if c.Alipay == nil || c.WeChat == nil || c.Operator.Role != "support" || c.Query.QPS != 10 || len(c.Serve.TrustedProxies) != 1 {
 		t.Fatalf("%+v", c)
 	}
+	if r := c.Recon.FeeRates[gateway.WeChat]; r.Fee(10000) != 60 || len(c.Recon.FeeRates) != 2 {
+		t.Errorf("fee rates %+v", c.Recon.FeeRates)
+	}
 }
 
 // TestLoadChecksValues: a value that cannot be meant is refused on load,
@@ -173,6 +178,10 @@ func TestLoadChecksValues(t *testing.T) {
 		"nan qps":              {"[query]\nqps = nan\n", "[query] qps: NaN"},
 		"negative concurrency": {"[query]\nconcurrency = -2\n", "[query] concurrency: -2"},
 		"negative suspense":    {"[recon]\nsuspense_days = -1\n", "[recon] suspense_days: -1"},
+		"fee rate":             {"[recon]\nfee_rate_wechat = \"0.6 %\"\n", "[recon] fee_rate_wechat: invalid fee rate \"0.6 %\""},
+		"fee rate over 1":      {"[recon]\nfee_rate_alipay = \"6\"\n", "[recon] fee_rate_alipay: invalid fee rate \"6\": more than 100%"},
+		"fee rate negative":    {"[recon]\nfee_rate_alipay = \"-0.006\"\n", "[recon] fee_rate_alipay: invalid fee rate \"-0.006\""},
+		"fee rate words":       {"[recon]\nfee_rate_wechat = \"six per mille\"\n", "(a decimal rate between 0 and 1)"},
 		"confirm not money":    {"[refund]\nconfirm_above = \"lots\"\n", `[refund] confirm_above: "lots": want yuan`},
 		"confirm sub-fen":      {"[refund]\nconfirm_above = \"0.001\"\n", `[refund] confirm_above: "0.001"`},
 		"confirm negative":     {"[refund]\nconfirm_above = \"-5\"\n", `[refund] confirm_above: "-5" is negative`},

@@ -47,6 +47,10 @@ type Options struct {
 	HTTPTimeout time.Duration
 	Now         func() time.Time
 	Sandbox     func(*sandbox.Config)
+	// FeeRates are the contracted fee rates ([recon] fee_rate_*); none by
+	// default.
+	FeeRates map[gateway.Channel]gateway.FeeRate
+
 	// WeChatAPI "v2" makes the merchant a WeChat v2-only one (XML
 	// notifications; queries, refunds and bills through v2).
 	WeChatAPI string
@@ -116,7 +120,7 @@ func New(t testing.TB, opt Options) *Env {
 		merchants[ch] = map[gateway.Channel]string{gateway.Alipay: e.Sandbox.AlipayPID(), gateway.WeChat: testkit.SandboxKeys(t).WeChatMchID}[ch]
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: e.Platforms, Operator: ops.Operator{Name: opt.Operator, Role: opt.Role}, Now: opt.Now,
-		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, BillsDir: filepath.Join(e.Dir, "bills")})
+		RefundQueryAfter: opt.RefundQueryAfter, Merchants: merchants, FeeRates: opt.FeeRates, BillsDir: filepath.Join(e.Dir, "bills")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func Open(cfg *config.Config, opt Options) (*Workspace, error) {
 		queryAfter = -1 // "0s" in the file: no wait (ops reads 0 as its default)
 	}
 	svc, err := ops.New(ops.Options{Store: st, Platforms: platforms, Operator: op, Zone: zone, Logger: opt.Logger, Now: opt.Now,
-		SuspenseDays: cfg.Recon.SuspenseDays, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
+		SuspenseDays: cfg.Recon.SuspenseDays, FeeRates: cfg.Recon.FeeRates, RefundQueryAfter: queryAfter, QueryQPS: cfg.Query.QPS,
 		IntakeCap: ops.IntakeCap{BytesPerMinute: cfg.Serve.UnverifiedBytesPerMinute, RowsPerMinute: cfg.Serve.UnverifiedRowsPerMinute},
 		Merchants: Merchants(cfg), BillsDir: bills})
 	if err != nil {
