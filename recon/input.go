@@ -131,7 +131,8 @@ type Input struct {
 	// EachOrder, when set instead of Orders, streams the same orders: it
 	// calls fn once per order and returns fn's error or its own (the shape
 	// of store.EachPaidOrder). A million-order day then never exists as a
-	// slice of Orders.
+	// slice of Orders. An Order's strings are fn's only until it returns:
+	// the matcher copies what it keeps.
 	EachOrder func(fn func(Order) error) error
 	// Refunds are the local refunds of this channel that the bill of Day
 	// is expected to list: those that succeeded on Day (RefundedAt), or,
