@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"os"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -63,11 +62,7 @@ func openRaw(path string, write bool) (*rawConn, error) {
 	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, busyTimeoutMS)
 	if !write {
-		pragma := "PRAGMA query_only = 1"
-		if v := os.Getenv("PAYDESK_MMAP"); v != "" {
-			pragma += "; PRAGMA mmap_size = " + v
-		}
-		if err := c.exec(pragma); err != nil {
+		if err := c.exec("PRAGMA query_only = 1"); err != nil {
 			c.close()
 			return nil, err
 		}
