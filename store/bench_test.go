@@ -100,10 +100,16 @@ func BenchmarkImportOrders(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer s.Close()
 			b.ResetTimer()
 			importSynthetic(b, s, b.N, random)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+			// On SQLite the log the import wrote is folded back into the
+			// database after it returns (checkpoint_sqlite.go); Close
+			// waits for that: the rate with it is the end-to-end one.
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s-closed")
 		})
 	}
 }
