@@ -503,30 +503,25 @@ func encodeLine(b []byte, l *gateway.BillLine) []byte {
 
 var errBadSpill = errors.New("recon: the spill file does not read back as written")
 
+// takeVarint reads one varint off the front of *b with read, clearing *ok
+// when there is none.
+func takeVarint[T int64 | uint64](b *[]byte, ok *bool, read func([]byte) (T, int)) T {
+	v, n := read(*b)
+	if n <= 0 {
+		*ok = false
+		return 0
+	}
+	*b = (*b)[n:]
+	return v
+}
+
 // decodeLine reads one line of encodeLine's form from b into l and returns
 // the rest of b. l's strings point into b, which must not be written until
 // l is matched.
 func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
-	var ok bool
-	u := func() uint64 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			ok = false
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	i := func() int64 {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			ok = false
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	ok = true
+	ok := true
+	u := func() uint64 { return takeVarint(&b, &ok, binary.Uvarint) }
+	i := func() int64 { return takeVarint(&b, &ok, binary.Varint) }
 	*l = gateway.BillLine{Line: int(u()), Amount: gateway.Money(i()), Net: gateway.Money(i()), Fee: gateway.Money(i())}
 	if !ok || len(b) == 0 {
 		return nil, errBadSpill
