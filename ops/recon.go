@@ -387,7 +387,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	count := new(int)
 	in := recon.Input{
 		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch], RefundDating: dating,
-		Spill: func() (recon.SpillFile, error) { return s.spillFile(ch) },
+		Spill:   func() (recon.SpillFile, error) { return s.spillFile(ch) },
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
