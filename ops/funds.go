@@ -87,10 +87,11 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	// Money moves for a refund when it succeeds, whichever day a trade
-	// bill dates its line: the day's refunds are those that succeeded on
-	// it.
-	in, orders, err := s.reconInput(ctx, ch, day, gateway.RefundsDatedAtSuccess, progress)
+	// Money moves for a refund when it is carried out, whichever day a
+	// trade bill dates its line: the day's refunds are those that
+	// succeeded on it, or went ABNORMAL on it (the platform took the money
+	// and the buyer's bank refused it; its later payout moves nothing).
+	in, orders, err := s.reconInput(ctx, ch, day, gateway.RefundsDatedAtSuccess, s.store.RefundsMovedBetween, progress)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
