@@ -59,8 +59,8 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 			s.discardBill(ctx, bill)
 		}
 	}()
-	if bill.ID != 0 && bill.Kind != store.BillFunds {
-		return store.Run{}, trade, fmt.Errorf("%s is kept as the %s trade bill of %s, not a fund bill", bill.FileName, ch, bill.Day)
+	if err := keptAsKind(bill, store.BillFunds); err != nil {
+		return store.Run{}, trade, err
 	}
 	f, err := os.Open(bill.Path)
 	if err != nil {
