@@ -39,8 +39,7 @@ func TestAbnormalRefundOnTheTradeAndFundRuns(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, db string) {
 		d := time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai)
 		clk := testkit.NewClock(d.Add(10 * time.Hour))
-		env := testenv.New(t, testenv.Options{DB: db, Serve: true, Now: clk.Now, Channels: []gateway.Channel{gateway.WeChat},
-			Sandbox: func(c *sandbox.Config) { c.Now = clk.Now }})
+		env := wechatOnClock(t, db, clk)
 		ctx := context.Background()
 		abn := testenv.Order{OutTradeNo: "W-ABNORMAL", Channel: gateway.WeChat, Amount: 10000, CreatedAt: d.Add(10 * time.Hour)}
 		ok := testenv.Order{OutTradeNo: "W-PLAIN", Channel: gateway.WeChat, Amount: 3000, CreatedAt: d.Add(10 * time.Hour)}

@@ -39,14 +39,7 @@ func TestAbnormalRefundShowsWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	no := out.Refund.OutRequestNo
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if f, _ := env.Store.GetRefund(ctx, no); f.Status == gateway.RefundAbnormal {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the REFUND.ABNORMAL callback never made the refund ABNORMAL")
-		}
-	}
+	env.WaitRefund(t, no, gateway.RefundAbnormal)
 	env.WaitDelivered(t, time.Minute)
 	clk.Set(d.Add(34 * time.Hour))
 	if _, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: gateway.WeChat, Day: d}, nil); err != nil {

@@ -23,19 +23,7 @@ import (
 func TestBillsFetchAndImport(t *testing.T) {
 	t.Parallel()
 	sb, _, cfg := billsWorkspace(t)
-	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
-	date := day.Format(time.DateOnly)
-	for _, o := range []struct {
-		ch  gateway.Channel
-		out string
-	}{{gateway.Alipay, "PDBILLA001"}, {gateway.WeChat, "PDBILLW001"}} {
-		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: o.ch, OutTradeNo: o.out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sb.Pay(o.ch, o.out, day.Add(12*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, date := paidYesterday(t, sb, "PDBILL")
 
 	code, out, errOut := runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "wechat", "--date", date, "--json")
 	var kept struct {
@@ -181,6 +169,24 @@ func TestBillsHeldToTheFirstBillsAccount(t *testing.T) {
 	}
 }
 
+// paidYesterday pays one trade of 12.00 on each platform at noon
+// yesterday (prefix + A001 on Alipay, W001 on WeChat Pay), so both have
+// bills for the day; it returns the day and its date.
+func paidYesterday(t *testing.T, sb *sandbox.Server, prefix string) (time.Time, string) {
+	t.Helper()
+	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
+	for _, ch := range []gateway.Channel{gateway.Alipay, gateway.WeChat} {
+		out := prefix + strings.ToUpper(string(ch[:1])) + "001"
+		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: ch, OutTradeNo: out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Pay(ch, out, day.Add(12*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return day, day.Format(time.DateOnly)
+}
+
 // sandboxWorkspace is a workspace configured for a sandbox of its own, with
 // the client files it writes ([alipay] pid and [wechat] mchid among them),
 // for a viewer: the role that reconciles.
@@ -290,19 +296,9 @@ func keptBills(t *testing.T, dir string) string {
 func TestBillsKeepFundBills(t *testing.T) {
 	t.Parallel()
 	sb, dir, cfg := billsWorkspace(t)
-	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
-	date := day.Format(time.DateOnly)
-	for _, o := range []struct {
-		ch  gateway.Channel
-		out string
-	}{{gateway.Alipay, "PDFUNDA001"}, {gateway.WeChat, "PDFUNDW001"}} {
-		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: o.ch, OutTradeNo: o.out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sb.Pay(o.ch, o.out, day.Add(12*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if err := sb.AddFundMovement(o.ch, sandbox.FundMovement{Time: day.Add(18 * time.Hour), Amount: -500, Kind: gateway.FundWithdrawal}); err != nil {
+	day, date := paidYesterday(t, sb, "PDFUND")
+	for _, ch := range []gateway.Channel{gateway.Alipay, gateway.WeChat} {
+		if err := sb.AddFundMovement(ch, sandbox.FundMovement{Time: day.Add(18 * time.Hour), Amount: -500, Kind: gateway.FundWithdrawal}); err != nil {
 			t.Fatal(err)
 		}
 	}
