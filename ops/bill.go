@@ -265,32 +265,62 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// FetchBill downloads the bill of (ch, day), checks it against its own
-// totals, and keeps it. Fetching the same bill again keeps nothing new.
-func (s *Service) FetchBill(ctx context.Context, ch gateway.Channel, day time.Time) (store.Bill, error) {
-	return s.keepBill(ctx, ch, day, "")
+// FetchBill downloads the bill of (ch, day) of a kind — store.BillTrade,
+// the trade bill, or store.BillFunds, the account's fund bill (Alipay 账务明细,
+// WeChat Pay 资金账单) — checks it as a run would (this merchant, this day,
+// its own totals, no repeated row, the caps), and keeps it. Fetching the
+// same bill again keeps nothing new.
+func (s *Service) FetchBill(ctx context.Context, ch gateway.Channel, day time.Time, kind string) (store.Bill, error) {
+	return s.keepBill(ctx, ch, day, kind, "")
 }
 
-// ImportBill keeps a bill file a person downloaded from the platform's web
-// console (Alipay zip or CSV in GBK or UTF-8; WeChat text or gzip), after
-// checking it against its own totals.
-func (s *Service) ImportBill(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
-	return s.keepBill(ctx, ch, day, path)
+// ImportBill keeps a bill file of a kind a person downloaded from the
+// platform's web console (Alipay zip or CSV in GBK or UTF-8; WeChat text or
+// gzip), after the same checks as FetchBill.
+func (s *Service) ImportBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string) (store.Bill, error) {
+	return s.keepBill(ctx, ch, day, kind, path)
 }
 
-func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Time, path string) (store.Bill, error) {
-	target := fmt.Sprintf("%s bill %s", ch, day.Format(store.DayFormat))
+// billKindNames name the kinds of bills in messages and the audit log.
+var billKindNames = map[string]string{store.BillTrade: "trade", store.BillFunds: "fund"}
+
+// checkBillKind refuses a kind that is not a bill's.
+func checkBillKind(kind string) error {
+	if _, ok := billKindNames[kind]; !ok {
+		return fmt.Errorf("unknown kind of bill %q: want %s (the trade bill) or %s (the account's fund bill)", kind, store.BillTrade, store.BillFunds)
+	}
+	return nil
+}
+
+// keptAsKind refuses a bill acquireBill found already kept (the same bytes)
+// as the other kind: one file is never both.
+func keptAsKind(b store.Bill, kind string) error {
+	if b.ID != 0 && b.Kind != kind {
+		return fmt.Errorf("%s is kept as the %s %s bill of %s, not a %s bill", b.FileName, b.Channel, billKindNames[b.Kind], b.Day, billKindNames[kind])
+	}
+	return nil
+}
+
+func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string) (store.Bill, error) {
+	if err := checkBillKind(kind); err != nil {
+		return store.Bill{}, err
+	}
+	what := "bill" // a trade bill, as the audit log has always named it
+	if kind == store.BillFunds {
+		what = "fund bill"
+	}
+	target := fmt.Sprintf("%s %s %s", ch, what, day.Format(store.DayFormat))
 	if err := s.allow(ctx, ActReconcile, target); err != nil {
 		return store.Bill{}, err
 	}
-	b, err := s.keepBillChecked(ctx, ch, day, path)
-	s.auditResult(ctx, ActReconcile, target, fmt.Sprintf("bill %s sha256 %s", b.FileName, b.SHA256), err)
+	b, err := s.keepBillChecked(ctx, ch, day, kind, path)
+	s.auditResult(ctx, ActReconcile, target, fmt.Sprintf("%s %s sha256 %s", what, b.FileName, b.SHA256), err)
 	return b, err
 }
 
-func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, path string) (_ store.Bill, err error) {
+func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string) (_ store.Bill, err error) {
 	day, _ = gateway.Day(day, s.zone)
-	b, durable, err := s.acquireBill(ctx, ch, day, store.BillTrade, path, func(ReconProgress) {})
+	b, durable, err := s.acquireBill(ctx, ch, day, kind, path, func(ReconProgress) {})
 	if err != nil {
 		return store.Bill{}, err
 	}
@@ -298,7 +328,7 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		return store.Bill{}, err
 	}
 	if b.ID != 0 {
-		return b, nil
+		return b, keptAsKind(b, kind)
 	}
 	defer func() {
 		if err != nil {
@@ -310,21 +340,43 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 		return store.Bill{}, err
 	}
 	defer f.Close()
+	if kind == store.BillFunds {
+		fr, err := s.openFundBillOf(ctx, ch, day, b, f)
+		if err != nil {
+			return store.Bill{}, err
+		}
+		n, err := countLines(fr.Next)
+		if err != nil {
+			return store.Bill{}, err
+		}
+		stated, computed := fr.Stated(), fr.Computed()
+		b.FundStated, b.FundComputed, b.Lines, b.Account = &stated, &computed, n, billAccount(fr)
+		return s.store.SaveBill(ctx, b)
+	}
 	br, _, err := s.openBillOf(ctx, ch, day, b, f)
 	if err != nil {
 		return store.Bill{}, err
 	}
-	n := 0
-	for {
-		_, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return store.Bill{}, err
-		}
-		n++
+	n, err := countLines(br.Next)
+	if err != nil {
+		return store.Bill{}, err
 	}
 	b.Stated, b.Computed, b.Lines, b.Account = br.Stated(), br.Computed(), n, billAccount(br)
 	return s.store.SaveBill(ctx, b)
+}
+
+// countLines reads a bill to its end, through every check its parser
+// makes, and counts its lines.
+func countLines[L any](next func() (*L, error)) (int, error) {
+	n := 0
+	for {
+		_, err := next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
 }

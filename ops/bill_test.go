@@ -32,7 +32,7 @@ func TestFetchBillWithABadHashKeepsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		_, err = svc.FetchBill(ctx, gateway.WeChat, day)
+		_, err = svc.FetchBill(ctx, gateway.WeChat, day, store.BillTrade)
 		if err == nil || !strings.Contains(err.Error(), "SHA1") {
 			t.Fatalf("a replaced bill was kept: %v", err)
 		}
@@ -47,7 +47,7 @@ func TestFetchBillWithABadHashKeepsNothing(t *testing.T) {
 			t.Fatalf("audit: %+v %v", audit, err)
 		}
 		// The same fetch through an honest connection keeps the bill.
-		if b, err := env.Service.FetchBill(ctx, gateway.WeChat, day); err != nil || b.Lines != 1 {
+		if b, err := env.Service.FetchBill(ctx, gateway.WeChat, day, store.BillTrade); err != nil || b.Lines != 1 {
 			t.Fatalf("honest fetch: %+v %v", b, err)
 		}
 	})

@@ -63,8 +63,8 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 			s.discardBill(ctx, bill)
 		}
 	}()
-	if bill.ID != 0 && bill.Kind != store.BillFunds {
-		return store.Run{}, trade, fmt.Errorf("%s is kept as the %s trade bill of %s, not a fund bill", bill.FileName, ch, bill.Day)
+	if err := keptAsKind(bill, store.BillFunds); err != nil {
+		return store.Run{}, trade, err
 	}
 	f, err := os.Open(bill.Path)
 	if err != nil {
@@ -91,10 +91,11 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	// Money moves for a refund when it succeeds, whichever day a trade
-	// bill dates its line: the day's refunds are those that succeeded on
-	// it.
-	in, orders, err := s.reconInput(ctx, ch, day, gateway.RefundsDatedAtSuccess, progress)
+	// Money moves for a refund when it is carried out, whichever day a
+	// trade bill dates its line: the day's refunds are those that
+	// succeeded on it, or went ABNORMAL on it (the platform took the money
+	// and the buyer's bank refused it; its later payout moves nothing).
+	in, orders, err := s.reconInput(ctx, ch, day, gateway.RefundsDatedAtSuccess, s.store.RefundsMovedBetween, progress)
 	if err != nil {
 		return store.Run{}, trade, err
 	}

@@ -110,7 +110,11 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	loading := make(chan loadedMatcher, 1)
 	go func() {
 		var lm loadedMatcher
-		if lm.in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, progress); lm.err == nil {
+		refundsOfDay := s.store.RefundsBetween
+		if format.RefundDating == gateway.RefundsDatedAtRequest {
+			refundsOfDay = s.store.RefundsRequestedBetween
+		}
+		if lm.in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, refundsOfDay, progress); lm.err == nil {
 			lm.in.Spool = spool
 			lm.m, lm.err = recon.NewMatcher(lm.in)
 		}
@@ -330,7 +334,11 @@ func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks ch
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
 // "Filling Input". orders counts the orders streamed, once the matcher has
 // read them.
-func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, dating gateway.RefundDating, progress func(ReconProgress)) (recon.Input, *int, error) {
+// refundLister lists a channel's refunds of a business day [start, end), by
+// one of the store's rules of what dates a refund.
+type refundLister func(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]store.Refund, error)
+
+func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.Time, dating gateway.RefundDating, refundsOfDay refundLister, progress func(ReconProgress)) (recon.Input, *int, error) {
 	start, end := gateway.Day(day, s.zone)
 	dayStr := day.Format(store.DayFormat)
 	// Notifications and duplicates can arrive up to a day after the
@@ -365,10 +373,6 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 			po.NotifyVerified = v[o.OutTradeNo]
 		}
 		return toRecon(po), nil
-	}
-	refundsOfDay := s.store.RefundsBetween
-	if dating == gateway.RefundsDatedAtRequest {
-		refundsOfDay = s.store.RefundsRequestedBetween
 	}
 	refunds, err := refundsOfDay(ctx, ch, start, end)
 	if err != nil {
@@ -501,7 +505,7 @@ func duplicateOn(ps []recon.Payment, ch gateway.Channel, start, end time.Time) b
 
 func toReconRefund(f store.Refund) recon.Refund {
 	return recon.Refund{OutRequestNo: f.OutRequestNo, OutTradeNo: f.OutTradeNo, Channel: f.Channel, Amount: f.Amount,
-		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt, RequestedAt: f.RequestedAt()}
+		Status: f.Status, Source: string(f.Source), RefundedAt: f.RefundedAt, RequestedAt: f.RequestedAt(), MovedAt: f.MovedAt()}
 }
 
 func storeFindings(fs []recon.Finding, runID int64) []store.Finding {

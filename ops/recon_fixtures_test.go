@@ -627,7 +627,7 @@ func TestReconRejectsABrokenHandMadeBill(t *testing.T) {
 				t.Errorf("%s: the failed run is not in the audit log as an error naming the file: %+v %v", c.file, audit, aerr)
 			}
 			// Keeping the file as a bill downloaded by hand refuses it alike.
-			if _, err := env.Service.ImportBill(ctx, c.ch, fixtureDay, testdataPath("recon", c.file)); err == nil || !strings.Contains(err.Error(), c.file) {
+			if _, err := env.Service.ImportBill(ctx, c.ch, fixtureDay, store.BillTrade, testdataPath("recon", c.file)); err == nil || !strings.Contains(err.Error(), c.file) {
 				t.Errorf("%s: import: %v; want an error naming the file", c.file, err)
 			}
 		}

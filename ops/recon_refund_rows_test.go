@@ -32,8 +32,7 @@ func TestWeChatRefundRowsThroughTheSandbox(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, db string) {
 		d := time.Date(2026, 11, 22, 0, 0, 0, 0, gateway.Shanghai)
 		clk := testkit.NewClock(d.Add(10 * time.Hour))
-		env := testenv.New(t, testenv.Options{DB: db, Serve: true, Now: clk.Now, Channels: []gateway.Channel{gateway.WeChat},
-			Sandbox: func(c *sandbox.Config) { c.Now = clk.Now }})
+		env := wechatOnClock(t, db, clk)
 		ctx := context.Background()
 		orders := []testenv.Order{
 			{OutTradeNo: "W-QUICK", Channel: gateway.WeChat, Amount: 2000, CreatedAt: d.Add(10 * time.Hour)},
@@ -129,6 +128,15 @@ func TestWeChatRefundRowsThroughTheSandbox(t *testing.T) {
 			t.Fatalf("the 23rd: %d lines, findings %+v %v", run.Lines, fs, err)
 		}
 	})
+}
+
+// wechatOnClock is a WeChat Pay merchant with the endpoint, paydesk and the
+// sandbox all on clk: a test moves time through a day and the mornings its
+// bills are cut.
+func wechatOnClock(t *testing.T, db string, clk *testkit.Clock) *testenv.Env {
+	t.Helper()
+	return testenv.New(t, testenv.Options{DB: db, Serve: true, Now: clk.Now, Channels: []gateway.Channel{gateway.WeChat},
+		Sandbox: func(c *sandbox.Config) { c.Now = clk.Now }})
 }
 
 // TestAlipaySummaryThroughTheSandbox: the bill paydesk downloads from

@@ -49,17 +49,7 @@ func refundEndingAs(t *testing.T, env *testenv.Env, o testenv.Order, amount gate
 // notification makes it so.
 func waitRefund(t *testing.T, env *testenv.Env, no string, want gateway.RefundStatus) store.Refund {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f, err := env.Store.GetRefund(context.Background(), no)
-		if err == nil && f.Status == want {
-			return f
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("refund %s is %s (%v), want %s", no, f.Status, err, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return env.WaitRefund(t, no, want)
 }
 
 // TestAbnormalRefundKeepsTheCeiling: WeChat answers a refund PROCESSING and

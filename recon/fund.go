@@ -28,7 +28,8 @@ type FundInput struct {
 	// Channel are payments too).
 	Orders    []Order
 	EachOrder func(fn func(Order) error) error
-	// Refunds: paydesk's refunds on Channel that succeeded on Day.
+	// Refunds: paydesk's refunds on Channel whose money left the account
+	// on Day: that succeeded, or went ABNORMAL, on it (Refund.MovedAt).
 	Refunds []Refund
 
 	// LookupOrder finds an order by number and LookupTrade by the
@@ -177,13 +178,14 @@ func NewFundMatcher(in FundInput) (*FundMatcher, error) {
 		if r.OutRequestNo == "" {
 			return nil, inputErr("refund %d (order %s) has no out_request_no", i, r.OutTradeNo)
 		}
-		if r.Channel != in.Channel || r.Status != gateway.RefundSuccess || !m.onDay(r.RefundedAt) {
+		at, moved := r.moved()
+		if r.Channel != in.Channel || !moved || !m.onDay(at) {
 			continue
 		}
 		if _, dup := m.byRequest[r.OutRequestNo]; dup {
 			return nil, inputErr("refund %s appears twice", r.OutRequestNo)
 		}
-		m.newRefundItem(r.OutTradeNo, "", r.OutRequestNo, "", r.Amount, r.RefundedAt, fromLocal, 0)
+		m.newRefundItem(r.OutTradeNo, "", r.OutRequestNo, "", r.Amount, at, fromLocal, 0)
 	}
 	return m, nil
 }
@@ -292,12 +294,14 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 				expect: l.Net, fee: l.Fee, at: l.Time, flags: flags, billLine: l.Line})
 			m.indexPayment(i)
 		case gateway.LineRefund:
-			if st := l.RefundStatus; st != "" && st != gateway.RefundSuccess {
+			if st := l.RefundStatus; st != "" && st != gateway.RefundSuccess && st != gateway.RefundAbnormal {
 				// A WeChat Pay bill lists a refund on the day it was asked
 				// for, with the status of the morning it was cut: still
-				// processing, closed or abnormal, the line says no money
-				// moved for it. paydesk's own record of its success (the
-				// day's refunds) is what expects the movement then.
+				// processing or closed, the line says no money moved for
+				// it. paydesk's own record of its success (the day's
+				// refunds) is what expects the movement then. ABNORMAL
+				// says the money left the account (the buyer's bank
+				// refused it on its way): a movement, as for SUCCESS.
 				continue
 			}
 			if i, ok := m.byRequest[l.OutRequestNo]; ok && l.OutRequestNo != "" && m.items[i].flags&fromBill == 0 {
@@ -495,8 +499,12 @@ func (m *FundMatcher) pairRefund(l *gateway.FundLine) (int32, bool) {
 		return i, true
 	}
 	if l.OutRequestNo != "" && m.in.LookupRefund != nil {
-		if r, ok := m.in.LookupRefund(l.OutRequestNo); ok && r.Channel == m.in.Channel && r.Status == gateway.RefundSuccess {
-			i := m.newRefundItem(r.OutTradeNo, strings.Clone(l.TradeNo), r.OutRequestNo, strings.Clone(l.RefundID), r.Amount, r.RefundedAt, fromLocal|earlier, 0)
+		if r, ok := m.in.LookupRefund(l.OutRequestNo); ok && r.Channel == m.in.Channel {
+			at, moved := r.moved()
+			if !moved {
+				return 0, false
+			}
+			i := m.newRefundItem(r.OutTradeNo, strings.Clone(l.TradeNo), r.OutRequestNo, strings.Clone(l.RefundID), r.Amount, at, fromLocal|earlier, 0)
 			m.rateFee(i)
 			return i, true
 		}

@@ -227,6 +227,50 @@ func TestFundRefundLinesByStatus(t *testing.T) {
 	}
 }
 
+// TestFundAbnormalRefunds: an ABNORMAL refund's money left the account (the
+// platform took it; the buyer's bank refused it), so the fund run expects
+// it to move as a successful refund does: from a trade bill line that says
+// ABNORMAL, and from paydesk's record of the day it went ABNORMAL
+// (MovedAt). Paid out later (SUCCESS), it moves nothing more: the day of
+// its success expects nothing. A movement for an ABNORMAL refund of an
+// earlier day is paydesk's refund, not an unexplained deduction.
+func TestFundAbnormalRefunds(t *testing.T) {
+	d := day(t, "2026-11-22")
+	when, before := at(t, "2026-11-22 10:00:00"), at(t, "2026-11-21 10:00:00")
+	line := func(n int, req string) gateway.BillLine {
+		return gateway.BillLine{Line: n, Kind: gateway.LineRefund, TradeNo: "T" + req, OutTradeNo: "O" + req, OutRequestNo: req,
+			Amount: 500, Net: -500, Time: when, State: "REFUND", RefundStatus: gateway.RefundAbnormal}
+	}
+	local := func(req string, st gateway.RefundStatus, moved, refunded time.Time) recon.Refund {
+		return recon.Refund{Channel: gateway.WeChat, OutTradeNo: "O" + req, OutRequestNo: req, Amount: 500, Status: st,
+			MovedAt: moved, RefundedAt: refunded, RequestedAt: moved}
+	}
+	refunds := []recon.Refund{
+		local("LOCAL_ABN", gateway.RefundAbnormal, when, time.Time{}), // went ABNORMAL today, no movement
+		local("PAID_OUT", gateway.RefundSuccess, before, when),        // ABNORMAL yesterday, paid out today
+		local("OLD_ABN", gateway.RefundAbnormal, before, time.Time{}), // ABNORMAL yesterday, its money moves today
+		local("MOVED_ABN", gateway.RefundAbnormal, when, time.Time{}), // went ABNORMAL today and moved
+	}
+	s := newStore(nil, refunds)
+	in := recon.FundInput{Channel: gateway.WeChat, Day: d, Zone: zone, Refunds: refunds,
+		LookupRefund: func(no string) (recon.Refund, bool) { r, ok := s.refunds[no]; return r, ok }}
+	out := func(n int, req string) gateway.FundLine {
+		l := mv(n, gateway.FundRefund, -500, "T"+req, "O"+req)
+		l.OutRequestNo = req
+		return l
+	}
+	res := fundRun(t, in, []gateway.BillLine{line(2, "BILL_ABN"), line(3, "BILL_MOVED")},
+		[]gateway.FundLine{out(2, "BILL_MOVED"), out(3, "OLD_ABN"), out(4, "MOVED_ABN")})
+	fundOnly(t, res, recon.FundMissing, "BILL_ABN")
+	fundOnly(t, res, recon.FundMissing, "LOCAL_ABN")
+	if n := res.Counts[recon.FundMissing].Count; n != 2 || len(res.Findings) != 2 {
+		t.Errorf("FUND_MISSING %d, findings %+v", n, res.Findings)
+	}
+	if m := res.Counts[recon.FundMatched]; m.Count != 3 || m.Amount != -1500 {
+		t.Errorf("FUND_MATCHED %+v, want BILL_MOVED, OLD_ABN and MOVED_ABN going out", m)
+	}
+}
+
 // TestFundEveryMovementOnce: every movement ends in exactly one item, and
 // Counts add up to the findings.
 func TestFundEveryMovementOnce(t *testing.T) {

@@ -95,6 +95,24 @@ type Refund struct {
 	// the bill the refund is expected on where bills date refunds by
 	// request (Input.RefundDating).
 	RequestedAt time.Time
+	// MovedAt is when its money left the merchant's account, for fund-flow
+	// runs: when it went ABNORMAL (the platform had taken the money, the
+	// buyer's bank refused it; a later payout moves nothing more), else
+	// when it succeeded. Zero: RefundedAt.
+	MovedAt time.Time
+}
+
+// moved says whether the refund's money left the account, and when.
+func (r *Refund) moved() (time.Time, bool) {
+	switch r.Status {
+	case gateway.RefundSuccess, gateway.RefundAbnormal:
+		at := r.MovedAt
+		if at.IsZero() {
+			at = r.RefundedAt
+		}
+		return at, !at.IsZero()
+	}
+	return time.Time{}, false
 }
 
 // Defaults for Input fields left zero.

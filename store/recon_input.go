@@ -27,6 +27,17 @@ func (s *Store) RefundsBetween(ctx context.Context, ch gateway.Channel, start, e
 		ch, ms(start), ms(end), ms(end))
 }
 
+// RefundsMovedBetween lists a channel's refunds whose money left the
+// merchant's account within [start, end) (Refund.MovedAt): those that went
+// ABNORMAL then (whatever came of them since), and those that succeeded then
+// without going ABNORMAL first. A fund-flow run expects their movements.
+func (s *Store) RefundsMovedBetween(ctx context.Context, ch gateway.Channel, start, end time.Time) ([]Refund, error) {
+	return s.refundsWhere(ctx, `channel = ? AND
+		((status = 'SUCCESS' AND abnormal_at IS NULL AND refunded_at >= ? AND refunded_at < ?) OR
+		 (status IN ('SUCCESS', 'ABNORMAL') AND abnormal_at >= ? AND abnormal_at < ?))`,
+		ch, ms(start), ms(end), ms(start), ms(end))
+}
+
 // RefundsRequestedBetween returns the refunds of a channel asked for in
 // [start, end), whatever their status, and the ones still PENDING that were
 // asked for before end: the refunds a bill that dates refunds by request

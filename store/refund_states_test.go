@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/paydesk/paydesk/gateway"
 )
@@ -201,4 +203,61 @@ func TestMigrationKeepsRefundsAndAcceptsAbnormal(t *testing.T) {
 	if c, _, _ := s.RefundCeiling(ctx, "MG1"); c.Abnormal != 250 || c.Remaining() != 750 {
 		t.Fatalf("ceiling: %+v", c)
 	}
+}
+
+// TestRefundsMovedBetween: a refund's money leaves the account when it
+// succeeds, or when it goes ABNORMAL (recorded as AbnormalAt, kept when it
+// is paid out later): the fund-flow listing of a day is by that time. A
+// console refund first reported ABNORMAL is dated so too.
+func TestRefundsMovedBetween(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		day1, day2 := t0, t0.Add(24*time.Hour)
+		paidOrder(t, s, "MV1", 1000)
+		plain, _ := s.BeginRefund(ctx, "MV1", 100, "r", "alice", day1)
+		abn, _ := s.BeginRefund(ctx, "MV1", 200, "r", "alice", day1)
+		pending, _ := s.BeginRefund(ctx, "MV1", 300, "r", "alice", day1)
+		if _, err := s.FinishRefund(ctx, plain.OutRequestNo, RefundOutcome{Status: gateway.RefundSuccess, RefundedAt: day1}, day1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FinishRefund(ctx, abn.OutRequestNo, RefundOutcome{Status: gateway.RefundAbnormal}, day1); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.RecordPlatformRefund(ctx, PlatformRefund{OutTradeNo: "MV1", OutRequestNo: "CONSOLE-ABN", Amount: 50, Status: gateway.RefundAbnormal}, day1); err != nil {
+			t.Fatal(err)
+		}
+		moved := func(start time.Time) []string {
+			t.Helper()
+			rs, err := s.RefundsMovedBetween(ctx, gateway.Alipay, start, start.Add(24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.OutRequestNo)
+			}
+			slices.Sort(out)
+			return out
+		}
+		want1 := []string{abn.OutRequestNo, plain.OutRequestNo, "CONSOLE-ABN"}
+		slices.Sort(want1)
+		if got := moved(day1); !slices.Equal(got, want1) {
+			t.Fatalf("day 1 moved %v, want %v (not the pending %s)", got, want1, pending.OutRequestNo)
+		}
+		// Paid out on day 2: it moved on day 1, and nothing more.
+		f, _, err := s.RecordPlatformRefund(ctx, PlatformRefund{OutTradeNo: "MV1", OutRequestNo: abn.OutRequestNo, RefundID: "W2", RefundedAt: day2}, day2)
+		if err != nil || f != PlatformRefundFinished {
+			t.Fatalf("payout: %s %v", f, err)
+		}
+		got, _ := s.GetRefund(ctx, abn.OutRequestNo)
+		if got.Status != gateway.RefundSuccess || !got.AbnormalAt.Equal(day1) || !got.RefundedAt.Equal(day2) || !got.MovedAt().Equal(day1) {
+			t.Fatalf("paid out after ABNORMAL: %+v", got)
+		}
+		if got := moved(day2); len(got) != 0 {
+			t.Fatalf("day 2 moved %v", got)
+		}
+		if got := moved(day1); !slices.Equal(got, want1) {
+			t.Fatalf("day 1 after the payout moved %v, want %v", got, want1)
+		}
+	})
 }

@@ -45,6 +45,24 @@ type Refund struct {
 	// UnknownAt is when the platform's answer about this refund last
 	// failed to come (a timeout, a 5xx, WeChat's 429 or SYSTEM_ERROR).
 	UnknownAt time.Time `json:"outcome_unknown_at,omitzero"`
+	// AbnormalAt is when paydesk first recorded the refund ABNORMAL: its
+	// money had left the merchant's account by then, and its later payout
+	// (SUCCESS) moves nothing more. Kept once the refund succeeds.
+	AbnormalAt time.Time `json:"abnormal_at,omitzero"`
+}
+
+// MovedAt is when the refund's money left the merchant's account as far as
+// paydesk knows: when it went ABNORMAL (the platform had taken the money;
+// the buyer's bank refused it), else when it succeeded; zero while it has
+// not.
+func (f Refund) MovedAt() time.Time {
+	switch {
+	case !f.AbnormalAt.IsZero() && (f.Status == gateway.RefundAbnormal || f.Status == gateway.RefundSuccess):
+		return f.AbnormalAt
+	case f.Status == gateway.RefundSuccess:
+		return f.RefundedAt
+	}
+	return time.Time{}
 }
 
 // RequestedAt is the earliest time the refund is known to have existed:
@@ -67,15 +85,16 @@ var (
 	ErrInvalidRefundSize = errors.New("refund amount must be positive")
 )
 
-const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, operator, error, created_at, updated_at, refunded_at, unknown_at`
+const refundColumns = `id, out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, operator, error, created_at, updated_at, refunded_at, unknown_at, abnormal_at`
 
 func scanRefund(r rowScanner) (Refund, error) {
 	var f Refund
 	var created, updated int64
-	var refunded, unknown sql.NullInt64
+	var refunded, unknown, abnormal sql.NullInt64
 	err := r.Scan(&f.ID, &f.OutRequestNo, &f.OutTradeNo, &f.Channel, &f.Amount, &f.Reason, &f.Status, &f.RefundID, &f.TradeNo,
-		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded, &unknown)
+		&f.Source, &f.NeedsReview, &f.Operator, &f.Error, &created, &updated, &refunded, &unknown, &abnormal)
 	f.CreatedAt, f.UpdatedAt, f.RefundedAt, f.UnknownAt = fromMS(created), fromMS(updated), fromNullMS(refunded), fromNullMS(unknown)
+	f.AbnormalAt = fromNullMS(abnormal)
 	return f, err
 }
 
@@ -260,8 +279,11 @@ func moveRefundTx(ctx context.Context, tx *Tx, f *Refund, out RefundOutcome, now
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE refunds SET status = ?, refund_id = ?, error = ?, updated_at = ?, refunded_at = ? WHERE id = ?`,
-		f.Status, f.RefundID, f.Error, ms(now), msOrNull(f.RefundedAt), f.ID)
+	if out.Status == gateway.RefundAbnormal && f.AbnormalAt.IsZero() {
+		f.AbnormalAt = f.UpdatedAt
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE refunds SET status = ?, refund_id = ?, error = ?, updated_at = ?, refunded_at = ?, abnormal_at = ? WHERE id = ?`,
+		f.Status, f.RefundID, f.Error, ms(now), msOrNull(f.RefundedAt), msOrNull(f.AbnormalAt), f.ID)
 	return err
 }
 
@@ -538,9 +560,12 @@ func recordPlatformRefundTx(ctx context.Context, tx *Tx, p PlatformRefund, now t
 			return "", f, err
 		}
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, error, created_at, updated_at, refunded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', 1, ?, ?, ?, ?) RETURNING id`,
-		f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.Status, f.RefundID, f.TradeNo, f.Error, ms(now), ms(now), msOrNull(f.RefundedAt)).Scan(&f.ID)
+	if p.Status == gateway.RefundAbnormal {
+		f.AbnormalAt = at
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, refund_id, trade_no, source, needs_review, error, created_at, updated_at, refunded_at, abnormal_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', 1, ?, ?, ?, ?, ?) RETURNING id`,
+		f.OutRequestNo, f.OutTradeNo, f.Channel, int64(f.Amount), f.Reason, f.Status, f.RefundID, f.TradeNo, f.Error, ms(now), ms(now), msOrNull(f.RefundedAt), msOrNull(f.AbnormalAt)).Scan(&f.ID)
 	if err != nil {
 		return "", f, err
 	}

@@ -315,7 +315,7 @@ var notificationColumns = []column{
 	{title: "RECEIVED", width: 14},
 	{title: "CH", width: 6, prio: 2},
 	{title: "ORDER", width: 18, flex: true, number: true},
-	{title: "EVENT", width: 8, prio: 1},
+	{title: "EVENT", width: 8, prio: 1, whole: true},
 	{title: "VERIFY", width: 10},
 	{title: "APPLY", width: 13},
 	{title: "TRIES", width: 5, right: true, prio: 3},
@@ -342,7 +342,11 @@ func (v *notificationsView) View() string {
 			}
 			return tonePlain
 		},
-		numbers: func(n store.Notification, widest map[string]int) { widen(widest, "ORDER", n.OutTradeNo) },
+		numbers: func(n store.Notification, widest map[string]int) {
+			widen(widest, "ORDER", n.OutTradeNo)
+			// REFUND_ABNORMAL and REFUND_CLOSED are told apart whole.
+			widen(widest, "EVENT", string(n.Event))
+		},
 	})
 }
 

@@ -105,7 +105,7 @@ var refundColumns = []column{
 	{title: "ORDER", width: 18, prio: 1, number: true},
 	{title: "CH", width: 6, prio: 3},
 	{title: "AMOUNT", width: 11, right: true},
-	{title: "STATUS", width: 7},
+	{title: "STATUS", width: 8}, // ABNORMAL, the status that needs a person, whole at any width
 	{title: "BY", width: 8, prio: 2},
 	{title: "NOTE", width: 12, prio: 4, wideFlex: true},
 }

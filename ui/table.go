@@ -22,8 +22,10 @@ type column struct {
 	right bool
 	prio  int
 	// number columns hold order, trade or request numbers: from
-	// wideLayout columns on they are never cut (see fitNumbers).
-	number bool
+	// wideLayout columns on they are never cut (see fitNumbers). whole
+	// columns are never cut from there either, but are no numbers (an
+	// event name such as REFUND_ABNORMAL).
+	number, whole bool
 	// wideFlex columns take the width left over from wideLayout on, where
 	// number columns stop being flexible (a note, a detail).
 	wideFlex bool
@@ -46,7 +48,7 @@ func fitNumbers(cols []column, width int, widest map[string]int) []column {
 	}
 	out := append([]column(nil), cols...)
 	for i, c := range out {
-		if c.number {
+		if c.number || c.whole {
 			out[i].width = max(c.width, widest[c.title])
 			out[i].min, out[i].flex = out[i].width, false
 		}

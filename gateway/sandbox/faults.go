@@ -17,7 +17,8 @@ type Fault struct {
 	RefundPending bool `json:"refund_pending,omitempty"`
 	// RefundEnds answers a new refund PROCESSING and then ends it so, with
 	// its notification: ABNORMAL (REFUND.ABNORMAL: the money left, the
-	// buyer's card refused it), FAILED (REFUND.CLOSED) or SUCCESS.
+	// buyer's card refused it), FAILED (REFUND.CLOSED) or SUCCESS; as v2
+	// XML, req_info's refund_status CHANGE, REFUNDCLOSE or SUCCESS.
 	RefundEnds gateway.RefundStatus `json:"refund_ends,omitempty"`
 	// RefundRateLimited answers WeChat refunds 429 FREQUENCY_LIMITED
 	// without carrying them out.

@@ -52,19 +52,22 @@ func (s *Server) tradeFee(t *Trade) gateway.Money {
 	return WeChatFee(t.Amount)
 }
 
-// refundFees returns the fee each successful refund of a trade gives back,
-// by request number, as the trade bills book it: Alipay's telescope over
-// the cumulative refunded amount (a trade refunded in any number of parts
-// gives back exactly its fee), WeChat's are the rate's of each refund.
+// refundFees returns the fee each refund of a trade whose money moved
+// (Trade.RefundMovedAt) gives back, by request number, as the trade bills
+// book it: Alipay's telescope over the cumulative refunded amount (a trade
+// refunded in any number of parts gives back exactly its fee), WeChat's
+// are the rate's of each refund.
 func refundFees(t *Trade) map[string]gateway.Money {
 	out := map[string]gateway.Money{}
 	var done []*Refund
+	at := map[*Refund]time.Time{}
 	for _, r := range t.Refunds {
-		if r.Status == gateway.RefundSuccess {
+		if moved, ok := t.RefundMovedAt(r); ok {
 			done = append(done, r)
+			at[r] = moved
 		}
 	}
-	slices.SortStableFunc(done, func(x, y *Refund) int { return x.SucceededAt.Compare(y.SucceededAt) })
+	slices.SortStableFunc(done, func(x, y *Refund) int { return at[x].Compare(at[y]) })
 	var cumulative gateway.Money
 	for _, r := range done {
 		before := cumulative
@@ -93,8 +96,9 @@ type fundRow struct {
 }
 
 // fundRows lists the movements of a channel's account on a business day:
-// each trade paid that day (its payment, then its fee), each refund that
-// succeeded that day (the refund, and the fee it gives back), and the
+// each trade paid that day (its payment, then its fee), each refund whose
+// money left that day (Trade.RefundMovedAt: it succeeded, or went
+// ABNORMAL; the refund, and the fee it gives back), and the
 // movements added with AddFundMovement; in time order. A trade with a
 // NoFundMovement fault moves nothing.
 func (s *Server) fundRows(ch gateway.Channel, day time.Time) []fundRow {
@@ -110,8 +114,8 @@ func (s *Server) fundRows(ch gateway.Channel, day time.Time) []fundRow {
 		}
 		back := refundFees(t)
 		for _, r := range t.Refunds {
-			if r.Status == gateway.RefundSuccess && in(t.RefundBookedAt(r)) {
-				rows = append(rows, fundRow{at: t.RefundBookedAt(r), kind: gateway.FundRefund, amount: -r.Amount, trade: t, refund: r,
+			if at, ok := t.RefundMovedAt(r); ok && in(at) {
+				rows = append(rows, fundRow{at: at, kind: gateway.FundRefund, amount: -r.Amount, trade: t, refund: r,
 					feeBack: back[r.OutRequestNo], remark: r.Reason})
 			}
 		}

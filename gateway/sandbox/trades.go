@@ -34,6 +34,20 @@ func (t *Trade) BookedAt() time.Time { return t.PaidAt.Add(t.BookDelay) }
 // RefundBookedAt is when the bill books a refund of the trade.
 func (t *Trade) RefundBookedAt(r *Refund) time.Time { return r.SucceededAt.Add(t.BookDelay) }
 
+// RefundMovedAt is when a refund's money leaves the merchant's account, as
+// the fund bill books it, and whether it has: when the refund is carried
+// out — it succeeds, or goes ABNORMAL (the platform takes the money and the
+// buyer's bank refuses it; paying it out later moves nothing more).
+func (t *Trade) RefundMovedAt(r *Refund) (time.Time, bool) {
+	switch {
+	case !r.AbnormalAt.IsZero() && (r.Status == gateway.RefundAbnormal || r.Status == gateway.RefundSuccess):
+		return r.AbnormalAt.Add(t.BookDelay), true
+	case r.Status == gateway.RefundSuccess:
+		return t.RefundBookedAt(r), true
+	}
+	return time.Time{}, false
+}
+
 // Refund is one refund request as the simulated platform holds it.
 type Refund struct {
 	OutRequestNo string
@@ -43,6 +57,11 @@ type Refund struct {
 	Status       gateway.RefundStatus
 	CreatedAt    time.Time
 	SucceededAt  time.Time
+	// AbnormalAt is when the refund went ABNORMAL and ClosedAt when it
+	// was closed (zero if never): a bill cut before then still prints it
+	// PROCESSING.
+	AbnormalAt time.Time
+	ClosedAt   time.Time
 	// Console marks a refund made in the platform's web console rather than
 	// through the API: the merchant's system has no record of it.
 	Console bool
@@ -400,8 +419,13 @@ func (s *Server) SettleRefundAs(ch gateway.Channel, outTradeNo, outRequestNo str
 		at = s.now()
 	}
 	r.Status = to
-	if to == gateway.RefundSuccess {
+	switch to {
+	case gateway.RefundSuccess:
 		r.SucceededAt = at
+	case gateway.RefundAbnormal:
+		r.AbnormalAt = at
+	case gateway.RefundFailed:
+		r.ClosedAt = at
 	}
 	snap, rc := t.clone(), *r
 	s.mu.Unlock()

@@ -347,19 +347,21 @@ func (s *Server) WriteWeChatBill(w io.Writer, day time.Time, kind string) (int, 
 // 对账单"); statuses are as of then.
 const wechatBillCutAfter = 9 * time.Hour
 
-// wechatRefundStatusAt is the 退款状态 a bill cut at cut prints for r:
-// SUCCESS once it succeeded by then, PROCESSING while pending, CLOSED for a
-// refund that failed (WeChat has no FAILED), else the status's own name.
+// wechatRefundStatusAt is the 退款状态 a bill cut at cut prints for r, as
+// the refund stood then: SUCCESS once it succeeded by then, ABNORMAL once it
+// had gone ABNORMAL (and was not yet paid out), CLOSED once it was closed
+// (WeChat has no FAILED; a refund failed without a closing time, never
+// carried out, is closed from the start), else PROCESSING.
 func wechatRefundStatusAt(r *Refund, cut time.Time) string {
 	switch {
 	case r.Status == gateway.RefundSuccess && !r.SucceededAt.After(cut):
 		return "SUCCESS"
-	case r.Status == gateway.RefundSuccess || r.Status == gateway.RefundPending:
-		return "PROCESSING"
-	case r.Status == gateway.RefundFailed:
+	case !r.AbnormalAt.IsZero() && !r.AbnormalAt.After(cut):
+		return "ABNORMAL"
+	case r.Status == gateway.RefundFailed && !r.ClosedAt.After(cut):
 		return "CLOSED"
 	}
-	return string(r.Status)
+	return "PROCESSING"
 }
 
 // wechatBillFile is a bill prepared by /v3/bill/tradebill and fetched

@@ -313,15 +313,19 @@ func v2RefundRefusal(err error) map[string]string {
 	return v2Fail("SYSTEMERROR", "系统超时，请使用相同参数再次调用")
 }
 
-// v2RefundStatus spells a refund's state as refundquery does.
+// v2RefundStatus spells a refund's state as refundquery does: SUCCESS,
+// PROCESSING, REFUNDCLOSE (closed: APIv3's CLOSED) or CHANGE (退款异常:
+// APIv3's ABNORMAL).
 func v2RefundStatus(st gateway.RefundStatus) string {
 	switch st {
 	case gateway.RefundSuccess:
 		return "SUCCESS"
 	case gateway.RefundPending:
 		return "PROCESSING"
+	case gateway.RefundAbnormal:
+		return "CHANGE"
 	}
-	return "CHANGE"
+	return "REFUNDCLOSE"
 }
 
 // POST /pay/refundquery
@@ -371,6 +375,9 @@ func (w *wechatSide) handleV2RefundQuery(rw http.ResponseWriter, r *http.Request
 		set("refund_status", v2RefundStatus(ref.Status))
 		set("refund_account", "REFUND_SOURCE_UNSETTLED_FUNDS")
 		set("refund_recv_accout", "支付用户零钱")
+		if ref.Status == gateway.RefundAbnormal {
+			set("refund_recv_accout", "招商银行信用卡0403") // the card that refused it
+		}
 		if ref.Status == gateway.RefundSuccess {
 			set("refund_success_time", ref.SucceededAt.In(w.s.Zone()).Format(time.DateTime))
 		}

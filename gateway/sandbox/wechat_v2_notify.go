@@ -33,8 +33,9 @@ func (w *wechatSide) v2NotifySignType(f Fault) string {
 //   - a payment (支付结果通知): the transaction's fields, signed with the API
 //     key under signType (sign_type is written only for HMAC-SHA256; MD5 is
 //     the default it leaves out);
-//   - a refund (退款结果通知): unsigned, the refund in req_info, AES-256-ECB
-//     under the lowercase hex MD5 of the API key with PKCS#7 padding.
+//   - a refund's outcome (退款结果通知: SUCCESS, CHANGE or REFUNDCLOSE):
+//     unsigned, the refund in req_info, AES-256-ECB under the lowercase hex
+//     MD5 of the API key with PKCS#7 padding.
 //
 // Faults: BadSignature signs (or encrypts) with a key that is not the
 // merchant's; TamperAmount changes total_fee after signing, or, in a
@@ -63,16 +64,24 @@ func (w *wechatSide) v2Notification(ev Event, signType string) (http.Header, []b
 			f["total_fee"] = strconv.FormatInt(int64(t.Amount+ev.Fault.TamperAmount), 10)
 		}
 		return h, v2Document("xml", f), nil
-	case EventRefunded:
+	case EventRefunded, EventRefundAbnormal, EventRefundClosed:
 		r := ev.Refund
 		refund := strconv.FormatInt(int64(r.Amount+ev.Fault.TamperAmount), 10)
 		fee := strconv.FormatInt(int64(t.Amount), 10)
-		plain := v2Document("root", map[string]string{"out_refund_no": r.OutRequestNo, "out_trade_no": t.OutTradeNo,
+		f := map[string]string{"out_refund_no": r.OutRequestNo, "out_trade_no": t.OutTradeNo,
 			"refund_account": "REFUND_SOURCE_RECHARGE_FUNDS", "refund_fee": refund, "refund_id": r.RefundID,
-			"refund_recv_accout": "支付用户零钱", "refund_request_source": "API", "refund_status": "SUCCESS",
-			"settlement_refund_fee": refund, "settlement_total_fee": fee,
-			"success_time": r.SucceededAt.In(w.s.Zone()).Format(time.DateTime), "total_fee": fee, "transaction_id": t.TradeNo})
-		info, err := v2EncryptReqInfo(plain, key)
+			"refund_recv_accout": "支付用户零钱", "refund_request_source": "API", "refund_status": v2RefundNotices[ev.Kind],
+			"settlement_refund_fee": refund, "settlement_total_fee": fee, "total_fee": fee, "transaction_id": t.TradeNo}
+		switch ev.Kind {
+		case EventRefunded:
+			f["success_time"] = r.SucceededAt.In(w.s.Zone()).Format(time.DateTime)
+		case EventRefundAbnormal:
+			// 退款异常 happens on the way to a bank card (WxJava's example
+			// account); success_time is the money reaching the buyer, so
+			// only a SUCCESS carries it.
+			f["refund_recv_accout"] = "招商银行信用卡0403"
+		}
+		info, err := v2EncryptReqInfo(v2Document("root", f), key)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -81,6 +90,12 @@ func (w *wechatSide) v2Notification(ev Event, signType string) (http.Header, []b
 	}
 	return nil, nil, fmt.Errorf("sandbox: no WeChat v2 notification for event %q", ev.Kind)
 }
+
+// v2RefundNotices are the refund_status a v2 refund notification carries
+// for each refund event (退款结果通知: SUCCESS 退款成功, CHANGE 退款异常,
+// REFUNDCLOSE 退款关闭), as APIv3 sends REFUND.SUCCESS, REFUND.ABNORMAL and
+// REFUND.CLOSED.
+var v2RefundNotices = map[EventKind]string{EventRefunded: "SUCCESS", EventRefundAbnormal: "CHANGE", EventRefundClosed: "REFUNDCLOSE"}
 
 // v2EncryptReqInfo seals a refund notification's plaintext: PKCS#7, then
 // AES-256-ECB under the lowercase hex MD5 of the API key (32 ASCII bytes),

@@ -203,12 +203,18 @@ func (c *V2Client) Refund(ctx context.Context, req gateway.RefundRequest) (gatew
 	return r, nil
 }
 
-// v2RefundStates maps refund_status_$n of refundquery.
+// v2RefundStates maps v2's refund_status (refund_status_$n of refundquery,
+// refund_status of a refund notification's req_info) as APIv3's statuses
+// are mapped: REFUNDCLOSE (退款关闭, never carried out) is v3's CLOSED,
+// FAILED, its amount refundable again; CHANGE (退款异常: the bank refused
+// the buyer's card, 可前往商户平台-交易中心手动处理此笔退款) is v3's ABNORMAL —
+// the money left the merchant, and a person settles it (WxJava
+// WxPayConstants.RefundStatus: REFUND_CLOSE and CHANGE "v2", ABNORMAL
+// "v3"; the v2 refundquery and 退款结果通知 pages list SUCCESS, REFUNDCLOSE,
+// PROCESSING, CHANGE).
 var v2RefundStates = map[string]gateway.RefundStatus{
 	"SUCCESS": gateway.RefundSuccess, "PROCESSING": gateway.RefundPending,
-	// REFUNDCLOSE: closed; CHANGE: 退款异常, the bank refused the
-	// buyer's card and the money went back to the merchant.
-	"REFUNDCLOSE": gateway.RefundFailed, "CHANGE": gateway.RefundFailed,
+	"REFUNDCLOSE": gateway.RefundFailed, "CHANGE": gateway.RefundAbnormal,
 }
 
 // QueryRefund asks /pay/refundquery for one refund by out_refund_no. An

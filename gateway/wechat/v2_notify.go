@@ -29,8 +29,8 @@ import (
 //     req_info, AES-256-ECB under the lowercase hex MD5 of the API key
 //     (PKCS#7), which only the platform and the merchant can make. Its
 //     plaintext <root> names the refund by out_refund_no. refund_status
-//     SUCCESS is gateway.EventRefund; CHANGE (退款异常) and REFUNDCLOSE are
-//     gateway.EventOther.
+//     SUCCESS is gateway.EventRefund, CHANGE (退款异常) EventRefundAbnormal
+//     and REFUNDCLOSE EventRefundClosed, as APIv3's REFUND.* are.
 //
 // v2 notifications carry no timestamp, so header and receivedAt play no
 // part. Errors wrap gateway.ErrMalformed, ErrBadSignature or
@@ -120,18 +120,24 @@ func (c *V2Client) refundNotification(f map[string]string) (gateway.Notification
 			return gateway.Notification{}, malformed("req_info: %v", err)
 		}
 	}
-	if r["refund_status"] != "SUCCESS" {
-		// CHANGE (the money went back to the merchant) and REFUNDCLOSE:
+	ev, ok := v2RefundEvents[r["refund_status"]]
+	if !ok {
+		// A status no refund notification is documented to carry:
 		// verified and kept; nothing to apply.
 		n.Event = gateway.EventOther
 		return n, nil
 	}
-	n.Event = gateway.EventRefund
+	n.Event = ev
 	if n.OutTradeNo == "" || n.OutRequestNo == "" || n.RefundID == "" {
 		return gateway.Notification{}, malformed("refund without out_trade_no, out_refund_no or refund_id")
 	}
 	if n.RefundAmount, err = parseFen("refund_fee", r["refund_fee"]); err != nil {
 		return gateway.Notification{}, malformed("req_info: %v", err)
+	}
+	if ev != gateway.EventRefund {
+		// CHANGE and REFUNDCLOSE carry no success_time (资金退款至用户帐号
+		// 的时间): no money reached the buyer.
+		return n, nil
 	}
 	at, err := time.ParseInLocation(time.DateTime, r["success_time"], c.cfg.Zone)
 	if err != nil {
@@ -139,6 +145,16 @@ func (c *V2Client) refundNotification(f map[string]string) (gateway.Notification
 	}
 	n.RefundedAt = at.UTC()
 	return n, nil
+}
+
+// v2RefundEvents maps a refund notification's refund_status to the event
+// an APIv3 refund notification of the same outcome is (v2RefundStates):
+// SUCCESS is REFUND.SUCCESS, CHANGE (退款异常) REFUND.ABNORMAL, REFUNDCLOSE
+// (退款关闭) REFUND.CLOSED; each is applied as the v3 one is.
+var v2RefundEvents = map[string]gateway.Event{
+	"SUCCESS":     gateway.EventRefund,
+	"CHANGE":      gateway.EventRefundAbnormal,
+	"REFUNDCLOSE": gateway.EventRefundClosed,
 }
 
 // reqInfoKey is the AES-256 key of req_info: the lowercase hex MD5 of the

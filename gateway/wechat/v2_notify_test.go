@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,79 @@ func TestV2NotificationsFromTheSandboxVerify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestV2RefundOutcomesMapAsV3s: the sandbox ends v2 refunds ABNORMAL and
+// CLOSED and posts their v2 refund notifications (refund_status CHANGE and
+// REFUNDCLOSE in req_info); the v2 client reads both, and refundquery's
+// refund_status_$n, as APIv3's REFUND.ABNORMAL and REFUND.CLOSED: ABNORMAL
+// (not FAILED, as v2's CHANGE was read before) and FAILED. An ABNORMAL
+// refund paid out later is SUCCESS, with its success_time.
+func TestV2RefundOutcomesMapAsV3s(t *testing.T) {
+	s := testkit.StartSandbox(t, func(c *sandbox.Config) { c.WeChatAPI = "v2" })
+	c := newV2(t, v2Config(t, s, ""))
+	ep := testkit.ServeEndpoint(t, s, gateway.WeChat, c)
+	ctx := context.Background()
+	for i, want := range []struct {
+		ends   gateway.RefundStatus
+		event  gateway.Event
+		status string
+	}{
+		{gateway.RefundAbnormal, gateway.EventRefundAbnormal, "CHANGE"},
+		{gateway.RefundFailed, gateway.EventRefundClosed, "REFUNDCLOSE"},
+	} {
+		out, no := "V2END-"+want.status, "V2END-R"+strconv.Itoa(i)
+		paidTrade(t, s, out, 3000, time.Now().Add(-time.Minute))
+		waitDelivered(t, s)
+		ep.Take()
+		s.SetFault(gateway.WeChat, out, sandbox.Fault{RefundEnds: want.ends})
+		sent := len(s.Deliveries())
+		if r, err := c.Refund(ctx, gateway.RefundRequest{OutTradeNo: out, OutRequestNo: no, Amount: 1200, Total: 3000}); err != nil || r.Status != gateway.RefundPending {
+			t.Fatalf("%s: refund %+v %v", want.status, r, err)
+		}
+		// The platform ends the refund just after its PROCESSING answer.
+		for deadline := time.Now().Add(10 * time.Second); len(s.Deliveries()) == sent; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no refund notification", want.status)
+			}
+		}
+		waitDelivered(t, s)
+		v, r, raw := ep.Take()
+		if len(v) != 1 || len(r) != 0 {
+			t.Fatalf("%s: verified %+v, rejected %v", want.status, v, r)
+		}
+		n := v[0]
+		if n.Event != want.event || n.PlatformState != want.status || n.OutRequestNo != no || n.OutTradeNo != out || n.RefundAmount != 1200 ||
+			n.RefundID == "" || !n.RefundedAt.IsZero() || !strings.Contains(string(n.Raw), "<refund_status><![CDATA["+want.status+"]]>") {
+			t.Fatalf("%s notification: %+v\n%s", want.status, n, n.Raw)
+		}
+		// The unmodified gopay opens the same req_info to the same status.
+		var env struct {
+			ReqInfo string `xml:"req_info"`
+		}
+		if err := xml.Unmarshal(raw[0], &env); err != nil {
+			t.Fatal(err)
+		}
+		sdk, err := gpwechat.DecryptRefundNotifyReqInfo(env.ReqInfo, testkit.SandboxKeys(t).WeChatV2APIKey)
+		if err != nil || sdk.RefundStatus != want.status || sdk.OutRefundNo != no || sdk.SuccessTime != "" {
+			t.Fatalf("%s through gopay: %+v %v", want.status, sdk, err)
+		}
+		q, err := c.QueryRefund(ctx, out, no)
+		if err != nil || q.Status != want.ends || q.PlatformState != want.status || q.Amount != 1200 || !q.RefundedAt.IsZero() {
+			t.Fatalf("%s refundquery: %+v %v", want.status, q, err)
+		}
+	}
+	// 异常退款 handled: the ABNORMAL refund is paid out, REFUND SUCCESS.
+	if err := s.SettleRefundAs(gateway.WeChat, "V2END-CHANGE", "V2END-R0", gateway.RefundSuccess, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, s)
+	if v, _, _ := ep.Take(); len(v) != 1 || v[0].Event != gateway.EventRefund || v[0].RefundedAt.IsZero() {
+		t.Fatalf("paid out after ABNORMAL: %+v", v)
+	}
+	if q, err := c.QueryRefund(ctx, "", "V2END-R0"); err != nil || q.Status != gateway.RefundSuccess || q.RefundedAt.IsZero() {
+		t.Fatalf("refundquery after the payout: %+v %v", q, err)
 	}
 }
 

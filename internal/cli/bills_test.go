@@ -23,19 +23,7 @@ import (
 func TestBillsFetchAndImport(t *testing.T) {
 	t.Parallel()
 	sb, _, cfg := billsWorkspace(t)
-	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
-	date := day.Format(time.DateOnly)
-	for _, o := range []struct {
-		ch  gateway.Channel
-		out string
-	}{{gateway.Alipay, "PDBILLA001"}, {gateway.WeChat, "PDBILLW001"}} {
-		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: o.ch, OutTradeNo: o.out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sb.Pay(o.ch, o.out, day.Add(12*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, date := paidYesterday(t, sb, "PDBILL")
 
 	code, out, errOut := runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "wechat", "--date", date, "--json")
 	var kept struct {
@@ -181,6 +169,24 @@ func TestBillsHeldToTheFirstBillsAccount(t *testing.T) {
 	}
 }
 
+// paidYesterday pays one trade of 12.00 on each platform at noon
+// yesterday (prefix + A001 on Alipay, W001 on WeChat Pay), so both have
+// bills for the day; it returns the day and its date.
+func paidYesterday(t *testing.T, sb *sandbox.Server, prefix string) (time.Time, string) {
+	t.Helper()
+	day, _ := gateway.Day(time.Now().In(gateway.Shanghai).AddDate(0, 0, -1), gateway.Shanghai)
+	for _, ch := range []gateway.Channel{gateway.Alipay, gateway.WeChat} {
+		out := prefix + strings.ToUpper(string(ch[:1])) + "001"
+		if _, err := sb.CreateTrade(sandbox.TradeSpec{Channel: ch, OutTradeNo: out, Amount: 1200, Subject: "bill", CreatedAt: day.Add(11 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Pay(ch, out, day.Add(12*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return day, day.Format(time.DateOnly)
+}
+
 // sandboxWorkspace is a workspace configured for a sandbox of its own, with
 // the client files it writes ([alipay] pid and [wechat] mchid among them),
 // for a viewer: the role that reconciles.
@@ -277,4 +283,132 @@ func keptBills(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(files)
+}
+
+// TestBillsKeepFundBills: `bills fetch --kind funds` downloads a day's fund
+// bill (WeChat Pay's 资金账单, Alipay's 账务明细) from the sandbox through the
+// real clients and keeps it, as `recon funds` would: `recon funds` then
+// finds the same bill kept. `bills import --kind funds` keeps a file. A
+// fund bill of another merchant or day, or with a movement twice, or a
+// trade bill given as a fund bill, is refused as `recon funds` refuses it:
+// exit 1 naming the file and line, the store's records as they were, one
+// audited refusal, no file kept.
+func TestBillsKeepFundBills(t *testing.T) {
+	t.Parallel()
+	sb, dir, cfg := billsWorkspace(t)
+	day, date := paidYesterday(t, sb, "PDFUND")
+	for _, ch := range []gateway.Channel{gateway.Alipay, gateway.WeChat} {
+		if err := sb.AddFundMovement(ch, sandbox.FundMovement{Time: day.Add(18 * time.Hour), Amount: -500, Kind: gateway.FundWithdrawal}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type keptBill struct {
+		ID         int64
+		Channel    string
+		Day        string
+		Kind       string
+		Source     string
+		Path       string
+		SHA256     string
+		Lines      int
+		Account    string
+		FileName   string              `json:"file_name"`
+		FundStated *gateway.FundTotals `json:"fund_stated"`
+	}
+	keep := func(args ...string) keptBill {
+		t.Helper()
+		code, out, errOut := runCLI(t, append(append([]string{"--config", cfg, "bills"}, args...), "--json")...)
+		var b keptBill
+		if err := json.Unmarshal([]byte(out), &b); code != 0 || err != nil {
+			t.Fatalf("bills %v: %d %v %q %q", args, code, err, out, errOut)
+		}
+		return b
+	}
+	// WeChat Pay: the payment in, its fee out, the withdrawal.
+	w := keep("fetch", "--channel", "wechat", "--kind", "funds", "--date", date)
+	if w.ID == 0 || w.Kind != "funds" || w.Source != "download" || w.Day != date || w.Lines != 3 || w.Account != "" || len(w.SHA256) != 64 ||
+		w.FundStated == nil || w.FundStated.Income != 1 || w.FundStated.Expense != 2 {
+		t.Fatalf("fetched wechat fund bill: %+v", w)
+	}
+	if data, err := os.ReadFile(w.Path); err != nil || !strings.HasPrefix(string(data), sandbox.WeChatBillBOM+"记账时间,") {
+		t.Fatalf("kept file %s: %v (%.40q)", w.Path, err, data)
+	}
+	if again := keep("fetch", "--channel", "wechat", "--kind", "funds", "--date", date); again.ID != w.ID {
+		t.Fatalf("the same fund bill again: %+v, first %+v", again, w)
+	}
+	code, out, errOut := runCLI(t, "--config", cfg, "recon", "funds", "--channel", "wechat", "--date", date, "--json")
+	var run struct {
+		Kind   string
+		BillID int64 `json:"bill_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); code != 0 || err != nil || run.Kind != "funds" || run.BillID != w.ID {
+		t.Fatalf("recon funds after bills fetch: %d %v %+v %q", code, err, run, errOut)
+	}
+	a := keep("fetch", "--channel", "alipay", "--kind", "funds", "--date", date)
+	if a.Kind != "funds" || a.Account != sb.AlipayPID()+"0156" || a.Lines != 3 || !strings.HasSuffix(a.FileName, ".zip") {
+		t.Fatalf("fetched alipay fund bill: %+v", a)
+	}
+	code, out, errOut = runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "alipay", "--kind", "funds", "--date", date)
+	if code != 0 || !strings.Contains(out, "fund bill ") || !strings.Contains(out, "stated 1 in 12.00, 2 out ") {
+		t.Fatalf("fetch alipay fund bill as text: %d %q %q", code, out, errOut)
+	}
+	f := keep("import", "--channel", "alipay", "--kind", "funds", "--date", "2026-11-22", testkit.Testdata("funds", "alipay_fund_20261122.csv"))
+	if f.Kind != "funds" || f.Source != "file" || f.Account != "20880001000000010156" || f.FileName != "alipay_fund_20261122.csv" || f.Lines != 14 {
+		t.Fatalf("imported alipay fund bill: %+v", f)
+	}
+
+	wechatFund := readTestdata(t, "funds", "wechat_fund_20261122.txt")
+	lines := strings.SplitAfter(wechatFund, "\n")
+	cases := []struct {
+		name, channel, date, text string
+		want                      []string
+	}{
+		{"alipay_fund_other.csv", "alipay", "2026-11-22",
+			strings.Replace(readTestdata(t, "funds", "alipay_fund_20261122.csv"), "[20880001000000010156]", "[20880009000000090156]", 1),
+			[]string{":2: ", "another merchant"}},
+		{"wechat_fund_of_the_22nd.txt", "wechat", "2026-11-23", wechatFund, []string{":2: ", "another day"}},
+		{"wechat_fund_twice.txt", "wechat", "2026-11-22", strings.Join(append(append(append([]string{}, lines[:3]...), lines[2]), lines[3:]...), ""),
+			[]string{":4: "}},
+		{"wechat_trade_as_funds.txt", "wechat", "2026-11-22", readTestdata(t, "funds", "wechat_trade_20261122.txt"), nil},
+	}
+	for _, c := range cases {
+		path := filepath.Join(t.TempDir(), c.name)
+		if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before, audits, files := dumpStore(t, filepath.Join(dir, "paydesk.db")), auditCount(t, dir), keptBills(t, dir)
+		code, out, errOut := runCLI(t, "--config", cfg, "bills", "import", "--channel", c.channel, "--kind", "funds", "--date", c.date, path)
+		if code != 1 {
+			t.Errorf("%s: exit %d (%q); want 1", c.name, code, out)
+		}
+		for _, s := range append([]string{c.name}, c.want...) {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, errOut, s)
+			}
+		}
+		if after := dumpStore(t, filepath.Join(dir, "paydesk.db")); after != before {
+			t.Errorf("%s: the store's records changed", c.name)
+		}
+		if n := auditCount(t, dir); n != audits+1 {
+			t.Errorf("%s: %d audit entries added, want the refusal alone", c.name, n-audits)
+		}
+		if got := keptBills(t, dir); got != files {
+			t.Errorf("%s: bill files kept: %s, before %s", c.name, got, files)
+		}
+	}
+	// Each kept or refused fund bill is audited as one, under the fund
+	// bill's name.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "paydesk.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ok, refused int
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE outcome = 'ok'), count(*) FILTER (WHERE outcome = 'error') FROM audit
+		WHERE action = 'reconcile' AND target LIKE '% fund bill %' AND detail LIKE 'fund bill %'`).Scan(&ok, &refused); err != nil || ok != 5 || refused != 4 {
+		t.Fatalf("fund bills audited: %d kept, %d refused (%v); want 5 and 4", ok, refused, err)
+	}
+	if code, _, errOut := runCLI(t, "--config", cfg, "bills", "fetch", "--channel", "wechat", "--kind", "fund"); code != 2 || !strings.Contains(errOut, `--kind "fund"`) {
+		t.Fatalf("--kind fund: %d %q", code, errOut)
+	}
 }

@@ -248,6 +248,23 @@ func (e *Env) Pay(t testing.TB, o Order, paidAt time.Time) *sandbox.Trade {
 	return tr
 }
 
+// WaitRefund polls the store until a refund has the status (as its
+// notification, delivered in the background, makes it so) and returns it.
+func (e *Env) WaitRefund(t testing.TB, outRequestNo string, want gateway.RefundStatus) store.Refund {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f, err := e.Store.GetRefund(context.Background(), outRequestNo)
+		if err == nil && f.Status == want {
+			return f
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refund %s is %s (%v), want %s", outRequestNo, f.Status, err, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // WaitDelivered waits until the sandbox has no notification in flight.
 func (e *Env) WaitDelivered(t testing.TB, within time.Duration) {
 	t.Helper()
