@@ -21,14 +21,15 @@ if [ ! -f "$OUT/bill.zip" ]; then bench/out/recongen -dir "$OUT" -n "$N"; fi
 (cd bench && [ -d node_modules/@duckdb/node-api ] || npm install --no-audit --no-fund --silent)
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: apt-get install sqlite3"; exit 1; }
 
-measure() { # name, command...: prints "name seconds maxrss_mb"
+measure() { # name, command...: prints "name seconds maxrss_mb cpu_seconds"
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
-  read -r secs kb < "$OUT/time.txt"
-  echo "$name $secs $((kb / 1024))"
+  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
+  read -r secs kb user sys < "$OUT/time.txt"
+  echo "$name $secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
 }
 best() { sort -k2 -n | head -1; }
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 : > "$OUT/results.txt"
 PG=${PG:-1}
 if [ "$PG" = 1 ]; then
@@ -45,6 +46,7 @@ if [ "$PG" = 1 ]; then
 fi
 for _ in $(seq "$R"); do
   cp "$OUT/template.db" "$OUT/paydesk.db"; rm -rf "$OUT/bills"
+  sync # the copy's writeback is not the run's
   measure paydesk bench/out/paydesk --config "$OUT/paydesk.toml" recon run --channel alipay --date 2026-11-22 --bill "$OUT/bill.zip" --json >> "$OUT/results.txt"
   measure duckdb node bench/duckdb-recon.mjs "$OUT" >> "$OUT/results.txt"
   measure sqlite3 sh -c "cd $OUT && sqlite3 < ../../sqlite3-recon.sql" >> "$OUT/results.txt"
@@ -55,7 +57,7 @@ for _ in $(seq "$R"); do
   fi
 done
 p=$(grep '^paydesk ' "$OUT/results.txt" | best); d=$(grep ^duckdb "$OUT/results.txt" | best); s=$(grep ^sqlite3 "$OUT/results.txt" | best)
-echo "N=$N  best of $R (seconds, peak RSS MB)"
+echo "N=$N  best of $R (wall seconds, peak RSS MB, CPU seconds user+sys); load before: $LOAD"
 echo "$p"; echo "$d"; echo "$s"
 awk -v p="$p" -v d="$d" -v s="$s" 'BEGIN { split(p,a," "); split(d,b," "); split(s,c," ");
   printf "paydesk/duckdb = %.2f   paydesk/sqlite3 = %.2f\n", a[2]/b[2], a[2]/c[2] }'

@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"time"
 )
@@ -66,6 +67,24 @@ func NewBillKeys() *BillKeys {
 	k := &BillKeys{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	k.resize(1 << 12)
 	return k
+}
+
+// Expect sizes the set for about rows keys at once, so that it does not
+// grow by doubling as they come: each doubling rehashed every key so far
+// (a tenth of a ten-million-row parse) and held the old table beside the
+// new one, twice as large.
+func (k *BillKeys) Expect(rows int) {
+	if size := 2 * rows; size > len(k.slots) {
+		k.resize(size)
+	}
+}
+
+// slotOf is where a first hash starts its probe: its place in a table of
+// any size (the high bits of hash × size), so the table is sized to its
+// keys and not to the next power of two.
+func (k *BillKeys) slotOf(first uint64) int {
+	hi, _ := bits.Mul64(first, uint64(len(k.slots)))
+	return int(hi)
 }
 
 // Add queues l's key (l must stay valid until the next Flush or until Add
@@ -155,10 +174,9 @@ func (k *BillKeys) queue(p pendingKey, key []byte) *KeyRepeat {
 func (k *BillKeys) Flush() *KeyRepeat {
 	batch := k.pending[:k.queued]
 	k.queued = 0
-	mask := uint64(len(k.slots) - 1)
 	var sink uint64
 	for i := range batch {
-		sink += k.slots[batch[i].first&mask].first
+		sink += k.slots[k.slotOf(batch[i].first)].first
 	}
 	k.sink = sink
 	for i := range batch {
@@ -174,8 +192,7 @@ func (k *BillKeys) Flush() *KeyRepeat {
 }
 
 func (k *BillKeys) insert(s keySlot) (first int, ok bool) {
-	mask := uint64(len(k.slots) - 1)
-	for i := s.first & mask; ; i = (i + 1) & mask {
+	for i := k.slotOf(s.first); ; i = k.next(i) {
 		switch at := &k.slots[i]; at.first {
 		case 0:
 			*at = s
@@ -192,18 +209,25 @@ func (k *BillKeys) insert(s keySlot) (first int, ok bool) {
 	}
 }
 
-// resize rehashes the table into size slots (a power of two).
+// next is the slot after i, wrapping around.
+func (k *BillKeys) next(i int) int {
+	if i++; i == len(k.slots) {
+		return 0
+	}
+	return i
+}
+
+// resize rehashes the table into size slots.
 func (k *BillKeys) resize(size int) {
 	old := k.slots
 	k.slots = make([]keySlot, size)
-	mask := uint64(size - 1)
 	for _, s := range old {
 		if s.first == 0 {
 			continue
 		}
-		i := s.first & mask
+		i := k.slotOf(s.first)
 		for k.slots[i].first != 0 {
-			i = (i + 1) & mask
+			i = k.next(i)
 		}
 		k.slots[i] = s
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -116,17 +117,23 @@ func billAccount(r any) string {
 // by their hash, so the same bill fetched twice is one file. The returned
 // bill's ID is 0 until a run or FetchBill stores its row (or the row of an
 // identical bill stored before).
-func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (store.Bill, error) {
+//
+// The file reaches the disk in the background (durable waits for it): on
+// a busy disk that takes seconds for a large bill, while the run can
+// already read it from memory. What is saved with the bill (a run, its
+// record) is saved only once durable returns nil, so a crash never leaves
+// a record of a bill that is not on disk.
+func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (_ store.Bill, durable func() error, _ error) {
 	dir, err := s.billsDir(ch)
 	if err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
 	tmp, err := os.CreateTemp(dir, ".incoming-*")
 	if err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
 	defer os.Remove(tmp.Name()) // after the rename this removes nothing
 	h := sha256.New()
@@ -137,63 +144,71 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 		p, ok := s.platforms[ch]
 		if !ok {
 			tmp.Close()
-			return store.Bill{}, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
+			return store.Bill{}, nil, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
 		}
 		download, what := p.DownloadBill, "bill"
 		if kind == store.BillFunds {
 			fd, ok := p.(gateway.FundBillDownloader)
 			if !ok {
 				tmp.Close()
-				return store.Bill{}, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
+				return store.Bill{}, nil, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
 			}
 			download, what = fd.DownloadFundBill, "fund bill"
 		}
 		f, err := download(ctx, day, w)
 		if err != nil {
 			tmp.Close()
-			return store.Bill{}, fmt.Errorf("download the %s %s of %s: %w", ch, what, b.Day, err)
+			return store.Bill{}, nil, fmt.Errorf("download the %s %s of %s: %w", ch, what, b.Day, err)
 		}
 		b.Source, b.FileName = "download", f.Name
 	} else {
 		src, err := os.Open(path)
 		if err != nil {
 			tmp.Close()
-			return store.Bill{}, err
+			return store.Bill{}, nil, err
 		}
 		_, err = io.Copy(w, src)
 		src.Close()
 		if err != nil {
 			tmp.Close()
-			return store.Bill{}, fmt.Errorf("read %s: %w", path, err)
+			return store.Bill{}, nil, fmt.Errorf("read %s: %w", path, err)
 		}
 		b.Source, b.FileName = "file", filepath.Base(path)
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
-		return store.Bill{}, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
 	if err := tmp.Close(); err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
 	b.SHA256, b.Size = hex.EncodeToString(h.Sum(nil)), counter.n
 	if b.Size == 0 {
-		return store.Bill{}, fmt.Errorf("%s: the bill is empty", b.FileName)
+		return store.Bill{}, nil, fmt.Errorf("%s: the bill is empty", b.FileName)
 	}
 	b.Path = filepath.Join(dir, fmt.Sprintf("%s-%s%s", b.Day, b.SHA256[:16], billExt(b.FileName)))
 	if err := os.Rename(tmp.Name(), b.Path); err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, err
 	}
+	synced := make(chan error, 1)
+	go func() { synced <- syncFile(b.Path) }()
+	durable = sync.OnceValue(func() error { return <-synced })
 	progress(ReconProgress{Stage: StageDownload, Done: b.Size, Total: b.Size, Message: fmt.Sprintf("%s (%s)", b.FileName, humanBytes(b.Size))})
 	if known, ok, err := s.store.FindBill(ctx, ch, b.Day, b.SHA256); err != nil {
-		return store.Bill{}, err
+		return store.Bill{}, nil, errors.Join(err, durable())
 	} else if ok {
-		return known, nil
+		return known, durable, nil
 	}
-	return b, nil
+	return b, durable, nil
+}
+
+// syncFile makes a written file durable.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // discardBill removes the file acquireBill put into the workspace for a
@@ -305,8 +320,11 @@ func (s *Service) keepBill(ctx context.Context, ch gateway.Channel, day time.Tim
 
 func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string) (_ store.Bill, err error) {
 	day, _ = gateway.Day(day, s.zone)
-	b, err := s.acquireBill(ctx, ch, day, kind, path, func(ReconProgress) {})
+	b, durable, err := s.acquireBill(ctx, ch, day, kind, path, func(ReconProgress) {})
 	if err != nil {
+		return store.Bill{}, err
+	}
+	if err := durable(); err != nil {
 		return store.Bill{}, err
 	}
 	if b.ID != 0 {

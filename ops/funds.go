@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -50,7 +51,10 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the fund bill"})
-	bill, err := s.acquireBill(ctx, ch, day, store.BillFunds, billPath, progress)
+	bill, durable, err := s.acquireBill(ctx, ch, day, store.BillFunds, billPath, progress)
+	if err == nil {
+		err = durable()
+	}
 	if err != nil {
 		return store.Run{}, trade, err
 	}
@@ -99,7 +103,15 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err != nil {
 		return store.Run{}, trade, err
 	}
-	fin := recon.FundInput{Channel: ch, Day: in.Day, Zone: s.zone, FeeRate: s.feeRates[ch], EachOrder: in.EachOrder, Refunds: in.Refunds,
+	// The fund matcher keeps the numbers of the orders it streams, which
+	// are the scan's only until its callback returns: it gets copies.
+	eachOrder := func(fn func(recon.Order) error) error {
+		return in.EachOrder(func(o recon.Order) error {
+			o.OutTradeNo, o.TradeNo = strings.Clone(o.OutTradeNo), strings.Clone(o.TradeNo)
+			return fn(o)
+		})
+	}
+	fin := recon.FundInput{Channel: ch, Day: in.Day, Zone: s.zone, FeeRate: s.feeRates[ch], EachOrder: eachOrder, Refunds: in.Refunds,
 		LookupOrder: in.LookupOrder, LookupRefund: in.LookupRefund, Bookings: trade.Lines,
 		LookupTrade: func(no string) (recon.Order, bool) {
 			o, err := s.store.GetOrderByTrade(ctx, ch, no)
@@ -194,7 +206,7 @@ func (s *Service) expectTradeBill(b store.Bill, m *recon.FundMatcher, progress f
 // parseFunds streams a fund bill's movements in chunks; its error (a bad
 // row, or the bill disagreeing with its own totals) fails the run.
 func parseFunds(ctx context.Context, fr gateway.FundReader, chunks chan<- []gateway.FundLine, progress func(ReconProgress)) error {
-	n, err := streamChunks(ctx, fr.Next, chunks, fundChunk, func(int) {})
+	n, err := streamChunks(ctx, fr.Next, chunks, nil, fundChunk, func(int) {})
 	if err != nil {
 		return err
 	}

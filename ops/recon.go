@@ -43,6 +43,11 @@ type ReconProgress struct {
 	Message string
 }
 
+// spoolMemory is how many bytes of parsed lines wait in memory for the
+// day's orders to be indexed (a million-line bill's lines fit); more wait
+// in a spill file.
+const spoolMemory = 128 << 20
+
 // chunkLines is how many parsed lines travel together from the parser to
 // the matcher: big enough for the matcher's batched look-ups, small enough
 // that a buffered handful is a few MB.
@@ -90,11 +95,53 @@ func countsSummaryOf(c map[string]store.CategoryTotal, cats []recon.Category) st
 func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (_ store.Run, err error) {
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
-	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
-	bill, err := s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress)
+	format, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
 	if err != nil {
 		return store.Run{}, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The day's orders load (and their index is built) while the bill is
+	// kept and parsed: the two are independent, keeping the bill waits on
+	// the disk, and each is about half the run on a million lines. Lines
+	// parsed before the orders are indexed wait in a spool.
+	spool := recon.NewLineSpool(func() (recon.SpillFile, error) { return s.spillFile(ch) }, spoolMemory)
+	loading := make(chan loadedMatcher, 1)
+	go func() {
+		var lm loadedMatcher
+		refundsOfDay := s.store.RefundsBetween
+		if format.RefundDating == gateway.RefundsDatedAtRequest {
+			refundsOfDay = s.store.RefundsRequestedBetween
+		}
+		if lm.in, lm.orders, lm.err = s.reconInput(ctx, ch, day, format.RefundDating, refundsOfDay, progress); lm.err == nil {
+			lm.in.Spool = spool
+			lm.m, lm.err = recon.NewMatcher(lm.in)
+		}
+		loading <- lm
+	}()
+	// On an early return the load is stopped and waited for, so it never
+	// reads the store or reports after RunRecon returns, and whatever was
+	// spilled is removed.
+	var loaded *loadedMatcher
+	defer func() {
+		if loaded == nil {
+			cancel()
+			lm := <-loading
+			loaded = &lm
+		}
+		if loaded.m != nil {
+			loaded.m.Release()
+		}
+		spool.Close()
+	}()
+
+	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
+	bill, durable, err := s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress)
+	if err != nil {
+		return store.Run{}, err
+	}
+	defer durable() // the background sync ends before RunRecon returns
 	defer func() {
 		if err != nil {
 			s.discardBill(ctx, bill)
@@ -105,22 +152,20 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, err
 	}
 	defer f.Close()
-	br, format, err := s.openBillOf(ctx, ch, day, bill, f)
+	br, _, err := s.openBillOf(ctx, ch, day, bill, f)
 	if err != nil {
 		return store.Run{}, err
 	}
 
-	// The bill is parsed while the day's orders load: the two are
-	// independent and each is about half the run on a million lines. A
-	// bill that proves itself wrong (a repeated row, another merchant or
+	// A bill that proves itself wrong (a repeated row, another merchant or
 	// day, past a cap) stops the load at once: its error is the run's.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	chunks := make(chan []gateway.BillLine, 8)
+	// Matched chunks go back to the parser to be filled again.
+	spent := make(chan []gateway.BillLine, 10)
 	parsed := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		err := s.parseInto(ctx, br, chunks, progress)
+		err := s.parseInto(ctx, br, chunks, spent, progress)
 		parsed <- err // buffered: never blocks, and is there before the load sees cancel
 		if err != nil {
 			cancel()
@@ -146,35 +191,52 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}()
 
-	refundsOfDay := s.store.RefundsBetween
-	if format.RefundDating == gateway.RefundsDatedAtRequest {
-		refundsOfDay = s.store.RefundsRequestedBetween
-	}
-	in, orders, err := s.reconInput(ctx, ch, day, format.RefundDating, refundsOfDay, progress)
-	if err != nil {
-		return store.Run{}, billFirst(err)
-	}
-	m, err := recon.NewMatcher(in)
-	if err != nil {
-		return store.Run{}, billFirst(err)
-	}
-	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
+	// Lines go to the spool until the matcher is ready, which then takes
+	// them, and to the matcher from then on.
+	var m *recon.Matcher
+	var orders *int
 	lines := 0
-	var cats []recon.Category
-	for chunk := range chunks {
-		if cap(cats) < len(chunk) {
-			cats = make([]recon.Category, len(chunk))
+	for parsing, waiting := chunks, loading; parsing != nil || m == nil; {
+		select {
+		case lm := <-waiting:
+			loaded, waiting = &lm, nil
+			if lm.err != nil {
+				return store.Run{}, billFirst(lm.err)
+			}
+			m, orders = lm.m, lm.orders
+			progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Total: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
+			if err := m.TakeLines(spool); err != nil {
+				return store.Run{}, err
+			}
+		case chunk, ok := <-parsing:
+			if !ok {
+				parsing = nil
+				continue
+			}
+			if m == nil {
+				err = spool.Add(chunk)
+			} else {
+				err = m.Lines(chunk, nil)
+			}
+			if err != nil {
+				return store.Run{}, err
+			}
+			lines += len(chunk)
+			select {
+			case spent <- chunk:
+			default:
+			}
+			progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 		}
-		if err := m.Lines(chunk, cats[:len(chunk)]); err != nil {
-			return store.Run{}, err
-		}
-		lines += len(chunk)
-		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 	}
 	if err := <-parsed; err != nil {
 		return store.Run{}, err
 	}
-	res := m.Finish()
+	res, err := m.Close()
+	if err != nil {
+		return store.Run{}, err
+	}
+	in := loaded.in
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	bill.Stated, bill.Computed, bill.Lines, bill.Account = br.Stated(), br.Computed(), lines, billAccount(br)
@@ -193,6 +255,9 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
 	}
+	if err := durable(); err != nil {
+		return store.Run{}, fmt.Errorf("keep the bill: %w", err)
+	}
 	run, err = s.store.SaveRunSettling(context.WithoutCancel(ctx), bill, run, storeFindings(res.Findings, 0), storeFindings(res.Settled, 0))
 	if err != nil {
 		return store.Run{}, err
@@ -203,8 +268,9 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 
 // parseInto streams a bill's lines in chunks; its error (a bad line, or the
 // bill disagreeing with its own totals) fails the run.
-func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, progress func(ReconProgress)) error {
-	n, err := streamChunks(ctx, br.Next, chunks, chunkLines, func(n int) {
+func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, spent <-chan []gateway.BillLine,
+	progress func(ReconProgress)) error {
+	n, err := streamChunks(ctx, br.Next, chunks, spent, chunkLines, func(n int) {
 		if n%(64*chunkLines) == 0 {
 			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
 		}
@@ -217,17 +283,26 @@ func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks c
 }
 
 // streamChunks reads items with next until io.EOF and sends them in chunks
-// of size; sent is told the count after each chunk. It returns how many
+// of size, filling again the chunks the reader hands back on spent (which
+// may be nil); sent is told the count after each chunk. It returns how many
 // were read, or next's error, or ctx's when the reader stopped listening.
-func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, size int, sent func(n int)) (int, error) {
-	chunk := make([]T, 0, size)
+func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, spent <-chan []T, size int, sent func(n int)) (int, error) {
+	fresh := func() []T {
+		select {
+		case c := <-spent:
+			return c[:0]
+		default:
+			return make([]T, 0, size)
+		}
+	}
+	chunk := fresh()
 	n := 0
 	send := func() error {
 		select {
 		case chunks <- chunk:
 			n += len(chunk)
 			sent(n)
-			chunk = make([]T, 0, size)
+			chunk = fresh()
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -316,6 +391,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 	count := new(int)
 	in := recon.Input{
 		Channel: ch, Day: start, Zone: s.zone, Suspense: carried, SuspenseDays: s.suspenseDays, FeeRate: s.feeRates[ch], RefundDating: dating,
+		Spill:   func() (recon.SpillFile, error) { return s.spillFile(ch) },
 		Refunds: make([]recon.Refund, 0, len(refunds)),
 		EachOrder: func(fn func(recon.Order) error) error {
 			seen := map[string]bool{}
@@ -326,7 +402,7 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 					progress(ReconProgress{Stage: StageLoad, Done: int64(*count)})
 				}
 				if len(r.ExtraTrades) > 0 {
-					seen[o.OutTradeNo] = true
+					seen[strings.Clone(o.OutTradeNo)] = true // o is the scan's until fn returns
 				}
 				return fn(r)
 			})
@@ -377,6 +453,40 @@ func (s *Service) reconInput(ctx context.Context, ch gateway.Channel, day time.T
 		in.Refunds = append(in.Refunds, toReconRefund(f))
 	}
 	return in, count, nil
+}
+
+// spillFile is a temporary file for a day too large to match in memory,
+// beside the kept bills (the store's disk, not a RAM-backed /tmp), removed
+// when the matcher closes it.
+func (s *Service) spillFile(ch gateway.Channel) (recon.SpillFile, error) {
+	dir, err := s.billsDir(ch)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".recon-spill-*")
+	if err != nil {
+		return nil, err
+	}
+	return removeOnClose{f}, nil
+}
+
+// removeOnClose is a file removed when closed.
+type removeOnClose struct{ *os.File }
+
+func (f removeOnClose) Close() error {
+	return errors.Join(f.File.Close(), os.Remove(f.Name()))
+}
+
+// loadedMatcher is the day's orders loaded into a matcher, with the input
+// it was made of.
+type loadedMatcher struct {
+	m      *recon.Matcher
+	in     recon.Input
+	orders *int
+	err    error
 }
 
 func paidOrder(o store.Order) store.PaidOrder {

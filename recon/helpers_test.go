@@ -1,6 +1,8 @@
 package recon_test
 
 import (
+	"io"
+	"reflect"
 	"testing"
 	"time"
 
@@ -100,7 +102,10 @@ func (s *store) input(ch gateway.Channel, d time.Time, orders []recon.Order, ref
 	}
 }
 
-// run feeds lines one by one and returns the per-line categories too.
+// run feeds lines one by one and returns the per-line categories too. It
+// also runs the same day spilled in parts of one order (every test that
+// runs a day checks that a day matched in parts is judged exactly as in
+// memory) and fails if the two results differ in anything.
 func run(t testing.TB, in recon.Input, lines []gateway.BillLine) ([]recon.Category, recon.Result) {
 	t.Helper()
 	m, err := recon.NewMatcher(in)
@@ -115,7 +120,98 @@ func run(t testing.TB, in recon.Input, lines []gateway.BillLine) ([]recon.Catego
 		}
 		cats[i] = c
 	}
-	return cats, m.Finish()
+	res := m.Finish()
+	if in.Spill == nil {
+		spilled := runSpilled(t, in, lines, 1, 0)
+		sameResult(t, "in memory", res, "spilled in parts of one order", spilled)
+		spooled := runSpilled(t, in, lines, 1<<30, 1<<30)
+		sameResult(t, "in memory", res, "in memory after a spool", spooled)
+		both := runSpilled(t, in, lines, 1, 1)
+		sameResult(t, "in memory", res, "spilled in parts after a spilled spool", both)
+	}
+	return cats, res
+}
+
+// runSpilled matches a day through in-memory spill files, at most
+// memoryOrders orders indexed at once. With spool > 0 the first half of
+// the lines goes through a LineSpool holding up to spool bytes in memory,
+// the rest to Line.
+func runSpilled(t testing.TB, in recon.Input, lines []gateway.BillLine, memoryOrders, spool int) recon.Result {
+	t.Helper()
+	var files []*memSpill
+	in.Spill = func() (recon.SpillFile, error) {
+		f := &memSpill{}
+		files = append(files, f)
+		return f, nil
+	}
+	in.MemoryOrders = memoryOrders
+	early := 0
+	if spool > 0 {
+		in.Spool = recon.NewLineSpool(in.Spill, spool)
+		early = len(lines) / 2
+		if err := in.Spool.Add(lines[:early]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := recon.NewMatcher(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Spool != nil {
+		if err := m.TakeLines(in.Spool); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := early; i < len(lines); i++ {
+		if _, err := m.Line(&lines[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !f.closed {
+			t.Fatal("a spill file was left open")
+		}
+	}
+	return res
+}
+
+// sameResult fails unless two results are equal in every field.
+func sameResult(t testing.TB, aName string, a recon.Result, bName string, b recon.Result) {
+	t.Helper()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("%s and %s differ:\n%s: %+v\n%s: %+v", aName, bName, aName, a, bName, b)
+	}
+}
+
+// memSpill is a spill file in memory.
+type memSpill struct {
+	b      []byte
+	closed bool
+}
+
+func (f *memSpill) Write(p []byte) (int, error) {
+	f.b = append(f.b, p...)
+	return len(p), nil
+}
+
+func (f *memSpill) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(f.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *memSpill) Close() error {
+	f.closed = true
+	return nil
 }
 
 // only returns the single finding of category c, failing otherwise.

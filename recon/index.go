@@ -101,7 +101,17 @@ func recordSize(keyLen, tradeLen int) int { return (recHeader + keyLen + tradeLe
 
 // add appends a record; seal indexes them all.
 func (x *orderIndex) add(r *orderRecord) {
-	size := recordSize(len(r.key), len(r.tradeNo))
+	encodeRecord(x.alloc(recordSize(len(r.key), len(r.tradeNo))), r)
+}
+
+// addRecord appends a record in its stored form (read back from a spill).
+func (x *orderIndex) addRecord(rec []byte) {
+	copy(x.alloc(len(rec)), rec)
+}
+
+// alloc returns room for a record of size bytes at the end of the last
+// chunk.
+func (x *orderIndex) alloc(size int) []byte {
 	last := len(x.chunks) - 1
 	if last < 0 || len(x.chunks[last])+size > chunkSize {
 		x.chunks = append(x.chunks, make([]byte, 0, chunkSize))
@@ -109,8 +119,13 @@ func (x *orderIndex) add(r *orderRecord) {
 	}
 	c := x.chunks[last]
 	start := len(c)
-	c = c[:start+size]
-	b := c[start:]
+	x.chunks[last] = c[:start+size]
+	x.n++
+	return c[start : start+size]
+}
+
+// encodeRecord writes r into b, recordSize bytes long.
+func encodeRecord(b []byte, r *orderRecord) {
 	binary.LittleEndian.PutUint64(b[0:], uint64(r.amount))
 	binary.LittleEndian.PutUint64(b[recTime:], uint64(r.at))
 	binary.LittleEndian.PutUint32(b[recOrdinal:], r.ordinal)
@@ -121,9 +136,15 @@ func (x *orderIndex) add(r *orderRecord) {
 	binary.LittleEndian.PutUint16(b[recTLen:], uint16(len(r.tradeNo)))
 	n := copy(b[recHeader:], r.key)
 	copy(b[recHeader+n:], r.tradeNo)
-	x.chunks[last] = c
-	x.n++
 }
+
+// recordSizeAt is the size of the record rec starts with.
+func recordSizeAt(rec []byte) int {
+	return recordSize(int(binary.LittleEndian.Uint16(rec[recKeyLen:])), int(binary.LittleEndian.Uint16(rec[recTLen:])))
+}
+
+// size is the size of the record at off.
+func (x *orderIndex) size(off int) int { return recordSizeAt(x.rec(off)) }
 
 // seal builds the slots over every record added and returns the offset of
 // a record whose key an earlier one already has, or -1. Records are read
@@ -268,8 +289,7 @@ func (x *orderIndex) each(f func(off int)) {
 	for ci, c := range x.chunks {
 		for pos := 0; pos < len(c); {
 			f(ci<<chunkBits | pos)
-			r := c[pos:]
-			pos += recordSize(int(binary.LittleEndian.Uint16(r[recKeyLen:])), int(binary.LittleEndian.Uint16(r[recTLen:])))
+			pos += recordSizeAt(c[pos:])
 		}
 	}
 }

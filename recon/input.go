@@ -149,7 +149,8 @@ type Input struct {
 	// EachOrder, when set instead of Orders, streams the same orders: it
 	// calls fn once per order and returns fn's error or its own (the shape
 	// of store.EachPaidOrder). A million-order day then never exists as a
-	// slice of Orders.
+	// slice of Orders. An Order's strings are fn's only until it returns:
+	// the matcher copies what it keeps.
 	EachOrder func(fn func(Order) error) error
 	// Refunds are the local refunds of this channel that the bill of Day
 	// is expected to list: those that succeeded on Day (RefundedAt), or,
@@ -183,6 +184,19 @@ type Input struct {
 	// a line whose fee is more than a fen off the rate's is FEE_MISMATCH
 	// (see the package doc) and Result.ExpectedFees sums the rate's fees.
 	FeeRate gateway.FeeRate
+
+	// Spill, when set, makes a new empty temporary file each time it is
+	// called; a day of MemoryOrders orders or more is then matched in parts
+	// through such files instead of in memory (see spill.go), and the run
+	// must be finished with Close. nil matches every day in memory.
+	Spill func() (SpillFile, error)
+	// MemoryOrders is how many orders are indexed at once when Spill is set
+	// (0 means DefaultMemoryOrders).
+	MemoryOrders int
+	// Spool, when set, holds the bill's lines read while NewMatcher indexes
+	// the orders; the caller gives it to TakeLines once NewMatcher returns,
+	// before any further Lines. NewMatcher does not read it.
+	Spool *LineSpool
 }
 
 // ErrInput is wrapped by every error about an Input.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -54,6 +55,13 @@ type Matcher struct {
 	carry        []Finding
 	settled      []Finding
 	notices      []Finding
+
+	// spill is set once the day outgrew memory (spill.go); seed places
+	// order numbers in its buckets.
+	spill   *spillState
+	seed    maphash.Seed
+	lineBuf []byte
+	recBuf  []byte
 
 	finished bool
 	result   Result
@@ -134,7 +142,10 @@ func NewMatcher(in Input) (*Matcher, error) {
 		return nil, err
 	}
 	m := &Matcher{in: in, start: d.start, end: d.end, zone: d.zone,
-		window: d.window, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero()}
+		window: d.window, suspenseDays: in.SuspenseDays, feeCheck: !in.FeeRate.IsZero(), seed: maphash.MakeSeed()}
+	if in.Spool != nil {
+		m.seed = in.Spool.seed // its payment lines are in the same buckets as the orders
+	}
 	switch {
 	case m.suspenseDays == 0:
 		m.suspenseDays = DefaultSuspenseDays
@@ -143,6 +154,7 @@ func NewMatcher(in Input) (*Matcher, error) {
 	}
 
 	if err := m.indexOrders(); err != nil {
+		m.Release()
 		return nil, err
 	}
 	m.refundIdx = make(map[string]int32, len(in.Refunds))
@@ -204,9 +216,17 @@ var ErrFinished = errors.New("recon: matcher already finished")
 // must come in file order (the first of two payments for one order is
 // judged as its payment, the second as the duplicate). The matcher does
 // not keep line; the parser may reuse it.
+//
+// A matcher that spilled (Input.Spill) judges payment lines at Close: their
+// category here is empty.
 func (m *Matcher) Line(line *gateway.BillLine) (Category, error) {
 	if line == nil {
 		return "", fmt.Errorf("recon: nil bill line")
+	}
+	if m.spill != nil {
+		var cats [1]Category
+		err := m.Lines([]gateway.BillLine{*line}, cats[:])
+		return cats[0], err
 	}
 	return m.line(line, 0, false)
 }
@@ -220,11 +240,48 @@ const linesBatch = 128
 // as Line does, one line after the other, but first looks up the whole
 // batch so that the memory reads of many lines overlap: with a million
 // orders it matches lines about twice as fast as calling Line per line. On
-// an error, the lines before the failing one have been matched.
+// an error, the lines before the failing one have been matched. A matcher
+// that spilled (Input.Spill) judges refund lines now and payment lines at
+// Close: their categories are left empty.
 func (m *Matcher) Lines(lines []gateway.BillLine, cats []Category) error {
 	if cats != nil && len(cats) < len(lines) {
 		return fmt.Errorf("recon: %d categories for %d lines", len(cats), len(lines))
 	}
+	if m.spill != nil {
+		return m.routeLines(lines, cats)
+	}
+	return m.lines(lines, cats)
+}
+
+// routeLines matches the refund lines of a spilled day and writes its
+// payment lines to the spill, to be judged and counted with their group.
+func (m *Matcher) routeLines(lines []gateway.BillLine, cats []Category) error {
+	for i := range lines {
+		l := &lines[i]
+		var c Category
+		var err error
+		switch {
+		case m.finished:
+			return ErrFinished
+		case l.Kind != gateway.LinePayment:
+			c, err = m.line(l, 0, false)
+		case l.Amount < 0:
+			_, err = m.line(l, 0, false) // its error
+		default:
+			err = m.spillLine(l)
+		}
+		if err != nil {
+			return err
+		}
+		if cats != nil {
+			cats[i] = c
+		}
+	}
+	return nil
+}
+
+// lines matches lines against the index in memory.
+func (m *Matcher) lines(lines []gateway.BillLine, cats []Category) error {
 	var hashes, slots [linesBatch]uint64
 	for len(lines) > 0 {
 		n := min(len(lines), linesBatch)
@@ -350,14 +407,20 @@ func (m *Matcher) feeWrong(b *booked) (want gateway.Money, wrong bool) {
 
 // Finish closes the run: it reports the local bookings of the day that no
 // line paired, settles or ages the suspense, and returns the result. Calling
-// it again returns the same result.
+// it again returns the same result. A matcher given Input.Spill is finished
+// with Close instead (Finish panics once it has spilled).
 func (m *Matcher) Finish() Result {
 	if m.finished {
 		return m.result
 	}
+	if m.spill != nil && !m.spill.done {
+		panic("recon: a matcher that spilled is finished with Close")
+	}
 	m.finished = true
 	// Bill-side suspense first: a local booking it settles is not missing.
-	m.settleBillSide()
+	// A spilled day settled the payments held for its orders group by
+	// group (matchSpilled), and its index is empty now.
+	m.settleBillSide(func(s *suspenseItem) bool { return m.spill == nil || s.f.Kind != gateway.LinePayment })
 	m.unpairedOrders()
 	m.unpairedRefunds()
 	m.ageSuspense()
@@ -383,6 +446,36 @@ func (m *Matcher) Finish() Result {
 		Notices:      m.notices,
 	}
 	return m.result
+}
+
+// Close finishes the run as Finish does, first matching a spilled day's
+// parts (which can fail reading the spill back), and closes the spill.
+func (m *Matcher) Close() (Result, error) {
+	if m.finished {
+		return m.result, nil
+	}
+	if sp := m.spill; sp != nil {
+		err := m.matchSpilled()
+		if cerr := sp.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	return m.Finish(), nil
+}
+
+// Release closes the spill files of a matcher that will not be finished
+// (its run failed); Close does it for one that is. It does nothing for a
+// matcher that never spilled.
+func (m *Matcher) Release() {
+	if m.spill != nil {
+		m.spill.close()
+	}
+	if s := m.in.Spool; s != nil && !s.taken {
+		s.store.close()
+	}
 }
 
 // Match runs a whole bill held in memory (tests, small bills); a bill read
@@ -452,8 +545,17 @@ func (m *Matcher) indexOrders() error {
 			}
 		}
 		r.day = int8(m.dayOf(orDate(o.PaidAt, o)))
-		m.orders.add(&r)
 		ordinal++
+		if m.spill != nil {
+			m.recBuf = slices.Grow(m.recBuf[:0], recordSize(len(r.key), len(r.tradeNo)))
+			rec := m.recBuf[:recordSize(len(r.key), len(r.tradeNo))]
+			encodeRecord(rec, &r)
+			return m.spillRecord(rec)
+		}
+		m.orders.add(&r)
+		if m.in.Spill != nil && m.orders.n >= m.memoryOrders() {
+			return m.startSpill()
+		}
 		return nil
 	}
 	switch {
@@ -472,6 +574,10 @@ func (m *Matcher) indexOrders() error {
 	}
 	// The slice is not needed any more; the caller may drop it.
 	m.in.Orders = nil
+	if m.spill != nil {
+		m.orders.seal() // empty: the groups are indexed at Close
+		return nil
+	}
 	if dup := m.orders.seal(); dup >= 0 {
 		return inputErr("order %s appears twice", m.orders.key(dup))
 	}

@@ -89,13 +89,14 @@ func (m *Matcher) settleLocalHold(kind gateway.LineKind, a, b string, cat Catego
 
 // settleBillSide settles the bill-side suspense items (a line of an
 // earlier day whose local record was dated later) whose local record is
-// now dated on or before this day. The pair is judged as a line of this
-// run would be; the local record, if it is one of this day's, is paired
-// and so not reported missing.
-func (m *Matcher) settleBillSide() {
+// now dated on or before this day, of those which (a part of a spilled
+// day) selects. The pair is judged as a line of this run would be; the
+// local record, if it is one of this day's, is paired and so not reported
+// missing.
+func (m *Matcher) settleBillSide(which func(*suspenseItem) bool) {
 	for i := range m.suspense {
 		s := &m.suspense[i]
-		if s.f.Side != SidePlatform {
+		if s.f.Side != SidePlatform || s.settled || !which(s) {
 			continue
 		}
 		f := &s.f

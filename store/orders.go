@@ -118,6 +118,7 @@ var importRow = "(" + strings.TrimSuffix(strings.Repeat("?,", importColumns), ",
 // OrderImporter inserts orders inside one import transaction.
 type OrderImporter struct {
 	engine  Engine
+	raw     *rawImport // SQLite (import_sqlite.go)
 	tx      *Tx
 	full    *Stmt // importBatch rows
 	now     int64
@@ -137,16 +138,27 @@ func (im *OrderImporter) Insert(ctx context.Context, o Order) error {
 		o.Currency = "CNY"
 	}
 	im.pending = append(im.pending, o)
-	if len(im.pending) == importBatch {
+	if len(im.pending) == im.batch() {
 		return im.Flush(ctx)
 	}
 	return nil
+}
+
+// batch is how many orders go in one INSERT.
+func (im *OrderImporter) batch() int {
+	if im.raw != nil {
+		return rawImportBatch
+	}
+	return importBatch
 }
 
 // Flush writes the buffered orders.
 func (im *OrderImporter) Flush(ctx context.Context) error {
 	if len(im.pending) == 0 {
 		return nil
+	}
+	if im.raw != nil {
+		return im.raw.hand(im)
 	}
 	im.args = im.args[:0]
 	for _, o := range im.pending {
@@ -172,12 +184,17 @@ func (im *OrderImporter) Flush(ctx context.Context) error {
 			return im.explain(ctx, err)
 		}
 	}
+	im.done()
+	return nil
+}
+
+// done counts the pending orders as inserted.
+func (im *OrderImporter) done() {
 	for _, o := range im.pending {
 		im.counts[[2]string{string(o.Channel), string(o.Status)}]++
 	}
 	im.n += len(im.pending)
 	im.pending = im.pending[:0]
-	return nil
 }
 
 // explain turns a failed batch into an error about the order that caused
@@ -257,6 +274,9 @@ func insertOrdersSQL(rows int) string {
 // ImportOrders runs fill inside one transaction: every order fill inserts
 // lands, or (when fill or an insert fails) none does.
 func (s *Store) ImportOrders(ctx context.Context, now time.Time, fill func(*OrderImporter) error) (int, error) {
+	if s.engine == SQLite {
+		return s.importOrdersSQLite(ctx, now, fill)
+	}
 	var n int
 	err := s.txAlone(ctx, func(tx *Tx) error {
 		im := &OrderImporter{engine: s.engine, tx: tx, now: ms(now), counts: map[[2]string]int64{}}

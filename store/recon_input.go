@@ -111,8 +111,10 @@ type PaidOrder struct {
 	Status     OrderStatus
 	TradeNo    string
 	PaidVia    PaidVia
-	CreatedAt  time.Time
-	PaidAt     time.Time
+	// PaidAt is when the order was paid; CreatedAt, set only for an order
+	// without a payment time, is what the day's scan dated it by.
+	PaidAt    time.Time
+	CreatedAt time.Time
 	// NotifyVerified: a payment notification for the order verified and
 	// was applied (or found already applied).
 	NotifyVerified bool
@@ -124,57 +126,131 @@ type PaidOrder struct {
 // the columns a match needs are read; the short strings (channel, status,
 // paid_via) are mapped to their constants instead of being allocated per
 // row; and the day is read in slices on several reader connections at
-// once: row iteration in the driver is the run's biggest cost at a million
-// orders, and it parallelizes. fn is called from one goroutine at a time,
-// in no particular order.
+// once: row iteration is the run's biggest cost at a million orders, and it
+// parallelizes. On SQLite the slices are read beneath database/sql
+// (scanPaidSQLite). fn is called from one goroutine at a time, in no
+// particular order; the *PaidOrder is fn's only until it returns, its
+// strings stay valid.
 func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, end time.Time, fn func(*PaidOrder) error) error {
-	// notify_verified is looked up only for orders not paid by a
-	// notification (OR short-circuits), inside the same query: paid via
-	// notify means a verified notification was applied.
-	cols := `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0),
-		(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
-			AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + deliveredStatuses + `))`
-	byPaid := `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
-	unpaidTime := `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
-		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+	scan := s.scanPaidSQL
+	if s.engine == SQLite {
+		scan = s.scanPaidSQLite
+	}
+	return eachPaidSlice(ctx, ch, start, end, scan, fn)
+}
+
+// paidSlice is one part of a day's scan: the orders paid within [from,
+// to), or (unpaidTime) the paid orders without a payment time created
+// within it.
+type paidSlice struct {
+	ch         gateway.Channel
+	from, to   time.Time
+	unpaidTime bool
+}
+
+// paidScanner reads one slice and sends its rows in batches.
+type paidScanner func(ctx context.Context, sl paidSlice, q *paidQueue) error
+
+// paidBatch is a batch of rows and the bytes their strings point into.
+type paidBatch struct {
+	orders []PaidOrder
+	text   []byte
+}
+
+// paidBatchRows is how many rows a batch holds, paidBatchText how many
+// bytes of numbers: a batch and its text stay within the CPU's caches, and
+// the consumer hands them back to be filled again (no garbage per row).
+const (
+	paidBatchRows = 1024
+	paidBatchText = 96 << 10
+)
+
+// paidQueue carries batches from the scanners to EachPaidOrder's caller
+// and back.
+type paidQueue struct {
+	full chan *paidBatch
+	free chan *paidBatch
+}
+
+func newPaidQueue(n int) *paidQueue {
+	return &paidQueue{full: make(chan *paidBatch, n), free: make(chan *paidBatch, 2*n)}
+}
+
+// get returns an empty batch.
+func (q *paidQueue) get() *paidBatch {
+	select {
+	case b := <-q.free:
+		b.orders, b.text = b.orders[:0], b.text[:0]
+		return b
+	default:
+		return &paidBatch{orders: make([]PaidOrder, 0, paidBatchRows), text: make([]byte, 0, paidBatchText)}
+	}
+}
+
+// room reports whether b takes one more row with n bytes of numbers.
+func (b *paidBatch) room(n int) bool {
+	return len(b.orders) < cap(b.orders) && len(b.text)+n <= cap(b.text)
+}
+
+func (q *paidQueue) send(ctx context.Context, b *paidBatch) error {
+	select {
+	case q.full <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (q *paidQueue) recycle(b *paidBatch) {
+	clear(b.orders) // drop the strings a generic scan allocated
+	select {
+	case q.free <- b:
+	default:
+	}
+}
+
+// eachPaidSlice runs the slices of [start, end) on scan at once and calls
+// fn with every row, from this goroutine.
+func eachPaidSlice(ctx context.Context, ch gateway.Channel, start, end time.Time, scan paidScanner, fn func(*PaidOrder) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slices := max(2, runtime.GOMAXPROCS(0))
-	batches := make(chan []PaidOrder, 2*slices)
+	q := newPaidQueue(2 * slices)
 	errs := make(chan error, slices+1)
 	var wg sync.WaitGroup
 	step := end.Sub(start) / time.Duration(slices)
+	parts := make([]paidSlice, 0, slices+1)
 	for i := range slices {
 		from, to := start.Add(time.Duration(i)*step), start.Add(time.Duration(i+1)*step)
 		if i == slices-1 {
 			to = end
 		}
+		parts = append(parts, paidSlice{ch: ch, from: from, to: to})
+	}
+	parts = append(parts, paidSlice{ch: ch, from: start, to: end, unpaidTime: true})
+	for _, sl := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.scanPaidOrders(ctx, byPaid, []any{ms(from), ms(to), ch}, batches)
+			errs <- scan(ctx, sl, q)
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs <- s.scanPaidOrders(ctx, unpaidTime, []any{ms(start), ms(end), ch}, batches)
-	}()
 	go func() {
 		wg.Wait()
-		close(batches)
+		close(q.full)
 	}()
 	var fnErr error
-	for b := range batches {
+	for b := range q.full {
 		if fnErr != nil {
 			continue // drain so the scanners can finish
 		}
-		for i := range b {
-			if fnErr = fn(&b[i]); fnErr != nil {
+		for i := range b.orders {
+			if fnErr = fn(&b.orders[i]); fnErr != nil {
 				cancel()
 				break
 			}
 		}
+		q.recycle(b)
 	}
 	close(errs)
 	for err := range errs {
@@ -185,42 +261,56 @@ func (s *Store) EachPaidOrder(ctx context.Context, ch gateway.Channel, start, en
 	return fnErr
 }
 
-// scanPaidOrders runs one slice's query and sends its rows in batches.
-func (s *Store) scanPaidOrders(ctx context.Context, q string, args []any, out chan<- []PaidOrder) error {
-	const batch = 1024
-	b := make([]PaidOrder, 0, batch)
-	send := func() error {
-		select {
-		case out <- b:
-			b = make([]PaidOrder, 0, batch)
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// scanPaidSQL reads a slice through database/sql: the engine-neutral path,
+// and the reference the SQLite path is tested against.
+func (s *Store) scanPaidSQL(ctx context.Context, sl paidSlice, q *paidQueue) error {
+	// notify_verified is looked up only for orders not paid by a
+	// notification (OR short-circuits), inside the same query: paid via
+	// notify means a verified notification was applied.
+	cols := `out_trade_no, channel, amount, status, coalesce(trade_no, ''), coalesce(paid_via, ''), created_at, coalesce(paid_at, 0), ` + notifyVerifiedSQL
+	byPaid := `SELECT ` + cols + ` FROM orders WHERE paid_at >= ? AND paid_at < ? AND channel = ?`
+	unpaidTime := `SELECT ` + cols + ` FROM orders WHERE created_at >= ? AND created_at < ? AND channel = ? AND paid_at IS NULL
+		AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+	query := byPaid
+	if sl.unpaidTime {
+		query = unpaidTime
 	}
+	b := q.get()
 	var chB, statusB, viaB sql.RawBytes
 	var created, paid int64
-	err := eachRow(ctx, s.r, q, func(rows *sql.Rows) error {
+	err := eachRow(ctx, s.r, query, func(rows *sql.Rows) error {
 		var o PaidOrder
 		if err := rows.Scan(&o.OutTradeNo, &chB, &o.Amount, &statusB, &o.TradeNo, &viaB, &created, &paid, &o.NotifyVerified); err != nil {
 			return err
 		}
 		o.Channel, o.Status, o.PaidVia = internChannel(chB), internStatus(statusB), PaidVia(internVia(viaB))
-		o.CreatedAt = fromMS(created)
 		if paid != 0 {
 			o.PaidAt = fromMS(paid)
+		} else {
+			o.CreatedAt = fromMS(created)
 		}
-		b = append(b, o)
-		if len(b) == batch {
-			return send()
+		b.orders = append(b.orders, o)
+		if !b.room(0) {
+			if err := q.send(ctx, b); err != nil {
+				return err
+			}
+			b = q.get()
 		}
 		return nil
-	}, args...)
-	if err != nil || len(b) == 0 {
+	}, ms(sl.from), ms(sl.to), sl.ch)
+	if err != nil {
 		return err
 	}
-	return send()
+	if len(b.orders) > 0 {
+		return q.send(ctx, b)
+	}
+	return nil
 }
+
+// notifyVerifiedSQL says whether a verified payment notification for the
+// order was applied (or found already applied).
+var notifyVerifiedSQL = `(paid_via = 'notify' OR EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = orders.out_trade_no
+	AND n.verify_status = 'VERIFIED' AND n.event = 'PAYMENT' AND n.apply_status IN ` + deliveredStatuses + `))`
 
 func internChannel(b []byte) gateway.Channel {
 	for _, c := range gateway.Channels {

@@ -43,6 +43,9 @@ func openSQLite(path string) (_ *Store, err error) {
 	q.Add("_pragma", "cache_size(-262144)")
 	// Statement journals of multi-row inserts stay in memory, not temp files.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// The log is folded back by the checkpointer, not inside a commit
+	// (checkpoint_sqlite.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -80,6 +83,7 @@ func openSQLite(path string) (_ *Store, err error) {
 		return nil, err
 	}
 	s.commits = startCommitter(w, sp, s.txAlone)
+	s.checkpoints = startCheckpointer(path)
 	return s, nil
 }
 

@@ -31,6 +31,9 @@ type Store struct {
 	// commit) on SQLite; nil on PostgreSQL, where each transition is a
 	// transaction of its own on the pool (see groupcommit.go).
 	commits *committer
+	// checkpoints folds SQLite's log back into the database in the
+	// background (checkpoint_sqlite.go); nil on PostgreSQL.
+	checkpoints *checkpointer
 
 	// intake is this process's claim as a callback taker (see intake.go).
 	intake *intakeClaim
@@ -85,6 +88,9 @@ func (s *Store) Close() error {
 	}
 	if s.commits != nil {
 		s.commits.close()
+	}
+	if s.checkpoints != nil {
+		s.checkpoints.close()
 	}
 	for _, st := range s.hot {
 		st.Close()
