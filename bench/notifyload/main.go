@@ -6,7 +6,7 @@
 //
 //	notifyload prepare -dir D -n 20000     workspace, orders, signed notifications
 //	notifyload serve   -dir D -db F [-verify=false] -listen ADDR
-//	notifyload fire    -dir D -db F -url URL -c 64
+//	notifyload fire    -dir D -db F -url URL -c 64 [-client raw|net/http]
 //	notifyload copy    -dir D -db postgres://…   the template's orders into PostgreSQL
 //
 // -db is an SQLite file or a PostgreSQL URL.
@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +61,7 @@ func main() {
 	listen := fs.String("listen", "127.0.0.1:18181", "address (serve)")
 	url := fs.String("url", "http://127.0.0.1:18181", "endpoint (fire)")
 	conc := fs.Int("c", 64, "concurrent senders (fire)")
+	client := fs.String("client", "raw", "how fire sends: raw (requests serialized before the clock starts, one keep-alive connection per sender) or net/http (http.Client)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the endpoint here (serve)")
 	_ = fs.Parse(os.Args[2:])
 	var err error
@@ -79,7 +79,7 @@ func main() {
 		}
 		err = runServe(*dir, *db, *listen, *verify)
 	case "fire":
-		err = fire(*dir, *db, *url, *conc)
+		err = fire(*dir, *db, *url, *conc, *client)
 	case "copy":
 		err = copyTemplate(*dir, *db)
 	default:
@@ -309,50 +309,28 @@ func runServe(dir, db, listen string, verify bool) error {
 	})
 }
 
-func fire(dir, db, url string, conc int) error {
+func fire(dir, db, url string, conc int, client string) error {
 	caps, err := loadCaptures(dir)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 60 * time.Second}
-	lat := make([]time.Duration, len(caps))
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(caps) {
-					return
-				}
-				c := caps[i]
-				req, _ := http.NewRequest(http.MethodPost, url+"/notify/"+string(c.Channel), bytes.NewReader(c.Body))
-				req.Header = c.Header.Clone()
-				t := time.Now()
-				resp, err := client.Do(req)
-				lat[i] = time.Since(t)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode >= 300 || (c.Channel == gateway.Alipay && string(b) != "success") {
-					failed.Add(1)
-				}
-			}
-		}()
+	send := sendRaw
+	switch client {
+	case "raw":
+	case "net/http":
+		send = sendNetHTTP
+	default:
+		return fmt.Errorf("unknown -client %q (raw or net/http)", client)
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	lat, failed, elapsed, err := send(caps, url, conc)
+	if err != nil {
+		return err
+	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	fmt.Printf("notifications=%d concurrency=%d elapsed=%s rate=%.0f/s p50=%s p99=%s max=%s refused=%d\n",
-		len(caps), conc, elapsed.Round(time.Millisecond), float64(len(caps))/elapsed.Seconds(),
-		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond), failed.Load())
+	fmt.Printf("notifications=%d concurrency=%d client=%s elapsed=%s rate=%.0f/s p50=%s p99=%s max=%s refused=%d\n",
+		len(caps), conc, client, elapsed.Round(time.Millisecond), float64(len(caps))/elapsed.Seconds(),
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond), failed)
 
 	st, err := store.Open(db)
 	if err != nil {
