@@ -63,6 +63,7 @@ func main() {
 	conc := fs.Int("c", 64, "concurrent senders (fire)")
 	client := fs.String("client", "raw", "how fire sends: raw (requests serialized before the clock starts, one keep-alive connection per sender) or net/http (http.Client)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the endpoint here (serve)")
+	memProfile := fs.String("memprofile", "", "write the endpoint's allocations here when it stops (serve)")
 	_ = fs.Parse(os.Args[2:])
 	var err error
 	switch os.Args[1] {
@@ -78,6 +79,12 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 		err = runServe(*dir, *db, *listen, *verify)
+		if *memProfile != "" {
+			if f, ferr := os.Create(*memProfile); ferr == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
 	case "fire":
 		err = fire(*dir, *db, *url, *conc, *client)
 	case "copy":

@@ -99,6 +99,12 @@ func (m *Mapi) VerifyNotification(header http.Header, body []byte, receivedAt ti
 	if err != nil {
 		return gateway.Notification{}, err
 	}
+	return m.verifyFields(fields, body)
+}
+
+// verifyFields is VerifyNotification on the body's fields, parsed once by
+// whoever routed it (Merchant).
+func (m *Mapi) verifyFields(fields map[string]string, body []byte) (gateway.Notification, error) {
 	if st := fields["sign_type"]; !strings.EqualFold(st, "MD5") {
 		return gateway.Notification{}, fmt.Errorf("%w: sign_type %q, want MD5", gateway.ErrBadSignature, st)
 	}

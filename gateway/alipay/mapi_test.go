@@ -191,6 +191,17 @@ func TestMerchantTakesBothAlipayGateways(t *testing.T) {
 	if _, err := appOnly.VerifyNotification(nil, []byte("sign_type=MD5&sign=x&notify_id=1"), time.Now()); err == nil || gateway.IsRejection(err) {
 		t.Fatalf("a legacy notification without the partner: %v", err)
 	}
+	// The form is parsed once for routing and verifying: a body that
+	// parses but is not a notification's is refused by the verifier it
+	// names, as when each parsed it on its own.
+	if _, err := appOnly.VerifyNotification(nil, []byte("sign_type=MD5&sign=x&sign=y"), time.Now()); err == nil || gateway.IsRejection(err) {
+		t.Fatalf("a malformed legacy notification without the partner: %v", err)
+	}
+	for _, body := range []string{"sign_type=RSA2&sign=x&sign=y", "sign_type=RSA2&a=%zz", "sign_type=MD5&sign=x&sign=y"} {
+		if _, err := m.VerifyNotification(nil, []byte(body), time.Now()); !errors.Is(err, gateway.ErrMalformed) {
+			t.Fatalf("%s: %v", body, err)
+		}
+	}
 }
 
 func TestNewMapiChecks(t *testing.T) {

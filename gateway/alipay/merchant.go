@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -92,15 +93,31 @@ func (m *Merchant) DownloadFundBill(ctx context.Context, day time.Time, dst io.W
 // everything (and refuses what is not its own). A legacy notification when
 // no partner is configured cannot be checked: paydesk's failure, so Alipay
 // sends it again and a replay verifies it once the key is there.
+//
+// The form is parsed once, here, and its fields handed to the verifier it
+// names (parsing it twice was a tenth of an Alipay callback's CPU).
 func (m *Merchant) VerifyNotification(header http.Header, body []byte, receivedAt time.Time) (gateway.Notification, error) {
 	if m.api == nil {
 		return m.mapi.VerifyNotification(header, body, receivedAt)
 	}
-	if isMapiNotification(body) {
-		if m.mapi == nil {
-			return gateway.Notification{}, errors.New("alipay: a legacy (sign_type=MD5) notification arrived but no partner is configured ([alipay] pid and md5_key_file)")
-		}
-		return m.mapi.VerifyNotification(header, body, receivedAt)
+	fields, err := parseNotifyForm(body)
+	var legacy bool
+	if err == nil {
+		legacy = strings.EqualFold(fields["sign_type"], "MD5")
+	} else {
+		// Refused either way; which verifier refuses it decides the error.
+		legacy = isMapiNotification(body)
+	}
+	switch {
+	case legacy && m.mapi == nil:
+		return gateway.Notification{}, errors.New("alipay: a legacy (sign_type=MD5) notification arrived but no partner is configured ([alipay] pid and md5_key_file)")
+	case err != nil:
+		return gateway.Notification{}, err
+	case legacy:
+		return m.mapi.verifyFields(fields, body)
+	}
+	if c, ok := m.api.(*Client); ok {
+		return c.verifyFields(fields, body)
 	}
 	return m.api.VerifyNotification(header, body, receivedAt)
 }

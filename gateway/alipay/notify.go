@@ -44,6 +44,12 @@ func (c *Client) VerifyNotification(header http.Header, body []byte, receivedAt 
 	if err != nil {
 		return gateway.Notification{}, err
 	}
+	return c.verifyFields(fields, body)
+}
+
+// verifyFields is VerifyNotification on the body's fields, parsed once by
+// whoever routed it (Merchant).
+func (c *Client) verifyFields(fields map[string]string, body []byte) (gateway.Notification, error) {
 	if err := c.verifyNotifySignature(fields); err != nil {
 		return gateway.Notification{}, err
 	}
