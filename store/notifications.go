@@ -177,8 +177,14 @@ func (s *Store) SaveRawNotification(ctx context.Context, n RawNotification) (int
 		// around it, a third of the round trips.
 		err = s.w.QueryRowContext(ctx, insertNotificationSQL, args...).Scan(&id)
 	} else {
+		// The new row's id from the insert itself: SQLite runs RETURNING
+		// through a temporary table built for every statement.
 		err = s.tx(ctx, func(ctx context.Context, tx *Tx) error {
-			return s.txQueryRow(ctx, tx, insertNotificationSQL, args...).Scan(&id)
+			r, err := s.txExec(ctx, tx, insertNotificationRowSQL, args...)
+			if err == nil {
+				id, err = r.LastInsertId()
+			}
+			return err
 		})
 	}
 	if err != nil {
@@ -392,9 +398,10 @@ func (s *Store) Attempts(ctx context.Context, id int64) ([]Attempt, error) {
 
 // The callback path's statements (see hotWrites).
 const (
-	insertNotificationSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, intake_owner)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	insertAttemptSQL = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
+	insertNotificationRowSQL = `INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, intake_owner)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertNotificationSQL = insertNotificationRowSQL + ` RETURNING id`
+	insertAttemptSQL      = `INSERT INTO notification_attempts (notification_id, at, kind, operator, verify_status, apply_status, detail, verify_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateNotificationSQL = `UPDATE notifications SET
 			verify_status = ?, verify_error = ?, apply_status = ?, apply_detail = ?,

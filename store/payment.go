@@ -273,6 +273,6 @@ const (
 // hotWrites and hotReads are prepared at open: the statements every
 // callback runs.
 var (
-	hotWrites = []string{insertNotificationSQL, insertAttemptSQL, updateNotificationSQL, lockOrderSQL, markPaidSQL}
+	hotWrites = []string{insertNotificationRowSQL, insertAttemptSQL, updateNotificationSQL, lockOrderSQL, markPaidSQL}
 	hotReads  = []string{selectOrderSQL}
 )
