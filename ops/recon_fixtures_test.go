@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -565,19 +566,10 @@ func compareFindings(t *testing.T, what string, got []store.Finding, want []want
 		}
 		// The sentence a finance person reads names what it is about (a
 		// settled item's note only says how it was settled).
-		if name := firstNonEmpty(req, e.out); !strings.HasSuffix(what, "settled") && !strings.Contains(g.Detail, name) {
+		if name := cmp.Or(req, e.out); !strings.HasSuffix(what, "settled") && !strings.Contains(g.Detail, name) {
 			t.Errorf("%s #%d: detail %q does not name %s", what, i+1, g.Detail, name)
 		}
 	}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // TestReconRejectsABrokenHandMadeBill: a bill whose stated totals disagree
