@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +16,7 @@ import (
 	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testenv"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/recon"
 	"github.com/paydesk/paydesk/store"
@@ -673,16 +672,9 @@ func readBill(t *testing.T, svc *ops.Service, ch gateway.Channel, name string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, *l)
+	lines, err := testkit.ReadAll(br.Next)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if br.Stated().Payments != br.Computed().Payments || br.Stated().Refunds != br.Computed().Refunds {
 		t.Fatalf("%s: stated %+v, computed %+v", name, br.Stated(), br.Computed())
