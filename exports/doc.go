@@ -1,7 +1,8 @@
 // Package exports owns the Excel workbooks paydesk hands to finance staff:
-// the reconciliation report of a run (Summary, Findings and every bill line
-// with its match result), and listings of orders, notifications and the
-// audit log. It writes workbooks with github.com/xuri/excelize/v2 and owns
+// the reconciliation report of a trade run (Summary, Findings and every bill
+// line with its match result, and a Funds sheet for the day's fund run), the
+// report of a fund-flow run (Summary, Findings and every movement of its fund
+// bill), and listings of orders, notifications and the audit log. It writes workbooks with github.com/xuri/excelize/v2 and owns
 // their conventions: money as spreadsheet numbers with a ¥ format computed
 // from integer fen, times as real dates in the business zone, a frozen and
 // filtered header, column widths that fit the content (CJK counted double),

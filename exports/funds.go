@@ -1,6 +1,7 @@
 package exports
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -385,7 +386,7 @@ func writeMovements(b *book, in Recon, sheetRows int) (int, error) {
 			} else {
 				note = "part of the booking of line " + strconv.Itoa(f.BillLine)
 				if f.BillLine == 0 {
-					note = "part of " + nonEmpty(f.OutTradeNo, f.OutRequestNo)
+					note = "part of " + cmp.Or(f.OutTradeNo, f.OutRequestNo)
 				}
 			}
 		}
@@ -399,11 +400,4 @@ func writeMovements(b *book, in Recon, sheetRows int) (int, error) {
 		return n, err
 	}
 	return n, t.close()
-}
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

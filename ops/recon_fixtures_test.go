@@ -1,11 +1,10 @@
 package ops_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +16,7 @@ import (
 	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testenv"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ops"
 	"github.com/paydesk/paydesk/recon"
 	"github.com/paydesk/paydesk/store"
@@ -565,19 +565,10 @@ func compareFindings(t *testing.T, what string, got []store.Finding, want []want
 		}
 		// The sentence a finance person reads names what it is about (a
 		// settled item's note only says how it was settled).
-		if name := firstNonEmpty(req, e.out); !strings.HasSuffix(what, "settled") && !strings.Contains(g.Detail, name) {
+		if name := cmp.Or(req, e.out); !strings.HasSuffix(what, "settled") && !strings.Contains(g.Detail, name) {
 			t.Errorf("%s #%d: detail %q does not name %s", what, i+1, g.Detail, name)
 		}
 	}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // TestReconRejectsABrokenHandMadeBill: a bill whose stated totals disagree
@@ -681,16 +672,9 @@ func readBill(t *testing.T, svc *ops.Service, ch gateway.Channel, name string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, *l)
+	lines, err := testkit.ReadAll(br.Next)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if br.Stated().Payments != br.Computed().Payments || br.Stated().Refunds != br.Computed().Refunds {
 		t.Fatalf("%s: stated %+v, computed %+v", name, br.Stated(), br.Computed())

@@ -2,11 +2,15 @@
 // (channel, business day) with paydesk's own records of that day and the
 // notification facts, and says, for every booking, which ARCHITECTURE.md §5
 // category it ends in, with per-category counts and amounts, fees and the
-// net settlement, and the CROSS_DAY suspense carried between days.
+// net settlement, and the CROSS_DAY suspense carried between days; and,
+// for the same day, the account's money movements (a fund bill) against
+// its bookings (FundMatcher, "Fund flow" below).
 //
-// It is pure: normalized bill lines (gateway.BillLine), local orders,
-// refunds and notification facts in; findings and totals out. No I/O, no
-// clock, no SQL and no platform knowledge — it imports only gateway. Bill
+// It is pure: normalized bill lines (gateway.BillLine, gateway.FundLine),
+// local orders, refunds and notification facts in; findings and totals
+// out. No clock, no SQL and no platform knowledge — it imports only
+// gateway — and no I/O of its own: a day too large for memory is matched
+// in parts through files the caller hands it (Input.Spill, spill.go). Bill
 // parsing and the bill's self-check (stated totals against its lines) are the
 // gateway parsers'; loading the records, saving the run and resolving
 // findings are ops'.
@@ -18,7 +22,7 @@
 //	    cat, err := m.Line(line)     // the category this line ended in
 //	    // or, for throughput, chunks of parsed lines:
 //	    err := m.Lines(chunk, cats)  // cats[i]: the category of chunk[i]
-//	res := m.Finish()
+//	res := m.Finish()                // or res, err := m.Close() with Input.Spill
 //
 // The Matcher keeps an index of the day's orders and never keeps a line, so
 // a bill of any length is matched in one pass, in memory proportional to

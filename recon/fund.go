@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -550,7 +551,7 @@ func (m *FundMatcher) movementOnly(cat Category, l *gateway.FundLine, detail str
 		Kind:           gateway.LineKind(l.Kind),
 		Side:           SidePlatform,
 		OutTradeNo:     strings.Clone(l.OutTradeNo),
-		TradeNo:        strings.Clone(firstNonEmpty(l.TradeNo, l.RefundID)),
+		TradeNo:        strings.Clone(cmp.Or(l.TradeNo, l.RefundID)),
 		OutRequestNo:   strings.Clone(l.OutRequestNo),
 		FlowNo:         strings.Clone(l.FlowNo),
 		PlatformAmount: l.Amount,
@@ -561,17 +562,10 @@ func (m *FundMatcher) movementOnly(cat Category, l *gateway.FundLine, detail str
 	m.report(f, l.Amount)
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // unexpected reports a movement nothing explains: 长款 when money came in, a
 // deduction when it went out.
 func (m *FundMatcher) unexpected(l *gateway.FundLine) {
-	what := fmt.Sprintf("%s %s", l.Type, nonEmpty(l.Remark, ""))
+	what := fmt.Sprintf("%s %s", l.Type, l.Remark)
 	what = strings.TrimSpace(what)
 	var detail string
 	switch {
@@ -585,17 +579,10 @@ func (m *FundMatcher) unexpected(l *gateway.FundLine) {
 		detail = fmt.Sprintf("%s took %s from the account (%s) that no refund or fee explains: a deduction or chargeback.",
 			m.in.Channel.DisplayName(), (-l.Amount).Yuan(), what)
 	}
-	if no := firstNonEmpty(l.OutTradeNo, l.TradeNo); no != "" {
+	if no := cmp.Or(l.OutTradeNo, l.TradeNo); no != "" {
 		detail = strings.TrimSuffix(detail, ".") + fmt.Sprintf("; it names %s.", no)
 	}
 	m.movementOnly(FundUnexpected, l, detail)
-}
-
-func nonEmpty(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // report records a finding of this run; amount is what Counts add.
@@ -737,7 +724,7 @@ func (m *FundMatcher) itemFinding(it *fundItem) Finding {
 	f := Finding{
 		Kind:         it.kind,
 		OutTradeNo:   it.outTradeNo,
-		TradeNo:      firstNonEmpty(it.tradeNo, it.refund),
+		TradeNo:      cmp.Or(it.tradeNo, it.refund),
 		OutRequestNo: it.outRequestNo,
 		FlowNo:       it.flowNo,
 		LocalStatus:  sourceText(it.flags),

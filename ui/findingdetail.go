@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -180,7 +181,7 @@ func (v *findingDetailView) build() {
 		}
 		for _, n := range d.Callbacks {
 			s := fmt.Sprintf("  #%d  %s  %s %s %s", n.ID, v.c.local(n.ReceivedAt, "01-02 15:04:05"), dash(string(n.Event)), n.VerifyStatus, n.ApplyStatus)
-			if why := firstOf(n.ApplyDetail, n.VerifyError); why != "" {
+			if why := cmp.Or(n.ApplyDetail, n.VerifyError); why != "" {
 				s += " — " + gateway.MaskBuyerIDs(why)
 			}
 			if n.ApplyStatus.Failed() {
@@ -266,15 +267,6 @@ func maskedLine(l gateway.LineText) (text string, fields []string) {
 		fields[i] = gateway.MaskBuyerIDs(v)
 	}
 	return gateway.MaskBuyerIDs(text), fields
-}
-
-func firstOf(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 // visibleTabs shows the TABs a platform leaves in its values (Alipay ends

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -336,7 +337,7 @@ func (v *notificationsView) View() string {
 		row: func(n store.Notification, cells []string) rowTone {
 			cells[1], cells[2], cells[3] = itoa(int(n.ID)), v.c.local(n.ReceivedAt, "01-02 15:04:05"), string(n.Channel)
 			cells[4], cells[5], cells[6], cells[7], cells[8] = dash(n.OutTradeNo), dash(string(n.Event)), string(n.VerifyStatus), string(n.ApplyStatus), itoa(n.Attempts)
-			cells[9] = dash(gateway.MaskBuyerIDs(firstOf(n.ApplyDetail, n.VerifyError)))
+			cells[9] = dash(gateway.MaskBuyerIDs(cmp.Or(n.ApplyDetail, n.VerifyError)))
 			if n.ApplyStatus.Failed() {
 				return toneBad
 			}

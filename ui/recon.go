@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -766,7 +767,7 @@ func (v *reconView) resolveMarked(resolution string) tea.Cmd {
 		}
 		ids = append(ids, f.ID)
 		if len(lines) < 5 {
-			lines = append(lines, gateway.MaskBuyerIDs(fmt.Sprintf("%d %s %s", f.ID, f.Category, dash(firstOf(f.OutTradeNo, f.FlowNo)))))
+			lines = append(lines, gateway.MaskBuyerIDs(fmt.Sprintf("%d %s %s", f.ID, f.Category, dash(cmp.Or(f.OutTradeNo, f.FlowNo)))))
 		}
 	}
 	if len(ids) > len(lines) {
@@ -976,7 +977,7 @@ func (v *reconView) findingsView(h int) string {
 	widest := map[string]int{}
 	if v.width >= wideLayout {
 		for _, i := range v.shown {
-			widen(widest, "ORDER", firstOf(v.findings[i].OutTradeNo, v.findings[i].TradeNo, v.findings[i].FlowNo))
+			widen(widest, "ORDER", cmp.Or(v.findings[i].OutTradeNo, v.findings[i].TradeNo, v.findings[i].FlowNo))
 		}
 	}
 	cols := fitNumbers(findingColumns, v.width, widest)
@@ -1025,7 +1026,7 @@ func (v *reconView) findingsView(h int) string {
 		case "ignored":
 			mark[3] = "I"
 		}
-		no := firstOf(f.OutTradeNo, f.TradeNo, f.FlowNo)
+		no := cmp.Or(f.OutTradeNo, f.TradeNo, f.FlowNo)
 		state := f.LocalStatus
 		if f.PlatformStatus != "" {
 			state = dash(state) + "/" + f.PlatformStatus

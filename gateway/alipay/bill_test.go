@@ -24,17 +24,8 @@ func readBill(name string, r io.Reader) ([]gateway.BillLine, gateway.BillReader,
 	if err != nil {
 		return nil, nil, err
 	}
-	var lines []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if err == io.EOF {
-			return lines, br, nil
-		}
-		if err != nil {
-			return lines, br, err
-		}
-		lines = append(lines, *l)
-	}
+	lines, err := testkit.ReadAll(br.Next)
+	return lines, br, err
 }
 
 func at(t *testing.T, s string) time.Time {

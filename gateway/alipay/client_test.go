@@ -183,17 +183,11 @@ func readAll(t *testing.T, name string, data []byte) ([]gateway.BillLine, gatewa
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []gateway.BillLine
-	for {
-		l, err := r.Next()
-		if err == io.EOF {
-			return out, r.Stated()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, *l)
+	out, err := testkit.ReadAll(r.Next)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out, r.Stated()
 }
 
 // flip changes one byte of the gateway's answers (see byteFlips).

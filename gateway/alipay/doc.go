@@ -1,8 +1,10 @@
 // Package alipay is paydesk's Alipay OpenAPI client: gateway.Platform for
 // one merchant app, in public-key or certificate mode, built on
 // github.com/smartwalle/alipay/v3 for request signing and response
-// verification; verification of Alipay's asynchronous notifications; and a
-// streaming parser of Alipay's daily trade bill (a zip of GBK CSV files).
+// verification; verification of Alipay's asynchronous notifications; and
+// streaming parsers of Alipay's daily trade bill (a zip of GBK CSV files,
+// held to its summary file) and of its fund bill (账务明细), registered with
+// gateway by channel and kind (format.go, fundbill.go).
 //
 // Construct a client from the merchant's files:
 //

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -29,17 +28,8 @@ func readFundsWith(name string, data []byte, opt gateway.BillOptions) ([]gateway
 	if err != nil {
 		return nil, nil, err
 	}
-	var lines []gateway.FundLine
-	for {
-		l, err := fr.Next()
-		if err == io.EOF {
-			return lines, fr, nil
-		}
-		if err != nil {
-			return lines, fr, err
-		}
-		lines = append(lines, *l)
-	}
+	lines, err := testkit.ReadAll(fr.Next)
+	return lines, fr, err
 }
 
 func fundFixture(t *testing.T, name string) []byte {

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -83,8 +84,8 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 			f["gmt_close"] = a.alipayTime(ev.Refund.SucceededAt)
 		}
 	}
-	f["sign_type"] = firstOf(ev.Fault.NotifySignType, a.s.cfg.AlipaySignType, alipaySignRSA2)
-	f["charset"] = strings.ToLower(firstOf(ev.Fault.NotifyCharset, a.s.cfg.AlipayCharset, "utf-8"))
+	f["sign_type"] = cmp.Or(ev.Fault.NotifySignType, a.s.cfg.AlipaySignType, alipaySignRSA2)
+	f["charset"] = strings.ToLower(cmp.Or(ev.Fault.NotifyCharset, a.s.cfg.AlipayCharset, "utf-8"))
 	if f["charset"] == "gbk" {
 		enc := simplifiedchinese.GBK.NewEncoder()
 		for k, v := range f {
@@ -118,15 +119,6 @@ func (a *alipaySide) notification(ev Event) (http.Header, []byte, error) {
 	h.Set("Content-Type", "application/x-www-form-urlencoded; charset="+f["charset"])
 	h.Set("User-Agent", "Mozilla/4.0")
 	return h, []byte(form.Encode()), nil
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 var _ side = (*alipaySide)(nil)

@@ -25,17 +25,8 @@ func readAll(t *testing.T, name string, data []byte) (gateway.BillReader, []gate
 	if err != nil {
 		return nil, nil, err
 	}
-	var lines []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if err == io.EOF {
-			return br, lines, nil
-		}
-		if err != nil {
-			return br, lines, err
-		}
-		lines = append(lines, *l)
-	}
+	lines, err := testkit.ReadAll(br.Next)
+	return br, lines, err
 }
 
 func testdata(t *testing.T, name string) []byte {

@@ -1,10 +1,11 @@
 // Package wechat is paydesk's WeChat Pay APIv3 client: trade and refund
-// queries, refunds and trade-bill downloads through the official SDK
-// (github.com/wechatpay-apiv3/wechatpay-go), answers and notifications
+// queries, refunds and trade- and fund-bill downloads through the official
+// SDK (github.com/wechatpay-apiv3/wechatpay-go), answers and notifications
 // verified under the platform public key or a platform certificate as
 // their Wechatpay-Serial names it, notification verification with the
-// SDK's notify handler, and a hand-written parser for the trade bills
-// (OpenBill).
+// SDK's notify handler, and hand-written parsers for the trade bill
+// (OpenBill) and the fund bill (资金账单, OpenFundBill), registered with
+// gateway by channel and kind.
 //
 // Use:
 //

@@ -3,7 +3,6 @@ package wechat_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,17 +30,8 @@ func readFundsWith(t *testing.T, name string, data []byte, opt gateway.BillOptio
 	if err != nil {
 		return nil, nil, err
 	}
-	var lines []gateway.FundLine
-	for {
-		l, err := fr.Next()
-		if err == io.EOF {
-			return fr, lines, nil
-		}
-		if err != nil {
-			return fr, lines, err
-		}
-		lines = append(lines, *l)
-	}
+	lines, err := testkit.ReadAll(fr.Next)
+	return fr, lines, err
 }
 
 func TestOpenFundBillCurrentLayout(t *testing.T) {

@@ -155,15 +155,9 @@ func readBill(t *testing.T, name string, r io.Reader) []gateway.BillLine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, *l)
+	out, err := testkit.ReadAll(br.Next)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out
 }

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"io"
 	"math/big"
 	"strings"
@@ -190,15 +189,9 @@ func foreignClientCert(t *testing.T) tls.Certificate {
 // billLines reads a bill to its end (which checks its summary).
 func billLines(t *testing.T, br gateway.BillReader) []gateway.BillLine {
 	t.Helper()
-	var out []gateway.BillLine
-	for {
-		l, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, *l)
+	out, err := testkit.ReadAll(br.Next)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out
 }

@@ -122,7 +122,7 @@ func TestBillsOfAnotherMerchantOrDayChangeNothing(t *testing.T) {
 			{"bills", "import", "--channel", c.channel, "--date", c.date, path},
 			{"recon", "run", "--channel", c.channel, "--date", c.date, "--bill", path},
 		} {
-			before, audits, files := dumpStore(t, filepath.Join(dir, "paydesk.db")), auditCount(t, dir), keptBills(t, dir)
+			before, audits, files := testkit.StoreDump(t, filepath.Join(dir, "paydesk.db"), "audit"), auditCount(t, dir), keptBills(t, dir)
 			code, out, errOut := runCLI(t, append([]string{"--config", cfg}, args...)...)
 			if code != 1 {
 				t.Errorf("%s %s: exit %d (%q); want 1", c.name, args[0], code, out)
@@ -132,7 +132,7 @@ func TestBillsOfAnotherMerchantOrDayChangeNothing(t *testing.T) {
 					t.Errorf("%s %s: stderr %q does not say %q", c.name, args[0], errOut, s)
 				}
 			}
-			if after := dumpStore(t, filepath.Join(dir, "paydesk.db")); after != before {
+			if after := testkit.StoreDump(t, filepath.Join(dir, "paydesk.db"), "audit"); after != before {
 				t.Errorf("%s %s: the store's records changed", c.name, args[0])
 			}
 			if n := auditCount(t, dir); n != audits+1 {
@@ -216,50 +216,6 @@ func readTestdata(t *testing.T, elem ...string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// dumpStore prints every row of every table of the store but the audit
-// log, in rowid order, as the database holds them.
-func dumpStore(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var tables []string
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var b strings.Builder
-	for _, table := range tables {
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		fmt.Fprintf(&b, "%s %v\n", table, cols)
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&b, "%q\n", vals)
-		}
-		rows.Close()
-	}
-	return b.String()
 }
 
 func auditCount(t *testing.T, dir string) int {
@@ -376,7 +332,7 @@ func TestBillsKeepFundBills(t *testing.T) {
 		if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		before, audits, files := dumpStore(t, filepath.Join(dir, "paydesk.db")), auditCount(t, dir), keptBills(t, dir)
+		before, audits, files := testkit.StoreDump(t, filepath.Join(dir, "paydesk.db"), "audit"), auditCount(t, dir), keptBills(t, dir)
 		code, out, errOut := runCLI(t, "--config", cfg, "bills", "import", "--channel", c.channel, "--kind", "funds", "--date", c.date, path)
 		if code != 1 {
 			t.Errorf("%s: exit %d (%q); want 1", c.name, code, out)
@@ -386,7 +342,7 @@ func TestBillsKeepFundBills(t *testing.T) {
 				t.Errorf("%s: stderr %q does not say %q", c.name, errOut, s)
 			}
 		}
-		if after := dumpStore(t, filepath.Join(dir, "paydesk.db")); after != before {
+		if after := testkit.StoreDump(t, filepath.Join(dir, "paydesk.db"), "audit"); after != before {
 			t.Errorf("%s: the store's records changed", c.name)
 		}
 		if n := auditCount(t, dir); n != audits+1 {

@@ -200,7 +200,9 @@ func newExportAuditCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&operator, "operator", "", "only this operator's actions")
+	// Not --operator: that is the global flag naming who exports (and is
+	// audited for it); a local flag of the same name would shadow it.
+	fl.StringVar(&operator, "by", "", "only this operator's actions")
 	fl.StringVar(&action, "action", "", "only this action (query, refund, replay, export, ...)")
 	fl.StringVar(&since, "since", "", "on or after this date (YYYY-MM-DD) or time")
 	ef.add(cmd)

@@ -76,6 +76,22 @@ func TestExportCommands(t *testing.T) {
 		}
 	}
 
+	// --by filters the audit export; the global --operator still names who
+	// exports, and the export is audited under that name.
+	auditAs := func(args ...string) int {
+		t.Helper()
+		code, out, errOut := runCLI(t, append([]string{"--config", cfg}, args...)...)
+		var r struct{ Rows int }
+		if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+			t.Fatalf("%v: %d %v %q %q", args, code, err, out, errOut)
+		}
+		return r.Rows
+	}
+	auditAs("--operator", "auditor", "export", "audit", "--by", "carol", "-o", filepath.Join(dir, "carol.xlsx"), "--json")
+	if n := auditAs("export", "audit", "--by", "auditor", "--action", "export", "-o", filepath.Join(dir, "auditor.xlsx"), "--json"); n != 1 {
+		t.Errorf("exports audited under auditor: %d rows, want the one made with --operator auditor", n)
+	}
+
 	for _, c := range []struct {
 		args []string
 		code int

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -51,7 +52,7 @@ func newNotifyListCmd(a *app) *cobra.Command {
 			fmt.Fprintln(tw, "ID\tRECEIVED\tCHANNEL\tORDER\tEVENT\tVERIFY\tKEY\tAPPLY\tATTEMPTS\tDETAIL")
 			for _, n := range list {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, localTime(n.ReceivedAt, svc.Zone()), n.Channel, dash(n.OutTradeNo),
-					dash(string(n.Event)), n.VerifyStatus, dash(n.VerifyKey), n.ApplyStatus, n.Attempts, truncate(firstNonEmpty(n.ApplyDetail, n.VerifyError), 60))
+					dash(string(n.Event)), n.VerifyStatus, dash(n.VerifyKey), n.ApplyStatus, n.Attempts, truncate(cmp.Or(n.ApplyDetail, n.VerifyError), 60))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -211,7 +212,7 @@ missing order, a key, the store.`,
 			fmt.Fprintln(tw, "ID\tVERIFY\tAPPLY\tDETAIL")
 			bad := 0
 			for _, r := range results {
-				detail := firstNonEmpty(r.Err, r.Detail)
+				detail := cmp.Or(r.Err, r.Detail)
 				if r.Err != "" || r.Apply.Failed() {
 					bad++
 				}
@@ -281,15 +282,6 @@ shrink.`, int(ops.PruneKeep.Hours()/24)),
 	cmd.Flags().StringVar(&before, "before", "", "received before this date (YYYY-MM-DD) or time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // truncate shortens free text for a table cell, masking buyer ids first:

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -240,7 +241,7 @@ func writeFindingTable(w io.Writer, changes []ops.FindingChange, withGone bool) 
 			state = "open"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Change.Mark(), f.ID, f.Category, f.Severity,
-			dash(firstNonEmpty(f.OutTradeNo, f.OutRequestNo, f.FlowNo)), f.LocalAmount, f.PlatformAmount, state, truncate(f.Detail, 90))
+			dash(cmp.Or(f.OutTradeNo, f.OutRequestNo, f.FlowNo)), f.LocalAmount, f.PlatformAmount, state, truncate(f.Detail, 90))
 	}
 	return tw.Flush()
 }

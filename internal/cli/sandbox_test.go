@@ -1,36 +1,16 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway/sandbox"
 	"github.com/paydesk/paydesk/internal/testkit"
 )
-
-// lockedBuffer is a bytes.Buffer safe to read while a command writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSandboxCommandSignModes: --wechat-sign cert writes a client config
 // with the platform certificate, and a keys folder from before the sandbox
@@ -47,7 +27,7 @@ func TestSandboxCommandSignModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut lockedBuffer
+	var out, errOut syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, []string{"sandbox", "--dir", dir, "--listen", "127.0.0.1:0", "--wechat-sign", "cert"}, strings.NewReader(""), &out, &errOut)

@@ -487,6 +487,9 @@ func (a *Alipay) load(abs func(string) string, warnings *[]string) error {
 }
 
 func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
+	if w.BaseURL == "" {
+		w.BaseURL = "https://api.mch.weixin.qq.com" // both v2 and APIv3
+	}
 	if err := w.loadV2(abs, warnings); err != nil || !w.UsesV3() {
 		return err
 	}
@@ -512,9 +515,6 @@ func (w *WeChat) load(abs func(string) string, warnings *[]string) error {
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return fmt.Errorf("[wechat]: missing %s", strings.Join(missing, ", "))
-	}
-	if w.BaseURL == "" {
-		w.BaseURL = "https://api.mch.weixin.qq.com"
 	}
 	var err error
 	if w.PrivateKey, err = readSecret("wechat", "private_key_file", abs(w.PrivateKeyFile), warnings); err != nil {

@@ -54,9 +54,6 @@ func (w *WeChat) loadV2(abs func(string) string, warnings *[]string) error {
 			return fmt.Errorf("[wechat]: api = \"v2\" needs %s", strings.Join(missing, ", "))
 		}
 	}
-	if w.BaseURL == "" {
-		w.BaseURL = "https://api.mch.weixin.qq.com"
-	}
 	var err error
 	if w.ServerCAFile != "" {
 		if w.ServerCA, err = readKey("wechat", "server_ca_file", abs(w.ServerCAFile)); err != nil {

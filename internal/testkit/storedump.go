@@ -3,6 +3,7 @@ package testkit
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func StoreDump(t testing.TB, path string, except ...string) string {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%s %s: %s\n", typ, name, def)
-		if typ == "table" && !contains(except, name) {
+		if typ == "table" && !slices.Contains(except, name) {
 			tables = append(tables, name)
 		}
 	}
@@ -79,13 +80,4 @@ func StoreDump(t testing.TB, path string, except ...string) string {
 		rows.Close()
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
