@@ -11,9 +11,10 @@ import (
 // TestChecksWithoutListsKeepRowsAndRefusals: migration 0012 edits the CHECK
 // text of three tables in place (writable_schema). A database made at
 // schema 11 with rows in each table must come out intact (integrity_check),
-// still refuse every value the lists refused, and its callback statements
-// must no longer build a temporary table per statement, the cost the
-// migration exists to remove.
+// still refuse every value the lists refused, read the day's orders through
+// the indexes made for it, and its callback statements must no longer
+// build a temporary table per statement, the cost the migration exists to
+// remove.
 func TestChecksWithoutListsKeepRowsAndRefusals(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v11.db")
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -35,6 +36,7 @@ func TestChecksWithoutListsKeepRowsAndRefusals(t *testing.T) {
 	for _, q := range []string{
 		`INSERT INTO orders (out_trade_no, channel, amount, status, trade_no, refunded, created_at, updated_at) VALUES ('CK1', 'wechat', 1000, 'PAID', 'W1', 0, 1, 1)`,
 		`INSERT INTO orders (out_trade_no, channel, amount, status, refunded, created_at, updated_at) VALUES ('CK2', 'alipay', 500, 'PENDING', 0, 1, 1)`,
+		`INSERT INTO orders (out_trade_no, channel, amount, status, trade_no, refunded, created_at, updated_at) VALUES ('CK3', 'alipay', 700, 'PAID', 'A3', 0, 1, 1)`,
 		`INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, created_at, updated_at) VALUES ('RFCK1', 'CK1', 'wechat', 250, 'kept', 'PENDING', 1, 1)`,
 		`INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, verify_status) VALUES ('wechat', 1, '127.0.0.1', '{}', '{}', 2, 'VERIFIED')`,
 		`PRAGMA user_version = 11`,
@@ -77,6 +79,12 @@ func TestChecksWithoutListsKeepRowsAndRefusals(t *testing.T) {
 			t.Errorf("%s: %v", good, err)
 		}
 	}
+	if got := queryPlan(t, s.w.db, unpaidTimeSQLite, "alipay", 0, 10); !strings.Contains(got, "INDEX orders_paid_untimed") {
+		t.Errorf("the day's untimed paid orders are read by %q, not the partial index", got)
+	}
+	if got := queryPlan(t, s.w.db, byPaidSQLite, "alipay", 0, 10); !strings.Contains(got, "COVERING INDEX orders_by_channel_paid") {
+		t.Errorf("the day's paid orders are read by %q, not the covering index", got)
+	}
 	for _, q := range append(append([]string{}, hotWrites...), `UPDATE refunds SET status = 'SUCCESS' WHERE id = 1`) {
 		if strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
 			continue // the lock is PostgreSQL's; reads check nothing
@@ -111,4 +119,24 @@ func ephemeralTables(t *testing.T, db *sql.DB, q string) int {
 		}
 	}
 	return n
+}
+
+// queryPlan is EXPLAIN QUERY PLAN's details of q, joined.
+func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN %s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, detail)
+	}
+	return strings.Join(out, "; ")
 }

@@ -12,14 +12,16 @@ import (
 // database/sql (see sqlite_raw.go). The query is answered from the
 // orders_by_channel_paid index alone: it holds every column a match needs,
 // in (channel, paid_at) order, so a slice of the day is one range of one
-// index and the table itself is not read.
+// index and the table itself is not read. The paid orders without a payment
+// time come from the partial index orders_paid_untimed, which SQLite uses
+// only when the query repeats its condition as written (migration 0012).
 
 const (
 	byPaidSQLite = `SELECT out_trade_no, amount, trade_no, status, paid_via, paid_at FROM orders
 		WHERE channel = ?1 AND paid_at >= ?2 AND paid_at < ?3`
 	unpaidTimeSQLite = `SELECT out_trade_no, amount, trade_no, status, paid_via, created_at FROM orders
 		WHERE channel = ?1 AND created_at >= ?2 AND created_at < ?3
-		AND paid_at IS NULL AND status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')`
+		AND paid_at IS NULL AND (status = 'PAID' OR status = 'PARTIALLY_REFUNDED' OR status = 'REFUNDED')`
 )
 
 // verifiedSQLite looks up the notification fact of an order not paid by a
