@@ -124,6 +124,43 @@ func billAccount(r any) string {
 // record) is saved only once durable returns nil, so a crash never leaves
 // a record of a bill that is not on disk.
 func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (_ store.Bill, durable func() error, _ error) {
+	if path != "" {
+		src, err := os.Open(path)
+		if err != nil {
+			return store.Bill{}, nil, err
+		}
+		defer src.Close()
+		return s.keepBytes(ctx, ch, day, kind, progress, func(w io.Writer) (string, string, error) {
+			if _, err := io.Copy(w, src); err != nil {
+				return "", "", fmt.Errorf("read %s: %w", path, err)
+			}
+			return "file", filepath.Base(path), nil
+		})
+	}
+	p, ok := s.platforms[ch]
+	if !ok {
+		return store.Bill{}, nil, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
+	}
+	download, what := p.DownloadBill, "bill"
+	if kind == store.BillFunds {
+		fd, ok := p.(gateway.FundBillDownloader)
+		if !ok {
+			return store.Bill{}, nil, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
+		}
+		download, what = fd.DownloadFundBill, "fund bill"
+	}
+	return s.keepBytes(ctx, ch, day, kind, progress, func(w io.Writer) (string, string, error) {
+		f, err := download(ctx, day, w)
+		if err != nil {
+			return "", "", fmt.Errorf("download the %s %s of %s: %w", ch, what, day.Format(store.DayFormat), err)
+		}
+		return "download", f.Name, nil
+	})
+}
+
+// keepBytes is acquireBill once the bytes' source is known: fill writes
+// them and names where they came from (store.Bill's Source and FileName).
+func (s *Service) keepBytes(ctx context.Context, ch gateway.Channel, day time.Time, kind string, progress func(ReconProgress), fill func(io.Writer) (source, name string, err error)) (_ store.Bill, durable func() error, _ error) {
 	dir, err := s.billsDir(ch)
 	if err != nil {
 		return store.Bill{}, nil, err
@@ -140,40 +177,9 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	counter := &byteCounter{report: func(n int64) { progress(ReconProgress{Stage: StageDownload, Done: n}) }}
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, h, counter), 1<<20)
 	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), Kind: kind, CreatedAt: s.now()}
-	if path == "" {
-		p, ok := s.platforms[ch]
-		if !ok {
-			tmp.Close()
-			return store.Bill{}, nil, fmt.Errorf("%s is not configured in paydesk.toml: give a bill file to reconcile from", ch)
-		}
-		download, what := p.DownloadBill, "bill"
-		if kind == store.BillFunds {
-			fd, ok := p.(gateway.FundBillDownloader)
-			if !ok {
-				tmp.Close()
-				return store.Bill{}, nil, fmt.Errorf("the %s client cannot download fund bills: give the fund bill file with --bill", ch)
-			}
-			download, what = fd.DownloadFundBill, "fund bill"
-		}
-		f, err := download(ctx, day, w)
-		if err != nil {
-			tmp.Close()
-			return store.Bill{}, nil, fmt.Errorf("download the %s %s of %s: %w", ch, what, b.Day, err)
-		}
-		b.Source, b.FileName = "download", f.Name
-	} else {
-		src, err := os.Open(path)
-		if err != nil {
-			tmp.Close()
-			return store.Bill{}, nil, err
-		}
-		_, err = io.Copy(w, src)
-		src.Close()
-		if err != nil {
-			tmp.Close()
-			return store.Bill{}, nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		b.Source, b.FileName = "file", filepath.Base(path)
+	if b.Source, b.FileName, err = fill(w); err != nil {
+		tmp.Close()
+		return store.Bill{}, nil, err
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
@@ -184,7 +190,7 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	}
 	b.SHA256, b.Size = hex.EncodeToString(h.Sum(nil)), counter.n
 	if b.Size == 0 {
-		return store.Bill{}, nil, fmt.Errorf("%s: the bill is empty", b.FileName)
+		return store.Bill{}, nil, emptyBill(b.FileName)
 	}
 	b.Path = filepath.Join(dir, fmt.Sprintf("%s-%s%s", b.Day, b.SHA256[:16], billExt(b.FileName)))
 	if err := os.Rename(tmp.Name(), b.Path); err != nil {
@@ -201,6 +207,8 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 	}
 	return b, durable, nil
 }
+
+func emptyBill(name string) error { return fmt.Errorf("%s: the bill is empty", name) }
 
 // syncFile makes a written file durable.
 func syncFile(path string) error {

@@ -1,0 +1,89 @@
+package ops_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/testenv"
+	"github.com/paydesk/paydesk/ops"
+)
+
+// TestBillFileIsParsedWhileKept: a bill given as a file is parsed while
+// its copy is kept. The run keeps exactly the file's bytes; a file touched
+// while it is read (its modification time moved) is refused with a message
+// naming it, and leaves no run and no copy behind; the download stage is
+// reported once, done, before any line is matched.
+func TestBillFileIsParsedWhileKept(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Serve: true})
+	buildFixtureWorld(t, env)
+	ctx := context.Background()
+	src, err := os.ReadFile(testdataPath("recon", "alipay_20261122.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alipay_20261122.zip")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Touched while its lines are matched: refused, nothing kept.
+	touched := false
+	_, err = env.Service.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fixtureDay, BillFile: path}, func(p ops.ReconProgress) {
+		if p.Stage == ops.StageMatch && !touched {
+			touched = true
+			later := time.Now().Add(time.Minute)
+			if err := os.Chtimes(path, later, later); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if !touched || err == nil || !strings.Contains(err.Error(), "alipay_20261122.zip changed while it was read") {
+		t.Fatalf("a bill touched while read: touched %v, error %v", touched, err)
+	}
+	if runs, _ := env.Service.ReconRuns(ctx, 10); len(runs) != 0 {
+		t.Fatalf("the refused run saved %d runs", len(runs))
+	}
+	if files := billFiles(t, env); len(files) != 0 {
+		t.Fatalf("the refused run left %v in the workspace", files)
+	}
+
+	// Left alone: kept byte for byte, and the stages reported in order.
+	var stages []string
+	run, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fixtureDay, BillFile: path}, func(p ops.ReconProgress) {
+		if p.Stage == ops.StageDownload || p.Stage == ops.StageMatch {
+			if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+				stages = append(stages, p.Stage)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(stages, ","); got != "download,match" {
+		t.Errorf("stages %s; want the download done once before the match", got)
+	}
+	sum := sha256.Sum256(src)
+	bill, found, err := env.Store.FindBill(ctx, gateway.Alipay, fixtureDay.Format("2006-01-02"), hex.EncodeToString(sum[:]))
+	if err != nil || !found || bill.ID != run.BillID {
+		t.Fatalf("the run's bill (%d) by the file's hash: %+v %v %v", run.BillID, bill, found, err)
+	}
+	kept, err := os.ReadFile(bill.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(kept, src) || bill.Size != int64(len(src)) || bill.Source != "file" || bill.FileName != "alipay_20261122.zip" {
+		t.Fatalf("kept %d bytes (source %q, name %q); the file has %d", len(kept), bill.Source, bill.FileName, len(src))
+	}
+	if files := billFiles(t, env); len(files) != 1 {
+		t.Fatalf("files in the workspace: %v", files)
+	}
+}
