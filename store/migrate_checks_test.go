@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,11 +15,6 @@ import (
 // build a temporary table per statement, the cost the migration exists to
 // remove.
 func TestChecksWithoutListsKeepRowsAndRefusals(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v11.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ms, err := migrations(SQLite)
 	if err != nil {
 		t.Fatal(err)
@@ -28,25 +22,13 @@ func TestChecksWithoutListsKeepRowsAndRefusals(t *testing.T) {
 	if len(ms) < 12 || !strings.Contains(ms[11].name, "checks_without_lists") {
 		t.Fatalf("migration 12 is %q", ms[11].name)
 	}
-	for _, m := range ms[:11] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
-	for _, q := range []string{
+	path := storeAtSchema(t, 11,
 		`INSERT INTO orders (out_trade_no, channel, amount, status, trade_no, refunded, created_at, updated_at) VALUES ('CK1', 'wechat', 1000, 'PAID', 'W1', 0, 1, 1)`,
 		`INSERT INTO orders (out_trade_no, channel, amount, status, refunded, created_at, updated_at) VALUES ('CK2', 'alipay', 500, 'PENDING', 0, 1, 1)`,
 		`INSERT INTO orders (out_trade_no, channel, amount, status, trade_no, refunded, created_at, updated_at) VALUES ('CK3', 'alipay', 700, 'PAID', 'A3', 0, 1, 1)`,
 		`INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, created_at, updated_at) VALUES ('RFCK1', 'CK1', 'wechat', 250, 'kept', 'PENDING', 1, 1)`,
 		`INSERT INTO notifications (channel, received_at, remote_addr, headers, body, body_size, verify_status) VALUES ('wechat', 1, '127.0.0.1', '{}', '{}', 2, 'VERIFIED')`,
-		`PRAGMA user_version = 11`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
+	)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

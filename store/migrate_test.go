@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -114,4 +116,32 @@ func TestEveryTableIsCopiedOrLeftOnPurpose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storeAtSchema makes an SQLite store file with the first version
+// migrations of today's list and the rows stmts insert, stamped with that
+// version: a store as an older paydesk left it.
+func storeAtSchema(t *testing.T, version int, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", version))
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := migrations(SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	for _, q := range append(stmts, fmt.Sprintf("PRAGMA user_version = %d", version)) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
 }

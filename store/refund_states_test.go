@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -163,30 +161,10 @@ func TestRefundAndCloseApplyWithTheirAttempt(t *testing.T) {
 func TestMigrationKeepsRefundsAndAcceptsAbnormal(t *testing.T) {
 	// A database at schema 3 (before ABNORMAL), with an order and a refund,
 	// made with the migrations of that time.
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations(SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
-	for _, q := range []string{
+	path := storeAtSchema(t, 3,
 		`INSERT INTO orders (out_trade_no, channel, amount, status, trade_no, refunded, created_at, updated_at) VALUES ('MG1', 'wechat', 1000, 'PAID', 'W1', 0, 1, 1)`,
 		`INSERT INTO refunds (out_request_no, out_trade_no, channel, amount, reason, status, created_at, updated_at) VALUES ('RFOLD1', 'MG1', 'wechat', 250, 'kept', 'PENDING', 1, 1)`,
-		`PRAGMA user_version = 3`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+	)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
