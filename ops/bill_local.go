@@ -42,6 +42,10 @@ type keptBill struct {
 // with lb.wait before saving anything, and closes lb (which removes the
 // copy if the run failed).
 func (s *Service) keepWhileParsing(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (*localBill, error) {
+	// Nowhere to keep it is known now, not after the parse.
+	if _, err := s.billsDir(ch); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/dbtest"
 	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/ops"
 )
@@ -23,7 +26,11 @@ import (
 // reported once, done, before any line is matched.
 func TestBillFileIsParsedWhileKept(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{Serve: true})
+	dbtest.Engines(t, func(t *testing.T, db string) { billFileParsedWhileKept(t, db) })
+}
+
+func billFileParsedWhileKept(t *testing.T, db string) {
+	env := testenv.New(t, testenv.Options{DB: db, Serve: true})
 	buildFixtureWorld(t, env)
 	ctx := context.Background()
 	src, err := os.ReadFile(testdataPath("recon", "alipay_20261122.zip"))
@@ -33,6 +40,22 @@ func TestBillFileIsParsedWhileKept(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alipay_20261122.zip")
 	if err := os.WriteFile(path, src, 0o600); err != nil {
 		t.Fatal(err)
+	}
+
+	// Nowhere to keep it (a PostgreSQL store without [store] bills_dir):
+	// refused before a line is parsed.
+	if env.Store.Dir() == "" {
+		nowhere, err := ops.New(ops.Options{Store: env.Store, Operator: ops.Operator{Name: "fin", Role: ops.Admin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reported []string
+		_, err = nowhere.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fixtureDay, BillFile: path}, func(p ops.ReconProgress) {
+			reported = append(reported, p.Stage)
+		})
+		if !errors.Is(err, ops.ErrNoBillsDir) || slices.Contains(reported, ops.StageMatch) {
+			t.Fatalf("no bills folder: %v after stages %v", err, reported)
+		}
 	}
 
 	// Touched while its lines are matched: refused, nothing kept.
