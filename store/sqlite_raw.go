@@ -188,10 +188,6 @@ func (s *rawStmt) int64(col int) int64 {
 	return sqlite3.Xsqlite3_column_int64(s.c.tls, s.p, int32(col))
 }
 
-func (s *rawStmt) isNull(col int) bool {
-	return sqlite3.Xsqlite3_column_type(s.c.tls, s.p, int32(col)) == sqlite3.SQLITE_NULL
-}
-
 // text is a column's bytes in SQLite's memory, valid until the next step
 // or reset: copy what is kept.
 func (s *rawStmt) text(col int) []byte {

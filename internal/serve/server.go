@@ -1,8 +1,9 @@
 // Package serve owns paydesk's notification endpoint: the HTTP server that
 // the platforms call after a payment or refund (POST /notify/alipay, POST
 // /notify/wechat) and GET /healthz. It only frames HTTP: the body limit,
-// the allowlist, timeouts, logs and graceful shutdown. What a callback
-// means is ops.IntakeNotification's business.
+// the allowlist, timeouts, logs and graceful shutdown, and the periodic
+// sweep that finishes the callbacks of replicas that died mid-intake. What
+// a callback means is ops.IntakeNotification's business.
 package serve
 
 import (
