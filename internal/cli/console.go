@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/syncbuf"
 	"github.com/paydesk/paydesk/ui"
 )
 
@@ -24,7 +23,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	// ops logs (a failed audit write, a notification not stored) would
 	// scribble over the full-screen console: keep them and print them
 	// when it closes.
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	if a.logger == nil {
 		a.logger = slog.New(gateway.MaskLogs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
@@ -59,28 +58,4 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 // noWorkspace: neither a config file nor --db says which database to open.
 func (a *app) noWorkspace() bool {
 	return a.flags.db == "" && (a.cfg == nil || a.cfg.File == "")
-}
-
-// syncBuffer collects log lines from the goroutines the console starts.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

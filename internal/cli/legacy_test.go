@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/paydesk/paydesk/internal/syncbuf"
 )
 
 // `paydesk sandbox --wechat-api v2` writes the config of a v2-only
@@ -20,7 +22,7 @@ func TestSandboxWritesAV2MerchantConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--dir", dir, "--notify", "http://127.0.0.1:1",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway/sandbox"
+	"github.com/paydesk/paydesk/internal/syncbuf"
 	"github.com/paydesk/paydesk/internal/testkit"
 )
 
@@ -27,7 +28,7 @@ func TestSandboxCommandSignModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, []string{"sandbox", "--dir", dir, "--listen", "127.0.0.1:0", "--wechat-sign", "cert"}, strings.NewReader(""), &out, &errOut)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/internal/config"
+	"github.com/paydesk/paydesk/internal/syncbuf"
 	"github.com/paydesk/paydesk/internal/testenv"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ops"
@@ -67,7 +68,7 @@ type harness struct {
 	addr    string
 	hostKey gossh.PublicKey
 	people  map[string]*person
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 }
 
 type harnessOptions struct {
@@ -86,7 +87,7 @@ func startConsole(t *testing.T, people []*person, o harnessOptions) *harness {
 	}
 	env := testenv.New(t, o.env)
 	var entries []config.SSHUser
-	h := &harness{env: env, people: map[string]*person{}, logs: &syncBuffer{}}
+	h := &harness{env: env, people: map[string]*person{}, logs: &syncbuf.Buffer{}}
 	for _, p := range people {
 		if p.key == nil {
 			p.key = newKey(t)
@@ -338,22 +339,4 @@ func (tm *term) openOrder(no string) {
 	tm.waitText(screenTimeout, ":order "+no)
 	tm.key("enter")
 	tm.waitText(screenTimeout, "Order "+no, "Status")
-}
-
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
