@@ -104,11 +104,6 @@ func (x *orderIndex) add(r *orderRecord) {
 	encodeRecord(x.alloc(recordSize(len(r.key), len(r.tradeNo))), r)
 }
 
-// addRecord appends a record in its stored form (read back from a spill).
-func (x *orderIndex) addRecord(rec []byte) {
-	copy(x.alloc(len(rec)), rec)
-}
-
 // alloc returns room for a record of size bytes at the end of the last
 // chunk.
 func (x *orderIndex) alloc(size int) []byte {

@@ -58,10 +58,11 @@ type Matcher struct {
 
 	// spill is set once the day outgrew memory (spill.go); seed places
 	// order numbers in its buckets.
-	spill   *spillState
-	seed    maphash.Seed
-	lineBuf []byte
-	recBuf  []byte
+	spill *spillState
+	seed  maphash.Seed
+	// spillBuf holds a line's or a record's spill form on its way there.
+	spillBuf []byte
+	recBuf   []byte
 
 	finished bool
 	result   Result

@@ -8,11 +8,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
-	"time"
-	"unsafe"
 
 	"github.com/paydesk/paydesk/gateway"
 )
@@ -82,6 +78,9 @@ type bucketStore struct {
 	size   int64
 	buf    [spillBuckets + 1][]byte
 	blocks [spillBuckets + 1][]storeBlock
+	// coders are each bucket's last record, which the next one added is
+	// written against (spill_codec.go).
+	coders [spillBuckets + 1]frontCoder
 }
 
 // storeBlock is a block held in memory (mem), or n bytes at off in the
@@ -228,7 +227,7 @@ func (s *LineSpool) Add(lines []gateway.BillLine) error {
 		if l.Kind == gateway.LinePayment {
 			b = bucketOf(s.seed, l.OutTradeNo)
 		}
-		s.buf = encodeLine(s.buf[:0], l)
+		s.buf = encodeLine(s.buf[:0], l, &s.store.coders[b])
 		if err := s.store.add(b, s.buf); err != nil {
 			return err
 		}
@@ -257,9 +256,10 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	var lines []gateway.BillLine
 	var scratch []byte
 	replay := func(b int) error {
+		lr := &lineReader{}
 		return s.store.each(b, &scratch, func(block []byte) error {
 			var err error
-			lines, err = m.replay(block, lines)
+			lines, err = m.replay(block, lines, lr)
 			return err
 		})
 	}
@@ -280,16 +280,17 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	return nil
 }
 
-// replay decodes the lines of a block and matches them, in batches: when
-// it returns, nothing points into the block any more.
-func (m *Matcher) replay(block []byte, lines []gateway.BillLine) ([]gateway.BillLine, error) {
+// replay decodes the lines of a block, the next of lr's bucket, and
+// matches them, in batches: when it returns, nothing points into the block
+// or lr's arena any more.
+func (m *Matcher) replay(block []byte, lines []gateway.BillLine, lr *lineReader) ([]gateway.BillLine, error) {
 	if lines == nil {
 		lines = make([]gateway.BillLine, 0, 8*linesBatch)
 	}
 	for len(block) > 0 {
 		var err error
 		lines = lines[:len(lines)+1]
-		if block, err = m.decodeLine(block, &lines[len(lines)-1]); err != nil {
+		if block, err = m.decodeLine(block, &lines[len(lines)-1], lr); err != nil {
 			return lines[:0], err
 		}
 		if len(lines) == cap(lines) {
@@ -297,9 +298,11 @@ func (m *Matcher) replay(block []byte, lines []gateway.BillLine) ([]gateway.Bill
 				return lines[:0], err
 			}
 			lines = lines[:0]
+			lr.clear()
 		}
 	}
 	err := m.lines(lines, nil)
+	lr.clear()
 	return lines[:0], err
 }
 
@@ -327,14 +330,16 @@ func (m *Matcher) spillRecord(rec []byte) error {
 	kl := int(binary.LittleEndian.Uint16(rec[recKeyLen:]))
 	b := bucketOf(m.spill.seed, string(rec[recHeader:recHeader+kl]))
 	m.spill.counts[b]++
-	return m.spill.orders.add(b, rec)
+	m.spillBuf = encodeSpilledRecord(m.spillBuf[:0], rec, &m.spill.orders.coders[b])
+	return m.spill.orders.add(b, m.spillBuf)
 }
 
 // spillLine writes one payment line to its bucket, to be judged (and
 // counted in the bill's totals) with its group.
 func (m *Matcher) spillLine(l *gateway.BillLine) error {
-	m.lineBuf = encodeLine(m.lineBuf[:0], l)
-	return m.spill.lines.add(bucketOf(m.spill.seed, l.OutTradeNo), m.lineBuf)
+	b := bucketOf(m.spill.seed, l.OutTradeNo)
+	m.spillBuf = encodeLine(m.spillBuf[:0], l, &m.spill.lines.coders[b])
+	return m.spill.lines.add(b, m.spillBuf)
 }
 
 // matchSpilled matches the spilled day group by group: a group's orders
@@ -399,11 +404,13 @@ func (m *Matcher) matchGroup(first, last int) error {
 	var scratch []byte
 	x := newOrderIndex()
 	for b := first; b < last; b++ {
+		var c frontCoder
 		err := sp.orders.each(b, &scratch, func(block []byte) error {
 			for len(block) > 0 {
-				size := recordSizeAt(block)
-				x.addRecord(block[:size])
-				block = block[size:]
+				var err error
+				if block, err = decodeSpilledRecord(block, x, &c); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -417,9 +424,10 @@ func (m *Matcher) matchGroup(first, last int) error {
 	m.orders = x
 	var lines []gateway.BillLine
 	for b := first; b < last; b++ {
+		lr := &lineReader{}
 		if err := sp.lines.each(b, &scratch, func(block []byte) error {
 			var err error
-			lines, err = m.replay(block, lines)
+			lines, err = m.replay(block, lines, lr)
 			return err
 		}); err != nil {
 			return err
@@ -479,94 +487,4 @@ func (m *Matcher) memoryOrders() int {
 		return m.in.MemoryOrders
 	}
 	return DefaultMemoryOrders
-}
-
-// encodeLine appends the spill form of a bill line: every field, so that a
-// line read back is the line that was written.
-func encodeLine(b []byte, l *gateway.BillLine) []byte {
-	b = binary.AppendUvarint(b, uint64(l.Line))
-	b = binary.AppendVarint(b, int64(l.Amount))
-	b = binary.AppendVarint(b, int64(l.Net))
-	b = binary.AppendVarint(b, int64(l.Fee))
-	if l.Time.IsZero() {
-		b = append(b, 0)
-	} else {
-		b = append(b, 1)
-		b = binary.AppendVarint(b, l.Time.UnixNano())
-	}
-	for _, s := range [...]string{string(l.Kind), l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject, string(l.RefundStatus)} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return b
-}
-
-var errBadSpill = errors.New("recon: the spill file does not read back as written")
-
-// takeVarint reads one varint off the front of *b with read, clearing *ok
-// when there is none.
-func takeVarint[T int64 | uint64](b *[]byte, ok *bool, read func([]byte) (T, int)) T {
-	v, n := read(*b)
-	if n <= 0 {
-		*ok = false
-		return 0
-	}
-	*b = (*b)[n:]
-	return v
-}
-
-// decodeLine reads one line of encodeLine's form from b into l and returns
-// the rest of b. l's strings point into b, which must not be written until
-// l is matched.
-func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine) ([]byte, error) {
-	ok := true
-	u := func() uint64 { return takeVarint(&b, &ok, binary.Uvarint) }
-	i := func() int64 { return takeVarint(&b, &ok, binary.Varint) }
-	*l = gateway.BillLine{Line: int(u()), Amount: gateway.Money(i()), Net: gateway.Money(i()), Fee: gateway.Money(i())}
-	if !ok || len(b) == 0 {
-		return nil, errBadSpill
-	}
-	hasTime := b[0] == 1
-	b = b[1:]
-	if hasTime {
-		l.Time = time.Unix(0, i()).In(m.zone)
-	}
-	var strs [8]string
-	for k := range strs {
-		n := u()
-		if !ok || uint64(len(b)) < n {
-			return nil, errBadSpill
-		}
-		if n > 0 {
-			strs[k] = unsafe.String(&b[0], n)
-		}
-		b = b[n:]
-	}
-	if !ok {
-		return nil, errBadSpill
-	}
-	// The matcher keeps a line's kind and refund status as they are (they
-	// are constants everywhere else) and clones its other strings.
-	l.Kind = gateway.LineKind(intern(strs[0], string(gateway.LinePayment), string(gateway.LineRefund)))
-	l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject = strs[1], strs[2], strs[3], strs[4], strs[5], strs[6]
-	l.RefundStatus = gateway.RefundStatus(strs[7])
-	for _, st := range gateway.RefundStatuses {
-		if l.RefundStatus == st {
-			l.RefundStatus = st
-		}
-	}
-	if l.RefundStatus != "" && !slices.Contains(gateway.RefundStatuses, l.RefundStatus) {
-		l.RefundStatus = gateway.RefundStatus(strings.Clone(strs[7]))
-	}
-	return b, nil
-}
-
-// intern is s as one of known, or a copy of s.
-func intern(s string, known ...string) string {
-	for _, k := range known {
-		if s == k {
-			return k
-		}
-	}
-	return strings.Clone(s)
 }

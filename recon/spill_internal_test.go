@@ -1,6 +1,8 @@
 package recon
 
 import (
+	"bytes"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -10,7 +12,10 @@ import (
 
 // Every field of a bill line survives the spill, a field added to
 // gateway.BillLine later included: the test sets each field by reflection,
-// so a new one that encodeLine does not carry fails it.
+// so a new one that encodeLine does not carry fails it. The lines of a
+// bucket are written against each other, so the test writes a run of them:
+// that line, one sharing the beginnings of its strings, one with no time and
+// empty strings, and the first again; and every cut of the run fails.
 func TestSpillKeepsEveryLineField(t *testing.T) {
 	var l gateway.BillLine
 	v := reflect.ValueOf(&l).Elem()
@@ -27,19 +32,101 @@ func TestSpillKeepsEveryLineField(t *testing.T) {
 			t.Fatalf("BillLine.%s is a %s: teach encodeLine and this test about it", v.Type().Field(i).Name, f.Type())
 		}
 	}
-	m := &Matcher{zone: gateway.Shanghai}
-	b := encodeLine(nil, &l)
-	var got gateway.BillLine
-	rest, err := m.decodeLine(append(b, 0xFF), &got)
-	if err != nil || len(rest) != 1 {
-		t.Fatalf("decode: %v, %d bytes left", err, len(rest))
+	next := l
+	next.Line, next.TradeNo, next.OutTradeNo = l.Line+64, l.TradeNo+"1", "Out"
+	next.Time = l.Time.Add(-3*time.Second - 5)
+	lines := []gateway.BillLine{l, next, {Line: 3, Kind: gateway.LineRefund, RefundStatus: gateway.RefundStatuses[0]}, l}
+	var w frontCoder
+	var b []byte
+	var sizes []int
+	for i := range lines {
+		before := len(b)
+		b = encodeLine(b, &lines[i], &w)
+		sizes = append(sizes, len(b)-before)
 	}
-	if !reflect.DeepEqual(got, l) {
-		t.Fatalf("spilled line came back as\n%+v\nwant\n%+v", got, l)
+	m := &Matcher{zone: gateway.Shanghai}
+	lr := &lineReader{}
+	rest := append(b, 0xFF)
+	for i, want := range lines {
+		var got gateway.BillLine
+		var err error
+		if rest, err = m.decodeLine(rest, &got, lr); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("spilled line %d came back as\n%+v\nwant\n%+v", i, got, want)
+		}
+	}
+	if len(rest) != 1 {
+		t.Fatalf("%d bytes left, want 1", len(rest))
+	}
+	// The second line repeats most of the first: its kind, state and
+	// subject whole, the start of its numbers.
+	if sizes[1] >= sizes[0]/2 {
+		t.Fatalf("a line sharing most of the last one's bytes took %d bytes, the last one %d", sizes[1], sizes[0])
 	}
 	for n := 0; n < len(b); n++ {
-		if _, err := m.decodeLine(b[:n], &got); err == nil {
-			t.Fatalf("a line cut to %d of %d bytes decoded", n, len(b))
+		lr := &lineReader{}
+		var got gateway.BillLine
+		p := b[:n]
+		var err error
+		for range lines {
+			if p, err = m.decodeLine(p, &got, lr); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			t.Fatalf("lines cut to %d of %d bytes decoded", n, len(b))
+		}
+	}
+}
+
+// An order record read back from the spill is byte for byte the record
+// that was written, whatever its last one in the bucket was: times before
+// 1970 and none, numbers longer, shorter and unlike the last, the largest
+// ordinal. A cut record never reads back.
+func TestSpilledRecordReadsBackAsWritten(t *testing.T) {
+	recs := []orderRecord{
+		{key: "PD20261122000000123", tradeNo: "2026112222001000000000000001", amount: 12348, at: 1795000000123456789, ordinal: 7,
+			flags: fOnChannel | fPaid | fHasTime | fPaidAt, day: 0, status: 2, via: 1, channelIdx: 0},
+		{key: "PD20261122000000124", tradeNo: "2026112222001000000000000002", amount: 1, at: 1795000001000000000, ordinal: 9,
+			flags: fPaid | fHasTime, day: 1, status: 4, via: 3, channelIdx: 2},
+		{key: "PD2", ordinal: 8, amount: -5, day: -1},
+		{key: "合同-甲-0001", tradeNo: "x", at: -1_500_000_000_000_000_001, ordinal: math.MaxUint32, flags: fHasTime | fTaken, status: 5},
+		{key: "PD20261122000000123", tradeNo: "2026112222001000000000000001", amount: 12348, at: 1795000000123456789, ordinal: 0},
+	}
+	src := newOrderIndex()
+	var w frontCoder
+	var b []byte
+	for i := range recs {
+		src.add(&recs[i])
+		last := len(src.chunks[0])
+		size := recordSize(len(recs[i].key), len(recs[i].tradeNo))
+		b = encodeSpilledRecord(b, src.chunks[0][last-size:last], &w)
+	}
+	dst := newOrderIndex()
+	var r frontCoder
+	rest := b
+	for range recs {
+		var err error
+		if rest, err = decodeSpilledRecord(rest, dst, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rest) != 0 || !bytes.Equal(dst.chunks[0], src.chunks[0]) || dst.n != src.n {
+		t.Fatalf("records came back as\n%x\nwant\n%x", dst.chunks[0], src.chunks[0])
+	}
+	for n := 0; n < len(b); n++ {
+		var r frontCoder
+		p := b[:n]
+		var err error
+		for range recs {
+			if p, err = decodeSpilledRecord(p, newOrderIndex(), &r); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			t.Fatalf("records cut to %d of %d bytes decoded", n, len(b))
 		}
 	}
 }
@@ -110,7 +197,7 @@ func TestForkKnowsEveryField(t *testing.T) {
 		// added up by join
 		"tally": "joined", "computed": "joined", "expectedFees": "joined", "findings": "joined", "carry": "joined", "settled": "joined", "notices": "joined",
 		// a worker's own, dropped with it
-		"orders": "own", "looked": "own", "extraSeen": "own", "lineBuf": "own", "recBuf": "own", "sink": "own",
+		"orders": "own", "looked": "own", "extraSeen": "own", "spillBuf": "own", "recBuf": "own", "sink": "own",
 		// not touched by the groups: payment lines only, before Finish
 		"lookedRefund": "unused", "finished": "unused", "result": "unused",
 	}

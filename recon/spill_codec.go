@@ -1,0 +1,270 @@
+package recon
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/paydesk/paydesk/gateway"
+)
+
+// The spill's record forms.
+//
+// Each bucket's records are written, and always read back, in the order
+// they were added, so each is written against the last one of its bucket
+// (frontCoder): a string as the length of the prefix it shares with the
+// same field of the last record and the bytes after it, and a line number,
+// an ordinal or a time as its difference from the last one. A bucket's
+// records come about in time order, and both platforms' trade numbers and
+// most merchants' order numbers begin with the date and time: a bill line
+// of about 117 bytes and an order record of 88 are written as about a
+// third of that, and the kernel's copy of the spill was the largest cost
+// of a day too large for memory (bench/README.md, "Spill encoding").
+
+// frontCoder is one bucket's last record, as its writer or its reader has
+// it.
+type frontCoder struct {
+	strs [lineStrings][]byte
+	ints [3]int64
+}
+
+const lineStrings = 8
+
+var errBadSpill = errors.New("recon: the spill file does not read back as written")
+
+// putString appends s as the length of the prefix it shares with field i
+// of the last record, the length of the rest, and the rest.
+func (c *frontCoder) putString(b []byte, i int, s string) []byte {
+	p := c.strs[i]
+	n := 0
+	for n < len(p) && n < len(s) && p[n] == s[n] {
+		n++
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	b = binary.AppendUvarint(b, uint64(len(s)-n))
+	b = append(b, s[n:]...)
+	c.strs[i] = append(p[:0], s...)
+	return b
+}
+
+// putDelta appends v as its difference from field i of the last record.
+func (c *frontCoder) putDelta(b []byte, i int, v int64) []byte {
+	b = binary.AppendVarint(b, v-c.ints[i])
+	c.ints[i] = v
+	return b
+}
+
+// putTime appends a time in Unix nanoseconds as whole seconds against
+// field i of the last record and the nanoseconds past them (bills print
+// whole seconds: one byte).
+func (c *frontCoder) putTime(b []byte, i int, unixNano int64) []byte {
+	sec, nsec := unixNano/1e9, unixNano%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	b = c.putDelta(b, i, sec)
+	return binary.AppendUvarint(b, uint64(nsec))
+}
+
+// spillReader reads one bucket's records off the front of its blocks,
+// clearing ok at the first byte that does not read back.
+type spillReader struct {
+	c  *frontCoder
+	b  []byte
+	ok bool
+}
+
+func (r *spillReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.ok = false
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *spillReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.ok = false
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *spillReader) byte() byte {
+	if len(r.b) == 0 {
+		r.ok = false
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+// string reads field i, which stays in the coder until the next record's
+// field i is read.
+func (r *spillReader) string(i int) []byte {
+	shared, rest := r.uvarint(), r.uvarint()
+	p := r.c.strs[i]
+	if !r.ok || shared > uint64(len(p)) || rest > uint64(len(r.b)) {
+		r.ok = false
+		return nil
+	}
+	p = append(p[:shared], r.b[:rest]...)
+	r.b = r.b[rest:]
+	r.c.strs[i] = p
+	return p
+}
+
+func (r *spillReader) delta(i int) int64 {
+	r.c.ints[i] += r.varint()
+	return r.c.ints[i]
+}
+
+func (r *spillReader) time(i int) int64 {
+	sec := r.delta(i)
+	nsec := r.uvarint()
+	if nsec >= 1e9 {
+		r.ok = false
+	}
+	return sec*1e9 + int64(nsec)
+}
+
+// encodeLine appends the spill form of a bill line, written against the
+// last line of its bucket (c): every field, so that a line read back is
+// the line that was written.
+func encodeLine(b []byte, l *gateway.BillLine, c *frontCoder) []byte {
+	b = c.putDelta(b, 0, int64(l.Line))
+	b = binary.AppendVarint(b, int64(l.Amount))
+	b = binary.AppendVarint(b, int64(l.Net))
+	b = binary.AppendVarint(b, int64(l.Fee))
+	if l.Time.IsZero() {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = c.putTime(b, 1, l.Time.UnixNano())
+	}
+	for i, s := range [lineStrings]string{string(l.Kind), l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject, string(l.RefundStatus)} {
+		b = c.putString(b, i, s)
+	}
+	return b
+}
+
+// lineReader reads one bucket's lines back. The strings of the lines it
+// gives point into its arena, which the caller empties (clear) once
+// nothing points into it any more.
+type lineReader struct {
+	c     frontCoder
+	arena []byte
+}
+
+func (r *lineReader) clear() { r.arena = r.arena[:0] }
+
+// keep copies p into the arena and returns it as a string.
+func (r *lineReader) keep(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	if cap(r.arena)-len(r.arena) < len(p) {
+		// A new arena: the strings given so far keep the old one alive.
+		r.arena = make([]byte, 0, max(64<<10, 2*len(p)))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, p...)
+	return unsafe.String(&r.arena[start], len(p))
+}
+
+// decodeLine reads one line of encodeLine's form from b into l and returns
+// the rest of b.
+func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine, lr *lineReader) ([]byte, error) {
+	r := spillReader{c: &lr.c, b: b, ok: true}
+	*l = gateway.BillLine{Line: int(r.delta(0)), Amount: gateway.Money(r.varint()), Net: gateway.Money(r.varint()), Fee: gateway.Money(r.varint())}
+	switch r.byte() {
+	case 0:
+	case 1:
+		at := r.time(1)
+		l.Time = time.Unix(0, at).In(m.zone)
+	default:
+		r.ok = false
+	}
+	var strs [lineStrings][]byte
+	for i := range strs {
+		strs[i] = r.string(i)
+	}
+	if !r.ok {
+		return nil, errBadSpill
+	}
+	// The matcher keeps a line's kind and refund status as they are (they
+	// are constants everywhere else).
+	l.Kind = gateway.LineKind(intern(strs[0], string(gateway.LinePayment), string(gateway.LineRefund)))
+	l.TradeNo, l.OutTradeNo, l.OutRequestNo = lr.keep(strs[1]), lr.keep(strs[2]), lr.keep(strs[3])
+	l.RefundID, l.State, l.Subject = lr.keep(strs[4]), lr.keep(strs[5]), lr.keep(strs[6])
+	l.RefundStatus = gateway.RefundStatus(intern(strs[7], refundStatusNames...))
+	return r.b, nil
+}
+
+// intern is p as one of known, or a copy of p.
+func intern(p []byte, known ...string) string {
+	for _, k := range known {
+		if string(p) == k {
+			return k
+		}
+	}
+	return strings.Clone(string(p))
+}
+
+// encodeSpilledRecord appends the spill form of an order record (orderIndex's
+// layout), written against the last record of its bucket (c).
+func encodeSpilledRecord(b, rec []byte, c *frontCoder) []byte {
+	kl := int(binary.LittleEndian.Uint16(rec[recKeyLen:]))
+	tl := int(binary.LittleEndian.Uint16(rec[recTLen:]))
+	b = binary.AppendVarint(b, int64(binary.LittleEndian.Uint64(rec)))
+	b = append(b, rec[recFlags], rec[recDay], rec[recStatus], rec[recVia], rec[recChannel])
+	b = c.putDelta(b, 0, int64(binary.LittleEndian.Uint32(rec[recOrdinal:])))
+	b = c.putTime(b, 1, int64(binary.LittleEndian.Uint64(rec[recTime:])))
+	b = c.putString(b, 0, unsafe.String(unsafe.SliceData(rec[recHeader:]), kl))
+	return c.putString(b, 1, unsafe.String(unsafe.SliceData(rec[recHeader+kl:]), tl))
+}
+
+// decodeSpilledRecord reads one record of encodeSpilledRecord's form from b
+// into x and returns the rest of b.
+func decodeSpilledRecord(b []byte, x *orderIndex, c *frontCoder) ([]byte, error) {
+	r := spillReader{c: c, b: b, ok: true}
+	amount := r.varint()
+	var small [5]byte
+	for i := range small {
+		small[i] = r.byte()
+	}
+	ordinal := r.delta(0)
+	at := r.time(1)
+	key := r.string(0)
+	trade := r.string(1)
+	if !r.ok || ordinal < 0 || ordinal > 1<<32-1 {
+		return nil, errBadSpill
+	}
+	rec := x.alloc(recordSize(len(key), len(trade)))
+	binary.LittleEndian.PutUint64(rec, uint64(amount))
+	binary.LittleEndian.PutUint64(rec[recTime:], uint64(at))
+	binary.LittleEndian.PutUint32(rec[recOrdinal:], uint32(ordinal))
+	rec[recFlags], rec[recDay], rec[recStatus], rec[recVia], rec[recChannel] = small[0], small[1], small[2], small[3], small[4]
+	binary.LittleEndian.PutUint16(rec[recKeyLen:], uint16(len(key)))
+	binary.LittleEndian.PutUint16(rec[recTLen:], uint16(len(trade)))
+	n := copy(rec[recHeader:], key)
+	copy(rec[recHeader+n:], trade)
+	return r.b, nil
+}
+
+// refundStatusNames is gateway.RefundStatuses as strings, for intern.
+var refundStatusNames = func() []string {
+	out := make([]string, len(gateway.RefundStatuses))
+	for i, st := range gateway.RefundStatuses {
+		out[i] = string(st)
+	}
+	return slices.Clip(out)
+}()
