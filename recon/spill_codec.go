@@ -3,6 +3,7 @@ package recon
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -39,15 +40,29 @@ var errBadSpill = errors.New("recon: the spill file does not read back as writte
 // of the last record, the length of the rest, and the rest.
 func (c *frontCoder) putString(b []byte, i int, s string) []byte {
 	p := c.strs[i]
-	n := 0
-	for n < len(p) && n < len(s) && p[n] == s[n] {
-		n++
-	}
+	n := sharedPrefix(p, s)
 	b = binary.AppendUvarint(b, uint64(n))
 	b = binary.AppendUvarint(b, uint64(len(s)-n))
 	b = append(b, s[n:]...)
-	c.strs[i] = append(p[:0], s...)
+	c.strs[i] = append(p[:n], s[n:]...)
 	return b
+}
+
+// sharedPrefix is the length of the prefix p and s share, compared eight
+// bytes at a time.
+func sharedPrefix(p []byte, s string) int {
+	n := min(len(p), len(s))
+	q := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(p[i:]) ^ binary.LittleEndian.Uint64(q[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < n && p[i] == q[i] {
+		i++
+	}
+	return i
 }
 
 // putDelta appends v as its difference from field i of the last record.
@@ -78,6 +93,11 @@ type spillReader struct {
 }
 
 func (r *spillReader) uvarint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 { // most are one byte
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.ok = false
@@ -108,18 +128,21 @@ func (r *spillReader) byte() byte {
 }
 
 // string reads field i, which stays in the coder until the next record's
-// field i is read.
-func (r *spillReader) string(i int) []byte {
+// field i is read; same says it is the last record's field i again.
+func (r *spillReader) string(i int) (v []byte, same bool) {
 	shared, rest := r.uvarint(), r.uvarint()
 	p := r.c.strs[i]
 	if !r.ok || shared > uint64(len(p)) || rest > uint64(len(r.b)) {
 		r.ok = false
-		return nil
+		return nil, false
+	}
+	if rest == 0 && shared == uint64(len(p)) {
+		return p, true
 	}
 	p = append(p[:shared], r.b[:rest]...)
 	r.b = r.b[rest:]
 	r.c.strs[i] = p
-	return p
+	return p, false
 }
 
 func (r *spillReader) delta(i int) int64 {
@@ -162,12 +185,21 @@ func encodeLine(b []byte, l *gateway.BillLine, c *frontCoder) []byte {
 type lineReader struct {
 	c     frontCoder
 	arena []byte
+	// last is each field's string given last, in the arena: a field that
+	// repeats the last line's (a subject, a state) is given it again.
+	last [lineStrings]string
 }
 
-func (r *lineReader) clear() { r.arena = r.arena[:0] }
+func (r *lineReader) clear() {
+	r.arena = r.arena[:0]
+	r.last = [lineStrings]string{}
+}
 
-// keep copies p into the arena and returns it as a string.
-func (r *lineReader) keep(p []byte) string {
+// keep returns field i's value p as a string in the arena.
+func (r *lineReader) keep(i int, p []byte, same bool) string {
+	if same && len(r.last[i]) == len(p) {
+		return r.last[i]
+	}
 	if len(p) == 0 {
 		return ""
 	}
@@ -177,7 +209,8 @@ func (r *lineReader) keep(p []byte) string {
 	}
 	start := len(r.arena)
 	r.arena = append(r.arena, p...)
-	return unsafe.String(&r.arena[start], len(p))
+	r.last[i] = unsafe.String(&r.arena[start], len(p))
+	return r.last[i]
 }
 
 // decodeLine reads one line of encodeLine's form from b into l and returns
@@ -193,9 +226,15 @@ func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine, lr *lineReader) ([]b
 	default:
 		r.ok = false
 	}
-	var strs [lineStrings][]byte
+	var strs [lineStrings]string
 	for i := range strs {
-		strs[i] = r.string(i)
+		v, same := r.string(i)
+		switch i {
+		case 0, 7: // not kept (below)
+			strs[i] = unsafe.String(unsafe.SliceData(v), len(v))
+		default:
+			strs[i] = lr.keep(i, v, same)
+		}
 	}
 	if !r.ok {
 		return nil, errBadSpill
@@ -203,20 +242,19 @@ func (m *Matcher) decodeLine(b []byte, l *gateway.BillLine, lr *lineReader) ([]b
 	// The matcher keeps a line's kind and refund status as they are (they
 	// are constants everywhere else).
 	l.Kind = gateway.LineKind(intern(strs[0], string(gateway.LinePayment), string(gateway.LineRefund)))
-	l.TradeNo, l.OutTradeNo, l.OutRequestNo = lr.keep(strs[1]), lr.keep(strs[2]), lr.keep(strs[3])
-	l.RefundID, l.State, l.Subject = lr.keep(strs[4]), lr.keep(strs[5]), lr.keep(strs[6])
+	l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.RefundID, l.State, l.Subject = strs[1], strs[2], strs[3], strs[4], strs[5], strs[6]
 	l.RefundStatus = gateway.RefundStatus(intern(strs[7], refundStatusNames...))
 	return r.b, nil
 }
 
-// intern is p as one of known, or a copy of p.
-func intern(p []byte, known ...string) string {
+// intern is s as one of known, or a copy of s.
+func intern(s string, known ...string) string {
 	for _, k := range known {
-		if string(p) == k {
+		if s == k {
 			return k
 		}
 	}
-	return strings.Clone(string(p))
+	return strings.Clone(s)
 }
 
 // encodeSpilledRecord appends the spill form of an order record (orderIndex's
@@ -243,8 +281,8 @@ func decodeSpilledRecord(b []byte, x *orderIndex, c *frontCoder) ([]byte, error)
 	}
 	ordinal := r.delta(0)
 	at := r.time(1)
-	key := r.string(0)
-	trade := r.string(1)
+	key, _ := r.string(0)
+	trade, _ := r.string(1)
 	if !r.ok || ordinal < 0 || ordinal > 1<<32-1 {
 		return nil, errBadSpill
 	}
