@@ -25,7 +25,9 @@ import (
 // its lines, the suspense held for it, its further payments) falls in one
 // bucket, so each is judged exactly as it would be in one pass; refund
 // lines, which name requests and not orders, are matched as they come.
-// Memory then holds one group, however long the day.
+// Memory then holds one group, however long the day. Each bucket's records
+// are written against the last one before them (spill_codec.go), at about
+// a third of their size in memory.
 
 // SpillFile is a temporary file the matcher writes a large day to and reads
 // back: an *os.File does. The matcher closes it; whoever made it removes it
@@ -49,7 +51,7 @@ const (
 // spillState is a matcher's spill once its day outgrew memory.
 type spillState struct {
 	seed   maphash.Seed
-	orders *bucketStore // order records (orderIndex layout) by bucket
+	orders *bucketStore // order records (encodeSpilledRecord) by bucket
 	lines  *bucketStore // payment lines (encodeLine) by bucket; a spool's once taken
 	counts [spillBuckets]int
 	done   bool // the groups have been matched
