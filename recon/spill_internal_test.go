@@ -208,3 +208,58 @@ func TestForkKnowsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSpillCodec: two lines and two order records, written one after the
+// other, read back as they were written, whatever their numbers share;
+// and no bytes make the readers panic.
+func FuzzSpillCodec(f *testing.F) {
+	f.Add("PD20261122000000123", "2026112222001000000000000001", "PD20261122000000124", "2026112222001000000000000002", int64(12348), int64(1795000000123456789), []byte{0x21, 3, 'a'})
+	f.Add("", "x", "合同", "", int64(-1), int64(-1), []byte{0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, out1, trade1, out2, trade2 string, amount, at int64, junk []byte) {
+		if max(len(out1), len(trade1), len(out2), len(trade2)) > maxField {
+			t.Skip()
+		}
+		lines := []gateway.BillLine{
+			{Line: 1, Kind: gateway.LinePayment, OutTradeNo: out1, TradeNo: trade1, Amount: gateway.Money(amount), Time: time.Unix(0, at).In(gateway.Shanghai), State: trade2},
+			{Line: int(amount), Kind: gateway.LineKind(out2), OutTradeNo: out2, TradeNo: trade2, Subject: out1, Net: gateway.Money(at)},
+		}
+		var w frontCoder
+		var b []byte
+		for i := range lines {
+			b = encodeLine(b, &lines[i], &w)
+		}
+		m, lr := &Matcher{zone: gateway.Shanghai}, &lineReader{}
+		for i, want := range lines {
+			var got gateway.BillLine
+			var err error
+			if b, err = m.decodeLine(b, &got, lr); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("line %d came back as %+v (%v), want %+v", i, got, err, want)
+			}
+		}
+		recs := []orderRecord{
+			{key: out1, tradeNo: trade1, amount: amount, at: at, ordinal: uint32(amount), flags: uint8(at)},
+			{key: out2, tradeNo: trade2, amount: at, at: amount, ordinal: uint32(at), day: int8(amount)},
+		}
+		src, dst := newOrderIndex(), newOrderIndex()
+		var wr, rd frontCoder
+		b = b[:0]
+		for i := range recs {
+			src.add(&recs[i])
+			c := src.chunks[len(src.chunks)-1]
+			size := recordSize(len(recs[i].key), len(recs[i].tradeNo))
+			b = encodeSpilledRecord(b, c[len(c)-size:], &wr)
+		}
+		for range recs {
+			var err error
+			if b, err = decodeSpilledRecord(b, dst, &rd); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !reflect.DeepEqual(src.chunks, dst.chunks) {
+			t.Fatal("records did not come back as written")
+		}
+		var l gateway.BillLine
+		_, _ = m.decodeLine(junk, &l, &lineReader{})
+		_, _ = decodeSpilledRecord(junk, newOrderIndex(), &frontCoder{})
+	})
+}
