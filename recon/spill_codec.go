@@ -49,8 +49,10 @@ func (c *frontCoder) putString(b []byte, i int, s string) []byte {
 	if n >= sharedInline {
 		b = binary.AppendUvarint(b, uint64(n-sharedInline))
 	}
-	b = append(b, s[n:]...)
-	c.strs[i] = append(p[:n], s[n:]...)
+	if n < len(p) || n < len(s) { // a field that repeats the last is most of them
+		b = append(b, s[n:]...)
+		c.strs[i] = append(p[:n], s[n:]...)
+	}
 	return b
 }
 
