@@ -111,17 +111,14 @@ func (r *spillReader) uvarint() uint64 {
 		r.b = r.b[1:]
 		return v
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.ok = false
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return takeVarint(r, binary.Uvarint)
 }
 
-func (r *spillReader) varint() int64 {
-	v, n := binary.Varint(r.b)
+func (r *spillReader) varint() int64 { return takeVarint(r, binary.Varint) }
+
+// takeVarint reads one varint off the front of r's bytes with read.
+func takeVarint[T int64 | uint64](r *spillReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
 	if n <= 0 {
 		r.ok = false
 		return 0
