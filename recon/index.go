@@ -36,6 +36,9 @@ type orderIndex struct {
 	// let a streamed day grow without ever copying what is stored.
 	chunks [][]byte
 	n      int
+	// spare holds the emptied chunks of an earlier group of a spilled day
+	// (emptied), filled before any new one is made.
+	spare [][]byte
 }
 
 // Record layout, 8-byte aligned, never across chunks:
@@ -97,6 +100,23 @@ func newOrderIndex() *orderIndex {
 	}
 }
 
+// emptied returns x emptied for the next group of a spilled day, with its
+// chunks and slots: the groups are about the same size, and memory taken
+// afresh for each would be faulted in and cleared by the kernel every time
+// and left to the collector after (nearly a gigabyte at 10M). A nil x gives
+// a new index.
+func (x *orderIndex) emptied() *orderIndex {
+	if x == nil {
+		return newOrderIndex()
+	}
+	y := &orderIndex{hash: x.hash, hashBytes: x.hashBytes, slots: x.slots[:0], spare: x.spare}
+	for _, c := range x.chunks {
+		clear(c)
+		y.spare = append(y.spare, c[:0])
+	}
+	return y
+}
+
 func recordSize(keyLen, tradeLen int) int { return (recHeader + keyLen + tradeLen + 7) &^ 7 }
 
 // add appends a record; seal indexes them all.
@@ -109,7 +129,12 @@ func (x *orderIndex) add(r *orderRecord) {
 func (x *orderIndex) alloc(size int) []byte {
 	last := len(x.chunks) - 1
 	if last < 0 || len(x.chunks[last])+size > chunkSize {
-		x.chunks = append(x.chunks, make([]byte, 0, chunkSize))
+		if n := len(x.spare); n > 0 {
+			x.chunks = append(x.chunks, x.spare[n-1])
+			x.spare = x.spare[:n-1]
+		} else {
+			x.chunks = append(x.chunks, make([]byte, 0, chunkSize))
+		}
 		last++
 	}
 	c := x.chunks[last]
@@ -150,7 +175,12 @@ func (x *orderIndex) seal() int {
 	// A load of at most one half keeps linear probes short: a hit is
 	// nearly always in the first cache line probed.
 	size := uint64(1) << bits.Len64(uint64(2*x.n))
-	x.slots = make([]uint64, size)
+	if uint64(cap(x.slots)) >= size {
+		x.slots = x.slots[:size]
+		clear(x.slots)
+	} else {
+		x.slots = make([]uint64, size)
+	}
 	x.mask = size - 1
 	const block = 256
 	var hashes [block]uint64

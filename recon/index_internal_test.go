@@ -149,3 +149,49 @@ func TestOrderIndexHashesAgree(t *testing.T) {
 		}
 	}
 }
+
+// An index emptied for the next group of a spilled day holds only what is
+// added to it afterwards, in the last group's memory: none of the last
+// group's keys is found, none of its flags (a taken payment) shows through,
+// and a smaller group after a larger one fits.
+func TestEmptiedIndexForgetsTheLastGroup(t *testing.T) {
+	fill := func(x *orderIndex, prefix string, n int) {
+		for i := range n {
+			x.add(&orderRecord{key: prefix + strconv.Itoa(i), tradeNo: "T" + strconv.Itoa(i), amount: 100, ordinal: uint32(i), flags: fOnChannel | fPaid | fVerified})
+		}
+		if dup := x.seal(); dup != -1 {
+			t.Fatalf("distinct keys reported as duplicate at %d", dup)
+		}
+	}
+	x := newOrderIndex()
+	fill(x, "A", 40000) // several chunks
+	for i := range 40000 {
+		off, _ := x.find("A" + strconv.Itoa(i))
+		if !x.matches(off, "T"+strconv.Itoa(i), 100) {
+			t.Fatalf("A%d did not match", i)
+		}
+	}
+	y := x.emptied()
+	fill(y, "B", 1000)
+	reused := false
+	for _, c := range x.chunks {
+		reused = reused || &c[:1][0] == &y.chunks[0][:1][0]
+	}
+	if !reused {
+		t.Fatal("the emptied index did not reuse the last group's memory")
+	}
+	if y.n != 1000 || len(y.slots) >= len(x.slots) {
+		t.Fatalf("%d records, %d slots after a group of 40000 in %d", y.n, len(y.slots), len(x.slots))
+	}
+	for i := range 40000 {
+		if _, ok := y.find("A" + strconv.Itoa(i)); ok {
+			t.Fatalf("the emptied index still finds A%d", i)
+		}
+	}
+	for i := range 1000 {
+		off, ok := y.find("B" + strconv.Itoa(i))
+		if !ok || !y.matches(off, "T"+strconv.Itoa(i), 100) {
+			t.Fatalf("B%d: found %v, or its payment was already taken", i, ok)
+		}
+	}
+}

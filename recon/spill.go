@@ -404,7 +404,7 @@ func (m *Matcher) matchSpilled() error {
 func (m *Matcher) matchGroup(first, last int) error {
 	sp := m.spill
 	var scratch []byte
-	x := newOrderIndex()
+	x := m.orders.emptied() // the last group's, for its memory
 	for b := first; b < last; b++ {
 		var c frontCoder
 		err := sp.orders.each(b, &scratch, func(block []byte) error {
