@@ -257,8 +257,9 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	s.taken = true
 	var lines []gateway.BillLine
 	var scratch []byte
+	lr := &lineReader{}
 	replay := func(b int) error {
-		lr := &lineReader{}
+		lr.nextBucket()
 		return s.store.each(b, &scratch, func(block []byte) error {
 			var err error
 			lines, err = m.replay(block, lines, lr)
@@ -405,8 +406,9 @@ func (m *Matcher) matchGroup(first, last int) error {
 	sp := m.spill
 	var scratch []byte
 	x := m.orders.emptied() // the last group's, for its memory
+	var c frontCoder
 	for b := first; b < last; b++ {
-		var c frontCoder
+		c.reset()
 		err := sp.orders.each(b, &scratch, func(block []byte) error {
 			for len(block) > 0 {
 				var err error
@@ -425,8 +427,9 @@ func (m *Matcher) matchGroup(first, last int) error {
 	}
 	m.orders = x
 	var lines []gateway.BillLine
+	lr := &lineReader{}
 	for b := first; b < last; b++ {
-		lr := &lineReader{}
+		lr.nextBucket()
 		if err := sp.lines.each(b, &scratch, func(block []byte) error {
 			var err error
 			lines, err = m.replay(block, lines, lr)

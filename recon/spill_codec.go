@@ -35,6 +35,14 @@ type frontCoder struct {
 
 const lineStrings = 8
 
+// reset makes c a new bucket's, keeping its buffers.
+func (c *frontCoder) reset() {
+	for i := range c.strs {
+		c.strs[i] = c.strs[i][:0]
+	}
+	c.ints = [3]int64{}
+}
+
 var errBadSpill = errors.New("recon: the spill file does not read back as written")
 
 // putString appends s as the length of the prefix it shares with field i
@@ -207,6 +215,13 @@ type lineReader struct {
 func (r *lineReader) clear() {
 	r.arena = r.arena[:0]
 	r.last = [lineStrings]string{}
+}
+
+// nextBucket makes r read another bucket from its first line, keeping its
+// buffers.
+func (r *lineReader) nextBucket() {
+	r.c.reset()
+	r.clear()
 }
 
 // keep returns field i's value p as a string in the arena.
