@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+
+	"github.com/paydesk/paydesk/internal/hugepages"
 )
 
 // BillKeys remembers the key of every row of one bill so that the second
@@ -221,6 +223,7 @@ func (k *BillKeys) next(i int) int {
 func (k *BillKeys) resize(size int) {
 	old := k.slots
 	k.slots = make([]keySlot, size)
+	hugepages.Advise(k.slots) // probed at random: 320 MB at ten million rows
 	for _, s := range old {
 		if s.first == 0 {
 			continue

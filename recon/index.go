@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+
+	"github.com/paydesk/paydesk/internal/hugepages"
 )
 
 // orderIndex holds the day's orders as compact records and finds them by
@@ -65,8 +67,10 @@ const (
 	recHeader  = 30
 	// maxField bounds the lengths a record stores; both platforms allow at
 	// most 64 characters for either number.
-	maxField  = math.MaxUint16
-	chunkBits = 20 // 1 MiB chunks: larger than any record
+	maxField = math.MaxUint16
+	// 4 MiB chunks: larger than any record, and each holds at least one
+	// whole huge page (hugepages.Advise), which a chunk of 1 MiB never did.
+	chunkBits = 22
 	chunkSize = 1 << chunkBits
 )
 
@@ -133,7 +137,9 @@ func (x *orderIndex) alloc(size int) []byte {
 			x.chunks = append(x.chunks, x.spare[n-1])
 			x.spare = x.spare[:n-1]
 		} else {
-			x.chunks = append(x.chunks, make([]byte, 0, chunkSize))
+			c := make([]byte, 0, chunkSize)
+			hugepages.Advise(c[:chunkSize]) // records are read at random, by every line
+			x.chunks = append(x.chunks, c)
 		}
 		last++
 	}
@@ -180,6 +186,7 @@ func (x *orderIndex) seal() int {
 		clear(x.slots)
 	} else {
 		x.slots = make([]uint64, size)
+		hugepages.Advise(x.slots) // probed at random by every line
 	}
 	x.mask = size - 1
 	const block = 256
