@@ -138,7 +138,12 @@ func (x *orderIndex) alloc(size int) []byte {
 			x.spare = x.spare[:n-1]
 		} else {
 			c := make([]byte, 0, chunkSize)
-			hugepages.Advise(c[:chunkSize]) // records are read at random, by every line
+			if len(x.chunks) > 0 {
+				// Records are read at random, by every line. A day whose
+				// records fit one chunk is small: its first touch would
+				// cost more than its probes save.
+				hugepages.Advise(c[:chunkSize])
+			}
 			x.chunks = append(x.chunks, c)
 		}
 		last++
