@@ -41,6 +41,12 @@ type orderIndex struct {
 	// spare holds the emptied chunks of an earlier group of a spilled day
 	// (emptied), filled before any new one is made.
 	spare [][]byte
+	// huge asks for huge pages for the slots and chunks (a spilled day's
+	// groups, each probed by millions of lines, in memory the next group
+	// reuses): on this project's VMs the first touch of a huge page costs
+	// more than a day of a million orders saves on its probes
+	// (bench/README.md, "huge pages").
+	huge bool
 }
 
 // Record layout, 8-byte aligned, never across chunks:
@@ -113,7 +119,7 @@ func (x *orderIndex) emptied() *orderIndex {
 	if x == nil {
 		return newOrderIndex()
 	}
-	y := &orderIndex{hash: x.hash, hashBytes: x.hashBytes, slots: x.slots[:0], spare: x.spare}
+	y := &orderIndex{hash: x.hash, hashBytes: x.hashBytes, slots: x.slots[:0], spare: x.spare, huge: x.huge}
 	for _, c := range x.chunks {
 		clear(c)
 		y.spare = append(y.spare, c[:0])
@@ -138,10 +144,7 @@ func (x *orderIndex) alloc(size int) []byte {
 			x.spare = x.spare[:n-1]
 		} else {
 			c := make([]byte, 0, chunkSize)
-			if len(x.chunks) > 0 {
-				// Records are read at random, by every line. A day whose
-				// records fit one chunk is small: its first touch would
-				// cost more than its probes save.
+			if x.huge {
 				hugepages.Advise(c[:chunkSize])
 			}
 			x.chunks = append(x.chunks, c)
@@ -191,7 +194,9 @@ func (x *orderIndex) seal() int {
 		clear(x.slots)
 	} else {
 		x.slots = make([]uint64, size)
-		hugepages.Advise(x.slots) // probed at random by every line
+		if x.huge {
+			hugepages.Advise(x.slots)
+		}
 	}
 	x.mask = size - 1
 	const block = 256

@@ -406,6 +406,7 @@ func (m *Matcher) matchGroup(first, last int) error {
 	sp := m.spill
 	var scratch []byte
 	x := m.orders.emptied() // the last group's, for its memory
+	x.huge = true
 	var c frontCoder
 	for b := first; b < last; b++ {
 		c.reset()
