@@ -74,7 +74,9 @@ func (t *BillTotals) Add(l *BillLine) {
 
 // BillReader streams the lines of one bill. Next returns io.EOF at the end,
 // and only after it has checked the bill's stated totals against its lines,
-// so a reader that reached io.EOF has proven the bill consistent.
+// so a reader that reached io.EOF has proven the bill consistent. The line
+// Next returns is the reader's until Next is called again: a caller that
+// keeps it copies it (its strings stay valid).
 type BillReader interface {
 	Next() (*BillLine, error)
 	// Stated returns the totals as the bill's summary states them (valid

@@ -181,7 +181,7 @@ type billReader struct {
 	arena    []byte            // text of rows; only ever appended to
 	subjects map[string]string // GBK/UTF-8 bytes of a 商品名称 → its text
 	times    timeCache
-	chunk    []gateway.BillLine
+	ring     gateway.LineRing
 	err      error // sticky: once failed (or at EOF) Next keeps answering it
 }
 
@@ -613,8 +613,8 @@ func (b *billReader) Computed() gateway.BillTotals { return b.computed }
 // parseRow reads one detail row. It splits and compares raw bytes, keeps
 // the text of many rows in one block of memory (strings point into it and
 // it is never written again), reuses the decoded text of subjects seen
-// before, and hands out lines from a block allocated for many rows at once:
-// a million-row GBK bill is read at over a million rows a second.
+// before, and fills its line in a ring (gateway.LineRing) the caller copies
+// from: a million-row GBK bill is read at over a million rows a second.
 func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	b.commas = commaPositions(b.commas[:0], line)
 	f := fieldsOf{line, b.commas}
@@ -738,11 +738,7 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	}
 	b.arena = t
 
-	if len(b.chunk) == 0 {
-		b.chunk = make([]gateway.BillLine, 256)
-	}
-	l := &b.chunk[0]
-	b.chunk = b.chunk[1:]
+	l := b.ring.Take()
 	*l = gateway.BillLine{
 		Line:         b.line,
 		Kind:         kind,

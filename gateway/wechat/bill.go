@@ -169,13 +169,14 @@ type billReader struct {
 	line int    // number of the last line read
 	long []byte // spill buffer for lines longer than the bufio buffer
 
-	// text and lines are bump allocators for the rows handed out: a row's
-	// strings point into text, its BillLine is an element of lines. Filled
-	// parts are never written again, and a full block is replaced, not
-	// reused, so what a caller keeps stays valid. One allocation per block
-	// instead of two per row is what keeps a million-row bill fast.
-	text  []byte
-	lines []gateway.BillLine
+	// text is a bump allocator for the rows' strings: filled parts are
+	// never written again, and a full block is replaced, not reused, so
+	// the strings of a line a caller copied stay valid. The BillLine
+	// itself comes from ring (valid until the next call of Next). One
+	// allocation per block instead of one per row is what keeps a
+	// million-row bill fast.
+	text []byte
+	ring gateway.LineRing
 
 	header []string
 	last   string // the row Next returned last (see LineText)
@@ -447,11 +448,7 @@ func (b *billReader) row(raw []byte) (*gateway.BillLine, error) {
 		return nil, b.fail(b.line, "%d values where the header has %d columns (a truncated or damaged row?)", len(f), len(b.header))
 	}
 	c := &b.cols
-	if len(b.lines) == 0 {
-		b.lines = make([]gateway.BillLine, 256)
-	}
-	l := &b.lines[0]
-	b.lines = b.lines[1:]
+	l := b.ring.Take()
 	*l = gateway.BillLine{
 		Line:       b.line,
 		TradeNo:    f[c.tradeNo],
