@@ -23,12 +23,7 @@ if [ ! -f "$OUT/fund-template.db" ]; then
   cp "$OUT/paydesk.db" "$OUT/fund-template.db"
 fi
 
-measure() { # name, command...: prints "name seconds maxrss_mb cpu_seconds"
-  local name=$1; shift
-  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
-  read -r secs kb user sys < "$OUT/time.txt"
-  echo "$name $secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
-}
+source bench/measure.sh
 best() { sort -k2 -n | head -1; }
 
 : > "$OUT/results.txt"

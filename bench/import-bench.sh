@@ -61,12 +61,7 @@ SQL
   sed -n '/^UPDATE order_counts/,$p' "$OUT/peer.sql"
 } > "$OUT/peer-bulk.sql"
 
-measure() { # name, command...: prints "name seconds maxrss_mb cpu_seconds"
-  local name=$1; shift
-  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1 || { cat "$OUT/$name.out"; exit 1; }
-  read -r secs kb user sys < "$OUT/time.txt"
-  echo "$name $secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
-}
+source bench/measure.sh
 fresh() { rm -f "$OUT/paydesk.db"*; cp "$OUT/empty.db" "$OUT/paydesk.db"; sync; }
 # What each import stored, but the time it stored it (updated_at).
 stored() { sqlite3 "$OUT/paydesk.db" "SELECT count(*) || ' orders, ' || sum(amount) || ' fen, refunded ' || sum(refunded) ||

@@ -21,12 +21,7 @@ if [ ! -f "$OUT/bill.zip" ]; then bench/out/recongen -dir "$OUT" -n "$N"; fi
 (cd bench && [ -d node_modules/@duckdb/node-api ] || npm install --no-audit --no-fund --silent)
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: apt-get install sqlite3"; exit 1; }
 
-measure() { # name, command...: prints "name seconds maxrss_mb cpu_seconds"
-  local name=$1; shift
-  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" "$@" > "$OUT/$name.out" 2>&1
-  read -r secs kb user sys < "$OUT/time.txt"
-  echo "$name $secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
-}
+source bench/measure.sh
 best() { sort -k2 -n | head -1; }
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
