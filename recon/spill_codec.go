@@ -312,7 +312,9 @@ func decodeSpilledRecord(b []byte, x *orderIndex, c *frontCoder) ([]byte, error)
 	at := r.time(1)
 	key, _ := r.string(0)
 	trade, _ := r.string(1)
-	if !r.ok || ordinal < 0 || ordinal > 1<<32-1 {
+	// A record's lengths are 16 bits (maxField): longer text would be
+	// stored cut, not refused.
+	if !r.ok || ordinal < 0 || ordinal > 1<<32-1 || len(key) > maxField || len(trade) > maxField {
 		return nil, errBadSpill
 	}
 	rec := x.alloc(recordSize(len(key), len(trade)))

@@ -2,8 +2,11 @@ package recon
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +131,22 @@ func TestSpilledRecordReadsBackAsWritten(t *testing.T) {
 		if err == nil {
 			t.Fatalf("records cut to %d of %d bytes decoded", n, len(b))
 		}
+	}
+}
+
+func TestSpilledRecordWithAnOverlongKeyIsRefused(t *testing.T) {
+	// A record form whose key is longer than a record can state (16 bits)
+	// is a damaged spill, not a key to store cut.
+	var w frontCoder
+	b := binary.AppendVarint(nil, 100)
+	b = append(b, 0, 0, 0, 0, 0)
+	b = w.putDelta(b, 0, 1)
+	b = w.putTime(b, 1, 0)
+	b = w.putString(b, 0, strings.Repeat("K", maxField+1))
+	b = w.putString(b, 1, "")
+	var r frontCoder
+	if _, err := decodeSpilledRecord(b, newOrderIndex(), &r); !errors.Is(err, errBadSpill) {
+		t.Fatalf("a %d-byte key decoded with %v", maxField+1, err)
 	}
 }
 
