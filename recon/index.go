@@ -119,7 +119,7 @@ func (x *orderIndex) emptied() *orderIndex {
 	if x == nil {
 		return newOrderIndex()
 	}
-	y := &orderIndex{hash: x.hash, hashBytes: x.hashBytes, slots: x.slots[:0], spare: x.spare, huge: x.huge}
+	y := &orderIndex{hash: x.hash, hashBytes: x.hashBytes, slots: x.slots[:0], spare: x.spare}
 	for _, c := range x.chunks {
 		clear(c)
 		y.spare = append(y.spare, c[:0])
