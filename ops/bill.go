@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
+	"github.com/paydesk/paydesk/internal/directio"
 	"github.com/paydesk/paydesk/store"
 )
 
@@ -130,7 +131,7 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 			return store.Bill{}, nil, err
 		}
 		defer src.Close()
-		return s.keepBytes(ctx, ch, day, kind, progress, func(w io.Writer) (string, string, error) {
+		return s.keepBytes(ctx, ch, day, kind, false, progress, func(w io.Writer) (string, string, error) {
 			if _, err := io.Copy(w, src); err != nil {
 				return "", "", fmt.Errorf("read %s: %w", path, err)
 			}
@@ -149,7 +150,7 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 		}
 		download, what = fd.DownloadFundBill, "fund bill"
 	}
-	return s.keepBytes(ctx, ch, day, kind, progress, func(w io.Writer) (string, string, error) {
+	return s.keepBytes(ctx, ch, day, kind, false, progress, func(w io.Writer) (string, string, error) {
 		f, err := download(ctx, day, w)
 		if err != nil {
 			return "", "", fmt.Errorf("download the %s %s of %s: %w", ch, what, day.Format(store.DayFormat), err)
@@ -160,7 +161,9 @@ func (s *Service) acquireBill(ctx context.Context, ch gateway.Channel, day time.
 
 // keepBytes is acquireBill once the bytes' source is known: fill writes
 // them and names where they came from (store.Bill's Source and FileName).
-func (s *Service) keepBytes(ctx context.Context, ch gateway.Channel, day time.Time, kind string, progress func(ReconProgress), fill func(io.Writer) (source, name string, err error)) (_ store.Bill, durable func() error, _ error) {
+// direct writes the copy past the page cache (directio), for a copy that
+// nothing reads now: the run parses the file it was made from.
+func (s *Service) keepBytes(ctx context.Context, ch gateway.Channel, day time.Time, kind string, direct bool, progress func(ReconProgress), fill func(io.Writer) (source, name string, err error)) (_ store.Bill, durable func() error, _ error) {
 	dir, err := s.billsDir(ch)
 	if err != nil {
 		return store.Bill{}, nil, err
@@ -175,13 +178,23 @@ func (s *Service) keepBytes(ctx context.Context, ch gateway.Channel, day time.Ti
 	defer os.Remove(tmp.Name()) // after the rename this removes nothing
 	h := sha256.New()
 	counter := &byteCounter{report: func(n int64) { progress(ReconProgress{Stage: StageDownload, Done: n}) }}
-	w := bufio.NewWriterSize(io.MultiWriter(tmp, h, counter), 1<<20)
+	var dst io.Writer = tmp
+	var dw *directio.Writer
+	if direct {
+		dw = directio.NewWriter(tmp)
+		dst = dw
+	}
+	w := bufio.NewWriterSize(io.MultiWriter(dst, h, counter), 1<<20)
 	b := store.Bill{Channel: ch, Day: day.Format(store.DayFormat), Kind: kind, CreatedAt: s.now()}
 	if b.Source, b.FileName, err = fill(w); err != nil {
 		tmp.Close()
 		return store.Bill{}, nil, err
 	}
-	if err := w.Flush(); err != nil {
+	err = w.Flush()
+	if dw != nil && err == nil {
+		err = dw.Flush()
+	}
+	if err != nil {
 		tmp.Close()
 		return store.Bill{}, nil, err
 	}

@@ -15,7 +15,9 @@ import (
 // A bill given as a file is parsed while it is kept: the copy into the
 // workspace and its hash take a tenth of a large run (2.9 s of 24 s at ten
 // million lines, bench/README.md) and need nothing from the parse, nor the
-// parse from them. Both read one open file, so they read the same file even
+// parse from them. Since nothing reads the copy during the run, it is
+// written past the page cache (internal/directio): through the cache, its
+// pages of memory slowed the whole run by a quarter at ten million lines. Both read one open file, so they read the same file even
 // if its name is moved meanwhile; a file written to while it is read is
 // refused (its size or modification time moved), since what was parsed
 // might then not be what was kept. The run is saved only with the kept
@@ -70,7 +72,7 @@ func (s *Service) keepWhileParsing(ctx context.Context, ch gateway.Channel, day 
 	go func() {
 		// Not canceled with the run: a copy that has begun is finished and
 		// then removed by close, never left half-kept.
-		b, durable, err := s.keepBytes(context.WithoutCancel(ctx), ch, day, kind, func(ReconProgress) {}, func(w io.Writer) (string, string, error) {
+		b, durable, err := s.keepBytes(context.WithoutCancel(ctx), ch, day, kind, true, func(ReconProgress) {}, func(w io.Writer) (string, string, error) {
 			if _, err := io.Copy(w, io.NewSectionReader(f, 0, info.Size())); err != nil {
 				return "", "", fmt.Errorf("read %s: %w", path, err)
 			}

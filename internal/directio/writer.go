@@ -1,0 +1,110 @@
+package directio
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// align is what O_DIRECT asks of a write's memory, length and file offset:
+// a file system block, which is at most a page here.
+const align = 4096
+
+// chunk is how much one direct write carries.
+const chunk = 1 << 20
+
+// Writer writes to a file from its start: every whole chunk straight to
+// the disk when it can, the tail (less than a block) through the page cache
+// by Flush. It buffers up to a chunk, so Flush must be called before the
+// file is read, synced or closed.
+type Writer struct {
+	f      *os.File
+	buf    []byte // chunk bytes at an aligned address
+	n      int    // bytes in buf
+	direct bool
+	err    error
+	// directBytes is how many bytes went past the cache (for tests).
+	directBytes int64
+}
+
+// NewWriter makes a writer of f, which must be empty and at offset 0 (a
+// file just created).
+func NewWriter(f *os.File) *Writer {
+	raw := make([]byte, chunk+align)
+	skip := int((align - uintptr(unsafe.Pointer(&raw[0]))%align) % align)
+	return &Writer{f: f, buf: raw[skip : skip+chunk], direct: setDirect(f, true)}
+}
+
+// Direct reports whether the writer still writes past the page cache.
+func (w *Writer) Direct() bool { return w.direct }
+
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	written := 0
+	for len(p) > 0 {
+		c := copy(w.buf[w.n:], p)
+		w.n += c
+		written += c
+		p = p[c:]
+		if w.n == len(w.buf) {
+			if w.err = w.writeOut(w.buf); w.err != nil {
+				return written, w.err
+			}
+			w.n = 0
+		}
+	}
+	return written, nil
+}
+
+// writeOut writes a whole number of blocks. A file system that refuses
+// the direct write (EINVAL: it has no O_DIRECT, or wants a larger block)
+// wrote nothing, and gets the same bytes through the cache from then on.
+func (w *Writer) writeOut(p []byte) error {
+	_, err := w.f.Write(p)
+	switch {
+	case err == nil && w.direct:
+		w.directBytes += int64(len(p))
+	case w.direct && errors.Is(err, syscall.EINVAL):
+		w.direct = false
+		if !setDirect(w.f, false) {
+			return err
+		}
+		_, err = w.f.Write(p)
+	}
+	return err
+}
+
+// Flush writes what is buffered: its whole blocks as the chunks before
+// it, the rest through the page cache. It ends the direct writing: the
+// file is left without O_DIRECT, and later writes go through the cache.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	whole := w.n &^ (align - 1)
+	if whole > 0 {
+		if w.err = w.writeOut(w.buf[:whole]); w.err != nil {
+			return w.err
+		}
+	}
+	if w.direct {
+		w.direct = false
+		if !setDirect(w.f, false) {
+			w.err = errors.New("directio: cannot turn O_DIRECT off for the tail of " + w.f.Name())
+			return w.err
+		}
+	}
+	if tail := w.buf[whole:w.n]; len(tail) > 0 {
+		if _, w.err = w.f.Write(tail); w.err != nil {
+			return w.err
+		}
+	}
+	w.n = 0
+	return nil
+}
+
+var _ io.Writer = (*Writer)(nil)

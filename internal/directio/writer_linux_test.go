@@ -1,0 +1,162 @@
+package directio
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// someBytes is n bytes that differ from block to block, so a block written
+// at the wrong place reads back wrong.
+func someBytes(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(r.Uint32())
+	}
+	return p
+}
+
+// writeInPieces writes data through w in pieces of an odd size, which
+// never fall on a block's edge.
+func writeInPieces(t *testing.T, w *Writer, data []byte) {
+	t.Helper()
+	for p := data; len(p) > 0; {
+		n := min(7919, len(p))
+		if k, err := w.Write(p[:n]); err != nil || k != n {
+			t.Fatalf("write: %d of %d, %v", k, n, err)
+		}
+		p = p[n:]
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// residentPages is how many of the file's pages the page cache holds.
+func residentPages(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+	m, err := syscall.Mmap(int(f.Fd()), 0, int(info.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(m)
+	pages := (len(m) + os.Getpagesize() - 1) / os.Getpagesize()
+	vec := make([]byte, pages)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// takesDirect reports whether dir's file system takes an aligned write
+// to a file opened O_DIRECT, asked of the kernel without this package.
+func takesDirect(t *testing.T, dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, "probe"), os.O_CREATE|os.O_WRONLY|syscall.O_DIRECT, 0o600)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	raw := make([]byte, 2*align)
+	skip := int((align - uintptr(unsafe.Pointer(&raw[0]))%align) % align)
+	_, err = f.Write(raw[skip : skip+align])
+	return err == nil
+}
+
+func TestDirectWritesLeaveThePageCacheAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kept.bin")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := someBytes(3*chunk + 5*align + 1234) // whole chunks, whole blocks, and a tail
+	w := NewWriter(f)
+	writeInPieces(t, w, data)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !takesDirect(t, filepath.Dir(path)) {
+		t.Skipf("the file system of %s takes no O_DIRECT", filepath.Dir(path))
+	}
+	if w.directBytes != int64(len(data)&^(align-1)) {
+		t.Errorf("%d bytes went past the cache, want every whole block: %d", w.directBytes, len(data)&^(align-1))
+	}
+	// Only the tail's page went through the cache.
+	if n := residentPages(t, path); n > 1 {
+		t.Errorf("the page cache holds %d of the file's pages after direct writes, want at most the tail's", n)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes that differ from the %d written", len(got), len(data))
+	}
+}
+
+// A file the kernel refuses direct writes for (here: at an offset off a
+// block's edge) gets the same bytes through the cache.
+func TestRefusedDirectWriteFallsBackToTheCache(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kept.bin")
+	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(f)
+	if !w.Direct() {
+		f.Close()
+		t.Skip("no O_DIRECT here")
+	}
+	data := someBytes(2*chunk + 99)
+	writeInPieces(t, w, data)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.directBytes != 0 || w.Direct() {
+		t.Errorf("%d bytes written direct at an offset off a block's edge", w.directBytes)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, append([]byte("x"), data...)) {
+		t.Fatalf("read back %d bytes that differ from the %d written", len(got), len(data)+1)
+	}
+}
+
+func TestEmptyAndTinyFiles(t *testing.T) {
+	for _, n := range []int{0, 1, align - 1, align, align + 1, chunk - 1, chunk, chunk + 1} {
+		path := filepath.Join(t.TempDir(), "kept.bin")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := someBytes(n)
+		writeInPieces(t, NewWriter(f), data)
+		f.Close()
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: read back %d that differ", n, len(got))
+		}
+	}
+}
