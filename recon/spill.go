@@ -45,7 +45,7 @@ const DefaultMemoryOrders = 2_000_000
 const (
 	spillBucketBits = 6
 	spillBuckets    = 1 << spillBucketBits
-	spillBlockSize  = 64 << 10
+	spillBlockSize  = 256 << 10
 )
 
 // spillState is a matcher's spill once its day outgrew memory.
@@ -157,33 +157,77 @@ func (s *bucketStore) write(blk *storeBlock) error {
 	return nil
 }
 
-// each calls fn with bucket b's blocks in order. With a scratch buffer a
-// block read from the file is fn's only until it returns; with nil, every
-// block is memory that nothing writes again (strings may point into it).
-func (s *bucketStore) each(b int, scratch *[]byte, fn func([]byte) error) error {
-	get := func(n int) []byte {
-		if scratch == nil {
+// readAhead is how many blocks of a bucket are being read from the file
+// while fn works on one: a spill is read past the page cache, and a disk
+// answers several reads at once faster than one after the other (a 64 KiB
+// read waits about 170 µs here).
+const readAhead = 4
+
+// readBuffers are the blocks a bucket is read back through: fn's, and the
+// next ones', read from the file meanwhile.
+type readBuffers [readAhead + 1][]byte
+
+// each calls fn with bucket b's blocks in order, reading the next blocks
+// from the file while fn works on one. With buffers, a block read from the
+// file is fn's only until it returns; with nil, every block is memory that
+// nothing writes again (strings may point into it).
+func (s *bucketStore) each(b int, buffers *readBuffers, fn func([]byte) error) error {
+	get := func(i, n int) []byte {
+		if buffers == nil {
 			return make([]byte, n)
 		}
-		if cap(*scratch) < n {
-			*scratch = make([]byte, n)
+		buf := &buffers[i%len(buffers)]
+		if cap(*buf) < n {
+			*buf = make([]byte, n)
 		}
-		return (*scratch)[:n]
+		return (*buf)[:n]
 	}
-	for _, blk := range s.blocks[b] {
-		p := blk.mem
-		if p == nil {
-			p = get(blk.n)
-			if _, err := s.f.ReadAt(p, blk.off); err != nil {
-				return fmt.Errorf("recon: reading the spill back: %w", err)
-			}
+	type read struct {
+		p   []byte
+		err error
+	}
+	blocks := s.blocks[b]
+	fetch := func(i int) chan read {
+		blk := blocks[i]
+		next := make(chan read, 1)
+		if blk.mem != nil {
+			next <- read{p: blk.mem}
+			return next
 		}
-		if err := fn(p); err != nil {
+		p := get(i, blk.n)
+		go func() {
+			if _, err := s.f.ReadAt(p, blk.off); err != nil {
+				next <- read{err: fmt.Errorf("recon: reading the spill back: %w", err)}
+				return
+			}
+			next <- read{p: p}
+		}()
+		return next
+	}
+	// Reads still under way when each returns would write into buffers
+	// their owner has taken back.
+	var pending []chan read
+	defer func() {
+		for _, r := range pending {
+			<-r
+		}
+	}()
+	fetched := 0
+	for i := range blocks {
+		for ; fetched < len(blocks) && fetched <= i+readAhead; fetched++ {
+			pending = append(pending, fetch(fetched))
+		}
+		r := <-pending[0]
+		pending = pending[1:]
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(r.p); err != nil {
 			return err
 		}
 	}
 	if tail := s.buf[b]; len(tail) > 0 {
-		p := get(len(tail))
+		p := get(len(blocks), len(tail))
 		copy(p, tail)
 		return fn(p)
 	}
@@ -256,7 +300,7 @@ func (m *Matcher) TakeLines(s *LineSpool) error {
 	}
 	s.taken = true
 	var lines []gateway.BillLine
-	var scratch []byte
+	var scratch readBuffers
 	lr := &lineReader{}
 	replay := func(b int) error {
 		lr.nextBucket()
@@ -404,7 +448,7 @@ func (m *Matcher) matchSpilled() error {
 // matchGroup matches the buckets [first, last) of a spilled day.
 func (m *Matcher) matchGroup(first, last int) error {
 	sp := m.spill
-	var scratch []byte
+	var scratch readBuffers
 	x := m.orders.emptied() // the last group's, for its memory
 	x.huge = true
 	var c frontCoder

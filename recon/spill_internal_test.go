@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,6 +163,52 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 func (f *memFile) Close() error { f.closed = true; return nil }
 
+// slowFile is a spill file whose reads take a while, and which counts the
+// reads that ended after its reader said it was done with it.
+type slowFile struct {
+	memFile
+	done, late atomic.Int32
+}
+
+func (f *slowFile) ReadAt(p []byte, off int64) (int, error) {
+	time.Sleep(20 * time.Millisecond)
+	defer func() {
+		if f.done.Load() != 0 {
+			f.late.Add(1)
+		}
+	}()
+	return f.memFile.ReadAt(p, off)
+}
+
+// A bucket read back while its next block is read ahead stops at fn's
+// error, and waits for the read ahead: nothing writes into the buffers
+// once each has returned them.
+func TestBucketStoreWaitsForItsReadAhead(t *testing.T) {
+	f := &slowFile{}
+	s := newBucketStore(func() (SpillFile, error) { return f, nil }, 0)
+	rec := make([]byte, 100)
+	for range 3 * spillBlockSize / len(rec) {
+		if err := s.add(0, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.blocks[0]) < 3 {
+		t.Fatalf("%d blocks in the file, want 3 or more", len(s.blocks[0]))
+	}
+	var buffers readBuffers
+	stop := errors.New("stop")
+	blocks := 0
+	err := s.each(0, &buffers, func([]byte) error { blocks++; return stop })
+	f.done.Store(1)
+	if !errors.Is(err, stop) || blocks != 1 {
+		t.Fatalf("each gave %d blocks and %v, want 1 and fn's error", blocks, err)
+	}
+	time.Sleep(60 * time.Millisecond) // for a read left behind to end
+	if n := f.late.Load(); n != 0 {
+		t.Fatalf("%d reads ended after each returned", n)
+	}
+}
+
 // A bucket store gives back every bucket's records in the order they were
 // added, from memory, from the file, and across the move from one to the
 // other; it opens its file only past its memory bound.
@@ -185,8 +232,8 @@ func TestBucketStoreKeepsOrder(t *testing.T) {
 		}
 		for b := range want {
 			var got []byte
-			scratch := []byte{}
-			if err := s.each(b, &scratch, func(p []byte) error { got = append(got, p...); return nil }); err != nil {
+			var buffers readBuffers
+			if err := s.each(b, &buffers, func(p []byte) error { got = append(got, p...); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if string(got) != string(want[b]) {

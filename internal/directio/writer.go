@@ -32,9 +32,15 @@ type Writer struct {
 // NewWriter makes a writer of f, which must be empty and at offset 0 (a
 // file just created).
 func NewWriter(f *os.File) *Writer {
-	raw := make([]byte, chunk+align)
+	return &Writer{f: f, buf: alignedBytes(chunk), direct: setDirect(f, true)}
+}
+
+// alignedBytes makes n bytes that start at a block's edge, as a direct
+// read or write needs (Go's heap does not move what it allocated).
+func alignedBytes(n int) []byte {
+	raw := make([]byte, n+align)
 	skip := int((align - uintptr(unsafe.Pointer(&raw[0]))%align) % align)
-	return &Writer{f: f, buf: raw[skip : skip+chunk], direct: setDirect(f, true)}
+	return raw[skip : skip+n : skip+n]
 }
 
 // Direct reports whether the writer still writes past the page cache.
