@@ -222,7 +222,7 @@ func TestBucketStoreKeepsOrder(t *testing.T) {
 		}, memory)
 		want := make([][]byte, spillBuckets+1)
 		buckets := []int{0, 5, otherLines}
-		for i := range 200000 {
+		for i := range 2 * spillBlockSize { // ten blocks' bytes in three buckets
 			b := buckets[i%3]
 			rec := []byte{byte(i), byte(i >> 8), byte(b), 0, 0, 0, 0, 0}[:3+i%5]
 			want[b] = append(want[b], rec...)
@@ -240,7 +240,7 @@ func TestBucketStoreKeepsOrder(t *testing.T) {
 				t.Fatalf("memory %d: bucket %d came back with %d bytes, want %d", memory, b, len(got), len(want[b]))
 			}
 		}
-		if fileUsed := len(files) > 0; fileUsed != (memory < 1<<20) {
+		if fileUsed := len(files) > 0; fileUsed != (memory < 1<<30) {
 			t.Fatalf("memory %d: file used %v", memory, fileUsed)
 		}
 		if err := s.close(); err != nil || (len(files) > 0 && !files[0].closed) {
