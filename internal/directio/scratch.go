@@ -42,19 +42,7 @@ func (f *File) Name() string { return f.f.Name() }
 func (f *File) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	written := 0
-	for len(p) > 0 {
-		c := copy(f.buf[f.n:], p)
-		f.n += c
-		written += c
-		p = p[c:]
-		if f.n == len(f.buf) {
-			if err := f.writeChunk(); err != nil {
-				return written, err
-			}
-		}
-	}
-	return written, nil
+	return fill(f.buf, &f.n, p, f.writeChunk)
 }
 
 // writeChunk moves the full buffer to the file. A refused direct write

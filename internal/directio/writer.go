@@ -50,17 +50,30 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	var written int
+	written, w.err = fill(w.buf, &w.n, p, func() error {
+		if err := w.writeOut(w.buf); err != nil {
+			return err
+		}
+		w.n = 0
+		return nil
+	})
+	return written, w.err
+}
+
+// fill copies p into buf from *n on, and calls full each time buf is full
+// (full empties it).
+func fill(buf []byte, n *int, p []byte, full func() error) (int, error) {
 	written := 0
 	for len(p) > 0 {
-		c := copy(w.buf[w.n:], p)
-		w.n += c
+		c := copy(buf[*n:], p)
+		*n += c
 		written += c
 		p = p[c:]
-		if w.n == len(w.buf) {
-			if w.err = w.writeOut(w.buf); w.err != nil {
-				return written, w.err
+		if *n == len(buf) {
+			if err := full(); err != nil {
+				return written, err
 			}
-			w.n = 0
 		}
 	}
 	return written, nil
