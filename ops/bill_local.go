@@ -17,10 +17,11 @@ import (
 // million lines, bench/README.md) and need nothing from the parse, nor the
 // parse from them. Since nothing reads the copy during the run, it is
 // written past the page cache (internal/directio): through the cache, its
-// pages of memory slowed the whole run by a quarter at ten million lines. Both read one open file, so they read the same file even
-// if its name is moved meanwhile; a file written to while it is read is
-// refused (its size or modification time moved), since what was parsed
-// might then not be what was kept. The run is saved only with the kept
+// pages of memory slowed the whole run by a quarter at ten million lines.
+// Both read one open file, so they read the same file even if its name is
+// moved meanwhile; a file written to while it is read is refused (its size
+// or modification time moved), since what was parsed might then not be
+// what was kept. The run is saved only with the kept
 // bill, as before (ARCHITECTURE.md §3 rule 7).
 
 // localBill is a bill file open for parsing while a copy of it is kept.

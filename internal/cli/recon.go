@@ -65,7 +65,7 @@ bill saves nothing).`,
 // heap lives to the end (the bill's keys, the index), and what the bill's
 // parse leaves behind waited for a heap twice the live one: at ten million
 // lines the run touched 170 MB more memory, and on a VM that hands its free
-// memory back to the host, fresh memory is slow (bench/README.md, "GOGC").
+// memory back to the host, fresh memory is slow (bench/README.md, "past the page cache").
 // The console and the endpoint keep the default.
 func batchGC() {
 	if os.Getenv("GOGC") == "" {
