@@ -102,6 +102,11 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // blockBuffers are the aligned buffers direct reads land in.
 var blockBuffers sync.Pool
 
+// minReadBuffer is the least a read buffer is made with: room for a spill's
+// 256 KiB block and the blocks on either side it straddles, so that
+// buffers are not made again as reads of slightly different sizes come.
+const minReadBuffer = 512 << 10
+
 // readDisk reads p at off, which lie below what was flushed: direct reads
 // cover them with whole blocks.
 func (f *File) readDisk(p []byte, off int64, direct bool) error {
@@ -115,7 +120,7 @@ func (f *File) readDisk(p []byte, off int64, direct bool) error {
 	if b, ok := blockBuffers.Get().(*[]byte); ok && int64(cap(*b)) >= stop-start {
 		blocks = *b
 	} else {
-		blocks = alignedBytes(int(max(stop-start, 128<<10)))
+		blocks = alignedBytes(int(max(stop-start, minReadBuffer)))
 	}
 	defer blockBuffers.Put(&blocks)
 	if _, err := f.f.ReadAt(blocks[:stop-start], start); err != nil {
