@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 )
 
 // File is a scratch file written once from its start and read back at
@@ -15,14 +14,8 @@ import (
 // is written after the last whole chunk stays in memory, since the file is
 // never kept. Where O_DIRECT is not taken it is an ordinary file.
 type File struct {
-	mu      sync.Mutex
-	f       *os.File
-	direct  bool
-	buf     []byte // the bytes from flushed on: a chunk's room
-	n       int
-	flushed int64 // bytes on the file: whole chunks
-	// directBytes is how many bytes went past the cache (for tests).
-	directBytes int64
+	mu sync.Mutex
+	chunks
 }
 
 // CreateTemp makes a scratch file in dir, named as os.CreateTemp names
@@ -32,7 +25,7 @@ func CreateTemp(dir, pattern string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{f: f, buf: alignedBytes(chunk), direct: setDirect(f, true)}, nil
+	return &File{chunks: newChunks(f)}, nil
 }
 
 // Name is the file's path.
@@ -42,29 +35,7 @@ func (f *File) Name() string { return f.f.Name() }
 func (f *File) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return fill(f.buf, &f.n, p, f.writeChunk)
-}
-
-// writeChunk moves the full buffer to the file. A refused direct write
-// (EINVAL) wrote nothing: the file goes through the cache from then on.
-func (f *File) writeChunk() error {
-	_, err := f.f.WriteAt(f.buf, f.flushed)
-	switch {
-	case err == nil && f.direct:
-		f.directBytes += int64(len(f.buf))
-	case f.direct && errors.Is(err, syscall.EINVAL):
-		f.direct = false
-		if !setDirect(f.f, false) {
-			return err
-		}
-		_, err = f.f.WriteAt(f.buf, f.flushed)
-	}
-	if err != nil {
-		return err
-	}
-	f.flushed += int64(len(f.buf))
-	f.n = 0
-	return nil
+	return f.put(p)
 }
 
 // ReadAt reads what was written at off: from the disk below the buffer,
@@ -76,7 +47,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("directio: read %s at %d", f.f.Name(), off)
 	}
 	f.mu.Lock()
-	size, flushed, direct := f.flushed+int64(f.n), f.flushed, f.direct
+	size, flushed, direct := f.off+int64(f.n), f.off, f.direct
 	if off >= size {
 		f.mu.Unlock()
 		return 0, io.EOF

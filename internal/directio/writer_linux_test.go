@@ -133,11 +133,12 @@ func TestRefusedDirectWriteFallsBackToTheCache(t *testing.T) {
 	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := NewWriter(f)
+	w.off = 1 // a writer one byte into its file, after the "x"
 	if !w.Direct() || probeDirect(t.TempDir(), 1) {
 		f.Close()
 		t.Skip("no O_DIRECT here, or one that takes a write off a block's edge")
