@@ -122,3 +122,69 @@ func (lb *localBill) close(ctx context.Context, s *Service, failed error) {
 	}
 	lb.f.Close()
 }
+
+// runBill is the bill a run parses: a file given by path, parsed while it
+// is kept (localBill), or a download, kept first and parsed from its copy
+// in the workspace. Trade and fund runs take their bill the same way.
+type runBill struct {
+	f       *os.File
+	bill    store.Bill // for a file given by path, only its name until kept
+	durable func() error
+	local   *localBill
+}
+
+// openRunBill opens the bill of (ch, day) of a kind for a run to parse.
+// The caller closes it with the run's error.
+func (s *Service) openRunBill(ctx context.Context, ch gateway.Channel, day time.Time, kind, path string, progress func(ReconProgress)) (*runBill, error) {
+	if path != "" {
+		local, err := s.keepWhileParsing(ctx, ch, day, kind, path, progress)
+		if err != nil {
+			return nil, err
+		}
+		return &runBill{f: local.f, bill: store.Bill{FileName: local.name}, local: local}, nil
+	}
+	bill, durable, err := s.acquireBill(ctx, ch, day, kind, path, progress)
+	if err != nil {
+		return nil, err
+	}
+	rb := &runBill{bill: bill, durable: durable}
+	if err := keptAsKind(bill, kind); err != nil {
+		rb.close(ctx, s, err)
+		return nil, err
+	}
+	if rb.f, err = os.Open(bill.Path); err != nil {
+		rb.close(ctx, s, err)
+		return nil, err
+	}
+	return rb, nil
+}
+
+// kept returns the kept bill once the parse is done, and the wait for it
+// to reach the disk, which the run takes before saving (ARCHITECTURE.md §3
+// rule 7).
+func (rb *runBill) kept(kind string) (store.Bill, func() error, error) {
+	if rb.local == nil {
+		return rb.bill, rb.durable, nil
+	}
+	bill, durable, err := rb.local.wait()
+	if err == nil {
+		err = keptAsKind(bill, kind)
+	}
+	return bill, durable, err
+}
+
+// close ends the run's use of the bill: it waits for the copy to reach the
+// disk, removes it if the run failed, and closes the file.
+func (rb *runBill) close(ctx context.Context, s *Service, failed error) {
+	if rb.local != nil {
+		rb.local.close(ctx, s, failed)
+		return
+	}
+	if rb.f != nil {
+		rb.f.Close()
+	}
+	if failed != nil {
+		s.discardBill(ctx, rb.bill)
+	}
+	_ = rb.durable() // the background sync ends before the run returns
+}

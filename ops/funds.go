@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -51,27 +50,13 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the fund bill"})
-	bill, durable, err := s.acquireBill(ctx, ch, day, store.BillFunds, billPath, progress)
-	if err == nil {
-		err = durable()
-	}
+	// A fund bill file is parsed while it is kept, as a trade bill is.
+	rb, err := s.openRunBill(ctx, ch, day, store.BillFunds, billPath, progress)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
-	defer func() {
-		if err != nil {
-			s.discardBill(ctx, bill)
-		}
-	}()
-	if err := keptAsKind(bill, store.BillFunds); err != nil {
-		return store.Run{}, trade, err
-	}
-	f, err := os.Open(bill.Path)
-	if err != nil {
-		return store.Run{}, trade, err
-	}
-	defer f.Close()
-	fr, err := s.openFundBillOf(ctx, ch, day, bill, f)
+	defer func() { rb.close(ctx, s, err) }()
+	fr, err := s.openFundBillOf(ctx, ch, day, rb.bill, rb.f)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
@@ -142,6 +127,10 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, trade, err
 	}
 	res := m.Finish()
+	bill, durable, err := rb.kept(store.BillFunds)
+	if err != nil {
+		return store.Run{}, trade, err
+	}
 
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	stated, computed := fr.Stated(), fr.Computed()
@@ -156,6 +145,9 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	for cat, t := range res.Counts {
 		run.Counts[string(cat)] = store.CategoryTotal{Count: t.Count, Amount: t.Amount}
+	}
+	if err := durable(); err != nil {
+		return store.Run{}, trade, fmt.Errorf("keep the fund bill: %w", err)
 	}
 	run, err = s.store.SaveRun(context.WithoutCancel(ctx), bill, run, storeFindings(res.Findings, 0))
 	if err != nil {

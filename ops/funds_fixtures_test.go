@@ -1,7 +1,11 @@
 package ops_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,4 +177,71 @@ func TestFundReconHandMadeBills(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFundBillFileIsParsedWhileKept: a fund bill given as a file is parsed
+// while its copy is kept, as a trade bill is. A file touched while its
+// movements are matched is refused with a message naming it, and leaves no
+// fund run and no copy of it behind; left alone, it is kept byte for byte.
+func TestFundBillFileIsParsedWhileKept(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		svc := fundService(t, db)
+		trade, err := svc.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: testdataPath("funds", "alipay_trade_20261122.csv")}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keptFiles := func() []string {
+			files, err := filepath.Glob(filepath.Join(filepath.Dir(trade.Bill.Path), "*"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return files
+		}
+		src, err := os.ReadFile(testdataPath("funds", "alipay_fund_20261122.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "alipay_fund_20261122.csv")
+		if err := os.WriteFile(path, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		touched := false
+		_, err = svc.RunFundRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: path}, func(p ops.ReconProgress) {
+			if p.Stage == ops.StageMatch && !touched {
+				touched = true
+				later := time.Now().Add(time.Minute)
+				if err := os.Chtimes(path, later, later); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if !touched || err == nil || !strings.Contains(err.Error(), "alipay_fund_20261122.csv changed while it was read") {
+			t.Fatalf("a fund bill touched while read: touched %v, error %v", touched, err)
+		}
+		if runs, _ := svc.ReconRuns(ctx, 10); len(runs) != 1 {
+			t.Fatalf("the refused fund run left %d runs; want the trade run alone", len(runs))
+		}
+		if files := keptFiles(); len(files) != 1 || files[0] != trade.Bill.Path {
+			t.Fatalf("the refused fund run left %v in the workspace", files)
+		}
+
+		run, err := svc.RunFundRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: path}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := os.ReadFile(run.Bill.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(src)
+		if !bytes.Equal(kept, src) || run.Bill.SHA256 != hex.EncodeToString(sum[:]) || run.Bill.Source != "file" || run.Bill.Kind != store.BillFunds {
+			t.Fatalf("kept %d bytes (sha256 %s, source %q, kind %q); the file has %d", len(kept), run.Bill.SHA256, run.Bill.Source, run.Bill.Kind, len(src))
+		}
+		if files := keptFiles(); len(files) != 2 {
+			t.Fatalf("files in the workspace: %v", files)
+		}
+	})
 }

@@ -140,32 +140,12 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	progress(ReconProgress{Stage: StageDownload, Message: "getting the bill"})
 	// A bill file is parsed while it is kept (bill_local.go); a download
 	// is kept first and parsed from the workspace.
-	var bill store.Bill
-	var durable func() error
-	var f *os.File
-	var local *localBill
-	if billPath != "" {
-		if local, err = s.keepWhileParsing(ctx, ch, day, store.BillTrade, billPath, progress); err != nil {
-			return store.Run{}, err
-		}
-		defer func() { local.close(ctx, s, err) }()
-		f, bill.FileName = local.f, local.name
-	} else {
-		if bill, durable, err = s.acquireBill(ctx, ch, day, store.BillTrade, billPath, progress); err != nil {
-			return store.Run{}, err
-		}
-		defer durable() // the background sync ends before RunRecon returns
-		defer func() {
-			if err != nil {
-				s.discardBill(ctx, bill)
-			}
-		}()
-		if f, err = os.Open(bill.Path); err != nil {
-			return store.Run{}, err
-		}
-		defer f.Close()
+	rb, err := s.openRunBill(ctx, ch, day, store.BillTrade, billPath, progress)
+	if err != nil {
+		return store.Run{}, err
 	}
-	br, _, err := s.openBillOf(ctx, ch, day, bill, f)
+	defer func() { rb.close(ctx, s, err) }()
+	br, _, err := s.openBillOf(ctx, ch, day, rb.bill, rb.f)
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -251,10 +231,9 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	in := loaded.in
 
-	if local != nil {
-		if bill, durable, err = local.wait(); err != nil {
-			return store.Run{}, err
-		}
+	bill, durable, err := rb.kept(store.BillTrade)
+	if err != nil {
+		return store.Run{}, err
 	}
 	progress(ReconProgress{Stage: StageSave, Message: fmt.Sprintf("%d findings", len(res.Findings))})
 	bill.Stated, bill.Computed, bill.Lines, bill.Account = br.Stated(), br.Computed(), lines, billAccount(br)
