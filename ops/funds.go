@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -88,15 +87,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	if err != nil {
 		return store.Run{}, trade, err
 	}
-	// The fund matcher keeps the numbers of the orders it streams, which
-	// are the scan's only until its callback returns: it gets copies.
-	eachOrder := func(fn func(recon.Order) error) error {
-		return in.EachOrder(func(o recon.Order) error {
-			o.OutTradeNo, o.TradeNo = strings.Clone(o.OutTradeNo), strings.Clone(o.TradeNo)
-			return fn(o)
-		})
-	}
-	fin := recon.FundInput{Channel: ch, Day: in.Day, Zone: s.zone, FeeRate: s.feeRates[ch], EachOrder: eachOrder, Refunds: in.Refunds,
+	fin := recon.FundInput{Channel: ch, Day: in.Day, Zone: s.zone, FeeRate: s.feeRates[ch], EachOrder: in.EachOrder, Refunds: in.Refunds,
 		LookupOrder: in.LookupOrder, LookupRefund: in.LookupRefund, Bookings: trade.Lines,
 		LookupTrade: func(no string) (recon.Order, bool) {
 			o, err := s.store.GetOrderByTrade(ctx, ch, no)

@@ -3,6 +3,7 @@ package recon
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -86,23 +87,53 @@ const (
 )
 
 // fundItem is one booking (a payment or a refund) and the movements paired
-// with it so far.
+// with it so far. It holds no pointer (fund_items.go).
 type fundItem struct {
-	kind                                      gateway.LineKind
-	outTradeNo, tradeNo, outRequestNo, refund string
 	// expect is the booking's money (positive); fee its fee as a bill
 	// prints it (positive charged on a payment, negative given back on a
 	// refund).
 	expect, fee gateway.Money
-	at          time.Time
-	flags       uint8
-	billLine    int // the trade bill's line
+	at          int64 // Unix ns; noTime when the booking has none
+	// Its numbers, in FundMatcher.text; a refund's own two are in
+	// FundMatcher.refundNos[refundNos].
+	outTradeNo, tradeNo textRef
+	refundNos           int32
+	refundKind          bool // a refund, else a payment
+	flags               uint8
 
 	principal, fees   gateway.Money // Σ of paired payment/refund and fee movements
 	nPrincipal, nFees int32
-	firstLine         int    // the fund bill line of the first movement paired
-	flowNo            string // and its flow number
-	types             uint32 // the movements' business types: bits of FundMatcher.typeNames
+	firstLine         int32   // the fund bill line of the first movement paired
+	types             uint32  // the movements' business types: bits of FundMatcher.typeNames
+	flowNo            textRef // the first movement's flow number
+}
+
+// refundNumbers are a refund item's request number and platform refund id:
+// kept beside the items, since most items are payments.
+type refundNumbers struct{ outRequestNo, refundID textRef }
+
+// noTime is fundItem.at for a booking without a time.
+const noTime = math.MinInt64
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixNano()
+}
+
+func (it *fundItem) time() time.Time {
+	if it.at == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, it.at)
+}
+
+func (it *fundItem) kind() gateway.LineKind {
+	if it.refundKind {
+		return gateway.LineRefund
+	}
+	return gateway.LinePayment
 }
 
 // FundMatcher reconciles one fund bill, fed movement by movement, against
@@ -114,11 +145,14 @@ type FundMatcher struct {
 	zone       *time.Location
 	window     time.Duration
 
-	items   []fundItem
-	byTrade map[string]int32 // payment items by platform trade number
-	byOrder map[string]int32 // payment items without a trade number, by order
+	items     fundItems
+	text      textArena // the items' numbers
+	refundNos []refundNumbers
+	// Payment items by platform trade number, and those without one by
+	// order number.
+	byTrade, byOrder *numberIndex
 	// Refund items by request number, platform refund id, and (several per
-	// key) by trade and order number.
+	// key) by trade and order number: a day's refunds are few.
 	byRequest  map[string]int32
 	byRefundID map[string]int32
 	refundsOf  map[string][]int32
@@ -143,11 +177,12 @@ func NewFundMatcher(in FundInput) (*FundMatcher, error) {
 		return nil, err
 	}
 	m := &FundMatcher{in: in, start: d.start, end: d.end, zone: d.zone, window: d.window, expecting: true,
-		items: make([]fundItem, 0, in.Bookings), byTrade: make(map[string]int32, in.Bookings), byOrder: map[string]int32{},
 		byRequest: map[string]int32{}, byRefundID: map[string]int32{}, refundsOf: map[string][]int32{}}
+	m.byTrade = newNumberIndex(in.Bookings, func(i int32) []byte { return m.text.bytes(m.items.at(i).tradeNo) })
+	m.byOrder = newNumberIndex(0, func(i int32) []byte { return m.text.bytes(m.items.at(i).outTradeNo) })
 	add := func(o *Order) error {
 		if o.OutTradeNo == "" {
-			return inputErr("order %d has no out_trade_no", len(m.items))
+			return inputErr("order %d has no out_trade_no", m.items.n)
 		}
 		if o.Channel == in.Channel && o.Status.Paid() && m.onDay(orDate(o.PaidAt, o)) {
 			m.expectLocalPayment(o.OutTradeNo, o.TradeNo, o.Amount, orDate(o.PaidAt, o), 0)
@@ -186,7 +221,7 @@ func NewFundMatcher(in FundInput) (*FundMatcher, error) {
 		if _, dup := m.byRequest[r.OutRequestNo]; dup {
 			return nil, inputErr("refund %s appears twice", r.OutRequestNo)
 		}
-		m.newRefundItem(r.OutTradeNo, "", r.OutRequestNo, "", r.Amount, at, fromLocal, 0)
+		m.newRefundItem(r.OutTradeNo, "", r.OutRequestNo, "", r.Amount, at, fromLocal)
 	}
 	return m, nil
 }
@@ -197,38 +232,38 @@ func (m *FundMatcher) onDay(t time.Time) bool { return !t.Before(m.start) && t.B
 // booked.
 func (m *FundMatcher) expectLocalPayment(outTradeNo, tradeNo string, amount gateway.Money, at time.Time, flags uint8) int32 {
 	if i, ok := m.paymentItem(outTradeNo, tradeNo); ok {
-		m.items[i].flags |= fromLocal | flags
+		m.items.at(i).flags |= fromLocal | flags
 		return i
 	}
-	i := int32(len(m.items))
-	m.items = append(m.items, fundItem{kind: gateway.LinePayment, outTradeNo: outTradeNo, tradeNo: tradeNo, expect: amount,
-		at: at, flags: fromLocal | flags})
-	m.indexPayment(i)
+	i := m.items.add(fundItem{outTradeNo: m.text.add(outTradeNo), tradeNo: m.text.add(tradeNo), expect: amount,
+		at: unixNano(at), flags: fromLocal | flags})
+	m.indexPayment(i, outTradeNo, tradeNo)
 	return i
 }
 
 func (m *FundMatcher) paymentItem(outTradeNo, tradeNo string) (int32, bool) {
 	if tradeNo != "" {
-		i, ok := m.byTrade[tradeNo]
-		return i, ok
+		return m.byTrade.find(tradeNo)
 	}
-	i, ok := m.byOrder[outTradeNo]
-	return i, ok
+	return m.byOrder.find(outTradeNo)
 }
 
-func (m *FundMatcher) indexPayment(i int32) {
-	it := &m.items[i]
-	if it.tradeNo != "" {
-		m.byTrade[it.tradeNo] = i
+// indexPayment indexes payment item i by its numbers (the item's own,
+// given as strings).
+func (m *FundMatcher) indexPayment(i int32, outTradeNo, tradeNo string) {
+	if tradeNo != "" {
+		m.byTrade.put(tradeNo, i)
 	} else {
-		m.byOrder[it.outTradeNo] = i
+		m.byOrder.put(outTradeNo, i)
 	}
 }
 
-func (m *FundMatcher) newRefundItem(outTradeNo, tradeNo, outRequestNo, refundID string, amount gateway.Money, at time.Time, flags uint8, billLine int) int32 {
-	i := int32(len(m.items))
-	m.items = append(m.items, fundItem{kind: gateway.LineRefund, outTradeNo: outTradeNo, tradeNo: tradeNo, outRequestNo: outRequestNo,
-		refund: refundID, expect: amount, at: at, flags: flags, billLine: billLine})
+// newRefundItem adds a refund item; outRequestNo, when not empty, must be
+// the caller's to keep (it becomes a key of byRequest).
+func (m *FundMatcher) newRefundItem(outTradeNo, tradeNo, outRequestNo, refundID string, amount gateway.Money, at time.Time, flags uint8) int32 {
+	m.refundNos = append(m.refundNos, refundNumbers{outRequestNo: m.text.add(outRequestNo), refundID: m.text.add(refundID)})
+	i := m.items.add(fundItem{refundKind: true, outTradeNo: m.text.add(outTradeNo), tradeNo: m.text.add(tradeNo),
+		refundNos: int32(len(m.refundNos) - 1), expect: amount, at: unixNano(at), flags: flags})
 	if outRequestNo != "" {
 		m.byRequest[outRequestNo] = i
 	}
@@ -239,11 +274,11 @@ func (m *FundMatcher) newRefundItem(outTradeNo, tradeNo, outRequestNo, refundID 
 // indexRefundNumbers indexes a refund item's platform refund id, trade and
 // order numbers (the request number is indexed by the caller).
 func (m *FundMatcher) indexRefundNumbers(i int32) {
-	it := &m.items[i]
-	if it.refund != "" {
-		m.byRefundID[it.refund] = i
+	it := m.items.at(i)
+	if id := m.refundNos[it.refundNos].refundID; !id.empty() {
+		m.byRefundID[m.text.string(id)] = i
 	}
-	for _, k := range []string{"t" + it.tradeNo, "o" + it.outTradeNo} {
+	for _, k := range [...]string{"t" + m.text.string(it.tradeNo), "o" + m.text.string(it.outTradeNo)} {
 		if len(k) > 1 && !containsIndex(m.refundsOf[k], i) {
 			m.refundsOf[k] = append(m.refundsOf[k], i)
 		}
@@ -257,6 +292,11 @@ func containsIndex(s []int32, i int32) bool {
 		}
 	}
 	return false
+}
+
+// errLineNumber refuses a fund bill line number an item cannot hold.
+func errLineNumber(line int) error {
+	return fmt.Errorf("recon: fund bill line %d: past the %d lines a run can number", line, math.MaxInt32)
 }
 
 // Expect feeds lines of the day's trade bill, before any movement: each
@@ -274,26 +314,24 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 		case gateway.LinePayment:
 			// The settled amount (Net) is what reaches the account: 商家实收 /
 			// 应结订单金额, after merchant discounts.
-			tradeNo := strings.Clone(l.TradeNo)
-			if i, ok := m.paymentItem(l.OutTradeNo, tradeNo); ok && m.items[i].flags&fromBill == 0 {
-				it := &m.items[i]
-				it.expect, it.fee, it.billLine, it.at = l.Net, l.Fee, l.Line, l.Time
+			if i, ok := m.paymentItem(l.OutTradeNo, l.TradeNo); ok && m.items.at(i).flags&fromBill == 0 {
+				it := m.items.at(i)
+				it.expect, it.fee, it.at = l.Net, l.Fee, unixNano(l.Time)
 				it.flags |= flags
 				continue
 			}
-			if i, ok := m.byOrder[l.OutTradeNo]; ok && tradeNo != "" && m.items[i].tradeNo == "" && m.items[i].flags&fromBill == 0 {
+			if i, ok := m.byOrder.find(l.OutTradeNo); ok && l.TradeNo != "" && m.items.at(i).tradeNo.empty() && m.items.at(i).flags&fromBill == 0 {
 				// paydesk has the order without its trade number (imported).
-				it := &m.items[i]
-				delete(m.byOrder, l.OutTradeNo)
-				it.tradeNo, it.expect, it.fee, it.billLine, it.at = tradeNo, l.Net, l.Fee, l.Line, l.Time
+				it := m.items.at(i)
+				m.byOrder.remove(l.OutTradeNo)
+				it.tradeNo, it.expect, it.fee, it.at = m.text.add(l.TradeNo), l.Net, l.Fee, unixNano(l.Time)
 				it.flags |= flags
-				m.indexPayment(i)
+				m.indexPayment(i, l.OutTradeNo, l.TradeNo)
 				continue
 			}
-			i := int32(len(m.items))
-			m.items = append(m.items, fundItem{kind: gateway.LinePayment, outTradeNo: strings.Clone(l.OutTradeNo), tradeNo: tradeNo,
-				expect: l.Net, fee: l.Fee, at: l.Time, flags: flags, billLine: l.Line})
-			m.indexPayment(i)
+			i := m.items.add(fundItem{outTradeNo: m.text.add(l.OutTradeNo), tradeNo: m.text.add(l.TradeNo),
+				expect: l.Net, fee: l.Fee, at: unixNano(l.Time), flags: flags})
+			m.indexPayment(i, l.OutTradeNo, l.TradeNo)
 		case gateway.LineRefund:
 			if st := l.RefundStatus; st != "" && st != gateway.RefundSuccess && st != gateway.RefundAbnormal {
 				// A WeChat Pay bill lists a refund on the day it was asked
@@ -305,17 +343,16 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 				// refused it on its way): a movement, as for SUCCESS.
 				continue
 			}
-			if i, ok := m.byRequest[l.OutRequestNo]; ok && l.OutRequestNo != "" && m.items[i].flags&fromBill == 0 {
-				it := &m.items[i]
-				it.expect, it.fee, it.billLine, it.at = -l.Net, l.Fee, l.Line, l.Time
-				it.tradeNo, it.refund = strings.Clone(l.TradeNo), strings.Clone(l.RefundID)
+			if i, ok := m.byRequest[l.OutRequestNo]; ok && l.OutRequestNo != "" && m.items.at(i).flags&fromBill == 0 {
+				it := m.items.at(i)
+				it.expect, it.fee, it.at = -l.Net, l.Fee, unixNano(l.Time)
+				it.tradeNo, m.refundNos[it.refundNos].refundID = m.text.add(l.TradeNo), m.text.add(l.RefundID)
 				it.flags |= flags
 				m.indexRefundNumbers(i)
 				continue
 			}
-			i := m.newRefundItem(strings.Clone(l.OutTradeNo), strings.Clone(l.TradeNo), strings.Clone(l.OutRequestNo),
-				strings.Clone(l.RefundID), -l.Net, l.Time, flags, l.Line)
-			m.items[i].fee = l.Fee
+			i := m.newRefundItem(l.OutTradeNo, l.TradeNo, strings.Clone(l.OutRequestNo), l.RefundID, -l.Net, l.Time, flags)
+			m.items.at(i).fee = l.Fee
 		default:
 			return fmt.Errorf("recon: bill line %d: unknown kind %q", l.Line, l.Kind)
 		}
@@ -339,6 +376,9 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 	}
 	for k := range lines {
 		l := &lines[k]
+		if l.Line > math.MaxInt32 {
+			return errLineNumber(l.Line)
+		}
 		m.computed.Add(l)
 		switch l.Kind {
 		case gateway.FundWithdrawal:
@@ -353,7 +393,7 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 			m.unexpected(l)
 			continue
 		}
-		it := &m.items[i]
+		it := m.items.at(i)
 		if l.Kind == gateway.FundFee {
 			it.fees += l.Amount
 			it.nFees++
@@ -362,7 +402,7 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 			it.nPrincipal++
 		}
 		if it.firstLine == 0 {
-			it.firstLine, it.flowNo = l.Line, strings.Clone(l.FlowNo)
+			it.firstLine, it.flowNo = int32(l.Line), m.text.add(l.FlowNo)
 		}
 		it.types |= m.typeBit(l.Type)
 	}
@@ -401,13 +441,13 @@ func (m *FundMatcher) fillExpectedFees() {
 	if m.in.FeeRate.IsZero() {
 		return
 	}
-	for i := range m.items {
-		it := &m.items[i]
+	for i := range m.items.n {
+		it := m.items.at(i)
 		if it.flags&feeKnown != 0 {
 			continue
 		}
 		it.fee = m.in.FeeRate.Fee(it.expect)
-		if it.kind == gateway.LineRefund {
+		if it.refundKind {
 			it.fee = -it.fee
 		}
 		it.flags |= feeKnown | feeFromRate
@@ -435,12 +475,12 @@ func (m *FundMatcher) pair(l *gateway.FundLine) (int32, bool) {
 
 func (m *FundMatcher) pairPayment(l *gateway.FundLine) (int32, bool) {
 	if l.TradeNo != "" {
-		if i, ok := m.byTrade[l.TradeNo]; ok {
+		if i, ok := m.byTrade.find(l.TradeNo); ok {
 			return i, true
 		}
 	}
 	if l.OutTradeNo != "" {
-		if i, ok := m.byOrder[l.OutTradeNo]; ok {
+		if i, ok := m.byOrder.find(l.OutTradeNo); ok {
 			return i, true
 		}
 	}
@@ -460,10 +500,7 @@ func (m *FundMatcher) pairPayment(l *gateway.FundLine) (int32, bool) {
 	if !found || o.Channel != m.in.Channel || !o.Status.Paid() {
 		return 0, false
 	}
-	tradeNo := o.TradeNo
-	if tradeNo == "" {
-		tradeNo = strings.Clone(l.TradeNo)
-	}
+	tradeNo := cmp.Or(o.TradeNo, l.TradeNo)
 	if i, ok := m.paymentItem(o.OutTradeNo, tradeNo); ok {
 		return i, true
 	}
@@ -474,12 +511,12 @@ func (m *FundMatcher) pairPayment(l *gateway.FundLine) (int32, bool) {
 
 // rateFee gives a booking found late (through a lookup) the rate's fee.
 func (m *FundMatcher) rateFee(i int32) {
-	it := &m.items[i]
+	it := m.items.at(i)
 	if m.in.FeeRate.IsZero() || it.flags&feeKnown != 0 {
 		return
 	}
 	it.fee = m.in.FeeRate.Fee(it.expect)
-	if it.kind == gateway.LineRefund {
+	if it.refundKind {
 		it.fee = -it.fee
 	}
 	it.flags |= feeKnown | feeFromRate
@@ -505,7 +542,7 @@ func (m *FundMatcher) pairRefund(l *gateway.FundLine) (int32, bool) {
 			if !moved {
 				return 0, false
 			}
-			i := m.newRefundItem(r.OutTradeNo, strings.Clone(l.TradeNo), r.OutRequestNo, strings.Clone(l.RefundID), r.Amount, at, fromLocal|earlier, 0)
+			i := m.newRefundItem(r.OutTradeNo, l.TradeNo, r.OutRequestNo, l.RefundID, r.Amount, at, fromLocal|earlier)
 			m.rateFee(i)
 			return i, true
 		}
@@ -526,7 +563,7 @@ func (m *FundMatcher) refundOfTrade(l *gateway.FundLine, amount gateway.Money) (
 	}
 	first := int32(-1)
 	for _, i := range cands {
-		it := &m.items[i]
+		it := m.items.at(i)
 		busy := it.nPrincipal > 0
 		if l.Kind == gateway.FundFee {
 			busy = it.nFees > 0
@@ -613,8 +650,8 @@ func (m *FundMatcher) Finish() FundResult {
 	m.finished = true
 	var expectedFees gateway.Money
 	items := 0
-	for i := range m.items {
-		it := &m.items[i]
+	for i := range m.items.n {
+		it := m.items.at(i)
 		if it.flags&earlier == 0 || it.nPrincipal+it.nFees > 0 {
 			items++
 		}
@@ -642,7 +679,7 @@ func (m *FundMatcher) Finish() FundResult {
 // nothing at all FUND_MISSING.
 func (m *FundMatcher) judge(it *fundItem) {
 	sign := gateway.Money(1)
-	if it.kind == gateway.LineRefund {
+	if it.refundKind {
 		sign = -1
 	}
 	moved := it.principal + it.fees
@@ -706,29 +743,33 @@ func (m *FundMatcher) missing(it *fundItem, netWant gateway.Money) {
 	f.Category = FundMissing
 	f.Side = SideLocal
 	f.LocalAmount = netWant
-	if it.kind == gateway.LinePayment {
+	if !it.refundKind {
 		f.Detail = fmt.Sprintf("%s, but no money came into the account for it: 短款, expected %s.", m.bookingText(it), netWant.Yuan())
 	} else {
 		f.Detail = fmt.Sprintf("%s, but no money left the account for it: expected %s.", m.bookingText(it), netWant.Yuan())
 	}
-	if !it.at.IsZero() && !it.at.Before(m.end.Add(-m.window)) && it.at.Before(m.end) {
+	if at := it.time(); !at.IsZero() && !at.Before(m.end.Add(-m.window)) && at.Before(m.end) {
 		// The movement may be on the next day's fund bill.
 		f.Severity = Warning
 		f.Detail = strings.TrimSuffix(f.Detail, ".") + fmt.Sprintf("; booked at %s, within %s of midnight, so it may move on the next day.",
-			it.at.In(m.zone).Format("15:04:05"), windowText(m.window))
+			at.In(m.zone).Format("15:04:05"), windowText(m.window))
 	}
 	m.report(f, netWant)
 }
 
 func (m *FundMatcher) itemFinding(it *fundItem) Finding {
+	var nos refundNumbers
+	if it.refundKind {
+		nos = m.refundNos[it.refundNos]
+	}
 	f := Finding{
-		Kind:         it.kind,
-		OutTradeNo:   it.outTradeNo,
-		TradeNo:      cmp.Or(it.tradeNo, it.refund),
-		OutRequestNo: it.outRequestNo,
-		FlowNo:       it.flowNo,
+		Kind:         it.kind(),
+		OutTradeNo:   m.text.string(it.outTradeNo),
+		TradeNo:      m.text.string(cmp.Or(it.tradeNo, nos.refundID)),
+		OutRequestNo: m.text.string(nos.outRequestNo),
+		FlowNo:       m.text.string(it.flowNo),
 		LocalStatus:  sourceText(it.flags),
-		BillLine:     it.firstLine,
+		BillLine:     int(it.firstLine),
 	}
 	if it.nPrincipal+it.nFees > 0 {
 		f.PlatformStatus = m.typesText(it.types)
@@ -753,30 +794,31 @@ func sourceText(flags uint8) string {
 func (m *FundMatcher) bookingText(it *fundItem) string {
 	by := map[string]string{"bill+paydesk": "the trade bill and paydesk book", "bill": "the trade bill books", "paydesk": "paydesk books"}[sourceText(it.flags)]
 	var s string
-	if it.kind == gateway.LinePayment {
-		s = fmt.Sprintf("%s the payment of order %s (%s, trade %s)", capitalize(by), orNone(it.outTradeNo), it.expect.Yuan(), orNone(it.tradeNo))
+	outTradeNo := orNone(m.text.string(it.outTradeNo))
+	if !it.refundKind {
+		s = fmt.Sprintf("%s the payment of order %s (%s, trade %s)", capitalize(by), outTradeNo, it.expect.Yuan(), orNone(m.text.string(it.tradeNo)))
 	} else {
-		s = fmt.Sprintf("%s refund %s of %s on order %s", capitalize(by), orNone(it.outRequestNo), it.expect.Yuan(), orNone(it.outTradeNo))
+		s = fmt.Sprintf("%s refund %s of %s on order %s", capitalize(by), orNone(m.text.string(m.refundNos[it.refundNos].outRequestNo)), it.expect.Yuan(), outTradeNo)
 	}
 	if it.flags&feeKnown != 0 && it.fee != 0 {
 		src := "the bill's"
 		if it.flags&feeFromRate != 0 {
 			src = "the contracted rate's"
 		}
-		if it.kind == gateway.LinePayment {
+		if !it.refundKind {
 			s += fmt.Sprintf(" with %s fee of %s", src, it.fee.Yuan())
 		} else {
 			s += fmt.Sprintf(" giving back %s fee of %s", src, (-it.fee).Yuan())
 		}
 	}
 	if it.flags&earlier != 0 {
-		s += fmt.Sprintf(", dated %s", it.at.In(m.zone).Format("2006-01-02 15:04:05"))
+		s += fmt.Sprintf(", dated %s", it.time().In(m.zone).Format("2006-01-02 15:04:05"))
 	}
 	return s
 }
 
 func (m *FundMatcher) principalText(it *fundItem) string {
-	if it.kind == gateway.LinePayment {
+	if !it.refundKind {
 		return "payment coming in"
 	}
 	return "refund going out"

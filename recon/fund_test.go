@@ -1,9 +1,13 @@
 package recon_test
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/paydesk/paydesk/gateway"
 	"github.com/paydesk/paydesk/recon"
@@ -322,5 +326,145 @@ func TestFundInputErrors(t *testing.T) {
 	m.Finish()
 	if err := m.Movements(nil); err == nil {
 		t.Error("movements accepted after Finish")
+	}
+}
+
+// scribbled gives s's bytes in buf, reused from call to call (never grown:
+// its capacity is made large enough), as a scan or a parser hands out text
+// that is only the callee's until it returns.
+func scribbled(buf *[]byte, s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(*buf)+len(s) > cap(*buf) {
+		panic("scribbled: the buffer would grow")
+	}
+	*buf = append(*buf, s...)
+	b := (*buf)[len(*buf)-len(s):]
+	return unsafe.String(&b[0], len(b))
+}
+
+// scribble overwrites all of buf's array.
+func scribble(buf []byte) {
+	buf = buf[:cap(buf)]
+	for i := range buf {
+		buf[i] = 'X'
+	}
+}
+
+// TestFundMatcherCopiesWhatItKeeps: the matcher keeps the numbers of the
+// orders, bill lines and movements it is fed, whose text is the caller's
+// only until each call returns (store.EachPaidOrder's, a parser's chunk).
+// Fed a day whose text is overwritten after every call, it must judge it
+// exactly as when the text stays put: among the bookings, orders without
+// a trade number (found by order number, then given the bill's), refunds,
+// and payments missing, short and unexpected.
+func TestFundMatcherCopiesWhatItKeeps(t *testing.T) {
+	d := day(t, "2026-11-22")
+	var orders []recon.Order
+	var bill []gateway.BillLine
+	var moves []gateway.FundLine
+	for i := range 3000 {
+		no, trade := fmt.Sprintf("ORDER%05d", i), fmt.Sprintf("2026112222001%08d", i)
+		when := d.Add(time.Duration(i) * 20 * time.Second)
+		amount := gateway.Money(1000 + i)
+		o := paid(no, trade, amount, when)
+		if i%7 == 0 {
+			o.TradeNo = "" // imported without its trade number
+		}
+		if i%11 != 0 {
+			orders = append(orders, o)
+		}
+		if i%13 != 0 {
+			bill = append(bill, payLine(len(bill)+2, no, trade, amount, when))
+		}
+		if i%17 == 0 {
+			bill = append(bill, refundLine(len(bill)+2, no, trade, "REQ"+no, 500, when.Add(time.Second)))
+			refund := mv(len(moves)+2, gateway.FundRefund, -500, trade, no)
+			if i%34 == 0 { // named by its request number alone
+				refund.TradeNo, refund.OutTradeNo, refund.OutRequestNo = "", "", "REQ"+no
+			}
+			moves = append(moves, refund)
+		}
+		switch {
+		case i%19 == 0: // no movement: 短款
+		case i%23 == 0:
+			moves = append(moves, mv(len(moves)+2, gateway.FundPayment, amount-1, trade, no)) // short
+		default:
+			moves = append(moves, mv(len(moves)+2, gateway.FundPayment, amount, trade, no),
+				mv(len(moves)+3, gateway.FundFee, -(amount*6/1000), trade, no))
+		}
+		if i%29 == 0 {
+			moves = append(moves, mv(len(moves)+2, gateway.FundPayment, 777, "STRAY"+trade, "")) // 长款
+		}
+	}
+	in := func() recon.FundInput { return recon.FundInput{Channel: gateway.Alipay, Day: d, Bookings: len(bill)} }
+	const chunk = 256
+	run := func(scribbling bool) recon.FundResult {
+		fin := in()
+		buf := make([]byte, 0, 64<<10)
+		fin.EachOrder = func(fn func(recon.Order) error) error {
+			row := make([]byte, 0, 64)
+			for _, o := range orders {
+				if scribbling {
+					row = row[:0]
+					o.OutTradeNo, o.TradeNo = scribbled(&row, o.OutTradeNo), scribbled(&row, o.TradeNo)
+				}
+				if err := fn(o); err != nil {
+					return err
+				}
+				scribble(row)
+			}
+			return nil
+		}
+		m, err := recon.NewFundMatcher(fin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < len(bill); k += chunk {
+			part := slices.Clone(bill[k:min(k+chunk, len(bill))])
+			buf = buf[:0]
+			for j := range part {
+				if l := &part[j]; scribbling {
+					l.OutTradeNo, l.TradeNo, l.OutRequestNo = scribbled(&buf, l.OutTradeNo), scribbled(&buf, l.TradeNo), scribbled(&buf, l.OutRequestNo)
+				}
+			}
+			if err := m.Expect(part); err != nil {
+				t.Fatal(err)
+			}
+			scribble(buf)
+		}
+		for k := 0; k < len(moves); k += chunk {
+			part := slices.Clone(moves[k:min(k+chunk, len(moves))])
+			buf = buf[:0]
+			for j := range part {
+				if l := &part[j]; scribbling {
+					l.OutTradeNo, l.TradeNo, l.FlowNo, l.Type = scribbled(&buf, l.OutTradeNo), scribbled(&buf, l.TradeNo), scribbled(&buf, l.FlowNo), scribbled(&buf, l.Type)
+					l.OutRequestNo = scribbled(&buf, l.OutRequestNo)
+				}
+			}
+			if err := m.Movements(part); err != nil {
+				t.Fatal(err)
+			}
+			scribble(buf)
+		}
+		return m.Finish()
+	}
+	want, got := run(false), run(true)
+	for _, c := range []recon.Category{recon.FundMissing, recon.FundAmountMismatch, recon.FundUnexpected} {
+		if want.Counts[c].Count == 0 {
+			t.Fatalf("the day has no %s: the test would not see its numbers", c)
+		}
+	}
+	if want.Counts[recon.FundMatched].Count < 2000 {
+		t.Fatalf("only %d bookings matched", want.Counts[recon.FundMatched].Count)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for i := range min(len(got.Findings), len(want.Findings)) {
+			if !reflect.DeepEqual(got.Findings[i], want.Findings[i]) {
+				t.Fatalf("finding %d with the text overwritten:\n got %+v\nwant %+v", i, got.Findings[i], want.Findings[i])
+			}
+		}
+		t.Fatalf("with the text overwritten: %d findings, counts %+v; want %d, %+v", len(got.Findings), got.Counts, len(want.Findings), want.Counts)
 	}
 }

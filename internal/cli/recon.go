@@ -61,12 +61,14 @@ bill saves nothing).`,
 }
 
 // batchGC halves the collector's headroom (GOGC=50) for the rest of a
-// one-shot `recon run`, unless GOGC says otherwise. Most of a large day's
-// heap lives to the end (the bill's keys, the index), and what the bill's
-// parse leaves behind waited for a heap twice the live one: at ten million
-// lines the run touched 170 MB more memory, and on a VM that hands its free
-// memory back to the host, fresh memory is slow (bench/README.md, "past the page cache").
-// The console and the endpoint keep the default.
+// one-shot `recon run` or `recon funds`, unless GOGC says otherwise. Most of
+// a large day's heap lives to the end (the bill's keys, the index, the fund
+// run's items), and what the bill's parse leaves behind waited for a heap
+// twice the live one: at ten million lines the trade run touched 170 MB
+// more memory and the fund run 500 MB, and on a VM that hands its free
+// memory back to the host, fresh memory is slow (bench/README.md, "past the
+// page cache", "recon funds at ten million movements"). The console and
+// the endpoint keep the default.
 func batchGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)

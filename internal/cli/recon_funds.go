@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/paydesk/paydesk/ops"
+	"github.com/paydesk/paydesk/store"
 )
 
 func newReconFundsCmd(a *app) *cobra.Command {
@@ -24,5 +27,9 @@ bill (run "recon run" for the day first) and paydesk's own.
 
 Findings are not failures: exit 0 whenever the run completes, 1 when it could
 not (a bad bill saves nothing).`,
-		"reconcile from this fund bill file instead of downloading it", (*ops.Service).RunFundRecon)
+		"reconcile from this fund bill file instead of downloading it",
+		func(s *ops.Service, ctx context.Context, req ops.ReconRequest, progress func(ops.ReconProgress)) (store.Run, error) {
+			batchGC()
+			return s.RunFundRecon(ctx, req, progress)
+		})
 }

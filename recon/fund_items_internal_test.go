@@ -1,0 +1,118 @@
+package recon
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The arena gives back every string it kept, across chunk boundaries and
+// for strings too long for a reference's length field.
+func TestTextArenaKeepsEveryString(t *testing.T) {
+	var a textArena
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[textRef]string{}
+	for i := range 200_000 {
+		s := strings.Repeat(strconv.Itoa(i), 1+rng.IntN(12))
+		switch i {
+		case 7:
+			s = ""
+		case 1000:
+			s = strings.Repeat("L", longRef) // exactly the marker's length
+		case 2000:
+			s = strings.Repeat("M", 3*textChunk) // longer than a chunk
+		}
+		r := a.add(s)
+		if prev, ok := want[r]; ok && prev != s {
+			t.Fatalf("%q and %q share the reference %x", prev, s, r)
+		}
+		want[r] = s
+	}
+	if len(a.chunks) < 2 {
+		t.Fatalf("the test filled %d chunk(s); it must cross a chunk's end", len(a.chunks))
+	}
+	for r, s := range want {
+		if got := a.string(r); got != s {
+			t.Fatalf("reference %x: got %d bytes, want %q (%d bytes)", r, len(got), s[:min(len(s), 20)], len(s))
+		}
+	}
+	if !textRef(0).empty() || a.string(0) != "" {
+		t.Error("the zero reference is not the empty string")
+	}
+}
+
+// numberIndex must agree with a Go map through puts (new numbers and
+// numbers moved to another item), removals and the rebuilds they cause,
+// whatever the hash does: with every number on one hash only the byte
+// comparison tells them apart, and with tags equal but slots different the
+// probing must still end.
+func TestNumberIndexAgreesWithAMap(t *testing.T) {
+	for name, hash := range map[string]func(string) uint64{
+		"maphash":      nil,
+		"all collide":  func(string) uint64 { return 42 },
+		"tags collide": func(s string) uint64 { return uint64(len(s)) },
+		"slots differ": func(s string) uint64 { return uint64(s[len(s)-1]) << 32 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var text textArena
+			var numbers []textRef // each item's number
+			x := newNumberIndex(0, func(i int32) []byte { return text.bytes(numbers[i]) })
+			if hash != nil {
+				x.hash, x.hashBytes = hash, func(b []byte) uint64 { return hash(string(b)) }
+			}
+			ops := 20_000
+			if hash != nil {
+				ops = 1_500 // every probe walks the one run of slots
+			}
+			want := map[string]int32{}
+			rng := rand.New(rand.NewPCG(3, 4))
+			for range ops {
+				s := "N" + strconv.Itoa(rng.IntN(ops/3))
+				switch op := rng.IntN(10); {
+				case op < 6: // a new item with this number takes it
+					i := int32(len(numbers))
+					numbers = append(numbers, text.add(s))
+					x.put(s, i)
+					want[s] = i
+				case op < 8:
+					x.remove(s)
+					delete(want, s)
+				default:
+					i, ok := x.find(s)
+					if j, wok := want[s]; ok != wok || i != j {
+						t.Fatalf("find(%s) = %d %v, want %d %v", s, i, ok, j, wok)
+					}
+				}
+				if x.n != len(want) {
+					t.Fatalf("%d entries, want %d", x.n, len(want))
+				}
+			}
+			for s, j := range want {
+				if i, ok := x.find(s); !ok || i != j {
+					t.Fatalf("find(%s) = %d %v, want %d", s, i, ok, j)
+				}
+			}
+			for _, s := range []string{"N", "N-1", "n1", "N1 "} {
+				if _, ok := x.find(s); ok {
+					t.Errorf("found absent number %q", s)
+				}
+			}
+			if x.used*4 > len(x.slots)*3 {
+				t.Errorf("%d of %d slots used: past the load the index keeps", x.used, len(x.slots))
+			}
+		})
+	}
+}
+
+// Items stay where they were put while more chunks are added.
+func TestFundItemsKeepTheirPlace(t *testing.T) {
+	var s fundItems
+	first := s.at(s.add(fundItem{expect: 1}))
+	for i := range 3 << itemChunkBits {
+		s.add(fundItem{expect: 2, firstLine: int32(i)})
+	}
+	if first != s.at(0) || first.expect != 1 || s.n != 3<<itemChunkBits+1 || s.at(s.n-1).firstLine != 3<<itemChunkBits-1 {
+		t.Fatalf("item 0 moved or the items were miscounted: %+v, n %d", *s.at(0), s.n)
+	}
+}
