@@ -87,7 +87,9 @@ func (t FundTotals) Net() Money { return t.IncomeAmount - t.ExpenseAmount }
 // FundReader streams the movements of one fund bill. Next returns io.EOF
 // at the end, and only after the bill's stated totals have been checked
 // against its movements (a reader that reached io.EOF has proven the bill
-// consistent). Errors are *BillError naming the file and line. Parsers
+// consistent). The movement Next returns is the reader's until Next is
+// called again: a caller that keeps it copies it (its strings stay valid).
+// Errors are *BillError naming the file and line. Parsers
 // register by channel with RegisterBillFormat, Kind FundBill, and hold the
 // bill to BillOptions as trade bill parsers do (see BillCheck).
 type FundReader interface {

@@ -64,10 +64,13 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chunks := make(chan []gateway.FundLine, 8)
+	// Matched chunks go back to the parser to be filled again: the matcher
+	// keeps no movement (recon.FundMatcher copies what it keeps).
+	spent := make(chan []gateway.FundLine, 10)
 	parsed := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		parsed <- parseFunds(ctx, fr, chunks, progress)
+		parsed <- parseFunds(ctx, fr, chunks, spent, progress)
 	}()
 	defer func() {
 		cancel()
@@ -112,6 +115,10 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 			return store.Run{}, trade, err
 		}
 		lines += len(chunk)
+		select {
+		case spent <- chunk:
+		default:
+		}
 		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 	}
 	if err := <-parsed; err != nil {
@@ -188,8 +195,8 @@ func (s *Service) expectTradeBill(b store.Bill, m *recon.FundMatcher, progress f
 
 // parseFunds streams a fund bill's movements in chunks; its error (a bad
 // row, or the bill disagreeing with its own totals) fails the run.
-func parseFunds(ctx context.Context, fr gateway.FundReader, chunks chan<- []gateway.FundLine, progress func(ReconProgress)) error {
-	n, err := streamChunks(ctx, fr.Next, chunks, nil, fundChunk, func(int) {})
+func parseFunds(ctx context.Context, fr gateway.FundReader, chunks chan<- []gateway.FundLine, spent <-chan []gateway.FundLine, progress func(ReconProgress)) error {
+	n, err := streamChunks(ctx, fr.Next, chunks, spent, fundChunk, func(int) {})
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ type fundReader struct {
 	// put together without decoding or caching it.
 	feeMarks [][2]string
 	arena    []byte
-	block    []gateway.FundLine
+	ring     gateway.FundLineRing // the rows handed out
 	sums     gateway.FundTotals
 	income   *statedTotal
 	spent    *statedTotal
@@ -287,11 +287,7 @@ func (f *fundReader) row(line []byte) (*gateway.FundLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(f.block) == 0 {
-		f.block = make([]gateway.FundLine, 256)
-	}
-	l := &f.block[0]
-	f.block = f.block[1:]
+	l := f.ring.Take()
 	*l = gateway.FundLine{Line: b.line, Kind: typ.kind, Amount: amount, Time: at, Type: typ.name}
 	if f.c.bal >= 0 {
 		if p := trimField(v.at(f.c.bal)); len(p) > 0 {

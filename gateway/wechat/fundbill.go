@@ -102,7 +102,7 @@ type fundReader struct {
 	lines  billReader
 	ncol   int
 	c      fundColumns
-	block  []gateway.FundLine // bump allocator for the rows handed out
+	ring   gateway.FundLineRing // the rows handed out
 	sums   gateway.FundTotals
 	stated gateway.FundTotals
 	done   bool
@@ -231,11 +231,7 @@ func (f *fundReader) row(raw []byte) (*gateway.FundLine, error) {
 		return nil, b.fail(b.line, "%d values where the header has %d columns (a truncated or damaged row?)", len(v), f.ncol)
 	}
 	c := &f.c
-	if len(f.block) == 0 {
-		f.block = make([]gateway.FundLine, 256)
-	}
-	l := &f.block[0]
-	f.block = f.block[1:]
+	l := f.ring.Take()
 	name, typ := v[c.bizName], v[c.bizType]
 	*l = gateway.FundLine{Line: b.line, FlowNo: v[c.flowNo], Type: name}
 	if typ != "" && typ != name {
