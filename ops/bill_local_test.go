@@ -33,14 +33,7 @@ func billFileParsedWhileKept(t *testing.T, db string) {
 	env := testenv.New(t, testenv.Options{DB: db, Serve: true})
 	buildFixtureWorld(t, env)
 	ctx := context.Background()
-	src, err := os.ReadFile(testdataPath("recon", "alipay_20261122.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "alipay_20261122.zip")
-	if err := os.WriteFile(path, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path, src := copyOfTestdata(t, "recon", "alipay_20261122.zip")
 
 	// Nowhere to keep it (a PostgreSQL store without [store] bills_dir):
 	// refused before a line is parsed.
@@ -60,15 +53,7 @@ func billFileParsedWhileKept(t *testing.T, db string) {
 
 	// Touched while its lines are matched: refused, nothing kept.
 	touched := false
-	_, err = env.Service.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fixtureDay, BillFile: path}, func(p ops.ReconProgress) {
-		if p.Stage == ops.StageMatch && !touched {
-			touched = true
-			later := time.Now().Add(time.Minute)
-			if err := os.Chtimes(path, later, later); err != nil {
-				t.Error(err)
-			}
-		}
-	})
+	_, err := env.Service.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fixtureDay, BillFile: path}, touchOnMatch(t, path, &touched))
 	if !touched || err == nil || !strings.Contains(err.Error(), "alipay_20261122.zip changed while it was read") {
 		t.Fatalf("a bill touched while read: touched %v, error %v", touched, err)
 	}
@@ -109,4 +94,34 @@ func billFileParsedWhileKept(t *testing.T, db string) {
 	if files := billFiles(t, env); len(files) != 1 {
 		t.Fatalf("files in the workspace: %v", files)
 	}
+}
+
+// touchOnMatch is a run's progress callback that moves path's
+// modification time when the first lines are matched, as a program
+// writing to the file meanwhile would, and sets *touched.
+func touchOnMatch(t *testing.T, path string, touched *bool) func(ops.ReconProgress) {
+	return func(p ops.ReconProgress) {
+		if p.Stage == ops.StageMatch && !*touched {
+			*touched = true
+			later := time.Now().Add(time.Minute)
+			if err := os.Chtimes(path, later, later); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// copyOfTestdata copies a file of testdata/dir into a temporary folder
+// (that a test may change it), returning the copy's path and the bytes.
+func copyOfTestdata(t *testing.T, dir, name string) (string, []byte) {
+	t.Helper()
+	src, err := os.ReadFile(testdataPath(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, src
 }

@@ -199,25 +199,10 @@ func TestFundBillFileIsParsedWhileKept(t *testing.T) {
 			}
 			return files
 		}
-		src, err := os.ReadFile(testdataPath("funds", "alipay_fund_20261122.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "alipay_fund_20261122.csv")
-		if err := os.WriteFile(path, src, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		path, src := copyOfTestdata(t, "funds", "alipay_fund_20261122.csv")
 
 		touched := false
-		_, err = svc.RunFundRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: path}, func(p ops.ReconProgress) {
-			if p.Stage == ops.StageMatch && !touched {
-				touched = true
-				later := time.Now().Add(time.Minute)
-				if err := os.Chtimes(path, later, later); err != nil {
-					t.Error(err)
-				}
-			}
-		})
+		_, err = svc.RunFundRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: path}, touchOnMatch(t, path, &touched))
 		if !touched || err == nil || !strings.Contains(err.Error(), "alipay_fund_20261122.csv changed while it was read") {
 			t.Fatalf("a fund bill touched while read: touched %v, error %v", touched, err)
 		}
