@@ -93,7 +93,7 @@ type fundItem struct {
 	// prints it (positive charged on a payment, negative given back on a
 	// refund).
 	expect, fee gateway.Money
-	at          int64 // Unix ns; noTime when the booking has none
+	at          int64 // Unix µs (ns would wrap past 2262); noTime when the booking has none
 	// Its numbers, in FundMatcher.text; a refund's own two are in
 	// FundMatcher.refundNos[refundNos].
 	outTradeNo, tradeNo textRef
@@ -115,18 +115,18 @@ type refundNumbers struct{ outRequestNo, refundID textRef }
 // noTime is fundItem.at for a booking without a time.
 const noTime = math.MinInt64
 
-func unixNano(t time.Time) int64 {
+func unixMicro(t time.Time) int64 {
 	if t.IsZero() {
 		return noTime
 	}
-	return t.UnixNano()
+	return t.UnixMicro()
 }
 
 func (it *fundItem) time() time.Time {
 	if it.at == noTime {
 		return time.Time{}
 	}
-	return time.Unix(0, it.at)
+	return time.UnixMicro(it.at)
 }
 
 func (it *fundItem) kind() gateway.LineKind {
@@ -236,7 +236,7 @@ func (m *FundMatcher) expectLocalPayment(outTradeNo, tradeNo string, amount gate
 		return i
 	}
 	i := m.items.add(fundItem{outTradeNo: m.text.add(outTradeNo), tradeNo: m.text.add(tradeNo), expect: amount,
-		at: unixNano(at), flags: fromLocal | flags})
+		at: unixMicro(at), flags: fromLocal | flags})
 	m.indexPayment(i, outTradeNo, tradeNo)
 	return i
 }
@@ -263,7 +263,7 @@ func (m *FundMatcher) indexPayment(i int32, outTradeNo, tradeNo string) {
 func (m *FundMatcher) newRefundItem(outTradeNo, tradeNo, outRequestNo, refundID string, amount gateway.Money, at time.Time, flags uint8) int32 {
 	m.refundNos = append(m.refundNos, refundNumbers{outRequestNo: m.text.add(outRequestNo), refundID: m.text.add(refundID)})
 	i := m.items.add(fundItem{refundKind: true, outTradeNo: m.text.add(outTradeNo), tradeNo: m.text.add(tradeNo),
-		refundNos: int32(len(m.refundNos) - 1), expect: amount, at: unixNano(at), flags: flags})
+		refundNos: int32(len(m.refundNos) - 1), expect: amount, at: unixMicro(at), flags: flags})
 	if outRequestNo != "" {
 		m.byRequest[outRequestNo] = i
 	}
@@ -278,7 +278,7 @@ func (m *FundMatcher) indexRefundNumbers(i int32) {
 	if id := m.refundNos[it.refundNos].refundID; !id.empty() {
 		m.byRefundID[m.text.string(id)] = i
 	}
-	for _, k := range [...]string{"t" + m.text.string(it.tradeNo), "o" + m.text.string(it.outTradeNo)} {
+	for _, k := range [...]string{"t" + string(m.text.bytes(it.tradeNo)), "o" + string(m.text.bytes(it.outTradeNo))} {
 		if len(k) > 1 && !containsIndex(m.refundsOf[k], i) {
 			m.refundsOf[k] = append(m.refundsOf[k], i)
 		}
@@ -316,7 +316,7 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 			// 应结订单金额, after merchant discounts.
 			if i, ok := m.paymentItem(l.OutTradeNo, l.TradeNo); ok && m.items.at(i).flags&fromBill == 0 {
 				it := m.items.at(i)
-				it.expect, it.fee, it.at = l.Net, l.Fee, unixNano(l.Time)
+				it.expect, it.fee, it.at = l.Net, l.Fee, unixMicro(l.Time)
 				it.flags |= flags
 				continue
 			}
@@ -324,13 +324,13 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 				// paydesk has the order without its trade number (imported).
 				it := m.items.at(i)
 				m.byOrder.remove(l.OutTradeNo)
-				it.tradeNo, it.expect, it.fee, it.at = m.text.add(l.TradeNo), l.Net, l.Fee, unixNano(l.Time)
+				it.tradeNo, it.expect, it.fee, it.at = m.text.add(l.TradeNo), l.Net, l.Fee, unixMicro(l.Time)
 				it.flags |= flags
 				m.indexPayment(i, l.OutTradeNo, l.TradeNo)
 				continue
 			}
 			i := m.items.add(fundItem{outTradeNo: m.text.add(l.OutTradeNo), tradeNo: m.text.add(l.TradeNo),
-				expect: l.Net, fee: l.Fee, at: unixNano(l.Time), flags: flags})
+				expect: l.Net, fee: l.Fee, at: unixMicro(l.Time), flags: flags})
 			m.indexPayment(i, l.OutTradeNo, l.TradeNo)
 		case gateway.LineRefund:
 			if st := l.RefundStatus; st != "" && st != gateway.RefundSuccess && st != gateway.RefundAbnormal {
@@ -345,7 +345,7 @@ func (m *FundMatcher) Expect(lines []gateway.BillLine) error {
 			}
 			if i, ok := m.byRequest[l.OutRequestNo]; ok && l.OutRequestNo != "" && m.items.at(i).flags&fromBill == 0 {
 				it := m.items.at(i)
-				it.expect, it.fee, it.at = -l.Net, l.Fee, unixNano(l.Time)
+				it.expect, it.fee, it.at = -l.Net, l.Fee, unixMicro(l.Time)
 				it.tradeNo, m.refundNos[it.refundNos].refundID = m.text.add(l.TradeNo), m.text.add(l.RefundID)
 				it.flags |= flags
 				m.indexRefundNumbers(i)

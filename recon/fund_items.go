@@ -6,7 +6,7 @@ import (
 
 // A fund run keeps an item per booking of the day: five million on a day
 // of ten million movements. Items hold no pointer (their numbers are
-// offsets into a textArena, their time Unix nanoseconds), so the collector
+// offsets into a textArena, their time Unix microseconds), so the collector
 // never scans them and no number is an allocation of its own; they are
 // found by number through a numberIndex, not a Go map of strings. Held as
 // strings in a slice and maps, that day took 6 GB and 47 s

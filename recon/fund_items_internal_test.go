@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The arena gives back every string it kept, across chunk boundaries and
@@ -114,5 +115,21 @@ func TestFundItemsKeepTheirPlace(t *testing.T) {
 	}
 	if first != s.at(0) || first.expect != 1 || s.n != 3<<itemChunkBits+1 || s.at(s.n-1).firstLine != 3<<itemChunkBits-1 {
 		t.Fatalf("item 0 moved or the items were miscounted: %+v, n %d", *s.at(0), s.n)
+	}
+}
+
+// An item's time comes back as it was given, to the microsecond, far from
+// today too (a booking dated by bad data); a booking without one has none.
+func TestFundItemTimeRoundTrips(t *testing.T) {
+	for _, when := range []time.Time{
+		{},
+		time.Date(2026, 11, 22, 23, 59, 59, 999_999_000, time.FixedZone("CST", 8*3600)),
+		time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1500, 6, 1, 12, 0, 0, 0, time.UTC),
+	} {
+		it := fundItem{at: unixMicro(when)}
+		if got := it.time(); !got.Equal(when) || got.IsZero() != when.IsZero() {
+			t.Errorf("%v came back as %v", when, got)
+		}
 	}
 }
