@@ -72,6 +72,12 @@ type BillOptions struct {
 	// Limits bound what the bill may inflate to; zero fields take
 	// DefaultBillLimits.
 	Limits BillLimits
+	// Kept says the bill is one paydesk kept after every check, read again
+	// by a caller that checks its hash at its end: its rows are not checked
+	// for repeats again (that check's table is the largest thing a parse
+	// holds, 160 MB at five million rows). A file changed since it was
+	// kept fails that hash check, repeats and all.
+	Kept bool
 }
 
 // BillAccount is implemented by readers of bills that state whose they
@@ -196,7 +202,8 @@ func (l *inflatedLimit) Read(p []byte) (int, error) {
 
 // BillCheck is what a parser keeps to hold one bill to its BillOptions:
 // the options with their defaults filled in, the bounds of the day, and the
-// keys of the rows read so far. Parsers embed it.
+// keys of the rows read so far (nil for a kept bill, which checks none).
+// Parsers embed it.
 type BillCheck struct {
 	Opt              BillOptions
 	DayStart, DayEnd time.Time // zero without Opt.Day
@@ -209,7 +216,10 @@ func NewBillCheck(opt BillOptions) BillCheck {
 		opt.Zone = Shanghai
 	}
 	opt.Limits = opt.Limits.WithDefaults()
-	c := BillCheck{Opt: opt, Keys: NewBillKeys()}
+	c := BillCheck{Opt: opt}
+	if !opt.Kept {
+		c.Keys = NewBillKeys()
+	}
 	if !opt.Day.IsZero() {
 		c.DayStart, c.DayEnd = Day(opt.Day, opt.Zone)
 	}

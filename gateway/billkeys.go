@@ -84,6 +84,9 @@ func NewBillKeys() *BillKeys {
 // (a tenth of a ten-million-row parse) and held the old table beside the
 // new one, twice as large.
 func (k *BillKeys) Expect(rows int) {
+	if k == nil {
+		return
+	}
 	if size := 2 * rows; size > len(k.slots) {
 		k.resize(size)
 	}
@@ -104,6 +107,9 @@ func (k *BillKeys) slotOf(first uint64) int {
 // Pay 交易状态): a WeChat payment and its revocation are two rows of one
 // trade.
 func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
+	if k == nil {
+		return nil
+	}
 	var buf [128]byte
 	key := append(buf[:0], l.TradeNo...)
 	key = append(key, 0)
@@ -132,6 +138,9 @@ func (k *BillKeys) Add(l *BillLine, business string) *KeyRepeat {
 // moves money once for each. A movement without a flow number is keyed by
 // what it moved, when, and the balance it left.
 func (k *BillKeys) AddMovement(l *FundLine) *KeyRepeat {
+	if k == nil {
+		return nil
+	}
 	var buf [160]byte
 	key := append(buf[:0], 1) // never a trade bill's key
 	key = append(key, l.FlowNo...)
@@ -182,6 +191,9 @@ func (k *BillKeys) queue(p pendingKey, key []byte) *KeyRepeat {
 
 // Flush checks the queued keys; call it at the end of the bill.
 func (k *BillKeys) Flush() *KeyRepeat {
+	if k == nil {
+		return nil
+	}
 	batch := k.pending[:k.queued]
 	k.queued = 0
 	var sink uint64

@@ -34,14 +34,15 @@ func (s *Service) billsDir(ch gateway.Channel) (string, error) {
 
 // OpenBill parses a trade bill of a channel in the business zone, with the
 // parser the channel's platform package registered in gateway. It holds
-// the bill to nothing but its own totals: for a bill kept after its checks
-// (exports re-read it).
+// the bill to nothing but its own totals, nor checks its rows for repeats:
+// for a bill kept after its checks, read again by a caller that checks its
+// hash at its end (openKept: exports, a fund run's bookings).
 func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gateway.BillReader, error) {
 	f, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
 	if err != nil {
 		return nil, err
 	}
-	return f.Open(name, r, gateway.BillOptions{Zone: s.zone})
+	return f.Open(name, r, gateway.BillOptions{Zone: s.zone, Kept: true})
 }
 
 // OpenFundBill parses a fund bill of a channel as OpenBill does a trade
@@ -52,7 +53,7 @@ func (s *Service) OpenFundBill(ch gateway.Channel, name string, r io.Reader) (ga
 	if err != nil {
 		return nil, err
 	}
-	return f.OpenFunds(name, r, gateway.BillOptions{Zone: s.zone})
+	return f.OpenFunds(name, r, gateway.BillOptions{Zone: s.zone, Kept: true})
 }
 
 // billOptions are what a bill acquired for (ch, day) is held to: the day,

@@ -267,6 +267,8 @@ func TestOpenHoldsTheBillToItsOptions(t *testing.T) {
 		{"other account", zipped, gateway.BillOptions{Account: "20880001000000020156"}, gateway.ErrBillMerchant, 2, "recorded from its first bill"},
 		{"other day", []byte(good), gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 3, "not the business day 2026-11-23"},
 		{"repeated refund", []byte(repeated), gateway.BillOptions{}, gateway.ErrBillRepeated, 9, "request RQ20261122A is on line 8 already"},
+		// A kept bill's rows are not checked for repeats again; its totals are.
+		{"repeated refund, kept", []byte(repeated), gateway.BillOptions{Kept: true}, alipay.ErrBillTotals, 14, "bill states 2 refunds, the rows hold 3"},
 		{"lines", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 9}}, gateway.ErrBillTooLarge, 10, "more than 9 lines"},
 		{"inflated csv", []byte(good), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "inflates past 1500 bytes"},
 		{"inflated zip", zipped, gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "more than 1500"},

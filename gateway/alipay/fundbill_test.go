@@ -181,6 +181,8 @@ func TestOpenFundBillHoldsItsOptions(t *testing.T) {
 		{"other day", []byte(text), gateway.BillOptions{Day: day.AddDate(0, 0, 1)}, gateway.ErrBillDay, 3, "not the business day 2026-11-23"},
 		{"a row of the next day", []byte(offDay), gateway.BillOptions{Day: day}, gateway.ErrBillDay, 8, "发生时间 2026-11-23 00:00:10 is not on the business day 2026-11-22"},
 		{"repeated movement", []byte(repeated), gateway.BillOptions{}, gateway.ErrBillRepeated, 9, "账务流水号 20261122100000000003 (在线支付 19.00) is on line 8 already"},
+		// A kept bill's rows are not checked for repeats again; its totals are.
+		{"repeated movement, kept", []byte(repeated), gateway.BillOptions{Kept: true}, alipay.ErrBillTotals, 23, "bill states 6 movements in, the rows hold 7"},
 		{"lines", []byte(text), gateway.BillOptions{Limits: gateway.BillLimits{MaxLines: 9}}, gateway.ErrBillTooLarge, 10, "more than 9 lines"},
 		{"inflated csv", []byte(text), gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "inflates past 1500 bytes"},
 		{"inflated zip", zipped, gateway.BillOptions{Limits: gateway.BillLimits{MaxInflated: 1500}}, gateway.ErrBillTooLarge, 0, "more than 1500"},
