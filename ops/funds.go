@@ -1,10 +1,9 @@
 package ops
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/paydesk/paydesk/gateway"
@@ -105,7 +104,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	progress(ReconProgress{Stage: StageLoad, Done: int64(*orders), Message: fmt.Sprintf("%d orders", *orders)})
 	if ok {
-		if err := s.expectTradeBill(trade, m, progress); err != nil {
+		if err := s.expectTradeBill(ctx, trade, m, progress); err != nil {
 			return store.Run{}, trade, fmt.Errorf("the %s trade bill of %s, which the fund run expects bookings from: %w", ch, dayStr, err)
 		}
 	}
@@ -157,38 +156,45 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 }
 
 // expectTradeBill feeds the kept trade bill's lines to the fund matcher as
-// the day's bookings, checking that the file is still the one kept.
-func (s *Service) expectTradeBill(b store.Bill, m *recon.FundMatcher, progress func(ReconProgress)) error {
+// the day's bookings, checking that the file is still the one kept. The
+// bill is parsed on a goroutine of its own while the matcher takes the
+// lines already parsed, as a trade run's bill is: on a day of five million
+// lines the two took 2.3 and 1.4 s one after the other.
+func (s *Service) expectTradeBill(ctx context.Context, b store.Bill, m *recon.FundMatcher, progress func(ReconProgress)) error {
 	br, done, err := s.openKeptBill(b)
 	if err != nil {
 		return err
 	}
-	chunk := make([]gateway.BillLine, 0, chunkLines)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []gateway.BillLine, 8)
+	spent := make(chan []gateway.BillLine, 10) // the matcher keeps no line
+	parsed := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		_, err := streamChunks(ctx, br.Next, chunks, spent, chunkLines, func(int) {})
+		parsed <- err
+	}()
 	n := 0
-	for {
-		l, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	var expectErr error
+	for chunk := range chunks { // to the end: the parser stops before the file closes
+		if expectErr != nil {
+			continue
 		}
-		if err != nil {
-			_ = done(false)
-			return err
+		if expectErr = m.Expect(chunk); expectErr != nil {
+			cancel()
+			continue
 		}
-		chunk = append(chunk, *l)
-		if len(chunk) == chunkLines {
-			if err := m.Expect(chunk); err != nil {
-				_ = done(false)
-				return err
-			}
-			n += len(chunk)
-			chunk = chunk[:0]
+		n += len(chunk)
+		select {
+		case spent <- chunk:
+		default:
 		}
 	}
-	if err := m.Expect(chunk); err != nil {
+	if err := cmp.Or(expectErr, <-parsed); err != nil {
 		_ = done(false)
 		return err
 	}
-	n += len(chunk)
 	progress(ReconProgress{Stage: StageLoad, Message: fmt.Sprintf("%d trade bill lines (%s)", n, b.FileName)})
 	return done(true)
 }

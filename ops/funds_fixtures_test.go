@@ -230,3 +230,45 @@ func TestFundBillFileIsParsedWhileKept(t *testing.T) {
 		}
 	})
 }
+
+// TestFundRunRefusesAChangedTradeBill: the kept trade bill a fund run
+// takes its bookings from is parsed beside the matcher and its hash checked
+// at its end. Changed since its run (a byte more, or cut short), the fund
+// run is refused with a message naming it, saves nothing and keeps no copy
+// of its fund bill.
+func TestFundRunRefusesAChangedTradeBill(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		change func([]byte) []byte
+		says   string
+	}{
+		"a byte more": {func(b []byte) []byte { return append(b, '\n') }, "has changed since the run"},
+		"cut short":   {func(b []byte) []byte { return b[:len(b)/2] }, "alipay_trade_20261122.csv:8: bad bill row"}, // the parser's own error
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			svc := fundService(t, dbtest.SQLiteFile(t))
+			trade, err := svc.RunRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: testdataPath("funds", "alipay_trade_20261122.csv")}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept, err := os.ReadFile(trade.Bill.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(trade.Bill.Path, c.change(kept), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.RunFundRecon(ctx, ops.ReconRequest{Channel: gateway.Alipay, Day: fundDay, BillFile: testdataPath("funds", "alipay_fund_20261122.csv")}, nil)
+			if err == nil || !strings.Contains(err.Error(), "which the fund run expects bookings from") || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("a changed trade bill: %v; want it to say %q", err, c.says)
+			}
+			if runs, _ := svc.ReconRuns(ctx, 10); len(runs) != 1 {
+				t.Errorf("the refused fund run left %d runs; want the trade run alone", len(runs))
+			}
+			if files, _ := filepath.Glob(filepath.Join(filepath.Dir(trade.Bill.Path), "*")); len(files) != 1 {
+				t.Errorf("the refused fund run left %v in the workspace", files)
+			}
+		})
+	}
+}
