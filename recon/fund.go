@@ -48,8 +48,8 @@ type FundInput struct {
 	// warning, not critical (0: DefaultCrossDayWindow).
 	CrossDayWindow time.Duration
 	// Bookings, when known (the trade bill's line count), sizes the index
-	// of trade numbers up front: rebuilding it as it grows past a million
-	// numbers costs more than filling it.
+	// of trade numbers up front, so that it is not rebuilt, every number
+	// hashed again, each time it doubles.
 	Bookings int
 }
 
