@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -59,23 +58,14 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, trade, err
 	}
 
-	// The movements are parsed while the day's bookings load.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := make(chan []gateway.FundLine, 8)
-	// Matched chunks go back to the parser to be filled again: the matcher
-	// keeps no movement (recon.FundMatcher copies what it keeps).
-	spent := make(chan []gateway.FundLine, 10)
-	parsed := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		parsed <- parseFunds(ctx, fr, chunks, spent, progress)
-	}()
-	defer func() {
-		cancel()
-		for range chunks {
+	// The movements are parsed while the day's bookings load; a bad row,
+	// or the bill disagreeing with its own totals, fails the run.
+	parse := parseChunks(ctx, fr.Next, fundChunk, func(int) {}, func(n int, err error) {
+		if err == nil {
+			progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d movements, totals check out", n)})
 		}
-	}()
+	})
+	defer parse.stop()
 
 	// Money moves for a refund when it is carried out, whichever day a
 	// trade bill dates its line: the day's refunds are those that
@@ -109,18 +99,15 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		}
 	}
 	lines := 0
-	for chunk := range chunks {
+	for chunk := range parse.chunks {
 		if err := m.Movements(chunk); err != nil {
 			return store.Run{}, trade, err
 		}
 		lines += len(chunk)
-		select {
-		case spent <- chunk:
-		default:
-		}
+		parse.spare(chunk)
 		progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 	}
-	if err := <-parsed; err != nil {
+	if err := parse.wait(); err != nil {
 		return store.Run{}, trade, err
 	}
 	res := m.Finish()
@@ -165,47 +152,22 @@ func (s *Service) expectTradeBill(ctx context.Context, b store.Bill, m *recon.Fu
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := make(chan []gateway.BillLine, 8)
-	spent := make(chan []gateway.BillLine, 10) // the matcher keeps no line
-	parsed := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		_, err := streamChunks(ctx, br.Next, chunks, spent, chunkLines, func(int) {})
-		parsed <- err
-	}()
+	parse := parseChunks(ctx, br.Next, chunkLines, func(int) {}, nil)
+	defer parse.stop() // each return below has stopped or drained it before done closes the file
 	n := 0
-	var expectErr error
-	for chunk := range chunks { // to the end: the parser stops before the file closes
-		if expectErr != nil {
-			continue
-		}
-		if expectErr = m.Expect(chunk); expectErr != nil {
-			cancel()
-			continue
+	for chunk := range parse.chunks {
+		if err := m.Expect(chunk); err != nil {
+			parse.stop()
+			_ = done(false)
+			return err
 		}
 		n += len(chunk)
-		select {
-		case spent <- chunk:
-		default:
-		}
+		parse.spare(chunk)
 	}
-	if err := cmp.Or(expectErr, <-parsed); err != nil {
+	if err := parse.wait(); err != nil {
 		_ = done(false)
 		return err
 	}
 	progress(ReconProgress{Stage: StageLoad, Message: fmt.Sprintf("%d trade bill lines (%s)", n, b.FileName)})
 	return done(true)
-}
-
-// parseFunds streams a fund bill's movements in chunks; its error (a bad
-// row, or the bill disagreeing with its own totals) fails the run.
-func parseFunds(ctx context.Context, fr gateway.FundReader, chunks chan<- []gateway.FundLine, spent <-chan []gateway.FundLine, progress func(ReconProgress)) error {
-	n, err := streamChunks(ctx, fr.Next, chunks, spent, fundChunk, func(int) {})
-	if err != nil {
-		return err
-	}
-	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d movements, totals check out", n)})
-	return nil
 }

@@ -1,11 +1,11 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -152,44 +152,29 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 
 	// A bill that proves itself wrong (a repeated row, another merchant or
 	// day, past a cap) stops the load at once: its error is the run's.
-	chunks := make(chan []gateway.BillLine, 8)
-	// Matched chunks go back to the parser to be filled again.
-	spent := make(chan []gateway.BillLine, 10)
-	parsed := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		err := s.parseInto(ctx, br, chunks, spent, progress)
-		parsed <- err // buffered: never blocks, and is there before the load sees cancel
+	parse := parseChunks(ctx, br.Next, chunkLines, func(n int) {
+		if n%(64*chunkLines) == 0 {
+			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
+		}
+	}, func(n int, err error) {
 		if err != nil {
 			cancel()
+			return
 		}
-	}()
+		progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
+	})
 	// billFirst prefers the bill's own error to the load's "canceled".
-	billFirst := func(err error) error {
-		select {
-		case perr := <-parsed:
-			if perr != nil {
-				return perr
-			}
-		default:
-		}
-		return err
-	}
-	// On an early return the parser is stopped and waited for before the
-	// bill file closes (defers run last-in first-out) and before RunRecon
-	// returns, so it never reads a closed file or reports afterwards.
-	defer func() {
-		cancel()
-		for range chunks {
-		}
-	}()
+	billFirst := func(err error) error { return cmp.Or(parse.failure(), err) }
+	// Stopped before the bill file closes (defers run last-in first-out)
+	// and before RunRecon returns.
+	defer parse.stop()
 
 	// Lines go to the spool until the matcher is ready, which then takes
 	// them, and to the matcher from then on.
 	var m *recon.Matcher
 	var orders *int
 	lines := 0
-	for parsing, waiting := chunks, loading; parsing != nil || m == nil; {
+	for parsing, waiting := parse.chunks, loading; parsing != nil || m == nil; {
 		select {
 		case lm := <-waiting:
 			loaded, waiting = &lm, nil
@@ -215,14 +200,11 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 				return store.Run{}, err
 			}
 			lines += len(chunk)
-			select {
-			case spent <- chunk:
-			default:
-			}
+			parse.spare(chunk)
 			progress(ReconProgress{Stage: StageMatch, Done: int64(lines)})
 		}
 	}
-	if err := <-parsed; err != nil {
+	if err := parse.wait(); err != nil {
 		return store.Run{}, err
 	}
 	res, err := m.Close()
@@ -261,71 +243,6 @@ func (s *Service) runRecon(ctx context.Context, ch gateway.Channel, day time.Tim
 	}
 	progress(ReconProgress{Stage: StageSave, Done: 1, Total: 1, Message: fmt.Sprintf("run %d saved", run.ID)})
 	return s.store.GetRun(ctx, run.ID)
-}
-
-// parseInto streams a bill's lines in chunks; its error (a bad line, or the
-// bill disagreeing with its own totals) fails the run.
-func (s *Service) parseInto(ctx context.Context, br gateway.BillReader, chunks chan<- []gateway.BillLine, spent <-chan []gateway.BillLine,
-	progress func(ReconProgress)) error {
-	n, err := streamChunks(ctx, br.Next, chunks, spent, chunkLines, func(n int) {
-		if n%(64*chunkLines) == 0 {
-			progress(ReconProgress{Stage: StageParse, Done: int64(n)})
-		}
-	})
-	if err != nil {
-		return err
-	}
-	progress(ReconProgress{Stage: StageParse, Done: int64(n), Total: int64(n), Message: fmt.Sprintf("%d lines, totals check out", n)})
-	return nil
-}
-
-// streamChunks reads items with next until io.EOF and sends them in chunks
-// of size, filling again the chunks the reader hands back on spent (which
-// may be nil); sent is told the count after each chunk. It returns how many
-// were read, or next's error, or ctx's when the reader stopped listening.
-func streamChunks[T any](ctx context.Context, next func() (*T, error), chunks chan<- []T, spent <-chan []T, size int, sent func(n int)) (int, error) {
-	fresh := func() []T {
-		select {
-		case c := <-spent:
-			return c[:0]
-		default:
-			return make([]T, 0, size)
-		}
-	}
-	chunk := fresh()
-	n := 0
-	send := func() error {
-		select {
-		case chunks <- chunk:
-			n += len(chunk)
-			sent(n)
-			chunk = fresh()
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	for {
-		l, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return n, err
-		}
-		chunk = append(chunk, *l)
-		if len(chunk) == size {
-			if err := send(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if len(chunk) > 0 {
-		if err := send(); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // reconInput fills recon.Input for (ch, day) from the store; see recon's
