@@ -178,8 +178,8 @@ func NewFundMatcher(in FundInput) (*FundMatcher, error) {
 	}
 	m := &FundMatcher{in: in, start: d.start, end: d.end, zone: d.zone, window: d.window, expecting: true,
 		byRequest: map[string]int32{}, byRefundID: map[string]int32{}, refundsOf: map[string][]int32{}}
-	m.byTrade = newNumberIndex(in.Bookings, func(i int32) []byte { return m.text.bytes(m.items.at(i).tradeNo) })
-	m.byOrder = newNumberIndex(0, func(i int32) []byte { return m.text.bytes(m.items.at(i).outTradeNo) })
+	m.byTrade = newNumberIndex(in.Bookings, &m.text, func(i int32) textRef { return m.items.at(i).tradeNo })
+	m.byOrder = newNumberIndex(0, &m.text, func(i int32) textRef { return m.items.at(i).outTradeNo })
 	add := func(o *Order) error {
 		if o.OutTradeNo == "" {
 			return inputErr("order %d has no out_trade_no", m.items.n)
@@ -278,7 +278,7 @@ func (m *FundMatcher) indexRefundNumbers(i int32) {
 	if id := m.refundNos[it.refundNos].refundID; !id.empty() {
 		m.byRefundID[m.text.string(id)] = i
 	}
-	for _, k := range [...]string{"t" + string(m.text.bytes(it.tradeNo)), "o" + string(m.text.bytes(it.outTradeNo))} {
+	for _, k := range [...]string{"t" + m.text.string(it.tradeNo), "o" + m.text.string(it.outTradeNo)} {
 		if len(k) > 1 && !containsIndex(m.refundsOf[k], i) {
 			m.refundsOf[k] = append(m.refundsOf[k], i)
 		}

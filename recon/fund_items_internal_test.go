@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -16,6 +17,9 @@ func TestTextArenaKeepsEveryString(t *testing.T) {
 	want := map[textRef]string{}
 	for i := range 200_000 {
 		s := strings.Repeat(strconv.Itoa(i), 1+rng.IntN(12))
+		if i%3 == 0 {
+			s = "PD"[:i%5%3] + s // a prefix before the digits, packed too
+		}
 		switch i {
 		case 7:
 			s = ""
@@ -58,9 +62,9 @@ func TestNumberIndexAgreesWithAMap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var text textArena
 			var numbers []textRef // each item's number
-			x := newNumberIndex(0, func(i int32) []byte { return text.bytes(numbers[i]) })
+			x := newNumberIndex(0, &text, func(i int32) textRef { return numbers[i] })
 			if hash != nil {
-				x.hash, x.hashBytes = hash, func(b []byte) uint64 { return hash(string(b)) }
+				x.hash = func(key []byte, _ bool) uint64 { return hash(string(key)) }
 			}
 			ops := 20_000
 			if hash != nil {
@@ -70,6 +74,9 @@ func TestNumberIndexAgreesWithAMap(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			for range ops {
 				s := "N" + strconv.Itoa(rng.IntN(ops/3))
+				if rng.IntN(2) == 0 {
+					s = s[1:] // digits alone, packed without a prefix
+				}
 				switch op := rng.IntN(10); {
 				case op < 6: // a new item with this number takes it
 					i := int32(len(numbers))
@@ -94,7 +101,7 @@ func TestNumberIndexAgreesWithAMap(t *testing.T) {
 					t.Fatalf("find(%s) = %d %v, want %d", s, i, ok, j)
 				}
 			}
-			for _, s := range []string{"N", "N-1", "n1", "N1 "} {
+			for _, s := range []string{"N", "N-1", "n1", "N1 ", "N00001", "\x00\x01"} {
 				if _, ok := x.find(s); ok {
 					t.Errorf("found absent number %q", s)
 				}
@@ -103,6 +110,50 @@ func TestNumberIndexAgreesWithAMap(t *testing.T) {
 				t.Errorf("%d of %d slots used: past the load the index keeps", x.used, len(x.slots))
 			}
 		})
+	}
+}
+
+// A packed number comes back as it was, and no two strings share a key:
+// packed ones differ in their bytes, and a packed one from an unpacked one
+// with the same bytes in packedRef.
+func TestPackedNumbersRoundTrip(t *testing.T) {
+	var a textArena
+	kept := map[string]textRef{}
+	keys := map[string]string{}
+	for _, s := range []string{
+		"2026112222001000000000000000", "2026112210000000000001", "PD202611220000000441610000000",
+		"1234", "12345", "123", "A1234", "A123", "0000", "00000", "0", "007", "000000000000000000001",
+		"abcdefghijklmno1234", "abcdefghijklmnop1234", "订单1234567", "S20210128170702357723",
+		"4200001234202011220000000001", "1234A", "12-34", "R1a2345", "\x01\x23\x45", "\x02\x123",
+		"\x00\x00", "x",
+		"\x10\x12\x34\x50", // the bytes "12345" is packed into, kept as they are
+	} {
+		r := a.add(s)
+		if got := a.string(r); got != s {
+			t.Errorf("%q came back as %q", s, got)
+		}
+		key, packed := a.key(s)
+		if !a.equal(r, key, packed) {
+			t.Errorf("%q is not equal to its own key", s)
+		}
+		form := fmt.Sprintf("%v %x", packed, key)
+		if other, ok := keys[form]; ok {
+			t.Errorf("%q and %q share the key %s", s, other, form)
+		}
+		keys[form] = s
+		for other, or := range kept {
+			if a.equal(or, key, packed) {
+				t.Errorf("%q equals %q as kept", s, other)
+			}
+		}
+		kept[s] = r
+		prefix := strings.TrimRight(s, "0123456789")
+		if wantPacked := len(s)-len(prefix) >= 4 && len(prefix) <= 15; packed != wantPacked {
+			t.Errorf("%q packed %v, want %v", s, packed, wantPacked)
+		}
+	}
+	if r := a.add("2026112222001000000000000000"); len(a.stored(r)) != 15 {
+		t.Errorf("a 28-digit number is kept in %d bytes, want 15", len(a.stored(r)))
 	}
 }
 
