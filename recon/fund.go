@@ -100,12 +100,14 @@ type fundItem struct {
 	refundNos           int32
 	refundKind          bool // a refund, else a payment
 	flags               uint8
+	// Whether a payment/refund movement, and a fee movement, was paired
+	// (how many never mattered; two counts made an item 88 bytes, not 80).
+	principalPaired, feesPaired bool
 
-	principal, fees   gateway.Money // Σ of paired payment/refund and fee movements
-	nPrincipal, nFees int32
-	firstLine         int32   // the fund bill line of the first movement paired
-	types             uint32  // the movements' business types: bits of FundMatcher.typeNames
-	flowNo            textRef // the first movement's flow number
+	principal, fees gateway.Money // Σ of paired payment/refund and fee movements
+	firstLine       int32         // the fund bill line of the first movement paired
+	types           uint32        // the movements' business types: bits of FundMatcher.typeNames
+	flowNo          textRef       // the first movement's flow number
 }
 
 // refundNumbers are a refund item's request number and platform refund id:
@@ -396,10 +398,10 @@ func (m *FundMatcher) Movements(lines []gateway.FundLine) error {
 		it := m.items.at(i)
 		if l.Kind == gateway.FundFee {
 			it.fees += l.Amount
-			it.nFees++
+			it.feesPaired = true
 		} else {
 			it.principal += l.Amount
-			it.nPrincipal++
+			it.principalPaired = true
 		}
 		if it.firstLine == 0 {
 			it.firstLine, it.flowNo = int32(l.Line), m.text.add(l.FlowNo)
@@ -564,9 +566,9 @@ func (m *FundMatcher) refundOfTrade(l *gateway.FundLine, amount gateway.Money) (
 	first := int32(-1)
 	for _, i := range cands {
 		it := m.items.at(i)
-		busy := it.nPrincipal > 0
+		busy := it.principalPaired
 		if l.Kind == gateway.FundFee {
-			busy = it.nFees > 0
+			busy = it.feesPaired
 		}
 		if busy {
 			continue
@@ -652,7 +654,7 @@ func (m *FundMatcher) Finish() FundResult {
 	items := 0
 	for i := range m.items.n {
 		it := m.items.at(i)
-		if it.flags&earlier == 0 || it.nPrincipal+it.nFees > 0 {
+		if it.flags&earlier == 0 || it.principalPaired || it.feesPaired {
 			items++
 		}
 		if it.flags&earlier == 0 && it.flags&feeKnown != 0 {
@@ -688,7 +690,7 @@ func (m *FundMatcher) judge(it *fundItem) {
 	if it.flags&feeKnown != 0 {
 		netWant = want - it.fee // a payment's fee goes out; a refund's fee (negative) comes back
 	}
-	if it.nPrincipal+it.nFees == 0 {
+	if !it.principalPaired && !it.feesPaired {
 		if it.flags&earlier != 0 {
 			return
 		}
@@ -701,15 +703,15 @@ func (m *FundMatcher) judge(it *fundItem) {
 	}
 	ok := false
 	switch {
-	case it.nPrincipal == 0:
+	case !it.principalPaired:
 		ok = false // a fee moved, the money did not
-	case it.principal == want && it.nFees == 0:
+	case it.principal == want && !it.feesPaired:
 		ok = true // no fee taken in the account that day
 	case it.flags&feeKnown == 0:
 		ok = it.principal == want
 	case it.principal == want:
 		ok = within(it.fees, -it.fee, tol)
-	case it.nFees == 0 && within(it.principal, netWant, tol):
+	case !it.feesPaired && within(it.principal, netWant, tol):
 		ok = true
 		m.charged += want - it.principal // the fee was netted into the movement
 	}
@@ -720,7 +722,7 @@ func (m *FundMatcher) judge(it *fundItem) {
 		return
 	}
 	f := m.itemFinding(it)
-	if it.nPrincipal == 0 {
+	if !it.principalPaired {
 		f.Category = FundMissing
 		f.LocalAmount, f.PlatformAmount = netWant, moved
 		f.Detail = fmt.Sprintf("%s: the account shows only a fee of %s for it, and no %s.",
@@ -771,7 +773,7 @@ func (m *FundMatcher) itemFinding(it *fundItem) Finding {
 		LocalStatus:  sourceText(it.flags),
 		BillLine:     int(it.firstLine),
 	}
-	if it.nPrincipal+it.nFees > 0 {
+	if it.principalPaired || it.feesPaired {
 		f.PlatformStatus = m.typesText(it.types)
 	}
 	if it.flags&earlier != 0 {
@@ -826,7 +828,7 @@ func (m *FundMatcher) principalText(it *fundItem) string {
 
 // splitText shows how the movement splits into principal and fees.
 func (m *FundMatcher) splitText(it *fundItem, want gateway.Money) string {
-	if it.nFees == 0 {
+	if !it.feesPaired {
 		return ""
 	}
 	return fmt.Sprintf(" (%s of %s %s and %s of fees)", it.principal.Yuan(), want.Yuan(), m.principalText(it), it.fees.Yuan())
