@@ -347,11 +347,11 @@ func (f *fundReader) repeated(r *gateway.KeyRepeat) error {
 func (f *fundReader) Account() string { return f.b.account }
 
 // feeRemark reads 服务费[…] and 服务费退回(…) remarks whose number is ASCII
-// without decoding them.
+// without decoding them, into the arena.
 func (f *fundReader) feeRemark(raw []byte) (string, bool) {
 	for _, m := range f.feeMarks {
 		if len(raw) > len(m[0]) && string(raw[:len(m[0])]) == m[0] && isASCIIBytes(raw[len(m[0]):]) {
-			return m[1] + string(raw[len(m[0]):]), true
+			return f.keep(m[1], raw[len(m[0]):]), true
 		}
 	}
 	return "", false
@@ -378,18 +378,24 @@ func (f *fundReader) text(p []byte, col string) (string, error) {
 		}
 		return f.b.decode(p), nil
 	}
-	if cap(f.arena)-len(f.arena) < len(p) {
-		f.arena = make([]byte, 0, max(64<<10, len(p)))
+	return f.keep("", p), nil
+}
+
+// keep returns head followed by p as a string in the arena: a row's
+// strings share 64 KB blocks instead of being an allocation each.
+func (f *fundReader) keep(head string, p []byte) string {
+	n := len(head) + len(p)
+	if cap(f.arena)-len(f.arena) < n {
+		f.arena = make([]byte, 0, max(64<<10, n))
 	}
 	start := len(f.arena)
-	f.arena = append(f.arena, p...)
-	return unsafe.String(&f.arena[start], len(p)), nil
+	f.arena = append(append(f.arena, head...), p...)
+	return unsafe.String(&f.arena[start], n)
 }
 
 // fundType decodes 业务类型 once per distinct value and says what it is for.
 func (f *fundReader) fundType(p []byte, amount gateway.Money) (fundType, error) {
-	key := string(p) // no allocation for the lookup
-	if t, ok := f.types[key]; ok {
+	if t, ok := f.types[string(p)]; ok { // no allocation for the lookup
 		return t.forAmount(amount), nil
 	}
 	if err := f.b.checkText(p); err != nil {
@@ -400,7 +406,7 @@ func (f *fundReader) fundType(p []byte, amount gateway.Money) (fundType, error) 
 		return fundType{}, f.b.fail(f.b.line, ErrBillRow, "%s is empty", fundColType)
 	}
 	t := fundType{name: name, kind: fundKind(name)}
-	f.types[key] = t
+	f.types[string(p)] = t
 	return t.forAmount(amount), nil
 }
 
