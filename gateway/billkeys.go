@@ -17,7 +17,7 @@ import (
 // to inflate into something that exhausts memory.
 //
 // A key is kept as two independent hashes (64 and 32 bits), never as its
-// text, so the set grows with the rows of a real day (16 to 32 bytes a row)
+// text, so the set grows with the rows of a real day (16 to 24 bytes a row)
 // and not with the bytes of the file; two different keys taken for one
 // would need both hashes to collide (about 1 in 10^17 on a million rows).
 // The set is an open-addressing table of 16-byte slots probed by the first
@@ -37,9 +37,9 @@ type BillKeys struct {
 }
 
 // hugeKeys is the table size from which it asks for huge pages: the
-// table is probed at random (320 MB at ten million rows, a TLB miss nearly
+// table is probed at random (240 MB at ten million rows, a TLB miss nearly
 // every probe with small pages), but on this project's VMs the first touch
-// of a huge page costs more than a million-row bill's 32 MB table saves
+// of a huge page costs more than a million-row bill's 24 MB table saves
 // (bench/README.md, "huge pages").
 const hugeKeys = 64 << 20
 
