@@ -184,3 +184,16 @@ func TestFundItemTimeRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPackNumber packs a platform trade number, an Alipay flow number
+// and an order number, as a fund run does for each movement it looks up.
+// Run: go test ./recon -run '^$' -bench PackNumber
+func BenchmarkPackNumber(b *testing.B) {
+	numbers := []string{"2026112222001000000000000000", "2026112210000000000001", "PD202611220000000441610000000"}
+	var buf []byte
+	for b.Loop() {
+		for _, s := range numbers {
+			buf, _ = packNumber(buf[:0], s)
+		}
+	}
+}
