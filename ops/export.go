@@ -276,9 +276,9 @@ func (s *Service) openKept(b store.Bill) (io.Reader, func(bool) error, error) {
 
 // finishKeptBill checks a kept bill read to its end against the hash the
 // run kept, reading the whole file again (from the page cache, at the
-// hash's speed): what the parse read at random is compared as the file
-// stands once the parse is done, so a file changed before or while it was
-// read is refused.
+// hash's speed): the file is compared as it stands once the parse is done,
+// so one changed since it was kept, or while it was read and left so, is
+// refused.
 func finishKeptBill(f *os.File, b store.Bill, path string, readAll bool) error {
 	defer f.Close()
 	if !readAll || b.SHA256 == "" {
