@@ -38,11 +38,16 @@ func (s *Service) billsDir(ch gateway.Channel) (string, error) {
 // for a bill kept after its checks, read again by a caller that checks its
 // hash at its end (openKept: exports, a fund run's bookings).
 func (s *Service) OpenBill(ch gateway.Channel, name string, r io.Reader) (gateway.BillReader, error) {
+	return s.openKeptText(ch, name, r, 0)
+}
+
+// openKeptText is OpenBill with BillOptions.TextRows.
+func (s *Service) openKeptText(ch gateway.Channel, name string, r io.Reader, textRows int) (gateway.BillReader, error) {
 	f, err := gateway.LookupBillFormat(ch, gateway.TradeBill)
 	if err != nil {
 		return nil, err
 	}
-	return f.Open(name, r, gateway.BillOptions{Zone: s.zone, Kept: true})
+	return f.Open(name, r, gateway.BillOptions{Zone: s.zone, Kept: true, TextRows: textRows})
 }
 
 // OpenFundBill parses a fund bill of a channel as OpenBill does a trade
@@ -90,8 +95,8 @@ func (s *Service) openBillOf(ctx context.Context, ch gateway.Channel, day time.T
 }
 
 // openFundBillOf is openBillOf for a fund bill: the same options, the
-// platform's fund bill parser.
-func (s *Service) openFundBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File) (gateway.FundReader, error) {
+// platform's fund bill parser; textRows is BillOptions.TextRows.
+func (s *Service) openFundBillOf(ctx context.Context, ch gateway.Channel, day time.Time, b store.Bill, f *os.File, textRows int) (gateway.FundReader, error) {
 	format, err := gateway.LookupBillFormat(ch, gateway.FundBill)
 	if err != nil {
 		return nil, err
@@ -100,6 +105,7 @@ func (s *Service) openFundBillOf(ctx context.Context, ch gateway.Channel, day ti
 	if err != nil {
 		return nil, err
 	}
+	opt.TextRows = textRows
 	return format.OpenFunds(b.FileName, f, opt)
 }
 
@@ -363,7 +369,7 @@ func (s *Service) keepBillChecked(ctx context.Context, ch gateway.Channel, day t
 	}
 	defer f.Close()
 	if kind == store.BillFunds {
-		fr, err := s.openFundBillOf(ctx, ch, day, b, f)
+		fr, err := s.openFundBillOf(ctx, ch, day, b, f, 0)
 		if err != nil {
 			return store.Bill{}, err
 		}

@@ -20,6 +20,10 @@ type chunkParse[T any] struct {
 	cancel context.CancelFunc
 }
 
+// chunkQueue is how many parsed chunks wait for the run at most: beside
+// them, the parser fills one and the run takes one.
+const chunkQueue = 8
+
 // parseChunks starts reading rows with next into chunks of size. sent is
 // told the count after each chunk. finished, when not nil, is told the
 // count and the parse's error once every row is read (a bill reaches
@@ -27,7 +31,7 @@ type chunkParse[T any] struct {
 // then wait and failure see that error.
 func parseChunks[T any](ctx context.Context, next func() (*T, error), size int, sent func(n int), finished func(n int, err error)) *chunkParse[T] {
 	ctx, cancel := context.WithCancel(ctx)
-	chunks := make(chan []T, 8)
+	chunks := make(chan []T, chunkQueue)
 	p := &chunkParse[T]{chunks: chunks, spent: make(chan []T, 10), parsed: make(chan error, 1), cancel: cancel}
 	go func() {
 		defer close(chunks)

@@ -62,7 +62,7 @@ func (s *Service) exportRecon(ctx context.Context, runID int64, path string, for
 		return ExportResult{}, run, err
 	}
 	in := exports.Recon{Run: run, Findings: findings, Zone: s.zone, ExportedAt: s.now(), ExportedBy: s.operator.Name,
-		OpenBill:  func() (gateway.BillReader, func(bool) error, error) { return s.openKeptBill(*run.Bill) },
+		OpenBill:  func() (gateway.BillReader, func(bool) error, error) { return s.openKeptBill(*run.Bill, 0) },
 		OpenFunds: func() (gateway.FundReader, func(bool) error, error) { return s.openKeptFunds(*run.Bill) },
 	}
 	if run.Kind != store.BillFunds {
@@ -224,15 +224,17 @@ func orEverything(s string) string {
 	return s
 }
 
-// openKeptBill opens a run's kept bill file for a second reading; done
-// closes the file and, when the bill was read to its end, fails if its hash
-// is no longer the one the run reconciled.
-func (s *Service) openKeptBill(b store.Bill) (gateway.BillReader, func(bool) error, error) {
+// openKeptBill opens a run's kept bill file for a second reading, its
+// reader's strings kept for textRows rows (gateway.BillOptions.TextRows;
+// 0: as long as they are referenced); done closes the file and, when the
+// bill was read to its end, fails if its hash is no longer the one the run
+// reconciled.
+func (s *Service) openKeptBill(b store.Bill, textRows int) (gateway.BillReader, func(bool) error, error) {
 	r, done, err := s.openKept(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	br, err := s.OpenBill(b.Channel, b.FileName, r)
+	br, err := s.openKeptText(b.Channel, b.FileName, r, textRows)
 	if err != nil {
 		_ = done(false)
 		return nil, nil, err

@@ -117,7 +117,7 @@ func (s *Service) FindingBillLine(ctx context.Context, id int64) (gateway.LineTe
 	if err != nil {
 		return gateway.LineText{}, fmt.Errorf("the bill of %s %s: %w", f.Channel, day, err)
 	}
-	br, done, err := s.openKeptBill(*run.Bill)
+	br, done, err := s.openKeptBill(*run.Bill, 0)
 	if err != nil {
 		return gateway.LineText{}, err
 	}

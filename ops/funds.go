@@ -43,6 +43,19 @@ func (s *Service) RunFundRecon(ctx context.Context, req ReconRequest, progress f
 // fundChunk is how many movements travel together from the parser.
 const fundChunk = 4096
 
+// fundTextRows is how long the fund run's bill readers (its movements',
+// the trade bill's it expects bookings from) keep a row's strings before
+// they write them over (gateway.BillOptions.TextRows), in rows: longer than
+// the run holds any, from its parse to its match (the chunk the parser
+// fills, those queued, the one being matched). The matcher copies what it
+// keeps (recon.TestFundMatcherCopiesWhatItKeeps).
+const fundTextRows = 16 * fundChunk
+
+var (
+	_ [fundTextRows - (chunkQueue+2)*fundChunk]struct{}
+	_ [fundTextRows - (chunkQueue+2)*chunkLines]struct{}
+)
+
 func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Time, billPath string, progress func(ReconProgress)) (_ store.Run, trade store.Bill, err error) {
 	started := s.now()
 	dayStr := day.Format(store.DayFormat)
@@ -53,7 +66,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 		return store.Run{}, trade, err
 	}
 	defer func() { rb.close(ctx, s, err) }()
-	fr, err := s.openFundBillOf(ctx, ch, day, rb.bill, rb.f)
+	fr, err := s.openFundBillOf(ctx, ch, day, rb.bill, rb.f, fundTextRows)
 	if err != nil {
 		return store.Run{}, trade, err
 	}
@@ -148,7 +161,7 @@ func (s *Service) runFunds(ctx context.Context, ch gateway.Channel, day time.Tim
 // lines already parsed, as a trade run's bill is: on a day of five million
 // lines the two took 2.3 and 1.4 s one after the other.
 func (s *Service) expectTradeBill(ctx context.Context, b store.Bill, m *recon.FundMatcher, progress func(ReconProgress)) error {
-	br, done, err := s.openKeptBill(b)
+	br, done, err := s.openKeptBill(b, fundTextRows)
 	if err != nil {
 		return err
 	}

@@ -177,9 +177,14 @@ type billReader struct {
 	paymentNet, refNet gateway.Money
 	stated             gateway.BillTotals
 
-	commas   []int32
-	arena    []byte            // text of rows; only ever appended to
-	subjects map[string]string // GBK/UTF-8 bytes of a 商品名称 → its text
+	commas []int32
+	// arena holds the rows' text, in blocks (rowText). With Opt.TextRows
+	// set, filled are the blocks written to their end, oldest first; rows
+	// counts the rows handed out.
+	arena    []byte
+	filled   []textBlock
+	rows     int
+	subjects map[string]string // GBK/UTF-8 bytes of a 商品名称 → its text, its own copy
 	times    timeCache
 	ring     gateway.LineRing
 	err      error // sticky: once failed (or at EOF) Next keeps answering it
@@ -469,6 +474,7 @@ func (b *billReader) Next() (*gateway.BillLine, error) {
 			} else {
 				b.refNet += l.Net
 			}
+			b.rows++
 			return l, nil
 		}
 		if line[0] != '#' {
@@ -704,7 +710,7 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 	// becomes more than 3 bytes of UTF-8.
 	need := 3*(len(trade)+len(out)+len(req)+len(subj)) + 16
 	if cap(b.arena)-len(b.arena) < need {
-		b.arena = make([]byte, 0, max(64<<10, need))
+		b.arena = b.block(need)
 	}
 	t := b.arena
 	base := len(t)
@@ -733,7 +739,7 @@ func (b *billReader) parseRow(line []byte) (*gateway.BillLine, error) {
 		}
 		subject = unsafe.String(&t[start], len(t)-start)
 		if len(b.subjects) < 4096 { // product names repeat; a bill of unique ones stops caching
-			b.subjects[string(subj)] = subject
+			b.subjects[string(subj)] = strings.Clone(subject) // the arena's block may be written over
 		}
 	}
 	b.arena = t
@@ -866,6 +872,28 @@ func (b *billReader) money(field []byte, col string) (gateway.Money, error) {
 		return 0, b.fail(b.line, ErrBillRow, "%s: %v", col, err)
 	}
 	return m, nil
+}
+
+// textBlock is a block of the arena written to its end.
+type textBlock struct {
+	b    []byte
+	last int // the last row that may hold a string in b
+}
+
+// block is an empty arena block of at least n bytes. With Opt.TextRows
+// set it is the oldest block whose rows were all handed out TextRows rows
+// ago, when there is one: a day's rows then write over the same few
+// megabytes instead of leaving their text to the collector.
+func (b *billReader) block(n int) []byte {
+	if keep := b.Opt.TextRows; keep > 0 && cap(b.arena) > 0 {
+		// The row being read may have text in the block it leaves.
+		b.filled = append(b.filled, textBlock{b.arena[:0], b.rows + 1})
+		if old := b.filled[0]; old.last+keep <= b.rows && cap(old.b) >= n {
+			b.filled = b.filled[1:]
+			return old.b
+		}
+	}
+	return make([]byte, 0, max(64<<10, n))
 }
 
 // appendText appends a field as UTF-8, decoding GBK.

@@ -104,7 +104,6 @@ type fundReader struct {
 	// in the file's encoding: such a remark is unique to its trade, and is
 	// put together without decoding or caching it.
 	feeMarks [][2]string
-	arena    []byte
 	ring     gateway.FundLineRing // the rows handed out
 	sums     gateway.FundTotals
 	income   *statedTotal
@@ -214,6 +213,7 @@ func (f *fundReader) Next() (*gateway.FundLine, error) {
 			}
 			b.last = line
 			f.sums.Add(l)
+			b.rows++
 			return l, nil
 		}
 		if line[0] != '#' {
@@ -384,13 +384,14 @@ func (f *fundReader) text(p []byte, col string) (string, error) {
 // keep returns head followed by p as a string in the arena: a row's
 // strings share 64 KB blocks instead of being an allocation each.
 func (f *fundReader) keep(head string, p []byte) string {
+	b := &f.b
 	n := len(head) + len(p)
-	if cap(f.arena)-len(f.arena) < n {
-		f.arena = make([]byte, 0, max(64<<10, n))
+	if cap(b.arena)-len(b.arena) < n {
+		b.arena = b.block(n)
 	}
-	start := len(f.arena)
-	f.arena = append(append(f.arena, head...), p...)
-	return unsafe.String(&f.arena[start], n)
+	start := len(b.arena)
+	b.arena = append(append(b.arena, head...), p...)
+	return unsafe.String(&b.arena[start], n)
 }
 
 // fundType decodes 业务类型 once per distinct value and says what it is for.
