@@ -43,29 +43,15 @@ func TestFundBillTextRowsKeepsEveryRowLongEnough(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	read := func(keep int) (allocated, text uint64) {
-		fr, err := alipay.OpenFundBill("funds.zip", bytes.NewReader(zip.Bytes()), gateway.BillOptions{TextRows: keep})
+	checkTextRows(t, func(opt gateway.BillOptions) (func() (*gateway.FundLine, error), error) {
+		fr, err := alipay.OpenFundBill("funds.zip", bytes.NewReader(zip.Bytes()), opt)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		checkTextKept(t, keep, func(dst []string) ([]string, bool) {
-			l, err := fr.Next()
-			if err == io.EOF {
-				return nil, false
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			return append(dst, l.FlowNo, l.TradeNo, l.OutTradeNo, l.Type, l.Remark), true
-		}, &allocated, &text)
-		return allocated, text
-	}
-	const keep = 5000 // several 64 KB blocks of rows: a block is written over as a whole
-	without, text := read(0)
-	with, _ := read(keep)
-	if without < with+text/2 {
-		t.Errorf("reading %d movements (%d bytes of text) allocated %d bytes with TextRows %d, %d without: the text was not written over", textRowsBill, text, with, keep, without)
-	}
+		return fr.Next, nil
+	}, func(dst []string, l *gateway.FundLine) []string {
+		return append(dst, l.FlowNo, l.TradeNo, l.OutTradeNo, l.Type, l.Remark)
+	})
 }
 
 // The trade bill reader does the same, its cached 商品名称 included.
@@ -88,28 +74,49 @@ func TestTradeBillTextRowsKeepsEveryRowLongEnough(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	read := func(keep int) (allocated, text uint64) {
-		br, err := alipay.Open("bill.zip", bytes.NewReader(zip.Bytes()), gateway.BillOptions{TextRows: keep})
+	checkTextRows(t, func(opt gateway.BillOptions) (func() (*gateway.BillLine, error), error) {
+		br, err := alipay.Open("bill.zip", bytes.NewReader(zip.Bytes()), opt)
+		if err != nil {
+			return nil, err
+		}
+		return br.Next, nil
+	}, func(dst []string, l *gateway.BillLine) []string {
+		return append(dst, l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.Subject)
+	})
+}
+
+// textRowsKept is the TextRows the tests ask for: several 64 KB blocks of
+// rows, since a block is written over as a whole.
+const textRowsKept = 5000
+
+// checkTextRows reads the bill open opens twice, without TextRows and with
+// textRowsKept, holding each row's strings (text) to copies of them
+// (checkTextKept); with TextRows the read must allocate less, by at least
+// half the bytes of the rows' strings.
+func checkTextRows[T any](t *testing.T, open func(gateway.BillOptions) (func() (*T, error), error), text func(dst []string, l *T) []string) {
+	t.Helper()
+	read := func(keep int) (allocated, textBytes uint64) {
+		next, err := open(gateway.BillOptions{TextRows: keep})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkTextKept(t, keep, func(dst []string) ([]string, bool) {
-			l, err := br.Next()
+			l, err := next()
 			if err == io.EOF {
 				return nil, false
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			return append(dst, l.TradeNo, l.OutTradeNo, l.OutRequestNo, l.Subject), true
-		}, &allocated, &text)
-		return allocated, text
+			return text(dst, l), true
+		}, &allocated, &textBytes)
+		return allocated, textBytes
 	}
-	const keep = 5000 // several 64 KB blocks of rows: a block is written over as a whole
-	without, text := read(0)
-	with, _ := read(keep)
-	if without < with+text/2 {
-		t.Errorf("reading %d lines (%d bytes of text) allocated %d bytes with TextRows %d, %d without: the text was not written over", textRowsBill, text, with, keep, without)
+	without, textBytes := read(0)
+	with, _ := read(textRowsKept)
+	if without < with+textBytes/2 {
+		t.Errorf("reading %d rows (%d bytes of text) allocated %d bytes with TextRows %d, %d without: the text was not written over",
+			textRowsBill, textBytes, with, textRowsKept, without)
 	}
 }
 
