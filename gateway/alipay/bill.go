@@ -178,7 +178,7 @@ type billReader struct {
 	stated             gateway.BillTotals
 
 	commas []int32
-	// arena holds the rows' text, in blocks (rowText). With Opt.TextRows
+	// arena holds the rows' text, in blocks (block). With Opt.TextRows
 	// set, filled are the blocks written to their end, oldest first; rows
 	// counts the rows handed out.
 	arena    []byte
