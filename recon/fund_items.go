@@ -27,8 +27,8 @@ const (
 )
 
 // textArena keeps strings back to back in fixed-size chunks, never moved.
-// A number that ends in four digits or more is kept packed (packNumber),
-// in about half the room: a day's trade, flow and order numbers are.
+// A number that ends in four digits or more (most of a day's trade, flow
+// and order numbers) is kept packed, in about half the room (packNumber).
 type textArena struct {
 	chunks  [][]byte
 	long    []string // strings of longRef bytes or more (no platform prints one)

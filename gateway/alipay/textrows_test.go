@@ -14,9 +14,9 @@ import (
 	"github.com/paydesk/paydesk/gateway/sandbox"
 )
 
-// textRowsBill is how many rows the BillOptions.TextRows tests read: many
-// times the few rows they keep text for, so that blocks are written over
-// again and again.
+// textRowsBill is how many rows the BillOptions.TextRows tests read: eight
+// times the rows they keep text for (textRowsKept), so that blocks are
+// written over again and again.
 const textRowsBill = 40_000
 
 // With BillOptions.TextRows a reader writes a row's strings over only
